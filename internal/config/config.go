@@ -1,0 +1,194 @@
+// Package config turns command-line flags and PSIMS_* environment variables
+// into one Config value that is passed down to every part of the system.
+//
+// A flag given on the command line wins over the environment, which wins over
+// the default. The environment name of a flag is PSIMS_ followed by the flag
+// name in upper case with "-" replaced by "_" (--data-dir is PSIMS_DATA_DIR).
+package config
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"net/url"
+	"path/filepath"
+	"strings"
+	"time"
+)
+
+// Config is the whole configuration of a psims process.
+type Config struct {
+	Addr     string // address serve listens on
+	DataDir  string // directory for the SQLite file and other local state
+	Database string // "" for SQLite in DataDir, or a postgres:// URL
+	BaseURL  string // public URL used in links in emails; https makes cookies Secure
+	SMTP     string // smtp:// or smtps:// URL; empty keeps mail in the outbox
+
+	AutoApproveDomains []string // verified addresses on these domains are approved at once
+
+	SessionIdle     time.Duration // a session ends after this long without a request
+	SessionAbsolute time.Duration // a session ends this long after sign-in, whatever happens
+
+	// Argon2id parameters for new password hashes.
+	HashMemoryKiB uint32
+	HashTime      uint32
+	HashThreads   uint8
+	// HashConcurrency bounds how many password hashes run at once, which bounds memory.
+	HashConcurrency int
+
+	LogLevel string // debug, info, warn or error
+}
+
+// Defaults returns the configuration used when nothing is set.
+func Defaults() Config {
+	return Config{
+		Addr:               "127.0.0.1:8080",
+		DataDir:            "./data",
+		BaseURL:            "http://127.0.0.1:8080",
+		AutoApproveDomains: []string{"nhs.net"},
+		SessionIdle:        30 * time.Minute,
+		SessionAbsolute:    12 * time.Hour,
+		HashMemoryKiB:      19 * 1024,
+		HashTime:           2,
+		HashThreads:        1,
+		HashConcurrency:    0, // 0 means the number of CPUs
+		LogLevel:           "info",
+	}
+}
+
+// Flags says which groups of flags a command takes.
+type Flags int
+
+// The groups of flags. Every command that touches the database takes
+// DatabaseFlags; serve takes them all.
+const (
+	DatabaseFlags Flags = 1 << iota
+	ServerFlags
+	AllFlags = DatabaseFlags | ServerFlags
+)
+
+// Register adds the flags of the given groups to fs, writing into c.
+// Call Finish after fs.Parse to apply the environment and check values.
+func (c *Config) Register(fs *flag.FlagSet, groups Flags) {
+	if groups&DatabaseFlags != 0 {
+		fs.StringVar(&c.DataDir, "data-dir", c.DataDir, "directory for the embedded SQLite database and local state")
+		fs.StringVar(&c.Database, "database", c.Database, "database: empty for SQLite in the data dir, or a postgres:// URL")
+		fs.StringVar(&c.LogLevel, "log-level", c.LogLevel, "log level: debug, info, warn or error")
+	}
+	if groups&ServerFlags != 0 {
+		fs.StringVar(&c.Addr, "addr", c.Addr, "address to listen on")
+		fs.StringVar(&c.BaseURL, "base-url", c.BaseURL, "public URL of the service, used in email links; https makes cookies Secure")
+		fs.StringVar(&c.SMTP, "smtp", c.SMTP, "SMTP server as smtp://user:pass@host:port or smtps://...; empty keeps mail in the outbox")
+		fs.Func("auto-approve-domains", "comma-separated email domains approved on verification (default nhs.net)", func(s string) error {
+			c.AutoApproveDomains = splitList(s)
+			return nil
+		})
+		fs.DurationVar(&c.SessionIdle, "session-idle-timeout", c.SessionIdle, "end a session after this long without a request")
+		fs.DurationVar(&c.SessionAbsolute, "session-absolute-timeout", c.SessionAbsolute, "end a session this long after sign-in")
+		fs.Func("hash-memory", "argon2id memory in KiB for new password hashes (default 19456)", func(s string) error {
+			var v uint32
+			_, err := fmt.Sscan(s, &v)
+			c.HashMemoryKiB = v
+			return err
+		})
+		fs.Func("hash-time", "argon2id iterations for new password hashes (default 2)", func(s string) error {
+			var v uint32
+			_, err := fmt.Sscan(s, &v)
+			c.HashTime = v
+			return err
+		})
+		fs.IntVar(&c.HashConcurrency, "hash-concurrency", c.HashConcurrency, "password hashes allowed at once; 0 means one per CPU")
+	}
+}
+
+// Finish applies PSIMS_* environment variables to every flag of fs that was
+// not set on the command line, then checks the result. getenv is usually
+// os.Getenv; tests pass their own.
+func (c *Config) Finish(fs *flag.FlagSet, getenv func(string) string) error {
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	var errs []error
+	fs.VisitAll(func(f *flag.Flag) {
+		if set[f.Name] {
+			return
+		}
+		v := getenv(EnvName(f.Name))
+		if v == "" {
+			return
+		}
+		if err := fs.Set(f.Name, v); err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", EnvName(f.Name), err))
+		}
+	})
+	if err := errors.Join(errs...); err != nil {
+		return err
+	}
+	return c.check()
+}
+
+// EnvName is the environment variable that sets the flag called name.
+func EnvName(name string) string {
+	return "PSIMS_" + strings.ToUpper(strings.ReplaceAll(name, "-", "_"))
+}
+
+func (c *Config) check() error {
+	if c.Database != "" && !IsPostgres(c.Database) {
+		return fmt.Errorf("--database must be empty (SQLite) or a postgres:// URL, not %q", redactURL(c.Database))
+	}
+	u, err := url.Parse(c.BaseURL)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return fmt.Errorf("--base-url must be an http or https URL, not %q", c.BaseURL)
+	}
+	if c.SMTP != "" {
+		u, err := url.Parse(c.SMTP)
+		if err != nil || (u.Scheme != "smtp" && u.Scheme != "smtps") || u.Host == "" {
+			return errors.New("--smtp must look like smtp://user:pass@host:port or smtps://user:pass@host:port")
+		}
+	}
+	if c.SessionIdle <= 0 || c.SessionAbsolute <= 0 {
+		return errors.New("session timeouts must be positive")
+	}
+	if c.HashMemoryKiB < 19*1024 || c.HashTime < 2 {
+		return errors.New("argon2id needs at least 19456 KiB of memory and 2 iterations")
+	}
+	switch c.LogLevel {
+	case "debug", "info", "warn", "error":
+	default:
+		return fmt.Errorf("--log-level must be debug, info, warn or error, not %q", c.LogLevel)
+	}
+	return nil
+}
+
+// SecureCookies reports whether cookies must carry the Secure attribute.
+func (c *Config) SecureCookies() bool {
+	return strings.HasPrefix(c.BaseURL, "https://")
+}
+
+// SQLitePath is the database file used when Database is empty.
+func (c *Config) SQLitePath() string {
+	return filepath.Join(c.DataDir, "psims.db")
+}
+
+// IsPostgres reports whether a database setting names PostgreSQL.
+func IsPostgres(database string) bool {
+	return strings.HasPrefix(database, "postgres://") || strings.HasPrefix(database, "postgresql://")
+}
+
+func splitList(s string) []string {
+	var out []string
+	for _, p := range strings.Split(s, ",") {
+		if p = strings.ToLower(strings.TrimSpace(p)); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// redactURL hides any password in a URL so it can go into an error message.
+func redactURL(s string) string {
+	u, err := url.Parse(s)
+	if err != nil {
+		return "(unparseable)"
+	}
+	return u.Redacted()
+}

@@ -1,0 +1,162 @@
+// Package db opens the database (embedded SQLite or PostgreSQL), runs the
+// embedded migrations and runs transactions.
+//
+// Feature packages write one SQL text for both engines: $1 placeholders work
+// on both drivers, times are always passed in from Go (never SQL's own clock)
+// and stored in UTC, and the few real differences live in Dialect.
+package db
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"time"
+
+	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" database/sql driver
+	_ "modernc.org/sqlite"             // registers the "sqlite" database/sql driver
+)
+
+// DB is an open database: a pool for reads, a pool for writes (one
+// connection on SQLite, the same pool on PostgreSQL) and the engine's Dialect.
+type DB struct {
+	read    *sql.DB
+	write   *sql.DB
+	dialect Dialect
+	clock   func() time.Time
+}
+
+// Open connects to PostgreSQL when database is a postgres:// URL, and otherwise
+// opens (creating if needed) the SQLite file at sqlitePath. It does not migrate.
+func Open(ctx context.Context, database, sqlitePath string) (*DB, error) {
+	var d *DB
+	var err error
+	if database != "" {
+		d, err = openPostgres(database)
+	} else {
+		d, err = openSQLite(sqlitePath)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if err := d.Ping(ctx); err != nil {
+		d.Close()
+		return nil, err
+	}
+	return d, nil
+}
+
+func openSQLite(path string) (*DB, error) {
+	if err := os.MkdirAll(filepath.Dir(path), 0o750); err != nil {
+		return nil, fmt.Errorf("db: create data directory: %w", err)
+	}
+	q := url.Values{}
+	for _, p := range []string{"journal_mode(WAL)", "foreign_keys(1)", "busy_timeout(10000)", "synchronous(NORMAL)"} {
+		q.Add("_pragma", p)
+	}
+	q.Set("_time_format", "sqlite")
+	readDSN := "file:" + path + "?" + q.Encode()
+	// Write transactions take the write lock when they begin, so two writers
+	// never deadlock upgrading a read lock.
+	q.Set("_txlock", "immediate")
+	writeDSN := "file:" + path + "?" + q.Encode()
+
+	write, err := sql.Open("sqlite", writeDSN)
+	if err != nil {
+		return nil, fmt.Errorf("db: open sqlite: %w", err)
+	}
+	// SQLite allows one writer at a time; one connection queues writers in
+	// Go instead of failing them with SQLITE_BUSY.
+	write.SetMaxOpenConns(1)
+	write.SetConnMaxLifetime(0)
+	write.SetConnMaxIdleTime(0)
+	read, err := sql.Open("sqlite", readDSN)
+	if err != nil {
+		write.Close()
+		return nil, fmt.Errorf("db: open sqlite: %w", err)
+	}
+	read.SetMaxOpenConns(8)
+	return &DB{read: read, write: write, dialect: sqliteDialect, clock: time.Now}, nil
+}
+
+func openPostgres(database string) (*DB, error) {
+	pool, err := sql.Open("pgx", database)
+	if err != nil {
+		return nil, fmt.Errorf("db: open postgres: %w", err)
+	}
+	pool.SetMaxOpenConns(25)
+	pool.SetMaxIdleConns(25)
+	pool.SetConnMaxIdleTime(5 * time.Minute)
+	return &DB{read: pool, write: pool, dialect: postgresDialect, clock: time.Now}, nil
+}
+
+// Close closes both pools.
+func (d *DB) Close() error {
+	if d.read == d.write {
+		return d.read.Close()
+	}
+	return errors.Join(d.read.Close(), d.write.Close())
+}
+
+// Ping checks that the database answers.
+func (d *DB) Ping(ctx context.Context) error {
+	if err := d.read.PingContext(ctx); err != nil {
+		return fmt.Errorf("db: ping: %w", err)
+	}
+	return nil
+}
+
+// Dialect returns the engine's differences.
+func (d *DB) Dialect() Dialect { return d.dialect }
+
+// WritePool is the pool that writes go through. The job queue uses it so its
+// transactions and ours share one writer on SQLite.
+func (d *DB) WritePool() *sql.DB { return d.write }
+
+// SetClock replaces the clock; tests use it to control time.
+func (d *DB) SetClock(now func() time.Time) { d.clock = now }
+
+// Now is the current time as stored: UTC, to the microsecond (the precision
+// PostgreSQL keeps).
+func (d *DB) Now() time.Time { return d.clock().UTC().Truncate(time.Microsecond) }
+
+// QueryContext runs a read-only query on the read pool.
+func (d *DB) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	return d.read.QueryContext(ctx, query, args...)
+}
+
+// QueryRowContext runs a read-only query returning at most one row.
+func (d *DB) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
+	return d.read.QueryRowContext(ctx, query, args...)
+}
+
+// Tx is a write transaction with the time it started, which every row it
+// writes uses as "now".
+type Tx struct {
+	*sql.Tx
+	Now     time.Time
+	Dialect Dialect
+}
+
+// InTx runs fn in a write transaction, committing when fn returns nil and
+// rolling back otherwise.
+func (d *DB) InTx(ctx context.Context, fn func(tx *Tx) error) error {
+	sqlTx, err := d.write.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("db: begin: %w", err)
+	}
+	tx := &Tx{Tx: sqlTx, Now: d.Now(), Dialect: d.dialect}
+	if err := fn(tx); err != nil {
+		if rbErr := sqlTx.Rollback(); rbErr != nil && !errors.Is(rbErr, sql.ErrTxDone) {
+			return errors.Join(err, fmt.Errorf("db: rollback: %w", rbErr))
+		}
+		return err
+	}
+	if err := sqlTx.Commit(); err != nil {
+		return fmt.Errorf("db: commit: %w", err)
+	}
+	return nil
+}
