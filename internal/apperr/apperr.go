@@ -13,14 +13,14 @@ type Code string
 
 // The codes. Anything without a code is Internal.
 const (
-	Invalid      Code = "invalid"       // the input is wrong; Message says how
-	NotFound     Code = "not_found"     // no such thing, or the caller may not know it exists
-	Conflict     Code = "conflict"      // the change clashes with the current state
-	Unauthorized Code = "unauthorized"  // not signed in, or credentials refused
-	Forbidden    Code = "forbidden"     // signed in but not allowed
-	RateLimited  Code = "rate_limited"  // too many attempts; try later
-	Unavailable  Code = "unavailable"   // a dependency is down
-	Internal     Code = "internal"      // a bug or an unexpected failure
+	Invalid      Code = "invalid"      // the input is wrong; Message says how
+	NotFound     Code = "not_found"    // no such thing, or the caller may not know it exists
+	Conflict     Code = "conflict"     // the change clashes with the current state
+	Unauthorized Code = "unauthorized" // not signed in, or credentials refused
+	Forbidden    Code = "forbidden"    // signed in but not allowed
+	RateLimited  Code = "rate_limited" // too many attempts; try later
+	Unavailable  Code = "unavailable"  // a dependency is down
+	Internal     Code = "internal"     // a bug or an unexpected failure
 )
 
 // Error is an application error.
@@ -57,6 +57,10 @@ func CodeOf(err error) Code {
 	if errors.As(err, &e) {
 		return e.Code
 	}
+	var f Fields
+	if errors.As(err, &f) {
+		return Invalid
+	}
 	return Internal
 }
 
@@ -67,4 +71,34 @@ func MessageOf(err error) string {
 		return e.Message
 	}
 	return "Sorry, there is a problem with the service. Try again later."
+}
+
+// FieldError is one problem with one form field.
+type FieldError struct {
+	Field   string // the form field's name, which is also its input's id
+	Message string // what is wrong and how to fix it, for the user
+}
+
+// Fields is a set of problems with a form, in the order of its fields. It is
+// an Invalid error.
+type Fields []FieldError
+
+// Error lists the messages.
+func (f Fields) Error() string {
+	s := "invalid:"
+	for _, e := range f {
+		s += " " + e.Field + ": " + e.Message + ";"
+	}
+	return s
+}
+
+// Add appends a problem with field.
+func (f *Fields) Add(field, message string) { *f = append(*f, FieldError{field, message}) }
+
+// Err returns f as an error, or nil when there is no problem.
+func (f Fields) Err() error {
+	if len(f) == 0 {
+		return nil
+	}
+	return f
 }

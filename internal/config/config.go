@@ -23,6 +23,7 @@ type Config struct {
 	Database string // "" for SQLite in DataDir, or a postgres:// URL
 	BaseURL  string // public URL used in links in emails; https makes cookies Secure
 	SMTP     string // smtp:// or smtps:// URL; empty keeps mail in the outbox
+	MailFrom string // the From address of every email
 
 	AutoApproveDomains []string // verified addresses on these domains are approved at once
 
@@ -36,6 +37,10 @@ type Config struct {
 	// HashConcurrency bounds how many password hashes run at once, which bounds memory.
 	HashConcurrency int
 
+	// SignInRate is how many sign-in, registration and password reset
+	// posts one IP address may make per minute.
+	SignInRate int
+
 	LogLevel string // debug, info, warn or error
 }
 
@@ -45,6 +50,7 @@ func Defaults() Config {
 		Addr:               "127.0.0.1:8080",
 		DataDir:            "./data",
 		BaseURL:            "http://127.0.0.1:8080",
+		MailFrom:           "PSIMS <no-reply@localhost>",
 		AutoApproveDomains: []string{"nhs.net"},
 		SessionIdle:        30 * time.Minute,
 		SessionAbsolute:    12 * time.Hour,
@@ -52,6 +58,7 @@ func Defaults() Config {
 		HashTime:           2,
 		HashThreads:        1,
 		HashConcurrency:    0, // 0 means the number of CPUs
+		SignInRate:         20,
 		LogLevel:           "info",
 	}
 }
@@ -79,6 +86,7 @@ func (c *Config) Register(fs *flag.FlagSet, groups Flags) {
 		fs.StringVar(&c.Addr, "addr", c.Addr, "address to listen on")
 		fs.StringVar(&c.BaseURL, "base-url", c.BaseURL, "public URL of the service, used in email links; https makes cookies Secure")
 		fs.StringVar(&c.SMTP, "smtp", c.SMTP, "SMTP server as smtp://user:pass@host:port or smtps://...; empty keeps mail in the outbox")
+		fs.StringVar(&c.MailFrom, "mail-from", c.MailFrom, "From address of the email the service sends")
 		fs.Func("auto-approve-domains", "comma-separated email domains approved on verification (default nhs.net)", func(s string) error {
 			c.AutoApproveDomains = splitList(s)
 			return nil
@@ -97,6 +105,7 @@ func (c *Config) Register(fs *flag.FlagSet, groups Flags) {
 			c.HashTime = v
 			return err
 		})
+		fs.IntVar(&c.SignInRate, "signin-rate-limit", c.SignInRate, "sign-in, registration and reset posts allowed per IP address per minute")
 		fs.IntVar(&c.HashConcurrency, "hash-concurrency", c.HashConcurrency, "password hashes allowed at once; 0 means one per CPU")
 	}
 }

@@ -1,0 +1,322 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"github.com/psims/psims/internal/account"
+	"github.com/psims/psims/internal/app"
+	"github.com/psims/psims/internal/apperr"
+	"github.com/psims/psims/internal/audit"
+	"github.com/psims/psims/internal/config"
+)
+
+// version is set at build time with -ldflags "-X main.version=...".
+var version = "dev"
+
+const usage = `psims runs the Patient Safety Incident Management System.
+
+Usage:
+  psims serve                      run the web service and background jobs
+  psims migrate                    bring the database schema up to date
+  psims user create                create an account (for example the first national admin)
+  psims user approve --email E     approve an account waiting for approval
+  psims org import FILE.csv        load or update organisations
+  psims mail list [--to EMAIL]     show email sent or queued
+  psims audit verify               check the audit log has not been changed
+  psims bench SCENARIO             measure performance (signin, register)
+  psims version                    print the version
+
+Run "psims COMMAND --help" for the flags of a command. Every flag can also be
+set in the environment as PSIMS_ + its name in upper case with - as _
+(for example PSIMS_DATA_DIR).
+`
+
+// env is what a command gets from the outside world.
+type env struct {
+	getenv func(string) string
+	stdin  io.Reader
+	stdout io.Writer
+	stderr io.Writer
+}
+
+func run(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) error {
+	e := env{getenv: getenv, stdin: stdin, stdout: stdout, stderr: stderr}
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return usagef("no command given")
+	}
+	cmd, rest := args[0], args[1:]
+	switch cmd {
+	case "-h", "--help", "help":
+		fmt.Fprint(stdout, usage)
+		return nil
+	case "version":
+		fmt.Fprintln(stdout, "psims", version)
+		return nil
+	case "serve":
+		return cmdServe(ctx, e, rest)
+	case "migrate":
+		return cmdMigrate(ctx, e, rest)
+	case "user":
+		return subcommand(ctx, e, "user", rest, map[string]func(context.Context, env, []string) error{
+			"create":  cmdUserCreate,
+			"approve": cmdUserApprove,
+		})
+	case "org":
+		return subcommand(ctx, e, "org", rest, map[string]func(context.Context, env, []string) error{
+			"import": cmdOrgImport,
+		})
+	case "mail":
+		return subcommand(ctx, e, "mail", rest, map[string]func(context.Context, env, []string) error{
+			"list": cmdMailList,
+		})
+	case "audit":
+		return subcommand(ctx, e, "audit", rest, map[string]func(context.Context, env, []string) error{
+			"verify": cmdAuditVerify,
+		})
+	case "bench":
+		return cmdBench(ctx, e, rest)
+	default:
+		return usagef("unknown command %q; run psims --help", cmd)
+	}
+}
+
+func subcommand(ctx context.Context, e env, name string, args []string, cmds map[string]func(context.Context, env, []string) error) error {
+	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" {
+		fmt.Fprint(e.stdout, usage)
+		if len(args) == 0 {
+			return usagef("psims %s needs a subcommand", name)
+		}
+		return nil
+	}
+	fn, ok := cmds[args[0]]
+	if !ok {
+		return usagef("unknown command \"psims %s %s\"; run psims --help", name, args[0])
+	}
+	return fn(ctx, e, args[1:])
+}
+
+// parse parses flags of the given groups plus extra ones that define adds,
+// applying PSIMS_* environment variables. It returns errHelp after printing
+// help for -h or --help.
+func parse(e env, name, summary string, groups config.Flags, args []string, define func(fs *flag.FlagSet)) (config.Config, *flag.FlagSet, error) {
+	cfg := config.Defaults()
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	cfg.Register(fs, groups)
+	if define != nil {
+		define(fs)
+	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			fmt.Fprintf(e.stdout, "Usage: psims %s\n\n%s\n\nFlags:\n", name, summary)
+			fs.SetOutput(e.stdout)
+			fs.PrintDefaults()
+			return cfg, fs, errHelp
+		}
+		return cfg, fs, usagef("%s: %v", name, err)
+	}
+	if err := cfg.Finish(fs, e.getenv); err != nil {
+		return cfg, fs, usagef("%s: %v", name, err)
+	}
+	return cfg, fs, nil
+}
+
+func cmdServe(ctx context.Context, e env, args []string) error {
+	cfg, fs, err := parse(e, "serve", "Runs the web service and background jobs until interrupted.", config.AllFlags, args, nil)
+	if err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return usagef("serve takes no arguments")
+	}
+	a, err := app.OpenServer(ctx, cfg, app.NewLogger(e.stderr, cfg.LogLevel))
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	return a.Serve(ctx, nil)
+}
+
+func cmdMigrate(ctx context.Context, e env, args []string) error {
+	cfg, _, err := parse(e, "migrate", "Brings the database schema up to date. Safe to run again.", config.DatabaseFlags, args, nil)
+	if err != nil {
+		return err
+	}
+	a, err := app.Open(ctx, cfg, app.NewLogger(e.stderr, cfg.LogLevel))
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	fmt.Fprintln(e.stdout, "The database is up to date.")
+	return nil
+}
+
+func cmdUserCreate(ctx context.Context, e env, args []string) error {
+	var n account.NewUser
+	var role string
+	var passwordStdin bool
+	cfg, _, err := parse(e, "user create", "Creates an active account. The password is read from standard input.", config.AllFlags, args, func(fs *flag.FlagSet) {
+		fs.StringVar(&n.Email, "email", "", "email address (required)")
+		fs.StringVar(&n.Name, "name", "", "full name (required)")
+		fs.StringVar(&n.OrgCode, "org", "", "ODS code of the organisation (required; import organisations first)")
+		fs.StringVar(&n.JobRole, "job-role", "", "job role")
+		fs.StringVar(&role, "role", "reporter", "role: reporter, reviewer, org-admin, read-only or national-admin")
+		fs.BoolVar(&passwordStdin, "password-stdin", false, "read the password from the first line of standard input (required)")
+	})
+	if err != nil {
+		return err
+	}
+	if n.Email == "" || n.Name == "" || n.OrgCode == "" {
+		return usagef("user create needs --email, --name and --org")
+	}
+	if !passwordStdin {
+		return usagef("user create needs --password-stdin, so the password never appears in the process list")
+	}
+	r, err := account.ParseRole(role)
+	if err != nil {
+		return usagef("%s", apperr.MessageOf(err))
+	}
+	n.Role = r
+	line, err := bufio.NewReader(e.stdin).ReadString('\n')
+	if err != nil && !errors.Is(err, io.EOF) {
+		return fmt.Errorf("read password: %w", err)
+	}
+	n.Password = strings.TrimRight(line, "\r\n")
+	a, err := app.Open(ctx, cfg, app.NewLogger(e.stderr, cfg.LogLevel))
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	u, err := a.Accounts.Create(ctx, n)
+	if err != nil {
+		return userFacing(err)
+	}
+	fmt.Fprintf(e.stdout, "Created %s (%s) as %s of %s.\n", u.Email, u.Name, u.Role, u.OrgCode)
+	return nil
+}
+
+func cmdUserApprove(ctx context.Context, e env, args []string) error {
+	var email string
+	cfg, _, err := parse(e, "user approve", "Approves an account that is waiting for approval and emails its owner.", config.AllFlags, args, func(fs *flag.FlagSet) {
+		fs.StringVar(&email, "email", "", "email address of the account (required)")
+	})
+	if err != nil {
+		return err
+	}
+	if email == "" {
+		return usagef("user approve needs --email")
+	}
+	a, err := app.Open(ctx, cfg, app.NewLogger(e.stderr, cfg.LogLevel))
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	u, err := a.Accounts.Approve(ctx, email, 0)
+	if err != nil {
+		return userFacing(err)
+	}
+	fmt.Fprintf(e.stdout, "Approved %s. They have been emailed.\n", u.Email)
+	return nil
+}
+
+func cmdOrgImport(ctx context.Context, e env, args []string) error {
+	cfg, fs, err := parse(e, "org import FILE.csv", "Adds or updates organisations from a CSV file: either headed (ods_code,name,type,parent) or the NHS ODS download layout (no header; code, name, ...).", config.DatabaseFlags, args, nil)
+	if err != nil {
+		return err
+	}
+	if fs.NArg() != 1 {
+		return usagef("org import needs exactly one FILE.csv")
+	}
+	f, err := os.Open(fs.Arg(0))
+	if err != nil {
+		return fmt.Errorf("org import: %w", err)
+	}
+	defer f.Close()
+	a, err := app.Open(ctx, cfg, app.NewLogger(e.stderr, cfg.LogLevel))
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	res, err := a.Orgs.Import(ctx, f)
+	if err != nil {
+		return userFacing(err)
+	}
+	fmt.Fprintf(e.stdout, "Imported %s: %d added, %d updated.\n", fs.Arg(0), res.Added, res.Updated)
+	return nil
+}
+
+func cmdMailList(ctx context.Context, e env, args []string) error {
+	var to string
+	var limit int
+	cfg, _, err := parse(e, "mail list", "Shows email sent or waiting in the outbox, newest first.", config.DatabaseFlags, args, func(fs *flag.FlagSet) {
+		fs.StringVar(&to, "to", "", "only email to this address")
+		fs.IntVar(&limit, "limit", 20, "how many to show")
+	})
+	if err != nil {
+		return err
+	}
+	a, err := app.Open(ctx, cfg, app.NewLogger(e.stderr, cfg.LogLevel))
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	entries, err := a.Outbox.List(ctx, strings.ToLower(strings.TrimSpace(to)), limit)
+	if err != nil {
+		return err
+	}
+	if len(entries) == 0 {
+		fmt.Fprintln(e.stdout, "No email.")
+		return nil
+	}
+	for _, m := range entries {
+		fmt.Fprintf(e.stdout, "#%d  %s  %s (attempts %d)\nTo: %s\nSubject: %s\n\n%s\n\n", m.ID,
+			m.CreatedAt.Format("2006-01-02 15:04:05Z"), m.Status, m.Attempts, m.To, m.Subject, strings.TrimSpace(m.Text))
+	}
+	return nil
+}
+
+func cmdAuditVerify(ctx context.Context, e env, args []string) error {
+	cfg, _, err := parse(e, "audit verify", "Checks every row of the audit log against the hash chain and reports the first row that was changed or removed.", config.DatabaseFlags, args, nil)
+	if err != nil {
+		return err
+	}
+	a, err := app.Open(ctx, cfg, app.NewLogger(e.stderr, cfg.LogLevel))
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	n, problem, err := audit.Verify(ctx, a.DB)
+	if err != nil {
+		return err
+	}
+	if problem != nil {
+		return fmt.Errorf("audit log broken at row %d: %s (%d rows checked)", problem.RowID, problem.Reason, n)
+	}
+	fmt.Fprintf(e.stdout, "The audit log is intact: %d rows checked.\n", n)
+	return nil
+}
+
+// userFacing turns an application error into the message an operator should
+// see on the command line.
+func userFacing(err error) error {
+	var fields apperr.Fields
+	if errors.As(err, &fields) {
+		msgs := make([]string, 0, len(fields))
+		for _, f := range fields {
+			msgs = append(msgs, f.Field+": "+f.Message)
+		}
+		return errors.New(strings.Join(msgs, "; "))
+	}
+	if apperr.CodeOf(err) != apperr.Internal {
+		return errors.New(apperr.MessageOf(err))
+	}
+	return err
+}

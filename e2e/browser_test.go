@@ -1,0 +1,474 @@
+package e2e
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/emulation"
+	"github.com/chromedp/cdproto/log"
+	"github.com/chromedp/cdproto/runtime"
+	"github.com/chromedp/chromedp"
+)
+
+// chromiumPath is where Debian's chromium package installs the browser.
+const chromiumPath = "/usr/bin/chromium"
+
+// requireChromiumEnv, set to 1, turns a missing browser from a skip into a
+// failure (CI sets it, so the tests cannot silently stop running).
+const requireChromiumEnv = "PSIMS_REQUIRE_CHROMIUM"
+
+// stepTimeout bounds every single browser step, so a page that never loads
+// or an element that never appears fails the test rather than hanging it.
+const stepTimeout = 15 * time.Second
+
+// axeTags are the axe-core rule tags every page is checked against.
+var axeTags = []string{"wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa", "best-practice"}
+
+// browser is one headless Chromium tab driving a PSIMS site. Every page it
+// loads is checked with axe-core and for console errors (see check).
+type browser struct {
+	t    *testing.T
+	ctx  context.Context // the tab's chromedp context
+	base string          // the site's base URL
+	js   bool            // whether page scripts run
+
+	mu      sync.Mutex
+	console []consoleEntry // messages not yet checked
+
+	checked []string // the pages checked so far, for the log
+}
+
+// consoleEntry is one message from the browser console.
+type consoleEntry struct {
+	Kind   string // "console.<type>", "exception" or "log.<source>"
+	Level  string // error, warning, info...
+	Text   string
+	URL    string
+	Status bool // a "the server responded with a status of" network entry
+}
+
+func (e consoleEntry) String() string {
+	s := fmt.Sprintf("[%s %s] %s", e.Kind, e.Level, e.Text)
+	if e.URL != "" {
+		s += " (" + e.URL + ")"
+	}
+	return s
+}
+
+// isCSP reports whether the message is a Content-Security-Policy violation.
+func (e consoleEntry) isCSP() bool {
+	t := strings.ToLower(e.Text)
+	return strings.Contains(t, "content security policy") || strings.Contains(t, "content-security-policy")
+}
+
+// chromium returns the browser's path, or skips (or, in CI, fails) the test
+// when it is not installed.
+func chromium(t *testing.T) string {
+	t.Helper()
+	if _, err := os.Stat(chromiumPath); err != nil {
+		msg := fmt.Sprintf("%s not found (%v): install Debian's chromium package (apt-get install -y chromium) to run the browser tests", chromiumPath, err)
+		if os.Getenv(requireChromiumEnv) == "1" {
+			t.Fatalf("%s=1 but %s", requireChromiumEnv, msg)
+		}
+		t.Skip(msg)
+	}
+	return chromiumPath
+}
+
+// axeSource reads axe-core as `make assets` leaves it.
+func axeSource(t *testing.T) string {
+	t.Helper()
+	candidates := []string{
+		filepath.Join("..", "assets", "node_modules", "axe-core", "axe.min.js"),
+		filepath.Join("..", "assets", "dist", "axe.min.js"),
+		filepath.Join("..", "internal", "web", "static", "vendor", "axe.min.js"),
+	}
+	for _, p := range candidates {
+		b, err := os.ReadFile(p)
+		if err == nil {
+			return string(b)
+		}
+	}
+	t.Fatalf("axe-core not found in %s: run `make assets` first", strings.Join(candidates, ", "))
+	return ""
+}
+
+var (
+	axeOnce sync.Once
+	axeJS   string
+)
+
+// newBrowser starts a fresh headless Chromium with its own profile and opens
+// one tab on the site. With js false, the tab runs no page scripts (as for a
+// visitor whose JavaScript failed or is turned off). The browser stops when
+// the test ends.
+func newBrowser(t *testing.T, base string, js bool) *browser {
+	t.Helper()
+	path := chromium(t)
+	axeOnce.Do(func() { axeJS = axeSource(t) })
+	if axeJS == "" {
+		t.Fatal("axe-core could not be read")
+	}
+
+	opts := append(chromedp.DefaultExecAllocatorOptions[:],
+		chromedp.ExecPath(path),
+		chromedp.Headless,
+		chromedp.NoSandbox, // the tests run as root, where Chromium's sandbox cannot start
+		chromedp.DisableGPU,
+		chromedp.NoFirstRun,
+		chromedp.UserDataDir(t.TempDir()),
+		chromedp.WindowSize(1280, 1000),
+		// The machine has no internet: stop Chromium trying to reach it.
+		chromedp.Flag("disable-quic", true),
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.Flag("disable-default-apps", true),
+		chromedp.Flag("no-default-browser-check", true),
+	)
+	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+	ctx, cancelTab := chromedp.NewContext(allocCtx)
+	t.Cleanup(func() {
+		cancelTab()
+		cancelAlloc()
+	})
+
+	b := &browser{t: t, ctx: ctx, base: base, js: js}
+	// Start the browser with a context that has no deadline (the first Run
+	// binds the browser's life to its context), then listen before any page
+	// loads so no console message is missed.
+	if err := chromedp.Do(ctx); err != nil {
+		t.Fatalf("start chromium: %v", err)
+	}
+	if err := chromedp.Listen(ctx, b.onEvent); err != nil {
+		t.Fatalf("listen: %v", err)
+	}
+	if !js {
+		if _, err := chromedp.Call(ctx, emulation.SetScriptExecutionDisabled, emulation.SetScriptExecutionDisabledParams{Value: true}); err != nil {
+			t.Fatalf("disable JavaScript: %v", err)
+		}
+	}
+	// A message that arrives after the last page was checked (say, from a
+	// script that runs late) still fails the test.
+	t.Cleanup(func() {
+		if t.Failed() {
+			return
+		}
+		b.checkConsole("after the last page")
+	})
+	return b
+}
+
+// onEvent runs on chromedp's read loop: it must only record the event.
+func (b *browser) onEvent(ev any) {
+	var e consoleEntry
+	switch ev := ev.(type) {
+	case *runtime.EventConsoleAPICalled:
+		var parts []string
+		for _, a := range ev.Args {
+			switch {
+			case len(a.Value) > 0:
+				var s string
+				if json.Unmarshal(a.Value, &s) == nil {
+					parts = append(parts, s)
+				} else {
+					parts = append(parts, string(a.Value))
+				}
+			case a.Description != "":
+				parts = append(parts, a.Description)
+			default:
+				parts = append(parts, string(a.Type))
+			}
+		}
+		e = consoleEntry{Kind: "console." + string(ev.Type), Level: string(ev.Type), Text: strings.Join(parts, " ")}
+		if ev.Type == runtime.APITypeWarning {
+			e.Level = "warning"
+		}
+	case *runtime.EventExceptionThrown:
+		d := ev.ExceptionDetails
+		text := d.Text
+		if d.Exception != nil && d.Exception.Description != "" {
+			text += " " + d.Exception.Description
+		}
+		e = consoleEntry{Kind: "exception", Level: "error", Text: text, URL: d.URL}
+	case *log.EventEntryAdded:
+		en := ev.Entry
+		e = consoleEntry{Kind: "log." + string(en.Source), Level: string(en.Level), Text: en.Text, URL: en.URL,
+			Status: en.Source == log.SourceNetwork && strings.Contains(en.Text, "the server responded with a status of")}
+	default:
+		return
+	}
+	b.mu.Lock()
+	b.console = append(b.console, e)
+	b.mu.Unlock()
+}
+
+// step runs browser actions with the step deadline.
+func (b *browser) step(what string, actions ...chromedp.Action[chromedp.Void]) {
+	b.t.Helper()
+	ctx, cancel := context.WithTimeout(b.ctx, stepTimeout)
+	defer cancel()
+	if err := chromedp.Do(ctx, actions...); err != nil {
+		b.t.Fatalf("%s: %v", what, err)
+	}
+}
+
+// run runs one action that returns a value, with the step deadline.
+func run[T any](b *browser, what string, a chromedp.Action[T]) T {
+	b.t.Helper()
+	ctx, cancel := context.WithTimeout(b.ctx, stepTimeout)
+	defer cancel()
+	v, err := chromedp.Run(ctx, a)
+	if err != nil {
+		b.t.Fatalf("%s: %v", what, err)
+	}
+	return v
+}
+
+// load runs the actions, which must make the tab load a page (following a
+// link, submitting a form), waits for that page, checks it, and returns the
+// HTTP status of its document (after any redirects).
+func (b *browser) load(what string, wantStatus int, actions ...chromedp.Action[chromedp.Void]) {
+	b.t.Helper()
+	ctx, cancel := context.WithTimeout(b.ctx, stepTimeout)
+	defer cancel()
+	resp, err := chromedp.RunResponse(ctx, actions...)
+	if err != nil {
+		b.t.Fatalf("%s: %v", what, err)
+	}
+	if resp == nil {
+		b.t.Fatalf("%s: no response for the page", what)
+	}
+	if int(resp.Status) != wantStatus {
+		b.t.Errorf("%s: %s answered %d, want %d", what, resp.URL, resp.Status, wantStatus)
+	}
+	b.check(what, wantStatus)
+}
+
+// open navigates to path on the site.
+func (b *browser) open(path string, wantStatus int) {
+	b.t.Helper()
+	u := path
+	if strings.HasPrefix(path, "/") {
+		u = b.base + path
+	}
+	b.load("open "+path, wantStatus, chromedp.Navigate(u))
+}
+
+// click clicks the element, which must load a new page.
+func (b *browser) click(what string, sel chromedp.Search, wantStatus int) {
+	b.t.Helper()
+	b.load(what, wantStatus, chromedp.Click(sel))
+}
+
+// fill replaces what the text box with the id holds by typing value.
+func (b *browser) fill(id, value string) {
+	b.t.Helper()
+	b.step("fill #"+id,
+		chromedp.WaitVisible(chromedp.ID(id)),
+		chromedp.SetValue(chromedp.ID(id), ""),
+		chromedp.SendKeys(chromedp.ID(id), value),
+	)
+}
+
+// path is the path (and query) of the page now in the tab.
+func (b *browser) path() string {
+	b.t.Helper()
+	loc := run(b, "location", chromedp.Location())
+	return strings.TrimPrefix(loc, b.base)
+}
+
+// text is the visible text of the first element the selector finds.
+func (b *browser) text(sel chromedp.CSS) string {
+	b.t.Helper()
+	return strings.TrimSpace(run(b, "text of "+string(sel), chromedp.Text(sel)))
+}
+
+// value is the value of the form control with the id.
+func (b *browser) value(id string) string {
+	b.t.Helper()
+	return run(b, "value of #"+id, chromedp.Value(chromedp.ID(id)))
+}
+
+// exists reports whether the page has an element the selector finds, now,
+// without waiting.
+func (b *browser) exists(sel string) bool {
+	b.t.Helper()
+	return run(b, "find "+sel, chromedp.Evaluate[bool](fmt.Sprintf("document.querySelector(%q) !== null", sel)))
+}
+
+// wantHeading checks the page's h1.
+func (b *browser) wantHeading(want string) {
+	b.t.Helper()
+	if got := b.text("main h1"); got != want {
+		b.t.Fatalf("on %s the heading is %q, want %q", b.path(), got, want)
+	}
+}
+
+// wantPath checks the page's path.
+func (b *browser) wantPath(want string) {
+	b.t.Helper()
+	if got := b.path(); got != want {
+		b.t.Fatalf("on %s, want to be on %s", got, want)
+	}
+}
+
+// summaryLink is one link of an NHS.UK error summary.
+type summaryLink struct {
+	Text, Href string
+	Target     bool // the page has the element the link points to
+}
+
+// errorSummary returns the links of the page's error summary, failing the
+// test when there is none.
+func (b *browser) errorSummary() []summaryLink {
+	b.t.Helper()
+	b.step("error summary", chromedp.WaitVisible(chromedp.CSS(".nhsuk-error-summary")))
+	return run(b, "error summary links", chromedp.Evaluate[[]summaryLink](`
+		Array.from(document.querySelectorAll('.nhsuk-error-summary__list a')).map(a => ({
+			Text: a.textContent.trim(),
+			Href: a.getAttribute('href'),
+			Target: a.getAttribute('href').startsWith('#') && document.getElementById(a.getAttribute('href').slice(1)) !== null,
+		}))`))
+}
+
+// check runs axe-core on the page now in the tab and fails the test for
+// every violation, then fails it for every console error since the last
+// check. status is the HTTP status the page was served with: a page served
+// with an error status (422 for a form with mistakes) makes Chromium log a
+// network error about itself, which is expected and not a fault.
+func (b *browser) check(page string, status int) {
+	b.t.Helper()
+	b.checked = append(b.checked, page)
+	b.checkAxe(page)
+	b.checkConsole(page, statusNoise(status)...)
+}
+
+// statusNoise is the console text Chromium logs for a document served with
+// the status, which check accepts.
+func statusNoise(status int) []string {
+	if status < 400 {
+		return nil
+	}
+	return []string{fmt.Sprintf("the server responded with a status of %d", status)}
+}
+
+// axeResult is the part of axe-core's results the tests report.
+type axeResult struct {
+	Violations []axeRule
+	Incomplete []axeRule
+	Passes     int
+}
+
+type axeRule struct {
+	ID, Impact, Help, HelpURL string
+	Nodes                     []struct {
+		Target  []any
+		HTML    string
+		Summary string
+	}
+}
+
+// checkAxe injects axe-core into the page and runs it. Runtime.evaluate is
+// not subject to the page's Content-Security-Policy (script-src 'self'), so
+// the site's real CSP stays on: bypassing it (page.SetBypassCSP) would also
+// hide the site's own CSP violations from checkConsole.
+func (b *browser) checkAxe(page string) {
+	b.t.Helper()
+	ctx, cancel := context.WithTimeout(b.ctx, stepTimeout)
+	defer cancel()
+	if _, err := chromedp.Run(ctx, chromedp.Evaluate[chromedp.Void](axeJS)); err != nil {
+		b.t.Fatalf("%s: inject axe-core: %v", page, err)
+	}
+	tags, _ := json.Marshal(axeTags)
+	expr := `axe.run(document, {runOnly: {type: 'tag', values: ` + string(tags) + `}}).then(r => ({
+		Passes: r.passes.length,
+		Violations: r.violations.map(v => ({ID: v.id, Impact: v.impact || '', Help: v.help, HelpURL: v.helpUrl,
+			Nodes: v.nodes.map(n => ({Target: n.target, HTML: n.html, Summary: n.failureSummary || ''}))})),
+		Incomplete: r.incomplete.map(v => ({ID: v.id, Impact: v.impact || '', Help: v.help, HelpURL: v.helpUrl,
+			Nodes: v.nodes.map(n => ({Target: n.target, HTML: n.html, Summary: n.failureSummary || ''}))})),
+	}))`
+	res, err := chromedp.Run(ctx, chromedp.Evaluate[axeResult](expr, chromedp.EvalAwaitPromise))
+	if err != nil {
+		b.t.Fatalf("%s: run axe-core: %v", page, err)
+	}
+	if res.Passes == 0 {
+		b.t.Errorf("%s: axe-core passed no rules at all; it probably did not run", page)
+	}
+	for _, v := range res.Violations {
+		var sb strings.Builder
+		fmt.Fprintf(&sb, "%s (%s): axe violation %s, impact %s: %s\n  %s", page, b.path(), v.ID, v.Impact, v.Help, v.HelpURL)
+		for _, n := range v.Nodes {
+			fmt.Fprintf(&sb, "\n  - target %v\n    %s\n    %s", n.Target, n.HTML, strings.ReplaceAll(n.Summary, "\n", "\n    "))
+		}
+		b.t.Error(sb.String())
+	}
+	if testing.Verbose() {
+		for _, v := range res.Incomplete {
+			targets := make([]string, 0, len(v.Nodes))
+			for _, n := range v.Nodes {
+				targets = append(targets, fmt.Sprint(n.Target))
+			}
+			b.t.Logf("%s: axe needs review (not a failure) %s: %s at %s", page, v.ID, v.Help, strings.Join(targets, ", "))
+		}
+	}
+}
+
+// checkConsole fails the test for every console message since the last
+// check that is an error, an exception or a CSP violation, except those
+// containing one of allowed. It needs no wait: chromedp hands events to
+// onEvent before the replies to the commands sent after them, and check
+// runs after the page loaded and axe-core ran.
+func (b *browser) checkConsole(page string, allowed ...string) {
+	b.t.Helper()
+	b.mu.Lock()
+	msgs := b.console
+	b.console = nil
+	b.mu.Unlock()
+next:
+	for _, m := range msgs {
+		switch {
+		case m.isCSP():
+			b.t.Errorf("%s: Content-Security-Policy violation in the console: %s", page, m)
+		case m.Level == "error" || m.Kind == "exception":
+			for _, a := range allowed {
+				if m.Status && strings.Contains(m.Text, a) {
+					continue next
+				}
+			}
+			b.t.Errorf("%s: error in the console: %s", page, m)
+		case m.Level == "warning":
+			b.t.Logf("%s: warning in the console (not a failure): %s", page, m)
+		}
+	}
+}
+
+// screenshot saves a full-page PNG of the tab.
+func (b *browser) screenshot(path string) {
+	b.t.Helper()
+	png := run(b, "screenshot", chromedp.FullScreenshot(100))
+	if err := os.WriteFile(path, png, 0o644); err != nil {
+		b.t.Errorf("save screenshot: %v", err)
+		return
+	}
+	b.t.Logf("screenshot saved to %s", path)
+}
+
+// inMain selects an element of the page's main content by its exact visible
+// text, as a person finds it: tag is "a" or "button".
+func inMain(tag, text string) chromedp.Search {
+	return chromedp.Search(fmt.Sprintf(`//main//%s[normalize-space()=%q]`, tag, text))
+}
+
+// inHeader is inMain for the page header.
+func inHeader(tag, text string) chromedp.Search {
+	return chromedp.Search(fmt.Sprintf(`//header//%s[normalize-space()=%q]`, tag, text))
+}
+

@@ -1,0 +1,313 @@
+package account
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/psims/psims/internal/apperr"
+	"github.com/psims/psims/internal/audit"
+	"github.com/psims/psims/internal/db"
+	"github.com/psims/psims/internal/emailaddr"
+	"github.com/psims/psims/internal/mail"
+	"github.com/psims/psims/internal/org"
+)
+
+// Registration is what a person gives to register (P1: name, job role,
+// organisation and email, and nothing else about them).
+type Registration struct {
+	Name            string
+	JobRole         string
+	OrgCode         string
+	Email           string
+	Password        string
+	ConfirmPassword string
+}
+
+// maxTextLen bounds the short text fields.
+const maxTextLen = 200
+
+// validate checks every field and returns all problems in form order, with
+// the parsed email and organisation when they are valid.
+func (s *Service) validate(ctx context.Context, r Registration) (emailaddr.Address, org.Organisation, error) {
+	var problems apperr.Fields
+	name := strings.TrimSpace(r.Name)
+	switch {
+	case name == "":
+		problems.Add("name", "Enter your full name")
+	case utf8.RuneCountInString(name) > maxTextLen:
+		problems.Add("name", "Full name must be 200 characters or fewer")
+	}
+	jobRole := strings.TrimSpace(r.JobRole)
+	switch {
+	case jobRole == "":
+		problems.Add("job_role", "Enter your job role, like staff nurse or pharmacist")
+	case utf8.RuneCountInString(jobRole) > maxTextLen:
+		problems.Add("job_role", "Job role must be 200 characters or fewer")
+	}
+	var organisation org.Organisation
+	if strings.TrimSpace(r.OrgCode) == "" {
+		problems.Add("org", "Enter the ODS code of your organisation, or search for it by name")
+	} else if code, err := org.ParseCode(r.OrgCode); err != nil {
+		problems.Add("org", apperr.MessageOf(err))
+	} else if o, err := s.orgs.Get(ctx, code); apperr.CodeOf(err) == apperr.NotFound || (err == nil && !o.Active) {
+		problems.Add("org", "No active organisation has the ODS code "+code.String()+". Search for your organisation by name")
+	} else if err != nil {
+		return emailaddr.Address{}, org.Organisation{}, err
+	} else {
+		organisation = o
+	}
+	var addr emailaddr.Address
+	if strings.TrimSpace(r.Email) == "" {
+		problems.Add("email", "Enter your work email address")
+	} else if a, err := emailaddr.Parse(r.Email); err != nil {
+		problems.Add("email", apperr.MessageOf(err))
+	} else {
+		addr = a
+	}
+	switch {
+	case r.Password == "":
+		problems.Add("password", "Enter a password")
+	default:
+		if err := s.policy.Check(r.Password, r.Email, name); err != nil {
+			problems.Add("password", apperr.MessageOf(err))
+		} else if r.ConfirmPassword != r.Password {
+			problems.Add("confirm_password", "The passwords do not match. Enter the same password twice")
+		}
+	}
+	return addr, organisation, problems.Err()
+}
+
+// Register creates an unverified account and emails a verification link.
+// When the address already has an account, nothing changes and that address
+// is told someone tried to register with it, so the form never reveals who
+// is registered. Errors: Invalid (apperr.Fields).
+func (s *Service) Register(ctx context.Context, r Registration, ip string) error {
+	addr, organisation, err := s.validate(ctx, r)
+	if err != nil {
+		return err
+	}
+	hash, err := s.hasher.Hash(ctx, r.Password)
+	if err != nil {
+		return fmt.Errorf("account: register: %w", err)
+	}
+	return s.db.InTx(ctx, func(tx *db.Tx) error {
+		existing, err := userByEmail(ctx, tx, addr.String())
+		if err == nil {
+			_, err := s.mail.Enqueue(ctx, tx, mail.AlreadyRegistered(existing.Email, existing.Name, s.link("/sign-in", ""), s.link("/password-reset", "")))
+			return err
+		}
+		if apperr.CodeOf(err) != apperr.NotFound {
+			return err
+		}
+		var id int64
+		err = tx.QueryRowContext(ctx, `INSERT INTO users (email, name, job_role, org_ods, role, status, password_hash, created_at, updated_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8) RETURNING id`,
+			addr.String(), strings.TrimSpace(r.Name), strings.TrimSpace(r.JobRole), organisation.Code.String(),
+			RoleReporter, StatusUnverified, hash, tx.Now).Scan(&id)
+		if err != nil {
+			return fmt.Errorf("account: insert user: %w", err)
+		}
+		if err := audit.Record(ctx, tx, audit.Entry{ActorID: id, Action: "account.register", SubjectType: "user",
+			SubjectID: strconv.FormatInt(id, 10), Details: map[string]string{"org": organisation.Code.String()}, IP: ip}); err != nil {
+			return err
+		}
+		return s.sendVerification(ctx, tx, id, addr.String(), strings.TrimSpace(r.Name))
+	})
+}
+
+func (s *Service) sendVerification(ctx context.Context, tx *db.Tx, id int64, email, name string) error {
+	token, err := issueToken(ctx, tx, id, purposeVerify, s.settings.VerifyTTL)
+	if err != nil {
+		return err
+	}
+	_, err = s.mail.Enqueue(ctx, tx, mail.VerifyEmail(email, name, s.link("/verify-email", token)))
+	return err
+}
+
+// link is an absolute URL to path, with the token as its query when given.
+func (s *Service) link(path, token string) string {
+	u := strings.TrimRight(s.settings.BaseURL, "/") + path
+	if token != "" {
+		u += "?token=" + url.QueryEscape(token)
+	}
+	return u
+}
+
+// ResendVerification sends a new verification link when the address has an
+// unverified account, and does nothing otherwise; the caller says the same
+// either way.
+func (s *Service) ResendVerification(ctx context.Context, email string) error {
+	addr, err := emailaddr.Parse(email)
+	if err != nil {
+		return err
+	}
+	return s.db.InTx(ctx, func(tx *db.Tx) error {
+		u, err := userByEmail(ctx, tx, addr.String())
+		if apperr.CodeOf(err) == apperr.NotFound {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		if u.Status != StatusUnverified {
+			return nil
+		}
+		return s.sendVerification(ctx, tx, u.ID, u.Email, u.Name)
+	})
+}
+
+// VerifyEmail uses a verification link. The account is approved at once when
+// its address is on a trusted domain, and otherwise waits for approval.
+// Errors: Invalid for a wrong, used or expired link.
+func (s *Service) VerifyEmail(ctx context.Context, token, ip string) (User, error) {
+	var user User
+	err := s.db.InTx(ctx, func(tx *db.Tx) error {
+		id, err := useToken(ctx, tx, token, purposeVerify)
+		if err != nil {
+			return err
+		}
+		u, err := userByID(ctx, tx, id)
+		if err != nil {
+			return err
+		}
+		if u.Status != StatusUnverified {
+			user = u
+			return nil
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE users SET email_verified_at = $1, status = $2, updated_at = $1 WHERE id = $3`,
+			tx.Now, StatusPending, id); err != nil {
+			return fmt.Errorf("account: verify: %w", err)
+		}
+		if err := audit.Record(ctx, tx, audit.Entry{ActorID: id, Action: "account.verify_email", SubjectType: "user",
+			SubjectID: strconv.FormatInt(id, 10), IP: ip}); err != nil {
+			return err
+		}
+		u.Status = StatusPending
+		if s.autoApproved(u.Email) {
+			if err := s.approve(ctx, tx, u, 0, "trusted email domain"); err != nil {
+				return err
+			}
+			u.Status = StatusActive
+		}
+		user = u
+		return nil
+	})
+	return user, err
+}
+
+func (s *Service) autoApproved(email string) bool {
+	_, domain, _ := strings.Cut(email, "@")
+	return slices.Contains(s.settings.AutoApproveDomains, domain)
+}
+
+// Approve lets a pending account sign in and emails its owner. actorID is the
+// approver, 0 for the command line. Errors: NotFound, Conflict when the
+// account is not waiting for approval.
+func (s *Service) Approve(ctx context.Context, email string, actorID int64) (User, error) {
+	addr, err := emailaddr.Parse(email)
+	if err != nil {
+		return User{}, err
+	}
+	var user User
+	err = s.db.InTx(ctx, func(tx *db.Tx) error {
+		u, err := userByEmail(ctx, tx, addr.String())
+		if err != nil {
+			return err
+		}
+		switch u.Status {
+		case StatusPending:
+		case StatusUnverified:
+			return apperr.New(apperr.Conflict, "This account's email address has not been verified yet.")
+		default:
+			return apperr.New(apperr.Conflict, "This account is not waiting for approval (it is "+string(u.Status)+").")
+		}
+		if err := s.approve(ctx, tx, u, actorID, "approved"); err != nil {
+			return err
+		}
+		u.Status = StatusActive
+		user = u
+		return nil
+	})
+	return user, err
+}
+
+func (s *Service) approve(ctx context.Context, tx *db.Tx, u User, actorID int64, how string) error {
+	if _, err := tx.ExecContext(ctx, `UPDATE users SET status = $1, approved_at = $2, updated_at = $2 WHERE id = $3 AND status = $4`,
+		StatusActive, tx.Now, u.ID, StatusPending); err != nil {
+		return fmt.Errorf("account: approve: %w", err)
+	}
+	if err := audit.Record(ctx, tx, audit.Entry{ActorID: actorID, Action: "account.approve", SubjectType: "user",
+		SubjectID: strconv.FormatInt(u.ID, 10), Details: map[string]string{"how": how}}); err != nil {
+		return err
+	}
+	_, err := s.mail.Enqueue(ctx, tx, mail.Approved(u.Email, u.Name, s.link("/sign-in", "")))
+	return err
+}
+
+// NewUser is an account an operator creates from the command line.
+type NewUser struct {
+	Email    string
+	Name     string
+	JobRole  string
+	OrgCode  string
+	Role     Role
+	Password string
+}
+
+// Create makes an active, verified account directly, for operators (for
+// example the first national admin). Errors: Invalid, Conflict when the email
+// is taken.
+func (s *Service) Create(ctx context.Context, n NewUser) (User, error) {
+	jobRole := n.JobRole
+	if strings.TrimSpace(jobRole) == "" {
+		jobRole = "Not given"
+	}
+	addr, organisation, err := s.validate(ctx, Registration{Name: n.Name, JobRole: jobRole, OrgCode: n.OrgCode,
+		Email: n.Email, Password: n.Password, ConfirmPassword: n.Password})
+	if err != nil {
+		return User{}, err
+	}
+	if _, err := ParseRole(string(n.Role)); err != nil {
+		return User{}, err
+	}
+	hash, err := s.hasher.Hash(ctx, n.Password)
+	if err != nil {
+		return User{}, fmt.Errorf("account: create: %w", err)
+	}
+	var user User
+	err = s.db.InTx(ctx, func(tx *db.Tx) error {
+		if _, err := userByEmail(ctx, tx, addr.String()); err == nil {
+			return apperr.New(apperr.Conflict, "An account with this email address already exists.")
+		} else if apperr.CodeOf(err) != apperr.NotFound {
+			return err
+		}
+		var id int64
+		err := tx.QueryRowContext(ctx, `INSERT INTO users (email, name, job_role, org_ods, role, status, password_hash,
+			email_verified_at, approved_at, created_at, updated_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8, $8, $8) RETURNING id`,
+			addr.String(), strings.TrimSpace(n.Name), strings.TrimSpace(jobRole), organisation.Code.String(), n.Role,
+			StatusActive, hash, tx.Now).Scan(&id)
+		if err != nil {
+			return fmt.Errorf("account: insert user: %w", err)
+		}
+		if err := audit.Record(ctx, tx, audit.Entry{Action: "account.create", SubjectType: "user",
+			SubjectID: strconv.FormatInt(id, 10), Details: map[string]string{"role": string(n.Role), "org": organisation.Code.String()}}); err != nil {
+			return err
+		}
+		user, err = userByID(ctx, tx, id)
+		return err
+	})
+	return user, err
+}
+
+// IsInvalid reports whether err is a validation failure a form should show.
+func IsInvalid(err error) bool {
+	var f apperr.Fields
+	return errors.As(err, &f) || apperr.CodeOf(err) == apperr.Invalid
+}

@@ -1,0 +1,112 @@
+package account
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+
+	"github.com/psims/psims/internal/apperr"
+	"github.com/psims/psims/internal/audit"
+	"github.com/psims/psims/internal/db"
+	"github.com/psims/psims/internal/emailaddr"
+	"github.com/psims/psims/internal/mail"
+)
+
+// RequestReset emails a password reset link when the address has an account
+// that may sign in or is waiting to. The caller shows the same message
+// whatever happened, so nobody learns whether an address is registered.
+func (s *Service) RequestReset(ctx context.Context, email, ip string) error {
+	addr, err := emailaddr.Parse(email)
+	if err != nil {
+		return err
+	}
+	return s.db.InTx(ctx, func(tx *db.Tx) error {
+		u, err := userByEmail(ctx, tx, addr.String())
+		if apperr.CodeOf(err) == apperr.NotFound {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		if u.Status == StatusSuspended || u.Status == StatusDeactivated {
+			return nil
+		}
+		token, err := issueToken(ctx, tx, u.ID, purposeReset, s.settings.ResetTTL)
+		if err != nil {
+			return err
+		}
+		if err := audit.Record(ctx, tx, audit.Entry{ActorID: u.ID, Action: "account.password_reset_requested", SubjectType: "user",
+			SubjectID: strconv.FormatInt(u.ID, 10), IP: ip}); err != nil {
+			return err
+		}
+		_, err = s.mail.Enqueue(ctx, tx, mail.ResetPassword(u.Email, u.Name, s.link("/password-reset/new", token)))
+		return err
+	})
+}
+
+// CheckResetToken reports whether a reset link still works, so the form is
+// only shown for a link that can be used. Errors: Invalid.
+func (s *Service) CheckResetToken(ctx context.Context, token string) error {
+	var n int
+	err := s.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM user_tokens WHERE token_hash = $1 AND purpose = $2 AND used_at IS NULL AND expires_at > $3`,
+		hashToken(token), purposeReset, s.db.Now()).Scan(&n)
+	if err != nil {
+		return fmt.Errorf("account: check reset token: %w", err)
+	}
+	if n == 0 {
+		return errBadLink
+	}
+	return nil
+}
+
+// ResetPassword sets a new password through a reset link, ends every session
+// of the account and clears any lockout. The link works once. Errors: Invalid
+// (apperr.Fields for the password, or a bad link).
+func (s *Service) ResetPassword(ctx context.Context, token, plain, confirm, ip string) error {
+	if err := s.CheckResetToken(ctx, token); err != nil {
+		return err
+	}
+	var u User
+	err := s.db.InTx(ctx, func(tx *db.Tx) error {
+		var userID int64
+		err := tx.QueryRowContext(ctx, `SELECT user_id FROM user_tokens WHERE token_hash = $1`, hashToken(token)).Scan(&userID)
+		if err != nil {
+			return errBadLink
+		}
+		u, err = userByID(ctx, tx, userID)
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	var problems apperr.Fields
+	if plain == "" {
+		problems.Add("password", "Enter a new password")
+	} else if err := s.policy.Check(plain, u.Email, u.Name); err != nil {
+		problems.Add("password", apperr.MessageOf(err))
+	} else if confirm != plain {
+		problems.Add("confirm_password", "The passwords do not match. Enter the same password twice")
+	}
+	if err := problems.Err(); err != nil {
+		return err
+	}
+	hash, err := s.hasher.Hash(ctx, plain)
+	if err != nil {
+		return fmt.Errorf("account: reset: %w", err)
+	}
+	return s.db.InTx(ctx, func(tx *db.Tx) error {
+		id, err := useToken(ctx, tx, token, purposeReset)
+		if err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE users SET password_hash = $1, failed_attempts = 0, failed_window_start = NULL,
+			locked_until = NULL, updated_at = $2 WHERE id = $3`, hash, tx.Now, id); err != nil {
+			return fmt.Errorf("account: store new password: %w", err)
+		}
+		if err := endAllSessions(ctx, tx, id); err != nil {
+			return err
+		}
+		return audit.Record(ctx, tx, audit.Entry{ActorID: id, Action: "account.password_reset", SubjectType: "user",
+			SubjectID: strconv.FormatInt(id, 10), IP: ip})
+	})
+}

@@ -1,0 +1,137 @@
+package account
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"database/sql"
+	"encoding/base64"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/psims/psims/internal/apperr"
+	"github.com/psims/psims/internal/db"
+	"github.com/psims/psims/internal/mail"
+	"github.com/psims/psims/internal/org"
+	"github.com/psims/psims/internal/password"
+)
+
+// Settings are the rules the service applies.
+type Settings struct {
+	BaseURL            string   // where links in emails point
+	AutoApproveDomains []string // verified addresses here are approved at once
+
+	SessionIdle     time.Duration
+	SessionAbsolute time.Duration
+
+	LockoutThreshold int           // failures within LockoutWindow that lock the account
+	LockoutWindow    time.Duration // how far back failures count
+	LockoutDuration  time.Duration // how long a locked account stays locked
+
+	VerifyTTL time.Duration // how long an email verification link works
+	ResetTTL  time.Duration // how long a password reset link works
+}
+
+// DefaultSettings returns the rules of the service as documented.
+func DefaultSettings(baseURL string) Settings {
+	return Settings{
+		BaseURL:            baseURL,
+		AutoApproveDomains: []string{"nhs.net"},
+		SessionIdle:        30 * time.Minute,
+		SessionAbsolute:    12 * time.Hour,
+		LockoutThreshold:   10,
+		LockoutWindow:      15 * time.Minute,
+		LockoutDuration:    15 * time.Minute,
+		VerifyTTL:          24 * time.Hour,
+		ResetTTL:           time.Hour,
+	}
+}
+
+// Mailer queues email inside a transaction.
+type Mailer interface {
+	Enqueue(ctx context.Context, tx *db.Tx, m mail.Message) (int64, error)
+}
+
+// Organisations finds an organisation by its ODS code.
+type Organisations interface {
+	Get(ctx context.Context, code org.Code) (org.Organisation, error)
+}
+
+// Service is the account capability.
+type Service struct {
+	db       *db.DB
+	hasher   *password.Hasher
+	policy   *password.Policy
+	orgs     Organisations
+	mail     Mailer
+	settings Settings
+}
+
+// NewService returns the account service.
+func NewService(d *db.DB, hasher *password.Hasher, policy *password.Policy, orgs Organisations, mailer Mailer, s Settings) *Service {
+	return &Service{db: d, hasher: hasher, policy: policy, orgs: orgs, mail: mailer, settings: s}
+}
+
+// Settings returns the rules the service applies.
+func (s *Service) Settings() Settings { return s.settings }
+
+// Token purposes.
+const (
+	purposeVerify = "verify"
+	purposeReset  = "reset"
+)
+
+// newToken returns a random token for a link or cookie and the hash that is
+// stored in its place.
+func newToken() (token, hash string) {
+	var b [32]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		// crypto/rand never fails on supported platforms.
+		panic(fmt.Sprintf("account: random: %v", err))
+	}
+	token = base64.RawURLEncoding.EncodeToString(b[:])
+	return token, hashToken(token)
+}
+
+// hashToken is how a token is stored: SHA-256, which is enough for 256
+// random bits, and fast, so lookups by hash stay cheap.
+func hashToken(token string) string {
+	sum := sha256.Sum256([]byte(token))
+	return hex.EncodeToString(sum[:])
+}
+
+// issueToken stores a new one-time token for the user, replacing any unused
+// one of the same purpose, and returns it.
+func issueToken(ctx context.Context, tx *db.Tx, userID int64, purpose string, ttl time.Duration) (string, error) {
+	if _, err := tx.ExecContext(ctx, `DELETE FROM user_tokens WHERE user_id = $1 AND purpose = $2`, userID, purpose); err != nil {
+		return "", fmt.Errorf("account: replace %s token: %w", purpose, err)
+	}
+	token, hash := newToken()
+	_, err := tx.ExecContext(ctx, `INSERT INTO user_tokens (token_hash, user_id, purpose, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)`,
+		hash, userID, purpose, tx.Now, tx.Now.Add(ttl))
+	if err != nil {
+		return "", fmt.Errorf("account: store %s token: %w", purpose, err)
+	}
+	return token, nil
+}
+
+// errBadLink is what a user sees for a link that is wrong, used or expired.
+var errBadLink = apperr.New(apperr.Invalid, "This link has expired or has already been used.")
+
+// useToken marks the token used and returns its user. A token works once,
+// before it expires; parallel uses cannot both succeed.
+func useToken(ctx context.Context, tx *db.Tx, token, purpose string) (int64, error) {
+	var userID int64
+	err := tx.QueryRowContext(ctx, `UPDATE user_tokens SET used_at = $1
+		WHERE token_hash = $2 AND purpose = $3 AND used_at IS NULL AND expires_at > $1
+		RETURNING user_id`, tx.Now, hashToken(token), purpose).Scan(&userID)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, errBadLink
+	}
+	if err != nil {
+		return 0, fmt.Errorf("account: use %s token: %w", purpose, err)
+	}
+	return userID, nil
+}

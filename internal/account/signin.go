@@ -1,0 +1,196 @@
+package account
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strconv"
+
+	"github.com/psims/psims/internal/apperr"
+	"github.com/psims/psims/internal/audit"
+	"github.com/psims/psims/internal/db"
+	"github.com/psims/psims/internal/emailaddr"
+	"github.com/psims/psims/internal/mail"
+)
+
+// Sign-in outcomes, as counted in metrics and returned to the web layer.
+const (
+	OutcomeSuccess    = "success"
+	OutcomeFailed     = "failed"     // unknown email, wrong password or locked: one message for all
+	OutcomeUnverified = "unverified" // right password, email not verified
+	OutcomePending    = "pending"    // right password, waiting for approval
+	OutcomeBarred     = "barred"     // right password, suspended or deactivated
+)
+
+// ErrSignInFailed is the one error for an unknown email, a wrong password
+// and a locked account, so sign-in never reveals who has an account.
+var ErrSignInFailed = apperr.New(apperr.Unauthorized,
+	"Your email address or password is wrong. After 10 wrong tries your account is locked for 15 minutes: reset your password if you cannot remember it.")
+
+// SignInResult is what a sign-in attempt came to.
+type SignInResult struct {
+	Outcome string
+	User    User    // set unless Outcome is OutcomeFailed
+	Session Session // set when Outcome is OutcomeSuccess
+}
+
+// Client is where a request came from.
+type Client struct {
+	IP        string
+	UserAgent string
+}
+
+// SignIn checks the email and password and, for an active account, starts a
+// session. Every attempt on an existing account is counted before the
+// password is checked, in one statement, so parallel attempts cannot get
+// past the lockout threshold. Errors: ErrSignInFailed.
+func (s *Service) SignIn(ctx context.Context, email, plain string, c Client) (SignInResult, error) {
+	addr, err := emailaddr.Parse(email)
+	if err != nil {
+		_ = s.hasher.VerifyDummy(ctx, plain) // equal work whatever the outcome
+		return s.failed(ctx, 0, "bad_email", c)
+	}
+	u, err := userByEmail(ctx, s.db, addr.String())
+	if apperr.CodeOf(err) == apperr.NotFound {
+		_ = s.hasher.VerifyDummy(ctx, plain) // equal work whatever the outcome
+		return s.failed(ctx, 0, "unknown_email", c)
+	}
+	if err != nil {
+		return SignInResult{}, err
+	}
+	attempt, err := s.claimAttempt(ctx, u.ID)
+	if err != nil {
+		return SignInResult{}, err
+	}
+	if attempt == 0 {
+		_ = s.hasher.VerifyDummy(ctx, plain) // equal work whatever the outcome
+		return s.failed(ctx, u.ID, "locked", c)
+	}
+	ok, rehash, err := s.hasher.Verify(ctx, plain, u.passwordHash)
+	if err != nil {
+		return SignInResult{}, fmt.Errorf("account: sign in: %w", err)
+	}
+	if !ok {
+		if attempt >= s.settings.LockoutThreshold {
+			if err := s.lock(ctx, u, c); err != nil {
+				return SignInResult{}, err
+			}
+		}
+		return s.failed(ctx, u.ID, "wrong_password", c)
+	}
+	newHash := ""
+	if rehash {
+		if newHash, err = s.hasher.Hash(ctx, plain); err != nil {
+			return SignInResult{}, fmt.Errorf("account: rehash: %w", err)
+		}
+	}
+	return s.succeed(ctx, u, newHash, c)
+}
+
+// claimAttempt counts an attempt for the user and returns its number within
+// the current window, or 0 when the account is locked or the window is full.
+func (s *Service) claimAttempt(ctx context.Context, userID int64) (int, error) {
+	var n int
+	err := s.db.InTx(ctx, func(tx *db.Tx) error {
+		windowStart := tx.Now.Add(-s.settings.LockoutWindow)
+		err := tx.QueryRowContext(ctx, `UPDATE users SET
+				failed_attempts = CASE WHEN failed_window_start IS NULL OR failed_window_start <= $2 THEN 1 ELSE failed_attempts + 1 END,
+				failed_window_start = CASE WHEN failed_window_start IS NULL OR failed_window_start <= $2 THEN $3 ELSE failed_window_start END
+			WHERE id = $1
+				AND (locked_until IS NULL OR locked_until <= $3)
+				AND (failed_window_start IS NULL OR failed_window_start <= $2 OR failed_attempts < $4)
+			RETURNING failed_attempts`,
+			userID, windowStart, tx.Now, s.settings.LockoutThreshold).Scan(&n)
+		if errors.Is(err, sql.ErrNoRows) {
+			n = 0
+			return nil
+		}
+		return err
+	})
+	if err != nil {
+		return 0, fmt.Errorf("account: count attempt: %w", err)
+	}
+	return n, nil
+}
+
+// lock locks the account after the attempt that reached the threshold, and
+// tells its owner.
+func (s *Service) lock(ctx context.Context, u User, c Client) error {
+	return s.db.InTx(ctx, func(tx *db.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE users SET locked_until = $1 WHERE id = $2 AND (locked_until IS NULL OR locked_until <= $3)`,
+			tx.Now.Add(s.settings.LockoutDuration), u.ID, tx.Now)
+		if err != nil {
+			return fmt.Errorf("account: lock: %w", err)
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return nil
+		}
+		if err := audit.Record(ctx, tx, audit.Entry{ActorID: u.ID, Action: "account.lockout", SubjectType: "user",
+			SubjectID: strconv.FormatInt(u.ID, 10), IP: c.IP}); err != nil {
+			return err
+		}
+		_, err = s.mail.Enqueue(ctx, tx, mail.AccountLocked(u.Email, u.Name))
+		return err
+	})
+}
+
+func (s *Service) failed(ctx context.Context, userID int64, reason string, c Client) (SignInResult, error) {
+	err := s.db.InTx(ctx, func(tx *db.Tx) error {
+		subject := ""
+		if userID != 0 {
+			subject = strconv.FormatInt(userID, 10)
+		}
+		return audit.Record(ctx, tx, audit.Entry{ActorID: userID, Action: "account.sign_in_failed", SubjectType: "user",
+			SubjectID: subject, Details: map[string]string{"reason": reason}, IP: c.IP})
+	})
+	if err != nil {
+		return SignInResult{}, err
+	}
+	return SignInResult{Outcome: OutcomeFailed}, ErrSignInFailed
+}
+
+func (s *Service) succeed(ctx context.Context, u User, newHash string, c Client) (SignInResult, error) {
+	res := SignInResult{User: u}
+	switch u.Status {
+	case StatusActive:
+		res.Outcome = OutcomeSuccess
+	case StatusUnverified:
+		res.Outcome = OutcomeUnverified
+	case StatusPending:
+		res.Outcome = OutcomePending
+	default:
+		res.Outcome = OutcomeBarred
+	}
+	err := s.db.InTx(ctx, func(tx *db.Tx) error {
+		if _, err := tx.ExecContext(ctx, `UPDATE users SET failed_attempts = 0, failed_window_start = NULL WHERE id = $1`, u.ID); err != nil {
+			return fmt.Errorf("account: reset attempts: %w", err)
+		}
+		if newHash != "" {
+			if _, err := tx.ExecContext(ctx, `UPDATE users SET password_hash = $1, updated_at = $2 WHERE id = $3`, newHash, tx.Now, u.ID); err != nil {
+				return fmt.Errorf("account: store rehash: %w", err)
+			}
+		}
+		action := "account.sign_in"
+		if res.Outcome != OutcomeSuccess {
+			action = "account.sign_in_refused"
+		}
+		if err := audit.Record(ctx, tx, audit.Entry{ActorID: u.ID, Action: action, SubjectType: "user",
+			SubjectID: strconv.FormatInt(u.ID, 10), Details: map[string]string{"status": string(u.Status)}, IP: c.IP}); err != nil {
+			return err
+		}
+		if res.Outcome != OutcomeSuccess {
+			return nil
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE users SET last_sign_in_at = $1 WHERE id = $2`, tx.Now, u.ID); err != nil {
+			return fmt.Errorf("account: record sign in: %w", err)
+		}
+		sess, err := createSession(ctx, tx, u.ID, c, s.settings.SessionAbsolute)
+		res.Session = sess
+		return err
+	})
+	if err != nil {
+		return SignInResult{}, err
+	}
+	return res, nil
+}

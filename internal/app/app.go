@@ -1,0 +1,169 @@
+// Package app wires PSIMS together: configuration in, a running system out.
+// It is the one place that knows every part.
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/riverqueue/river"
+
+	"github.com/psims/psims/internal/account"
+	"github.com/psims/psims/internal/config"
+	"github.com/psims/psims/internal/db"
+	"github.com/psims/psims/internal/jobs"
+	"github.com/psims/psims/internal/mail"
+	"github.com/psims/psims/internal/org"
+	"github.com/psims/psims/internal/password"
+	"github.com/psims/psims/internal/web"
+)
+
+// App is an open database with every feature service built on it.
+type App struct {
+	Config   config.Config
+	Logger   *slog.Logger
+	DB       *db.DB
+	Jobs     *jobs.Runner
+	Outbox   *mail.Outbox
+	Orgs     *org.Store
+	Accounts *account.Service
+	Hasher   *password.Hasher
+}
+
+// NewLogger returns the JSON logger every part writes to.
+func NewLogger(w io.Writer, level string) *slog.Logger {
+	var l slog.Level
+	if err := l.UnmarshalText([]byte(level)); err != nil {
+		l = slog.LevelInfo
+	}
+	return slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: l}))
+}
+
+// Open opens and migrates the database and builds the services, with a job
+// runner that can insert jobs but not work them: what commands need.
+func Open(ctx context.Context, cfg config.Config, logger *slog.Logger) (*App, error) {
+	return open(ctx, cfg, logger, false)
+}
+
+// OpenServer is Open plus the background workers, ready for Serve.
+func OpenServer(ctx context.Context, cfg config.Config, logger *slog.Logger) (*App, error) {
+	return open(ctx, cfg, logger, true)
+}
+
+func open(ctx context.Context, cfg config.Config, logger *slog.Logger, workers bool) (*App, error) {
+	var sender *mail.Sender
+	if workers && cfg.SMTP != "" {
+		s, err := mail.NewSender(cfg.SMTP, cfg.MailFrom)
+		if err != nil {
+			return nil, err
+		}
+		sender = s
+	}
+	d, err := db.Open(ctx, cfg.Database, cfg.SQLitePath())
+	if err != nil {
+		return nil, err
+	}
+	if err := d.Migrate(ctx); err != nil {
+		d.Close()
+		return nil, err
+	}
+	if err := jobs.Migrate(ctx, d); err != nil {
+		d.Close()
+		return nil, err
+	}
+	a := &App{Config: cfg, Logger: logger, DB: d}
+	var register func(*river.Workers)
+	if workers {
+		register = func(w *river.Workers) { mail.AddWorker(w, d, sender, logger) }
+	}
+	if a.Jobs, err = jobs.New(d, logger, register); err != nil {
+		d.Close()
+		return nil, err
+	}
+	a.Outbox = mail.NewOutbox(d, a.Jobs, logger)
+	a.Orgs = org.NewStore(d)
+	a.Hasher = password.NewHasher(password.Params{MemoryKiB: cfg.HashMemoryKiB, Time: cfg.HashTime, Threads: cfg.HashThreads}, cfg.HashConcurrency)
+	settings := account.DefaultSettings(cfg.BaseURL)
+	settings.AutoApproveDomains = cfg.AutoApproveDomains
+	settings.SessionIdle = cfg.SessionIdle
+	settings.SessionAbsolute = cfg.SessionAbsolute
+	a.Accounts = account.NewService(d, a.Hasher, password.NewPolicy(), a.Orgs, a.Outbox, settings)
+	return a, nil
+}
+
+// Close closes the database.
+func (a *App) Close() error { return a.DB.Close() }
+
+// Serve runs the web service and background jobs until ctx is cancelled
+// (SIGTERM or Ctrl-C), then stops taking requests, finishes those in flight
+// and the jobs that are running, and returns. It listens on ln when given,
+// and on the configured address otherwise. The App must come from OpenServer.
+func (a *App) Serve(ctx context.Context, ln net.Listener) error {
+	cfg, logger := a.Config, a.Logger
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	metrics := web.NewMetrics(reg, func() float64 {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		defer cancel()
+		n, err := a.Outbox.QueueDepth(ctx)
+		if err != nil {
+			return -1
+		}
+		return float64(n)
+	})
+	srv, err := web.New(web.Deps{
+		Accounts: a.Accounts, Orgs: a.Orgs, Ready: a.DB.Ping, Metrics: metrics, Logger: logger,
+		SecureCookies: cfg.SecureCookies(), SignInRate: cfg.SignInRate,
+	})
+	if err != nil {
+		return err
+	}
+	if ln == nil {
+		ln, err = net.Listen("tcp", cfg.Addr)
+		if err != nil {
+			return fmt.Errorf("listen on %s: %w", cfg.Addr, err)
+		}
+	}
+	httpServer := &http.Server{
+		Handler:           srv,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      60 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+	}
+
+	// Jobs get their own context so that a SIGTERM lets running jobs finish
+	// through Stop instead of cancelling them mid-way.
+	jobsCtx, stopJobs := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopJobs()
+	if err := a.Jobs.Start(jobsCtx); err != nil {
+		return err
+	}
+	logger.Info("PSIMS is running", "url", "http://"+ln.Addr().String(), "database", a.DB.Dialect().Name, "smtp", cfg.SMTP != "")
+
+	served := make(chan error, 1)
+	go func() { served <- httpServer.Serve(ln) }()
+	var serveErr error
+	select {
+	case err := <-served:
+		serveErr = fmt.Errorf("http server: %w", err)
+	case <-ctx.Done():
+		logger.Info("shutting down: finishing requests and jobs in flight")
+	}
+	stopCtx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := errors.Join(serveErr, httpServer.Shutdown(stopCtx), a.Jobs.Stop(stopCtx)); err != nil {
+		return fmt.Errorf("serve: %w", err)
+	}
+	logger.Info("stopped cleanly")
+	return nil
+}

@@ -1,0 +1,330 @@
+package web
+
+import (
+	"errors"
+	"net/http"
+	"strings"
+
+	"github.com/psims/psims/internal/account"
+	"github.com/psims/psims/internal/apperr"
+	"github.com/psims/psims/internal/org"
+)
+
+// registerForm is what the registration form holds. The password is never
+// sent back to the browser.
+type registerForm struct {
+	Name     string
+	JobRole  string
+	OrgQuery string // what was typed in the organisation box
+	Org      string // the ODS code chosen from search results
+	Email    string
+}
+
+// registerData is what the registration page shows besides the form.
+type registerData struct {
+	Searched bool
+	Results  []org.Organisation
+}
+
+const orgResultsLimit = 20
+
+func (s *Server) registerForm(w http.ResponseWriter, r *http.Request) {
+	p := s.page(r, "Create an account")
+	p.Form = registerForm{}
+	p.Data = registerData{}
+	s.render.Render(w, r, http.StatusOK, "account-register", p)
+}
+
+// register handles both buttons of the registration form: "Search" finds
+// organisations by name or code without JavaScript and shows the form again
+// with everything kept; "Create account" registers.
+func (s *Server) register(w http.ResponseWriter, r *http.Request) {
+	f := registerForm{
+		Name:     r.PostFormValue("name"),
+		JobRole:  r.PostFormValue("job_role"),
+		OrgQuery: strings.TrimSpace(r.PostFormValue("org_query")),
+		Org:      r.PostFormValue("org"),
+		Email:    r.PostFormValue("email"),
+	}
+	p := s.page(r, "Create an account")
+	p.Form = f
+	data := registerData{}
+
+	search := func() error {
+		data.Searched = true
+		res, err := s.Orgs.Search(r.Context(), f.OrgQuery, orgResultsLimit)
+		data.Results = res
+		return err
+	}
+	if r.PostFormValue("action") == "search" {
+		if f.OrgQuery == "" {
+			p.Errors = []FieldError{{Field: "org_query", Message: "Enter the name or ODS code of your organisation to search for it"}}
+		} else if err := search(); err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		p.Data = data
+		s.render.Render(w, r, http.StatusOK, "account-register", p)
+		return
+	}
+
+	code := f.Org
+	if code == "" {
+		code = f.OrgQuery
+	}
+	err := s.Accounts.Register(r.Context(), account.Registration{
+		Name: f.Name, JobRole: f.JobRole, OrgCode: code, Email: f.Email,
+		Password: r.PostFormValue("password"), ConfirmPassword: r.PostFormValue("confirm_password"),
+	}, client(r).IP)
+	if err == nil {
+		http.Redirect(w, r, "/register/check-email", http.StatusSeeOther)
+		return
+	}
+	var fields apperr.Fields
+	if !errors.As(err, &fields) {
+		s.fail(w, r, err)
+		return
+	}
+	for _, fe := range fields {
+		field := fe.Field
+		if field == "org" {
+			// The error links to the box the person types in.
+			field = "org_query"
+			if f.OrgQuery != "" {
+				if err := search(); err != nil {
+					s.fail(w, r, err)
+					return
+				}
+			}
+		}
+		p.Errors = append(p.Errors, FieldError{Field: field, Message: fe.Message})
+	}
+	p.Data = data
+	s.render.Render(w, r, http.StatusUnprocessableEntity, "account-register", p)
+}
+
+// verifyEmailForm shows a button to confirm the address. Confirming is a
+// POST, so mail scanners that follow links change nothing.
+func (s *Server) verifyEmailForm(w http.ResponseWriter, r *http.Request) {
+	p := s.page(r, "Confirm your email address")
+	p.Data = r.URL.Query().Get("token")
+	s.render.Render(w, r, http.StatusOK, "account-verify", p)
+}
+
+func (s *Server) verifyEmail(w http.ResponseWriter, r *http.Request) {
+	u, err := s.Accounts.VerifyEmail(r.Context(), r.PostFormValue("token"), client(r).IP)
+	if apperr.CodeOf(err) == apperr.Invalid {
+		p := s.page(r, "This link has expired")
+		s.render.Render(w, r, http.StatusUnprocessableEntity, "account-link-expired", p)
+		return
+	}
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	if u.Status == account.StatusActive {
+		p := s.page(r, "Your email address is confirmed")
+		p.Notice = "Your email address is confirmed and your account is ready."
+		s.render.Render(w, r, http.StatusOK, "account-verified", p)
+		return
+	}
+	http.Redirect(w, r, "/pending-approval", http.StatusSeeOther)
+}
+
+type emailForm struct{ Email string }
+
+func (s *Server) resendForm(w http.ResponseWriter, r *http.Request) {
+	p := s.page(r, "Get a new confirmation link")
+	p.Form = emailForm{}
+	s.render.Render(w, r, http.StatusOK, "account-resend", p)
+}
+
+func (s *Server) resend(w http.ResponseWriter, r *http.Request) {
+	f := emailForm{Email: r.PostFormValue("email")}
+	if err := s.Accounts.ResendVerification(r.Context(), f.Email); err != nil {
+		if account.IsInvalid(err) {
+			p := s.page(r, "Get a new confirmation link")
+			p.Form = f
+			p.Errors = []FieldError{{Field: "email", Message: apperr.MessageOf(err)}}
+			s.render.Render(w, r, http.StatusUnprocessableEntity, "account-resend", p)
+			return
+		}
+		s.fail(w, r, err)
+		return
+	}
+	http.Redirect(w, r, "/register/check-email", http.StatusSeeOther)
+}
+
+type signInForm struct {
+	Email string
+	Next  string
+}
+
+func (s *Server) signInForm(w http.ResponseWriter, r *http.Request) {
+	p := s.page(r, "Sign in")
+	p.Form = signInForm{Next: safeNext(r.URL.Query().Get("next"))}
+	s.render.Render(w, r, http.StatusOK, "account-sign-in", p)
+}
+
+func (s *Server) signIn(w http.ResponseWriter, r *http.Request) {
+	f := signInForm{Email: r.PostFormValue("email"), Next: safeNext(r.PostFormValue("next"))}
+	p := s.page(r, "Sign in")
+	p.Form = f
+	plain := r.PostFormValue("password")
+	if strings.TrimSpace(f.Email) == "" || plain == "" {
+		if strings.TrimSpace(f.Email) == "" {
+			p.Errors = append(p.Errors, FieldError{Field: "email", Message: "Enter your email address"})
+		}
+		if plain == "" {
+			p.Errors = append(p.Errors, FieldError{Field: "password", Message: "Enter your password"})
+		}
+		s.render.Render(w, r, http.StatusUnprocessableEntity, "account-sign-in", p)
+		return
+	}
+	res, err := s.Accounts.SignIn(r.Context(), f.Email, plain, client(r))
+	if res.Outcome != "" {
+		s.Metrics.SignIn(res.Outcome)
+	}
+	if errors.Is(err, account.ErrSignInFailed) {
+		p.Errors = []FieldError{{Field: "email", Message: apperr.MessageOf(err)}}
+		s.render.Render(w, r, http.StatusUnauthorized, "account-sign-in", p)
+		return
+	}
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	switch res.Outcome {
+	case account.OutcomeSuccess:
+		// A new session ID at sign-in: any session a visitor had before is
+		// replaced, never upgraded.
+		s.setSessionCookie(w, res.Session.Token)
+		http.Redirect(w, r, f.Next, http.StatusSeeOther)
+	case account.OutcomeUnverified:
+		p := s.page(r, "Confirm your email address first")
+		p.Form = emailForm{Email: res.User.Email}
+		s.render.Render(w, r, http.StatusForbidden, "account-unverified", p)
+	case account.OutcomePending:
+		http.Redirect(w, r, "/pending-approval", http.StatusSeeOther)
+	default:
+		p := s.page(r, "You cannot sign in")
+		s.render.Render(w, r, http.StatusForbidden, "account-barred", p)
+	}
+}
+
+func (s *Server) signOut(w http.ResponseWriter, r *http.Request) {
+	if v := viewerFrom(r.Context()); v != nil {
+		if err := s.Accounts.SignOut(r.Context(), v.session, client(r).IP); err != nil {
+			s.fail(w, r, err)
+			return
+		}
+	}
+	s.clearSessionCookie(w)
+	p := s.page(r, "You have signed out")
+	p.Viewer = nil
+	p.CSRFToken = ""
+	s.render.Render(w, r, http.StatusOK, "account-signed-out", p)
+}
+
+func (s *Server) signOutEverywhere(w http.ResponseWriter, r *http.Request) {
+	v := viewerFrom(r.Context())
+	if err := s.Accounts.SignOutEverywhere(r.Context(), v.user.ID, client(r).IP); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	s.clearSessionCookie(w)
+	p := s.page(r, "You have signed out on every device")
+	p.Viewer = nil
+	p.CSRFToken = ""
+	s.render.Render(w, r, http.StatusOK, "account-signed-out", p)
+}
+
+// accountData is what "Your account" shows.
+type accountData struct {
+	User     account.User
+	OrgName  string
+	Sessions []account.Session
+}
+
+func (s *Server) accountPage(w http.ResponseWriter, r *http.Request) {
+	v := viewerFrom(r.Context())
+	sessions, err := s.Accounts.Sessions(r.Context(), v.user.ID)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	p := s.page(r, "Your account")
+	p.Data = accountData{User: v.user, OrgName: v.orgName, Sessions: sessions}
+	s.render.Render(w, r, http.StatusOK, "account", p)
+}
+
+func (s *Server) resetRequestForm(w http.ResponseWriter, r *http.Request) {
+	p := s.page(r, "Reset your password")
+	p.Form = emailForm{}
+	s.render.Render(w, r, http.StatusOK, "account-reset-request", p)
+}
+
+func (s *Server) resetRequest(w http.ResponseWriter, r *http.Request) {
+	f := emailForm{Email: r.PostFormValue("email")}
+	err := s.Accounts.RequestReset(r.Context(), f.Email, client(r).IP)
+	if account.IsInvalid(err) {
+		p := s.page(r, "Reset your password")
+		p.Form = f
+		msg := apperr.MessageOf(err)
+		if strings.TrimSpace(f.Email) == "" {
+			msg = "Enter your email address"
+		}
+		p.Errors = []FieldError{{Field: "email", Message: msg}}
+		s.render.Render(w, r, http.StatusUnprocessableEntity, "account-reset-request", p)
+		return
+	}
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	http.Redirect(w, r, "/password-reset/sent", http.StatusSeeOther)
+}
+
+func (s *Server) resetForm(w http.ResponseWriter, r *http.Request) {
+	token := r.URL.Query().Get("token")
+	if err := s.Accounts.CheckResetToken(r.Context(), token); err != nil {
+		if apperr.CodeOf(err) == apperr.Invalid {
+			p := s.page(r, "This link has expired")
+			s.render.Render(w, r, http.StatusUnprocessableEntity, "account-link-expired", p)
+			return
+		}
+		s.fail(w, r, err)
+		return
+	}
+	p := s.page(r, "Choose a new password")
+	p.Data = token
+	s.render.Render(w, r, http.StatusOK, "account-reset", p)
+}
+
+func (s *Server) reset(w http.ResponseWriter, r *http.Request) {
+	token := r.PostFormValue("token")
+	err := s.Accounts.ResetPassword(r.Context(), token, r.PostFormValue("password"), r.PostFormValue("confirm_password"), client(r).IP)
+	if err == nil {
+		s.clearSessionCookie(w)
+		p := s.page(r, "Your password has been changed")
+		p.Viewer = nil
+		s.render.Render(w, r, http.StatusOK, "account-reset-done", p)
+		return
+	}
+	var fields apperr.Fields
+	if errors.As(err, &fields) {
+		p := s.page(r, "Choose a new password")
+		p.Data = token
+		for _, fe := range fields {
+			p.Errors = append(p.Errors, FieldError{Field: fe.Field, Message: fe.Message})
+		}
+		s.render.Render(w, r, http.StatusUnprocessableEntity, "account-reset", p)
+		return
+	}
+	if apperr.CodeOf(err) == apperr.Invalid {
+		p := s.page(r, "This link has expired")
+		s.render.Render(w, r, http.StatusUnprocessableEntity, "account-link-expired", p)
+		return
+	}
+	s.fail(w, r, err)
+}

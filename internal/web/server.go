@@ -1,0 +1,182 @@
+// Package web is the HTTP face of PSIMS: routing, middleware, sessions,
+// forms and pages. Handlers ask the feature packages to do the work; they
+// hold no rules of their own beyond turning requests into calls and results
+// into pages.
+package web
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/psims/psims/internal/account"
+	"github.com/psims/psims/internal/apperr"
+	"github.com/psims/psims/internal/org"
+	"github.com/psims/psims/internal/web/static"
+)
+
+// Deps are what the web layer needs from the rest of the system.
+type Deps struct {
+	Accounts *account.Service
+	Orgs     *org.Store
+	Ready    func(ctx context.Context) error // reports whether the database answers
+	Metrics  *Metrics
+	Logger   *slog.Logger
+	// SecureCookies marks cookies Secure (the base URL is https).
+	SecureCookies bool
+	// SignInRate is how many sign-in, registration and reset posts one IP
+	// address may make per minute.
+	SignInRate int
+}
+
+// Server handles every HTTP request.
+type Server struct {
+	Deps
+	render  *Renderer
+	assets  *static.Assets
+	limiter *ipLimiter
+	handler http.Handler
+}
+
+// New builds the server, parsing every template and hashing every asset, so
+// a broken template fails here rather than on a request.
+func New(d Deps) (*Server, error) {
+	assets, err := static.New()
+	if err != nil {
+		return nil, err
+	}
+	render, err := NewRenderer(assets, d.Logger)
+	if err != nil {
+		return nil, err
+	}
+	if d.SignInRate <= 0 {
+		d.SignInRate = 20
+	}
+	s := &Server{Deps: d, render: render, assets: assets, limiter: newIPLimiter(d.SignInRate, time.Minute)}
+	s.handler = s.routes()
+	return s, nil
+}
+
+// ServeHTTP serves a request.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.handler.ServeHTTP(w, r) }
+
+func (s *Server) routes() http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle("GET /static/", s.assets.Handler())
+	mux.HandleFunc("GET /healthz", s.healthz)
+	mux.HandleFunc("GET /readyz", s.readyz)
+	mux.Handle("GET /metrics", s.Metrics.Handler())
+
+	mux.HandleFunc("GET /{$}", s.infoPage("home", "Record and learn from patient safety events"))
+	mux.HandleFunc("GET /terms", s.infoPage("terms", "Terms of use"))
+	mux.HandleFunc("GET /privacy", s.infoPage("privacy", "Privacy policy"))
+	mux.HandleFunc("GET /cookies", s.infoPage("cookies", "Cookies"))
+	mux.HandleFunc("GET /accessibility", s.infoPage("accessibility", "Accessibility statement"))
+
+	mux.HandleFunc("GET /register", s.registerForm)
+	mux.HandleFunc("POST /register", s.limited(s.register))
+	mux.HandleFunc("GET /register/check-email", s.infoPage("account-check-email", "Check your email"))
+	mux.HandleFunc("GET /verify-email", s.verifyEmailForm)
+	mux.HandleFunc("POST /verify-email", s.verifyEmail)
+	mux.HandleFunc("GET /verify-email/resend", s.resendForm)
+	mux.HandleFunc("POST /verify-email/resend", s.limited(s.resend))
+	mux.HandleFunc("GET /pending-approval", s.infoPage("account-pending", "Your account is waiting for approval"))
+
+	mux.HandleFunc("GET /sign-in", s.signInForm)
+	mux.HandleFunc("POST /sign-in", s.limited(s.signIn))
+	mux.HandleFunc("POST /sign-out", s.signOut)
+
+	mux.HandleFunc("GET /password-reset", s.resetRequestForm)
+	mux.HandleFunc("POST /password-reset", s.limited(s.resetRequest))
+	mux.HandleFunc("GET /password-reset/sent", s.infoPage("account-reset-sent", "Check your email"))
+	mux.HandleFunc("GET /password-reset/new", s.resetForm)
+	mux.HandleFunc("POST /password-reset/new", s.limited(s.reset))
+
+	mux.HandleFunc("GET /account", s.requireUser(s.accountPage))
+	mux.HandleFunc("POST /account/sign-out-everywhere", s.requireUser(s.signOutEverywhere))
+
+	mux.HandleFunc("/", s.notFound)
+
+	var h http.Handler = recordRoute(mux)
+	h = s.authenticate(h)
+	h = s.checkCSRF(h)
+	h = http.NewCrossOriginProtection().Handler(h)
+	h = s.Metrics.Middleware(h)
+	h = recoverPanics(s.Logger, s.render)(h)
+	h = logRequests(s.Logger)(h)
+	h = securityHeaders(s.SecureCookies)(h)
+	h = requestID(h)
+	return h
+}
+
+func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.Write([]byte("ok\n"))
+}
+
+func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+	defer cancel()
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	if err := s.Ready(ctx); err != nil {
+		s.Logger.ErrorContext(ctx, "readiness check failed", "err", err, "request_id", RequestID(ctx))
+		w.WriteHeader(http.StatusServiceUnavailable)
+		w.Write([]byte("database unreachable\n"))
+		return
+	}
+	w.Write([]byte("ok\n"))
+}
+
+// infoPage serves a page that needs nothing but the common data.
+func (s *Server) infoPage(name, title string) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		s.render.Render(w, r, http.StatusOK, name, s.page(r, title))
+	}
+}
+
+func (s *Server) notFound(w http.ResponseWriter, r *http.Request) {
+	s.render.Render(w, r, http.StatusNotFound, "not-found", s.page(r, "Page not found"))
+}
+
+// page returns the data every page needs.
+func (s *Server) page(r *http.Request, title string) Page {
+	p := Page{Title: title, Path: r.URL.Path, CSRFToken: csrfToken(r)}
+	if v := viewerFrom(r.Context()); v != nil {
+		p.Viewer = &Viewer{Name: v.user.Name, Email: v.user.Email, Role: string(v.user.Role), OrgName: v.orgName}
+	}
+	return p
+}
+
+// fail shows the error page that fits err: the one place application errors
+// become HTTP statuses.
+func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
+	status := http.StatusInternalServerError
+	switch apperr.CodeOf(err) {
+	case apperr.Invalid:
+		status = http.StatusUnprocessableEntity
+	case apperr.NotFound:
+		status = http.StatusNotFound
+	case apperr.Conflict:
+		status = http.StatusConflict
+	case apperr.Unauthorized:
+		status = http.StatusUnauthorized
+	case apperr.Forbidden:
+		status = http.StatusForbidden
+	case apperr.RateLimited:
+		status = http.StatusTooManyRequests
+	case apperr.Unavailable:
+		status = http.StatusServiceUnavailable
+	}
+	if status == http.StatusInternalServerError && !errors.Is(err, context.Canceled) {
+		s.Logger.ErrorContext(r.Context(), "request failed", "err", err, "request_id", RequestID(r.Context()))
+	}
+	if status == http.StatusNotFound {
+		s.notFound(w, r)
+		return
+	}
+	p := s.page(r, "Sorry, there is a problem with the service")
+	p.Data = apperr.MessageOf(err)
+	s.render.Render(w, r, status, "error", p)
+}
