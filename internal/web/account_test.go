@@ -358,4 +358,3 @@ func TestOperationsEndpoints(t *testing.T) {
 		t.Fatalf("404 page: %d", r.status)
 	}
 }
-
