@@ -25,6 +25,6 @@ run: build
 
 test: assets
 	go vet ./...
-	@unformatted="$$(gofmt -l $$(go list -f '{{.Dir}}' ./...))"; \
+	@unformatted="$$(gofmt -l .)"; \
 	if [ -n "$$unformatted" ]; then echo "gofmt -w needed on:"; echo "$$unformatted"; exit 1; fi
 	go test -race -count=1 ./...

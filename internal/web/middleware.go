@@ -182,8 +182,11 @@ func (s *statusRecorder) finalStatus() int {
 
 // logRequests writes one JSON line per request. It logs the route pattern,
 // not the path, and never the query string or form values, because links
-// and forms carry tokens.
+// and forms carry tokens. A nil logger means slog.Default().
 func logRequests(logger *slog.Logger) func(http.Handler) http.Handler {
+	if logger == nil {
+		logger = slog.Default()
+	}
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			start := time.Now()
@@ -203,8 +206,11 @@ func logRequests(logger *slog.Logger) func(http.Handler) http.Handler {
 
 // recoverPanics turns a panic in a handler into a logged error and the 500
 // page, so one bad request cannot take the process down or leave the
-// visitor with a broken response.
+// visitor with a broken response. A nil logger means slog.Default().
 func recoverPanics(logger *slog.Logger, rd *Renderer) func(http.Handler) http.Handler {
+	if logger == nil {
+		logger = slog.Default()
+	}
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			rec := recorderFor(w)
