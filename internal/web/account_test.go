@@ -358,3 +358,33 @@ func TestOperationsEndpoints(t *testing.T) {
 		t.Fatalf("404 page: %d", r.status)
 	}
 }
+
+func TestOpeningAVerificationLinkChangesNothingUntilConfirmed(t *testing.T) {
+	site := apptest.Start(t, dbtest.Engines(t)[0], nil)
+	b := newBrowser(t, site)
+	if r := b.submit("/register", "/register", registration("scanned@nhs.net")); r.status != http.StatusSeeOther {
+		t.Fatalf("register: %d", r.status)
+	}
+	link, err := url.Parse(site.LatestLink(t, "scanned@nhs.net", "Confirm"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A mail scanner following the link twice must not use it up.
+	b.get(link.RequestURI())
+	b.get(link.RequestURI())
+	u, err := site.App.Accounts.UserByEmail(context.Background(), "scanned@nhs.net")
+	if err != nil || u.Status != account.StatusUnverified {
+		t.Fatalf("after GETs: status %s, err %v; want unverified", u.Status, err)
+	}
+	if r := signIn(t, b, "scanned@nhs.net", passphrase); r.status != http.StatusForbidden || !strings.Contains(r.body, "Send a new link") {
+		t.Fatalf("unverified sign in: %d", r.status)
+	}
+	r := b.submit(link.RequestURI(), "/verify-email", url.Values{"token": {link.Query().Get("token")}})
+	if r.status != http.StatusOK || !strings.Contains(r.body, "Your email address is confirmed") {
+		t.Fatalf("confirm: %d", r.status)
+	}
+	r = b.submit(link.RequestURI(), "/verify-email", url.Values{"token": {link.Query().Get("token")}})
+	if r.status != http.StatusUnprocessableEntity || !strings.Contains(r.body, "This link has expired") {
+		t.Fatalf("second confirm: %d", r.status)
+	}
+}
