@@ -15,6 +15,7 @@ import (
 	"github.com/chromedp/cdproto/log"
 	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
 )
 
 // chromiumPath is where Debian's chromium package installs the browser.
@@ -188,9 +189,6 @@ func (b *browser) onEvent(ev any) {
 			}
 		}
 		e = consoleEntry{Kind: "console." + string(ev.Type), Level: string(ev.Type), Text: strings.Join(parts, " ")}
-		if ev.Type == runtime.APITypeWarning {
-			e.Level = "warning"
-		}
 	case *runtime.EventExceptionThrown:
 		d := ev.ExceptionDetails
 		text := d.Text
@@ -201,7 +199,7 @@ func (b *browser) onEvent(ev any) {
 	case *log.EventEntryAdded:
 		en := ev.Entry
 		e = consoleEntry{Kind: "log." + string(en.Source), Level: string(en.Level), Text: en.Text, URL: en.URL,
-			Status: en.Source == log.SourceNetwork && strings.Contains(en.Text, "the server responded with a status of")}
+			Status: en.Source == log.EntrySourceNetwork && strings.Contains(en.Text, "the server responded with a status of")}
 	default:
 		return
 	}
@@ -233,8 +231,8 @@ func run[T any](b *browser, what string, a chromedp.Action[T]) T {
 }
 
 // load runs the actions, which must make the tab load a page (following a
-// link, submitting a form), waits for that page, checks it, and returns the
-// HTTP status of its document (after any redirects).
+// link, submitting a form), waits for that page, checks that its document
+// was served (after any redirects) with wantStatus, and checks the page.
 func (b *browser) load(what string, wantStatus int, actions ...chromedp.Action[chromedp.Void]) {
 	b.t.Helper()
 	ctx, cancel := context.WithTimeout(b.ctx, stepTimeout)
@@ -271,11 +269,17 @@ func (b *browser) click(what string, sel chromedp.Search, wantStatus int) {
 // fill replaces what the text box with the id holds by typing value.
 func (b *browser) fill(id, value string) {
 	b.t.Helper()
+	// Clear the box with the keyboard, as a person would (and as works with
+	// page scripts off, unlike setting its value from script).
 	b.step("fill #"+id,
-		chromedp.WaitVisible(chromedp.ID(id)),
-		chromedp.SetValue(chromedp.ID(id), ""),
+		chromedp.Click(chromedp.ID(id)),
+		chromedp.KeyEvent("a", chromedp.KeyModifiers(chromedp.ModifierCtrl)),
+		chromedp.KeyEvent(kb.Backspace),
 		chromedp.SendKeys(chromedp.ID(id), value),
 	)
+	if got := b.value(id); got != value {
+		b.t.Fatalf("typed %q into #%s but it holds %q", value, id, got)
+	}
 }
 
 // path is the path (and query) of the page now in the tab.
@@ -347,6 +351,11 @@ func (b *browser) errorSummary() []summaryLink {
 func (b *browser) check(page string, status int) {
 	b.t.Helper()
 	b.checked = append(b.checked, page)
+	// app.js marks the body when it runs, which it must with JavaScript on
+	// (its module loads within the CSP) and must not without.
+	if ran := b.exists("body.nhsuk-frontend-supported"); ran != b.js {
+		b.t.Errorf("%s: page scripts ran: %v, want %v", page, ran, b.js)
+	}
 	b.checkAxe(page)
 	b.checkConsole(page, statusNoise(status)...)
 }
@@ -376,29 +385,12 @@ type axeRule struct {
 	}
 }
 
-// checkAxe injects axe-core into the page and runs it. Runtime.evaluate is
-// not subject to the page's Content-Security-Policy (script-src 'self'), so
-// the site's real CSP stays on: bypassing it (page.SetBypassCSP) would also
-// hide the site's own CSP violations from checkConsole.
+// checkAxe runs axe-core on the page now in the tab and fails the test for
+// each violation, printing its rule id, impact, help and target selectors.
+// Rules axe-core cannot decide ("needs review") are logged with -v.
 func (b *browser) checkAxe(page string) {
 	b.t.Helper()
-	ctx, cancel := context.WithTimeout(b.ctx, stepTimeout)
-	defer cancel()
-	if _, err := chromedp.Run(ctx, chromedp.Evaluate[chromedp.Void](axeJS)); err != nil {
-		b.t.Fatalf("%s: inject axe-core: %v", page, err)
-	}
-	tags, _ := json.Marshal(axeTags)
-	expr := `axe.run(document, {runOnly: {type: 'tag', values: ` + string(tags) + `}}).then(r => ({
-		Passes: r.passes.length,
-		Violations: r.violations.map(v => ({ID: v.id, Impact: v.impact || '', Help: v.help, HelpURL: v.helpUrl,
-			Nodes: v.nodes.map(n => ({Target: n.target, HTML: n.html, Summary: n.failureSummary || ''}))})),
-		Incomplete: r.incomplete.map(v => ({ID: v.id, Impact: v.impact || '', Help: v.help, HelpURL: v.helpUrl,
-			Nodes: v.nodes.map(n => ({Target: n.target, HTML: n.html, Summary: n.failureSummary || ''}))})),
-	}))`
-	res, err := chromedp.Run(ctx, chromedp.Evaluate[axeResult](expr, chromedp.EvalAwaitPromise))
-	if err != nil {
-		b.t.Fatalf("%s: run axe-core: %v", page, err)
-	}
+	res := b.runAxe(page)
 	if res.Passes == 0 {
 		b.t.Errorf("%s: axe-core passed no rules at all; it probably did not run", page)
 	}
@@ -418,6 +410,49 @@ func (b *browser) checkAxe(page string) {
 			}
 			b.t.Logf("%s: axe needs review (not a failure) %s: %s at %s", page, v.ID, v.Help, strings.Join(targets, ", "))
 		}
+	}
+}
+
+// runAxe injects axe-core into the page now in the tab and runs it.
+// Runtime.evaluate is not subject to the page's Content-Security-Policy
+// (script-src 'self'), so the site's real CSP stays on: bypassing it
+// (page.SetBypassCSP) would also hide the site's own CSP violations from
+// checkConsole.
+func (b *browser) runAxe(page string) axeResult {
+	b.t.Helper()
+	ctx, cancel := context.WithTimeout(b.ctx, stepTimeout)
+	defer cancel()
+	if !b.js {
+		// With page scripts off, axe-core's own promises and timers never
+		// run. Turning scripts back on only for the audit runs nothing of
+		// the page's (its scripts were skipped as it loaded), so axe still
+		// sees the page as a visitor without JavaScript does.
+		b.setScripts(ctx, page, true)
+		defer b.setScripts(ctx, page, false)
+	}
+	if _, err := chromedp.Run(ctx, chromedp.Evaluate[chromedp.Void](axeJS)); err != nil {
+		b.t.Fatalf("%s: inject axe-core: %v", page, err)
+	}
+	tags, _ := json.Marshal(axeTags)
+	expr := `axe.run(document, {runOnly: {type: 'tag', values: ` + string(tags) + `}}).then(r => ({
+		Passes: r.passes.length,
+		Violations: r.violations.map(v => ({ID: v.id, Impact: v.impact || '', Help: v.help, HelpURL: v.helpUrl,
+			Nodes: v.nodes.map(n => ({Target: n.target, HTML: n.html, Summary: n.failureSummary || ''}))})),
+		Incomplete: r.incomplete.map(v => ({ID: v.id, Impact: v.impact || '', Help: v.help, HelpURL: v.helpUrl,
+			Nodes: v.nodes.map(n => ({Target: n.target, HTML: n.html, Summary: n.failureSummary || ''}))})),
+	}))`
+	res, err := chromedp.Run(ctx, chromedp.Evaluate[axeResult](expr, chromedp.EvalAwaitPromise))
+	if err != nil {
+		b.t.Fatalf("%s: run axe-core: %v", page, err)
+	}
+	return res
+}
+
+// setScripts turns page scripts on or off.
+func (b *browser) setScripts(ctx context.Context, page string, on bool) {
+	b.t.Helper()
+	if _, err := chromedp.Call(ctx, emulation.SetScriptExecutionDisabled, emulation.SetScriptExecutionDisabledParams{Value: !on}); err != nil {
+		b.t.Fatalf("%s: turn scripts on=%v: %v", page, on, err)
 	}
 }
 
@@ -462,13 +497,19 @@ func (b *browser) screenshot(path string) {
 }
 
 // inMain selects an element of the page's main content by its exact visible
-// text, as a person finds it: tag is "a" or "button".
+// text, as a person finds it: tag is "a" or "button". Elements hidden from
+// assistive technology (aria-hidden, such as the registration form's
+// off-screen default button for the Enter key) are not what a person clicks,
+// so they are left out.
 func inMain(tag, text string) chromedp.Search {
-	return chromedp.Search(fmt.Sprintf(`//main//%s[normalize-space()=%q]`, tag, text))
+	return byText("main", tag, text)
 }
 
 // inHeader is inMain for the page header.
 func inHeader(tag, text string) chromedp.Search {
-	return chromedp.Search(fmt.Sprintf(`//header//%s[normalize-space()=%q]`, tag, text))
+	return byText("header", tag, text)
 }
 
+func byText(region, tag, text string) chromedp.Search {
+	return chromedp.Search(fmt.Sprintf(`//%s//%s[normalize-space()=%q][not(ancestor-or-self::*[@aria-hidden="true"])]`, region, tag, text))
+}

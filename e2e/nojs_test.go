@@ -1,0 +1,90 @@
+package e2e
+
+import (
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/psims/psims/internal/account"
+	"github.com/psims/psims/internal/db/dbtest"
+)
+
+// TestSignInWithoutJavaScript signs in and out with page scripts turned off:
+// the forms, the error summary and the header's sign-out button must all
+// work as plain HTML.
+func TestSignInWithoutJavaScript(t *testing.T) {
+	t.Parallel()
+	chromium(t)
+	site, _ := startSite(t, dbtest.Engines(t)[0])
+	const email, password = "sam.patel@nhs.net", "orange glacier pencil harvest"
+	if _, err := site.App.Accounts.Create(context.Background(), account.NewUser{
+		Email: email, Name: "Sam Patel", JobRole: "Pharmacist", OrgCode: "RM1",
+		Role: account.RoleReporter, Password: password,
+	}); err != nil {
+		t.Fatalf("create account: %v", err)
+	}
+	b := newBrowser(t, site.URL, false)
+
+	b.open("/sign-in", 200)
+	b.wantHeading("Sign in")
+	// app.js marks the body when it runs: it must not have.
+	if b.exists("body.js-enabled") {
+		t.Fatal("page scripts ran although JavaScript is disabled")
+	}
+
+	b.click("submit the empty sign-in form", inMain("button", "Sign in"), 422)
+	wantErrorPage(t, b, "#email", "#password")
+
+	signIn(b, email, "not the password at all", 401)
+	wantErrorPage(t, b, "#email")
+
+	signIn(b, email, password, 200)
+	b.wantPath("/account")
+	b.wantHeading("Your account")
+
+	b.click("sign out", inHeader("button", "Sign out"), 200)
+	b.wantHeading("You have signed out")
+	t.Logf("pages checked with axe-core and the console: %s", strings.Join(b.checked, "; "))
+}
+
+// TestChecksCatchProblems proves the per-page checks can fail: on a page
+// that breaks its own Content-Security-Policy with an inline script and has
+// an image with no text alternative, the browser must record a CSP
+// violation and axe-core must report the image.
+func TestChecksCatchProblems(t *testing.T) {
+	t.Parallel()
+	chromium(t)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Security-Policy", "default-src 'self'; script-src 'self'")
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		w.Write([]byte(`<!DOCTYPE html><html lang="en"><head><title>Broken</title>` +
+			`<script>document.title = 'inline ran'</script></head>` +
+			`<body><main><h1>Broken</h1><img src="/nothing.png"></main></body></html>`))
+	}))
+	defer srv.Close()
+	b := newBrowser(t, srv.URL, true)
+	b.step("open the page", chromedp.Navigate(srv.URL))
+	if title := run(b, "title", chromedp.Title()); title == "inline ran" {
+		t.Fatal("the inline script ran despite the CSP")
+	}
+
+	res := b.runAxe("broken page")
+	if !slices.ContainsFunc(res.Violations, func(r axeRule) bool { return r.ID == "image-alt" }) {
+		t.Errorf("axe-core did not report image-alt; violations: %+v", res.Violations)
+	}
+
+	// Every console event before the reply to the last command has been
+	// recorded by now.
+	b.mu.Lock()
+	msgs := b.console
+	b.console = nil // the image's 404 is expected here
+	b.mu.Unlock()
+	if !slices.ContainsFunc(msgs, consoleEntry.isCSP) {
+		t.Errorf("no CSP violation among the console messages %v", msgs)
+	}
+}
