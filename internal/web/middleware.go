@@ -244,6 +244,7 @@ type Metrics struct {
 	requests *prometheus.CounterVec
 	duration *prometheus.HistogramVec
 	signIns  *prometheus.CounterVec
+	inFlight prometheus.Gauge
 }
 
 // NewMetrics registers the PSIMS metrics with reg. mailQueueDepth reports
@@ -266,8 +267,12 @@ func NewMetrics(reg prometheus.Registerer, mailQueueDepth func() float64) *Metri
 			Name: "psims_signins_total",
 			Help: "Sign-in attempts, by outcome.",
 		}, []string{"outcome"}),
+		inFlight: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "psims_http_requests_in_flight",
+			Help: "HTTP requests being served now.",
+		}),
 	}
-	reg.MustRegister(m.requests, m.duration, m.signIns)
+	reg.MustRegister(m.requests, m.duration, m.signIns, m.inFlight)
 	if mailQueueDepth != nil {
 		reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 			Name: "psims_mail_queue_depth",
@@ -300,7 +305,9 @@ func (m *Metrics) Middleware(next http.Handler) http.Handler {
 		start := time.Now()
 		rec := recorderFor(w)
 		panicked := true
+		m.inFlight.Inc()
 		defer func() {
+			m.inFlight.Dec()
 			status := rec.finalStatus()
 			if panicked {
 				status = http.StatusInternalServerError
