@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/psims/psims/internal/apperr"
@@ -63,22 +62,19 @@ func (s *Service) Authenticate(ctx context.Context, token string) (User, Session
 	}
 	now := s.db.Now()
 	hash := hashToken(token)
-	row := s.db.QueryRowContext(ctx, `SELECT s.created_at, s.last_seen_at, s.expires_at, s.ip, s.user_agent, o.name, `+prefixed("u.", userColumns)+`
+	row := s.db.QueryRowContext(ctx, `SELECT s.created_at, s.last_seen_at, s.expires_at, s.ip, s.user_agent, o.name, `+userColumns+`
 		FROM sessions s JOIN users u ON u.id = s.user_id JOIN organisations o ON o.ods_code = u.org_ods
 		WHERE s.token_hash = $1`, hash)
 	sess := Session{hash: hash}
-	var u User
-	var verified, approved, lastSignIn sql.NullTime
-	err := row.Scan(&sess.CreatedAt, &sess.LastSeenAt, &sess.ExpiresAt, &sess.IP, &sess.UserAgent, &u.OrgName,
-		&u.ID, &u.Email, &u.Name, &u.JobRole, &u.OrgCode, &u.Role, &u.Status, &u.passwordHash,
-		&verified, &approved, &lastSignIn, &u.CreatedAt)
+	var orgName string
+	u, err := scanUser(prefixScanner{row, []any{&sess.CreatedAt, &sess.LastSeenAt, &sess.ExpiresAt, &sess.IP, &sess.UserAgent, &orgName}})
 	if errors.Is(err, sql.ErrNoRows) {
 		return User{}, Session{}, errNoSession
 	}
 	if err != nil {
 		return User{}, Session{}, fmt.Errorf("account: authenticate: %w", err)
 	}
-	u.EmailVerifiedAt, u.ApprovedAt, u.LastSignInAt = timePtr(verified), timePtr(approved), timePtr(lastSignIn)
+	u.OrgName = orgName
 	sess.UserID = u.ID
 	if !now.Before(sess.ExpiresAt) || !now.Before(sess.LastSeenAt.Add(s.settings.SessionIdle)) || u.Status != StatusActive {
 		if err := s.db.InTx(ctx, func(tx *db.Tx) error { return deleteSession(ctx, tx, hash) }); err != nil {
@@ -99,13 +95,15 @@ func (s *Service) Authenticate(ctx context.Context, token string) (User, Session
 	return u, sess, nil
 }
 
-// prefixed qualifies each column of a comma-separated list with prefix.
-func prefixed(prefix, columns string) string {
-	parts := strings.Split(columns, ",")
-	for i, p := range parts {
-		parts[i] = prefix + strings.TrimSpace(p)
-	}
-	return strings.Join(parts, ", ")
+// prefixScanner scans some leading columns into first, and the rest into
+// what its caller asks for.
+type prefixScanner struct {
+	row   rowScanner
+	first []any
+}
+
+func (p prefixScanner) Scan(dest ...any) error {
+	return p.row.Scan(append(p.first, dest...)...)
 }
 
 func deleteSession(ctx context.Context, tx *db.Tx, hash string) error {

@@ -24,6 +24,7 @@ const (
 	StatusActive      Status = "active"      // approved; may sign in
 	StatusSuspended   Status = "suspended"   // barred for now
 	StatusDeactivated Status = "deactivated" // closed
+	StatusRejected    Status = "rejected"    // registration refused by an admin
 )
 
 // Role is what a user may do. See ../shared/DESIGN.md "Who uses it".
@@ -65,27 +66,44 @@ type User struct {
 	ApprovedAt      *time.Time
 	LastSignInAt    *time.Time
 	CreatedAt       time.Time
+	// StatusReason is why an admin last changed the status (suspension,
+	// deactivation, rejection); empty otherwise.
+	StatusReason    string
+	StatusChangedAt *time.Time
+	// IGTrainingAt is when the user last completed information governance
+	// training, as they recorded it (T18).
+	IGTrainingAt *time.Time
+	// PendingEmail is a new address waiting to be verified (P14).
+	PendingEmail string
+	// PendingOrgCode is an organisation the user asked to move to, waiting
+	// for its admin's approval (P14).
+	PendingOrgCode string
 
 	passwordHash string
 }
 
-const userColumns = `id, email, name, job_role, org_ods, role, status, password_hash,
-	email_verified_at, approved_at, last_sign_in_at, created_at`
+// userColumns are the columns scanUser reads, from users aliased as u.
+const userColumns = `u.id, u.email, u.name, u.job_role, u.org_ods, u.role, u.status, u.password_hash,
+	u.email_verified_at, u.approved_at, u.last_sign_in_at, u.created_at,
+	u.status_reason, u.status_changed_at, u.ig_training_at, COALESCE(u.pending_email, ''), COALESCE(u.pending_org_ods, '')`
 
 // rowScanner is what *sql.Row and *sql.Rows have in common.
 type rowScanner interface{ Scan(dest ...any) error }
 
 func scanUser(r rowScanner) (User, error) {
 	var u User
-	var verified, approved, lastSignIn sql.NullTime
+	var verified, approved, lastSignIn, statusChanged, igTraining sql.NullTime
 	err := r.Scan(&u.ID, &u.Email, &u.Name, &u.JobRole, &u.OrgCode, &u.Role, &u.Status, &u.passwordHash,
-		&verified, &approved, &lastSignIn, &u.CreatedAt)
+		&verified, &approved, &lastSignIn, &u.CreatedAt,
+		&u.StatusReason, &statusChanged, &igTraining, &u.PendingEmail, &u.PendingOrgCode)
 	if err != nil {
 		return User{}, err
 	}
 	u.EmailVerifiedAt = timePtr(verified)
 	u.ApprovedAt = timePtr(approved)
 	u.LastSignInAt = timePtr(lastSignIn)
+	u.StatusChangedAt = timePtr(statusChanged)
+	u.IGTrainingAt = timePtr(igTraining)
 	return u, nil
 }
 
@@ -103,7 +121,7 @@ type querier interface {
 }
 
 func userByEmail(ctx context.Context, q querier, email string) (User, error) {
-	u, err := scanUser(q.QueryRowContext(ctx, `SELECT `+userColumns+` FROM users WHERE email = $1`, email))
+	u, err := scanUser(q.QueryRowContext(ctx, `SELECT `+userColumns+` FROM users u WHERE u.email = $1`, email))
 	if errors.Is(err, sql.ErrNoRows) {
 		return User{}, apperr.New(apperr.NotFound, "No account has that email address.")
 	}
@@ -114,7 +132,7 @@ func userByEmail(ctx context.Context, q querier, email string) (User, error) {
 }
 
 func userByID(ctx context.Context, q querier, id int64) (User, error) {
-	u, err := scanUser(q.QueryRowContext(ctx, `SELECT `+userColumns+` FROM users WHERE id = $1`, id))
+	u, err := scanUser(q.QueryRowContext(ctx, `SELECT `+userColumns+` FROM users u WHERE u.id = $1`, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return User{}, apperr.New(apperr.NotFound, "No such account.")
 	}

@@ -1,0 +1,160 @@
+// Package authz is the one authorisation policy of PSIMS. Every handler asks
+// it "may this user do this action on this object?" and acts on the answer.
+// It is pure: no I/O, no state, so it can be tested exhaustively and called
+// on every request.
+package authz
+
+import "slices"
+
+// Role slugs, as stored on users.
+const (
+	Reporter      = "reporter"
+	Reviewer      = "reviewer"
+	OrgAdmin      = "org-admin"
+	ReadOnly      = "read-only"
+	NationalAdmin = "national-admin"
+)
+
+// Subject is the signed-in user asking.
+type Subject struct {
+	UserID int64
+	Role   string
+	Org    string // ODS code of the user's own organisation
+	// ReadOrgs are the organisations a read-only user has been granted.
+	ReadOrgs []string
+	// IGCurrent is true when information governance training is recorded
+	// within the validity period (T18).
+	IGCurrent bool
+	// OrgMovePending is true while a move to another organisation waits for
+	// approval: the user sees neither organisation's data meanwhile (P14).
+	OrgMovePending bool
+}
+
+// Action is something a user may want to do.
+type Action string
+
+// The actions. Object says which organisation (and user) each applies to.
+const (
+	// ManageOwnAccount covers a user's own profile, sessions, IG training
+	// date and role requests. Object.UserID is the account.
+	ManageOwnAccount Action = "account.manage_own"
+	// ListUsers lists the users of Object.Org ("" means every organisation).
+	ListUsers Action = "users.list"
+	// ExportUsers downloads the user list of Object.Org as CSV.
+	ExportUsers Action = "users.export"
+	// ViewUser shows one user of Object.Org.
+	ViewUser Action = "users.view"
+	// DecideRegistration approves or rejects a registration for Object.Org.
+	DecideRegistration Action = "users.decide_registration"
+	// ChangeStatus suspends, deactivates or reinstates a user of
+	// Object.Org whose current role is Object.Role.
+	ChangeStatus Action = "users.change_status"
+	// ChangeRole gives a user of Object.Org the role Object.Role.
+	ChangeRole Action = "users.change_role"
+	// DecideRequest approves or rejects a role request or an organisation
+	// move into Object.Org, for a role of Object.Role.
+	DecideRequest Action = "requests.decide"
+	// ManageReadGrants sets which organisations a read-only user may read.
+	ManageReadGrants Action = "users.read_grants"
+	// ListOrganisations browses and searches every organisation.
+	ListOrganisations Action = "orgs.list"
+	// ViewOrgRecords reads the patient safety records of Object.Org.
+	ViewOrgRecords Action = "records.view_org"
+)
+
+// Object is what an action is done to.
+type Object struct {
+	Org    string // the organisation it belongs to; "" means all organisations
+	UserID int64  // the user it is, or belongs to, when there is one
+	Role   string // for user actions: the role involved (the target's role, or the one granted)
+}
+
+// Reason says why an action was refused, so the page can say what to do.
+type Reason string
+
+// The reasons.
+const (
+	Granted        Reason = ""
+	NotPermitted   Reason = "not_permitted"    // the role does not allow it, or not for this organisation
+	IGTrainingDue  Reason = "ig_training_due"  // allowed once IG training is recorded (T18)
+	OrgMovePending Reason = "org_move_pending" // allowed once the move is approved (P14)
+	NotSignedIn    Reason = "not_signed_in"    // there is no user
+	unknownSubject Reason = "unknown_role"     // a role the policy does not know: refuse everything
+	neverPermitted Reason = "never_permitted"  // nobody may, for example acting on oneself
+)
+
+// Decision is the answer.
+type Decision struct {
+	Allowed bool
+	Reason  Reason
+}
+
+func allow() Decision           { return Decision{Allowed: true} }
+func deny(r Reason) Decision    { return Decision{Reason: r} }
+func (d Decision) Denied() bool { return !d.Allowed }
+
+// SeesOthersData reports whether a role sees data about other people, and so
+// needs current IG training (T18).
+func SeesOthersData(role string) bool {
+	return role == Reviewer || role == OrgAdmin || role == ReadOnly || role == NationalAdmin
+}
+
+// Decide answers whether s may do a to o.
+func Decide(s Subject, a Action, o Object) Decision {
+	if s.UserID == 0 {
+		return deny(NotSignedIn)
+	}
+	if !slices.Contains([]string{Reporter, Reviewer, OrgAdmin, ReadOnly, NationalAdmin}, s.Role) {
+		return deny(unknownSubject)
+	}
+	if a == ManageOwnAccount {
+		if o.UserID == s.UserID {
+			return allow()
+		}
+		return deny(NotPermitted)
+	}
+	if !roleAllows(s, a, o) {
+		return deny(NotPermitted)
+	}
+	// Every remaining action reads or changes other people's data.
+	if s.OrgMovePending {
+		return deny(OrgMovePending)
+	}
+	if !s.IGCurrent {
+		return deny(IGTrainingDue)
+	}
+	// Nobody changes their own status or role through admin screens.
+	if o.UserID != 0 && o.UserID == s.UserID && (a == ChangeStatus || a == ChangeRole || a == DecideRegistration || a == DecideRequest || a == ManageReadGrants) {
+		return deny(neverPermitted)
+	}
+	return allow()
+}
+
+// roleAllows is the role table: what each role may do, and where.
+func roleAllows(s Subject, a Action, o Object) bool {
+	switch s.Role {
+	case NationalAdmin:
+		return true
+	case OrgAdmin:
+		if o.Org == "" || o.Org != s.Org {
+			return false
+		}
+		switch a {
+		case ListUsers, ExportUsers, ViewUser, DecideRegistration, ViewOrgRecords:
+			return true
+		case ChangeStatus:
+			// An organisation's admin manages its staff, not the operator's.
+			return o.Role != NationalAdmin
+		case ChangeRole, DecideRequest:
+			// Organisation admins grant the organisation's own roles;
+			// read-only and national roles are the operator's to give.
+			return o.Role == Reporter || o.Role == Reviewer || o.Role == OrgAdmin
+		}
+		return false
+	case Reviewer:
+		return a == ViewOrgRecords && o.Org != "" && o.Org == s.Org
+	case ReadOnly:
+		return a == ViewOrgRecords && o.Org != "" && slices.Contains(s.ReadOrgs, o.Org)
+	}
+	return false
+}
