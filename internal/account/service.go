@@ -32,6 +32,9 @@ type Settings struct {
 
 	VerifyTTL time.Duration // how long an email verification link works
 	ResetTTL  time.Duration // how long a password reset link works
+
+	// IGTrainingValidMonths is how long recorded IG training counts (T18).
+	IGTrainingValidMonths int
 }
 
 // DefaultSettings returns the rules of the service as documented.
@@ -46,6 +49,8 @@ func DefaultSettings(baseURL string) Settings {
 		LockoutDuration:    15 * time.Minute,
 		VerifyTTL:          24 * time.Hour,
 		ResetTTL:           time.Hour,
+
+		IGTrainingValidMonths: 12,
 	}
 }
 

@@ -95,6 +95,7 @@ func open(ctx context.Context, cfg config.Config, logger *slog.Logger, workers b
 	settings.AutoApproveDomains = cfg.AutoApproveDomains
 	settings.SessionIdle = cfg.SessionIdle
 	settings.SessionAbsolute = cfg.SessionAbsolute
+	settings.IGTrainingValidMonths = cfg.IGTrainingValidMonths
 	a.Accounts = account.NewService(d, a.Hasher, password.NewPolicy(), a.Orgs, a.Outbox, settings)
 	return a, nil
 }

@@ -7,8 +7,8 @@
 //
 // Run starts PSIMS in this process (real server, real jobs, scratch
 // database) or drives a running one, runs a load phase and then, one after
-// the other, the raw hashing phase, and returns a Report. It is what
-// `psims bench` runs.
+// the other, never together, the raw hashing phase (optionally in several
+// alternating rounds), and returns a Report. It is what `psims bench` runs.
 package bench
 
 import (
@@ -20,6 +20,7 @@ import (
 	"io"
 	"net/http"
 	"runtime"
+	"runtime/pprof"
 	"slices"
 	"strings"
 	"time"
@@ -71,12 +72,24 @@ type Options struct {
 	// name an empty scratch database or schema.
 	Database string
 
+	// Rounds splits Duration into this many rounds of load followed by
+	// raw hashing (1 when <= 0), so that a machine whose other work comes
+	// and goes weighs on both measurements alike. Warmup runs before the
+	// first round only.
+	Rounds int
+
 	// Singles is how many sequential hashes the single-hash time is the
 	// median of; 21 when <= 0.
 	Singles int
 
 	// Progress, when not nil, receives a line as each phase starts.
 	Progress io.Writer
+
+	// CPUProfile, when not nil, receives a pprof CPU profile of this
+	// process during the load phase of the first round (the in-process
+	// server and the workers), for finding where time goes besides
+	// hashing.
+	CPUProfile io.Writer
 }
 
 // Run measures the scenario as opts say: the load phase, then the raw
@@ -97,6 +110,12 @@ func Run(ctx context.Context, opts Options) (Report, error) {
 	if opts.Singles <= 0 {
 		opts.Singles = defaultSingles
 	}
+	if opts.Rounds <= 0 {
+		opts.Rounds = 1
+	}
+	if opts.Duration/time.Duration(opts.Rounds) < time.Millisecond {
+		return Report{}, errors.New("bench: each round needs at least a millisecond")
+	}
 	if opts.Target != "" && opts.Scenario == ScenarioSignIn && (opts.Email == "" || opts.Password == "") {
 		return Report{}, errors.New("bench: signin against a target needs the email and password of an active account")
 	}
@@ -111,27 +130,21 @@ func Run(ctx context.Context, opts Options) (Report, error) {
 	r := Report{
 		Scenario: opts.Scenario, Target: opts.Target, Database: "remote",
 		Concurrency: opts.Concurrency, CPUs: runtime.NumCPU(), Started: time.Now(),
-		Warmup: opts.Warmup, Duration: opts.Duration,
+		Warmup: opts.Warmup, Duration: opts.Duration, Rounds: opts.Rounds,
 		HashMemoryKiB: params.MemoryKiB, HashTime: params.Time, HashThreads: params.Threads,
 	}
 
-	load, err := runScenario(ctx, opts, params, &r, progress)
+	rep, err := measure(ctx, opts, hasher, r, progress)
 	if err != nil {
 		return Report{}, err
 	}
-	fmt.Fprintf(progress, "Measuring raw argon2id hashes: %d goroutines for %s after %s of warm-up...\n", opts.Concurrency, opts.Duration, opts.Warmup)
-	hash, err := measureHashes(ctx, hasher, opts.Concurrency, opts.Warmup, opts.Duration, opts.Singles)
-	if err != nil {
-		return Report{}, err
-	}
-	r.Fill(load, hash)
-	return r, nil
+	return rep, nil
 }
 
-// runScenario runs the load phase against the target, or against a site it
-// starts and stops again before returning, so that the hashing phase
-// after it has the machine to itself.
-func runScenario(ctx context.Context, opts Options, params password.Params, r *Report, progress io.Writer) (_ LoadResult, err error) {
+// measure sets up the target (starting a site in this process when there
+// is none, and stopping it again before returning), prepares the workers,
+// runs the rounds of load and raw hashing, times single hashes, and fills r.
+func measure(ctx context.Context, opts Options, hasher *password.Hasher, r Report, progress io.Writer) (_ Report, err error) {
 	runID := newRunID()
 	base := strings.TrimRight(opts.Target, "/")
 	var accounts []credentials
@@ -141,9 +154,9 @@ func runScenario(ctx context.Context, opts Options, params password.Params, r *R
 			n = opts.Concurrency
 		}
 		fmt.Fprintf(progress, "Starting PSIMS in this process and creating %d accounts...\n", n)
-		s, err := startSite(ctx, opts.Database, params, n, runID)
+		s, err := startSite(ctx, opts.Database, hasher.Params(), n, runID)
 		if err != nil {
-			return LoadResult{}, err
+			return Report{}, err
 		}
 		defer func() {
 			if cerr := s.Close(); cerr != nil {
@@ -178,10 +191,49 @@ func runScenario(ctx context.Context, opts Options, params password.Params, r *R
 			workers[i] = &registerWorker{client: c, base: base, orgCode: opts.OrgCode,
 				prefix: fmt.Sprintf("bench-%s-register-%d", runID, i)}
 		}
+		if err := workers[i].prepare(ctx); err != nil {
+			return Report{}, err
+		}
 	}
-	fmt.Fprintf(progress, "Running %s: %d workers for %s after %s of warm-up against %s...\n",
-		opts.Scenario, opts.Concurrency, opts.Duration, opts.Warmup, base)
-	return runLoad(ctx, workers, opts.Warmup, opts.Duration)
+
+	window := opts.Duration / time.Duration(opts.Rounds)
+	load := LoadResult{Errors: map[string]int{}}
+	var hash HashResult
+	for round := range opts.Rounds {
+		warmup := time.Duration(0)
+		if round == 0 {
+			warmup = opts.Warmup
+		}
+		fmt.Fprintf(progress, "Round %d of %d: %s with %d workers for %s after %s of warm-up against %s...\n",
+			round+1, opts.Rounds, opts.Scenario, opts.Concurrency, window, warmup, base)
+		if round == 0 && opts.CPUProfile != nil {
+			if err := pprof.StartCPUProfile(opts.CPUProfile); err != nil {
+				return Report{}, fmt.Errorf("bench: cpu profile: %w", err)
+			}
+		}
+		l, err := runLoad(ctx, workers, warmup, window)
+		if round == 0 && opts.CPUProfile != nil {
+			pprof.StopCPUProfile()
+		}
+		if err != nil {
+			return Report{}, err
+		}
+		load.add(l)
+		fmt.Fprintf(progress, "Round %d of %d: raw argon2id hashes with %d goroutines for %s after %s of warm-up...\n",
+			round+1, opts.Rounds, opts.Concurrency, window, warmup)
+		h, err := measureHashRate(ctx, hasher, opts.Concurrency, warmup, window)
+		if err != nil {
+			return Report{}, err
+		}
+		hash.Hashes += h.Hashes
+		hash.Window += h.Window
+	}
+	fmt.Fprintf(progress, "Timing %d single hashes...\n", opts.Singles)
+	if hash.Single, err = measureSingleHash(ctx, hasher, opts.Singles); err != nil {
+		return Report{}, err
+	}
+	r.Fill(load, hash)
+	return r, nil
 }
 
 // newRunID returns a short random name that keeps the addresses of this

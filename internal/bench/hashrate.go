@@ -14,12 +14,11 @@ import (
 // so both phases hash inputs of the same size.
 const hashPlain = benchPassword
 
-// measureHashes runs concurrency goroutines calling HashRaw in a loop for
+// measureHashRate runs concurrency goroutines calling HashRaw in a loop for
 // warmup plus duration and counts the hashes that completed inside the
-// measured window, then times singles sequential hashes and returns their
-// median. HashRaw takes no slot, so this is the machine's raw limit with
-// the params the site uses.
-func measureHashes(ctx context.Context, h *password.Hasher, concurrency int, warmup, duration time.Duration, singles int) (HashResult, error) {
+// measured window (the duration after warmup). HashRaw takes no slot, so
+// this is the machine's raw limit with the params the site uses.
+func measureHashRate(ctx context.Context, h *password.Hasher, concurrency int, warmup, duration time.Duration) (HashResult, error) {
 	salt := make([]byte, password.SaltLen)
 	start := time.Now()
 	from, until := start.Add(warmup), start.Add(warmup+duration)
@@ -43,19 +42,25 @@ func measureHashes(ctx context.Context, h *password.Hasher, concurrency int, war
 	for _, n := range counts {
 		res.Hashes += n
 	}
+	return res, nil
+}
 
+// measureSingleHash times singles sequential hashes and returns their
+// median.
+func measureSingleHash(ctx context.Context, h *password.Hasher, singles int) (time.Duration, error) {
+	salt := make([]byte, password.SaltLen)
 	times := make([]time.Duration, 0, singles)
 	for range singles {
 		if err := ctx.Err(); err != nil {
-			return HashResult{}, fmt.Errorf("bench: hash measurement interrupted: %w", err)
+			return 0, fmt.Errorf("bench: hash measurement interrupted: %w", err)
 		}
 		t0 := time.Now()
 		h.HashRaw(hashPlain, salt)
 		times = append(times, time.Since(t0))
 	}
 	slices.Sort(times)
-	if len(times) > 0 {
-		res.Single = times[len(times)/2]
+	if len(times) == 0 {
+		return 0, nil
 	}
-	return res, nil
+	return times[len(times)/2], nil
 }

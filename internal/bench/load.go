@@ -172,17 +172,12 @@ func (w *registerWorker) post(ctx context.Context) (bool, string, string) {
 	return postForm(ctx, w.client, w.base, "/register", form, "/register/check-email")
 }
 
-// runLoad prepares every worker, runs them all for warmup plus duration,
-// and returns the latencies of the successful requests and the failures
-// that completed inside the measured window (the duration after warmup).
-// Only the POST is timed. A request in flight when the window closes is
-// waited for but not counted.
+// runLoad runs every (prepared) worker for warmup plus duration, and
+// returns the latencies of the successful requests and the failures that
+// completed inside the measured window (the duration after warmup). Only
+// the POST is timed. A request in flight when the window closes is waited
+// for but not counted.
 func runLoad(ctx context.Context, workers []worker, warmup, duration time.Duration) (LoadResult, error) {
-	for _, w := range workers {
-		if err := w.prepare(ctx); err != nil {
-			return LoadResult{}, err
-		}
-	}
 	start := time.Now()
 	from, until := start.Add(warmup), start.Add(warmup+duration)
 
@@ -235,4 +230,19 @@ func runLoad(ctx context.Context, workers []worker, warmup, duration time.Durati
 		}
 	}
 	return res, nil
+}
+
+// add merges the result of another window into l.
+func (l *LoadResult) add(o LoadResult) {
+	l.Samples = append(l.Samples, o.Samples...)
+	if l.Errors == nil {
+		l.Errors = map[string]int{}
+	}
+	for k, n := range o.Errors {
+		l.Errors[k] += n
+	}
+	if l.FirstError == "" {
+		l.FirstError = o.FirstError
+	}
+	l.Window += o.Window
 }

@@ -74,7 +74,8 @@ type Report struct {
 	CPUs        int           `json:"cpus"`
 	Started     time.Time     `json:"started"`
 	Warmup      time.Duration `json:"warmup_ns"`
-	Duration    time.Duration `json:"duration_ns"`
+	Duration    time.Duration `json:"duration_ns"` // of each phase, over all rounds
+	Rounds      int           `json:"rounds"`
 
 	HashMemoryKiB uint32 `json:"hash_memory_kib"`
 	HashTime      uint32 `json:"hash_time"`
@@ -137,7 +138,7 @@ func (r *Report) Fill(load LoadResult, hash HashResult) {
 	if r.SingleHash > 0 {
 		r.LatencyRatio = float64(r.Latency.P99) / float64(r.SingleHash)
 	}
-	r.Goals = nil
+	r.Goals = []Goal{}
 	if r.Scenario == ScenarioSignIn {
 		r.Goals = []Goal{
 			{Name: "rate_ratio", Value: r.RateRatio, Want: fmt.Sprintf(">= %.2f", GoalRateRatio),
@@ -178,7 +179,7 @@ func (r *Report) WriteText(w io.Writer) error {
 	}
 	line("database", "%s", r.Database)
 	line("concurrency", "%d (this machine has %d CPUs)", r.Concurrency, r.CPUs)
-	line("duration", "%s measured, after %s of warm-up", r.Duration, r.Warmup)
+	line("duration", "%s measured per phase in %d round(s) of load then raw hashing, after %s of warm-up", r.Duration, r.Rounds, r.Warmup)
 	line("argon2id", "m=%d KiB, t=%d, p=%d", r.HashMemoryKiB, r.HashTime, r.HashThreads)
 	line("requests", "%d ok, %d errors", r.Requests, r.Errors)
 	if r.Errors > 0 {

@@ -37,6 +37,10 @@ type Config struct {
 	// HashConcurrency bounds how many password hashes run at once, which bounds memory.
 	HashConcurrency int
 
+	// IGTrainingValidMonths is how long recorded information governance
+	// training lets a user see other people's data.
+	IGTrainingValidMonths int
+
 	// SignInRate is how many sign-in, registration and password reset
 	// posts one IP address may make per minute.
 	SignInRate int
@@ -47,19 +51,20 @@ type Config struct {
 // Defaults returns the configuration used when nothing is set.
 func Defaults() Config {
 	return Config{
-		Addr:               "127.0.0.1:8080",
-		DataDir:            "./data",
-		BaseURL:            "http://127.0.0.1:8080",
-		MailFrom:           "PSIMS <no-reply@localhost>",
-		AutoApproveDomains: []string{"nhs.net"},
-		SessionIdle:        30 * time.Minute,
-		SessionAbsolute:    12 * time.Hour,
-		HashMemoryKiB:      19 * 1024,
-		HashTime:           2,
-		HashThreads:        1,
-		HashConcurrency:    0, // 0 means the number of CPUs
-		SignInRate:         20,
-		LogLevel:           "info",
+		Addr:                  "127.0.0.1:8080",
+		DataDir:               "./data",
+		BaseURL:               "http://127.0.0.1:8080",
+		MailFrom:              "PSIMS <no-reply@localhost>",
+		AutoApproveDomains:    []string{"nhs.net"},
+		SessionIdle:           30 * time.Minute,
+		SessionAbsolute:       12 * time.Hour,
+		HashMemoryKiB:         19 * 1024,
+		HashTime:              2,
+		HashThreads:           1,
+		HashConcurrency:       0, // 0 means the number of CPUs
+		SignInRate:            20,
+		IGTrainingValidMonths: 12,
+		LogLevel:              "info",
 	}
 }
 
@@ -105,6 +110,7 @@ func (c *Config) Register(fs *flag.FlagSet, groups Flags) {
 			c.HashTime = v
 			return err
 		})
+		fs.IntVar(&c.IGTrainingValidMonths, "ig-training-valid-for", c.IGTrainingValidMonths, "months that recorded information governance training stays valid")
 		fs.IntVar(&c.SignInRate, "signin-rate-limit", c.SignInRate, "sign-in, registration and reset posts allowed per IP address per minute")
 		fs.IntVar(&c.HashConcurrency, "hash-concurrency", c.HashConcurrency, "password hashes allowed at once; 0 means one per CPU")
 	}
@@ -153,6 +159,9 @@ func (c *Config) check() error {
 		if err != nil || (u.Scheme != "smtp" && u.Scheme != "smtps") || u.Host == "" {
 			return errors.New("--smtp must look like smtp://user:pass@host:port or smtps://user:pass@host:port")
 		}
+	}
+	if c.IGTrainingValidMonths < 1 {
+		return errors.New("--ig-training-valid-for must be at least 1 month")
 	}
 	if c.SessionIdle <= 0 || c.SessionAbsolute <= 0 {
 		return errors.New("session timeouts must be positive")

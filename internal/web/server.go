@@ -38,6 +38,8 @@ type Server struct {
 	assets  *static.Assets
 	limiter *ipLimiter
 	handler http.Handler
+	// routeList is every pattern registered, for the authorisation matrix test.
+	routeList []string
 }
 
 // New builds the server, parsing every template and hashing every asset, so
@@ -64,38 +66,45 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.handler.S
 
 func (s *Server) routes() http.Handler {
 	mux := http.NewServeMux()
-	mux.Handle("GET /static/", s.assets.Handler())
-	mux.HandleFunc("GET /healthz", s.healthz)
-	mux.HandleFunc("GET /readyz", s.readyz)
-	mux.Handle("GET /metrics", s.Metrics.Handler())
+	r := &router{mux: mux}
+	r.handle("GET /static/", s.assets.Handler())
+	r.handleFunc("GET /healthz", s.healthz)
+	r.handleFunc("GET /readyz", s.readyz)
+	r.handle("GET /metrics", s.Metrics.Handler())
 
-	mux.HandleFunc("GET /{$}", s.infoPage("home", "Record and learn from patient safety events"))
-	mux.HandleFunc("GET /terms", s.infoPage("terms", "Terms of use"))
-	mux.HandleFunc("GET /privacy", s.infoPage("privacy", "Privacy policy"))
-	mux.HandleFunc("GET /cookies", s.infoPage("cookies", "Cookies"))
-	mux.HandleFunc("GET /accessibility", s.infoPage("accessibility", "Accessibility statement"))
+	r.handleFunc("GET /{$}", s.infoPage("home", "Record and learn from patient safety events"))
+	r.handleFunc("GET /terms", s.infoPage("terms", "Terms of use"))
+	r.handleFunc("GET /privacy", s.infoPage("privacy", "Privacy policy"))
+	r.handleFunc("GET /cookies", s.infoPage("cookies", "Cookies"))
+	r.handleFunc("GET /accessibility", s.infoPage("accessibility", "Accessibility statement"))
 
-	mux.HandleFunc("GET /register", s.registerForm)
-	mux.HandleFunc("POST /register", s.limited(s.register))
-	mux.HandleFunc("GET /register/check-email", s.infoPage("account-check-email", "Check your email"))
-	mux.HandleFunc("GET /verify-email", s.verifyEmailForm)
-	mux.HandleFunc("POST /verify-email", s.verifyEmail)
-	mux.HandleFunc("GET /verify-email/resend", s.resendForm)
-	mux.HandleFunc("POST /verify-email/resend", s.limited(s.resend))
-	mux.HandleFunc("GET /pending-approval", s.infoPage("account-pending", "Your account is waiting for approval"))
+	r.handleFunc("GET /register", s.registerForm)
+	r.handleFunc("POST /register", s.limited(s.register))
+	r.handleFunc("GET /register/check-email", s.infoPage("account-check-email", "Check your email"))
+	r.handleFunc("GET /verify-email", s.verifyEmailForm)
+	r.handleFunc("POST /verify-email", s.verifyEmail)
+	r.handleFunc("GET /verify-email/resend", s.resendForm)
+	r.handleFunc("POST /verify-email/resend", s.limited(s.resend))
+	r.handleFunc("GET /pending-approval", s.infoPage("account-pending", "Your account is waiting for approval"))
 
-	mux.HandleFunc("GET /sign-in", s.signInForm)
-	mux.HandleFunc("POST /sign-in", s.limited(s.signIn))
-	mux.HandleFunc("POST /sign-out", s.signOut)
+	r.handleFunc("GET /sign-in", s.signInForm)
+	r.handleFunc("POST /sign-in", s.limited(s.signIn))
+	r.handleFunc("POST /sign-out", s.signOut)
 
-	mux.HandleFunc("GET /password-reset", s.resetRequestForm)
-	mux.HandleFunc("POST /password-reset", s.limited(s.resetRequest))
-	mux.HandleFunc("GET /password-reset/sent", s.infoPage("account-reset-sent", "Check your email"))
-	mux.HandleFunc("GET /password-reset/new", s.resetForm)
-	mux.HandleFunc("POST /password-reset/new", s.limited(s.reset))
+	r.handleFunc("GET /password-reset", s.resetRequestForm)
+	r.handleFunc("POST /password-reset", s.limited(s.resetRequest))
+	r.handleFunc("GET /password-reset/sent", s.infoPage("account-reset-sent", "Check your email"))
+	r.handleFunc("GET /password-reset/new", s.resetForm)
+	r.handleFunc("POST /password-reset/new", s.limited(s.reset))
 
-	mux.HandleFunc("GET /account", s.requireUser(s.accountPage))
-	mux.HandleFunc("POST /account/sign-out-everywhere", s.requireUser(s.signOutEverywhere))
+	r.handleFunc("GET /account", s.requireUser(s.accountPage))
+	r.handleFunc("POST /account/sign-out-everywhere", s.requireUser(s.signOutEverywhere))
+
+	s.profileRoutes(r)
+	s.adminUserRoutes(r)
+	s.requestRoutes(r)
+	s.adminOrgRoutes(r)
+	s.routeList = r.patterns
 
 	mux.HandleFunc("/", s.notFound)
 
@@ -110,6 +119,23 @@ func (s *Server) routes() http.Handler {
 	h = requestID(h)
 	return h
 }
+
+// router registers handlers on the mux and remembers each pattern.
+type router struct {
+	mux      *http.ServeMux
+	patterns []string
+}
+
+func (r *router) handle(pattern string, h http.Handler) {
+	r.mux.Handle(pattern, h)
+	r.patterns = append(r.patterns, pattern)
+}
+
+func (r *router) handleFunc(pattern string, h http.HandlerFunc) { r.handle(pattern, h) }
+
+// Routes lists every route pattern the server serves, apart from the
+// catch-all that answers 404.
+func (s *Server) Routes() []string { return append([]string(nil), s.routeList...) }
 
 func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")

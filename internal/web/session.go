@@ -15,6 +15,7 @@ import (
 
 	"github.com/psims/psims/internal/account"
 	"github.com/psims/psims/internal/apperr"
+	"github.com/psims/psims/internal/authz"
 )
 
 // Cookie names. Both are strictly necessary (see the cookies page).
@@ -35,6 +36,7 @@ type viewer struct {
 	user    account.User
 	session account.Session
 	orgName string
+	subject *authz.Subject // worked out on first use by Server.subject
 }
 
 func viewerFrom(ctx context.Context) *viewer {
