@@ -89,9 +89,8 @@ type Decision struct {
 	Reason  Reason
 }
 
-func allow() Decision           { return Decision{Allowed: true} }
-func deny(r Reason) Decision    { return Decision{Reason: r} }
-func (d Decision) Denied() bool { return !d.Allowed }
+func allow() Decision        { return Decision{Allowed: true} }
+func deny(r Reason) Decision { return Decision{Reason: r} }
 
 // SeesOthersData reports whether a role sees data about other people, and so
 // needs current IG training (T18).

@@ -1,0 +1,132 @@
+package authz_test
+
+import (
+	"fmt"
+	"slices"
+	"testing"
+
+	"github.com/psims/psims/internal/authz"
+)
+
+var (
+	roles   = []string{authz.Reporter, authz.Reviewer, authz.OrgAdmin, authz.ReadOnly, authz.NationalAdmin}
+	actions = []authz.Action{authz.ListUsers, authz.ExportUsers, authz.ViewUser, authz.DecideRegistration,
+		authz.ChangeStatus, authz.ChangeRole, authz.DecideRequest, authz.ManageReadGrants,
+		authz.ListOrganisations, authz.ViewOrgRecords}
+)
+
+// subject is a user of RM1, with current IG training, who may read QMM when
+// read-only.
+func subject(role string) authz.Subject {
+	return authz.Subject{UserID: 1, Role: role, Org: "RM1", ReadOrgs: []string{"QMM"}, IGCurrent: true}
+}
+
+// TestTheRoleTableGivesEachRoleExactlyItsActions walks every role, every
+// action and every kind of object: the user's own organisation, another
+// one, one granted for reading, and all organisations at once.
+func TestTheRoleTableGivesEachRoleExactlyItsActions(t *testing.T) { // T13, T14
+	// allowed lists, for each role, "action@org" for the objects it may act on.
+	allowed := map[string][]string{
+		authz.Reporter: {},
+		authz.Reviewer: {"records.view_org@RM1"},
+		authz.ReadOnly: {"records.view_org@QMM"},
+		authz.OrgAdmin: {"users.list@RM1", "users.export@RM1", "users.view@RM1", "users.decide_registration@RM1",
+			"users.change_status@RM1", "users.change_role@RM1", "requests.decide@RM1", "records.view_org@RM1"},
+	}
+	orgs := []string{"RM1", "D82044", "QMM", ""}
+	for _, role := range roles {
+		for _, a := range actions {
+			for _, org := range orgs {
+				key := fmt.Sprintf("%s@%s", a, org)
+				want := role == authz.NationalAdmin || slices.Contains(allowed[role], key)
+				d := authz.Decide(subject(role), a, authz.Object{Org: org, UserID: 2, Role: authz.Reviewer})
+				if d.Allowed != want {
+					t.Errorf("%s %s: allowed = %v, want %v (reason %q)", role, key, d.Allowed, want, d.Reason)
+				}
+				if !d.Allowed && d.Reason == authz.Granted {
+					t.Errorf("%s %s: refused without a reason", role, key)
+				}
+			}
+		}
+	}
+}
+
+func TestEveryoneManagesTheirOwnAccountAndNobodyElses(t *testing.T) { // P14
+	for _, role := range roles {
+		s := subject(role)
+		s.IGCurrent = false
+		s.OrgMovePending = true
+		if d := authz.Decide(s, authz.ManageOwnAccount, authz.Object{UserID: 1}); !d.Allowed {
+			t.Errorf("%s cannot manage their own account: %s", role, d.Reason)
+		}
+		if d := authz.Decide(s, authz.ManageOwnAccount, authz.Object{UserID: 2, Org: "RM1"}); d.Allowed {
+			t.Errorf("%s may manage someone else's account", role)
+		}
+	}
+}
+
+func TestOrganisationDataNeedsCurrentIGTraining(t *testing.T) { // T18
+	for _, role := range []string{authz.Reviewer, authz.OrgAdmin, authz.NationalAdmin} {
+		s := subject(role)
+		s.IGCurrent = false
+		d := authz.Decide(s, authz.ViewOrgRecords, authz.Object{Org: "RM1"})
+		if d.Allowed || d.Reason != authz.IGTrainingDue {
+			t.Errorf("%s without IG training: %+v, want refused for IG training", role, d)
+		}
+	}
+	s := subject(authz.OrgAdmin)
+	s.IGCurrent = false
+	if d := authz.Decide(s, authz.ListUsers, authz.Object{Org: "D82044"}); d.Reason != authz.NotPermitted {
+		t.Errorf("another organisation's data is refused as not permitted, whatever the training: %+v", d)
+	}
+}
+
+func TestAPendingOrganisationMoveHidesBothOrganisationsData(t *testing.T) { // P14
+	s := subject(authz.OrgAdmin)
+	s.OrgMovePending = true
+	if d := authz.Decide(s, authz.ListUsers, authz.Object{Org: "RM1"}); d.Allowed || d.Reason != authz.OrgMovePending {
+		t.Fatalf("org admin with a pending move: %+v", d)
+	}
+}
+
+func TestOrganisationAdminsGrantOnlyTheirOrganisationsRoles(t *testing.T) {
+	s := subject(authz.OrgAdmin)
+	for role, want := range map[string]bool{authz.Reporter: true, authz.Reviewer: true, authz.OrgAdmin: true, authz.ReadOnly: false, authz.NationalAdmin: false} {
+		for _, a := range []authz.Action{authz.ChangeRole, authz.DecideRequest} {
+			if d := authz.Decide(s, a, authz.Object{Org: "RM1", UserID: 2, Role: role}); d.Allowed != want {
+				t.Errorf("%s to %s: allowed = %v, want %v", a, role, d.Allowed, want)
+			}
+		}
+	}
+	if d := authz.Decide(s, authz.ChangeStatus, authz.Object{Org: "RM1", UserID: 2, Role: authz.NationalAdmin}); d.Allowed {
+		t.Error("an organisation admin may suspend a national admin")
+	}
+}
+
+func TestNobodyChangesTheirOwnStatusOrRoleThroughAdministration(t *testing.T) {
+	s := subject(authz.NationalAdmin)
+	for _, a := range []authz.Action{authz.ChangeStatus, authz.ChangeRole, authz.DecideRegistration, authz.DecideRequest, authz.ManageReadGrants} {
+		if d := authz.Decide(s, a, authz.Object{Org: "RM1", UserID: 1, Role: authz.NationalAdmin}); d.Allowed {
+			t.Errorf("%s on oneself is allowed", a)
+		}
+	}
+}
+
+func TestNobodySignedInAndUnknownRolesGetNothing(t *testing.T) {
+	for _, a := range append(actions, authz.ManageOwnAccount) {
+		if authz.Decide(authz.Subject{}, a, authz.Object{}).Allowed {
+			t.Errorf("%s allowed with nobody signed in", a)
+		}
+		if authz.Decide(authz.Subject{UserID: 1, Role: "superuser", IGCurrent: true}, a, authz.Object{UserID: 2}).Allowed {
+			t.Errorf("%s allowed for an unknown role", a)
+		}
+	}
+}
+
+func BenchmarkDecide(b *testing.B) {
+	s := subject(authz.OrgAdmin)
+	o := authz.Object{Org: "RM1", UserID: 2, Role: authz.Reviewer}
+	for b.Loop() {
+		authz.Decide(s, authz.ChangeRole, o)
+	}
+}
