@@ -1,0 +1,255 @@
+package web_test
+
+import (
+	"context"
+	"fmt"
+	"html"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/psims/psims/internal/account"
+	"github.com/psims/psims/internal/app/apptest"
+	"github.com/psims/psims/internal/authz"
+	"github.com/psims/psims/internal/db/dbtest"
+	"github.com/psims/psims/internal/web"
+)
+
+// The organisations of the matrix: actors belong to ownOrg; targets are in
+// ownOrg or otherOrg. Read-only actors are granted grantedOrg, which is
+// neither.
+const (
+	ownOrg     = "RM1"
+	otherOrg   = "D82044"
+	grantedOrg = "QMM"
+	anonymous  = "anonymous"
+)
+
+var everyone = []string{anonymous, authz.Reporter, authz.Reviewer, authz.OrgAdmin, authz.ReadOnly, authz.NationalAdmin}
+var signedIn = everyone[1:]
+
+// target is the object of one request: a user of ownOrg or otherOrg with a
+// pending role request.
+type target struct {
+	User      account.User
+	RequestID int64
+	Org       string
+}
+
+// matrixCase says who may use one route, on an object of their own
+// organisation and on one of another organisation.
+type matrixCase struct {
+	pattern string
+	// path is the request path for the target; nil means the pattern's path.
+	path func(tg target) string
+	// form is what a POST sends (the form token is added).
+	form url.Values
+	// pending makes the target a registration waiting for approval rather
+	// than an active user.
+	pending bool
+	own     []string // roles allowed on an object of their own organisation
+	other   []string // roles allowed on an object of another organisation
+}
+
+func (c matrixCase) method() string { m, _, _ := strings.Cut(c.pattern, " "); return m }
+
+func (c matrixCase) pathFor(tg target) string {
+	if c.path != nil {
+		return c.path(tg)
+	}
+	_, p, _ := strings.Cut(c.pattern, " ")
+	return strings.TrimSuffix(p, "{$}")
+}
+
+func userPath(format string) func(target) string {
+	return func(tg target) string { return fmt.Sprintf(format, tg.User.ID) }
+}
+
+func requestPath(format string) func(target) string {
+	return func(tg target) string { return fmt.Sprintf(format, tg.RequestID) }
+}
+
+// matrixCases lists every route. TestAuthorisationMatrix fails when a route
+// is missing, so a new route cannot escape the matrix.
+func matrixCases() []matrixCase {
+	return []matrixCase{
+		// Public pages and the account pages every visitor may use.
+		{pattern: "GET /static/", path: func(target) string { return "/static/app.css" }, own: everyone, other: everyone},
+		{pattern: "GET /healthz", own: everyone, other: everyone},
+		{pattern: "GET /readyz", own: everyone, other: everyone},
+		{pattern: "GET /metrics", own: everyone, other: everyone},
+		{pattern: "GET /{$}", own: everyone, other: everyone},
+		{pattern: "GET /terms", own: everyone, other: everyone},
+		{pattern: "GET /privacy", own: everyone, other: everyone},
+		{pattern: "GET /cookies", own: everyone, other: everyone},
+		{pattern: "GET /accessibility", own: everyone, other: everyone},
+		{pattern: "GET /register", own: everyone, other: everyone},
+		{pattern: "POST /register", form: url.Values{"action": {"search"}, "org_query": {"RM1"}}, own: everyone, other: everyone},
+		{pattern: "GET /register/check-email", own: everyone, other: everyone},
+		{pattern: "GET /verify-email", own: everyone, other: everyone},
+		{pattern: "POST /verify-email", form: url.Values{"token": {"not-a-token"}}, own: everyone, other: everyone},
+		{pattern: "GET /verify-email/resend", own: everyone, other: everyone},
+		{pattern: "POST /verify-email/resend", form: url.Values{"email": {"someone@nhs.net"}}, own: everyone, other: everyone},
+		{pattern: "GET /pending-approval", own: everyone, other: everyone},
+		{pattern: "GET /sign-in", own: everyone, other: everyone},
+		{pattern: "POST /sign-in", form: url.Values{"email": {"nobody@nhs.net"}, "password": {"wrong password here"}}, own: everyone, other: everyone},
+		{pattern: "POST /sign-out", own: everyone, other: everyone},
+		{pattern: "GET /password-reset", own: everyone, other: everyone},
+		{pattern: "POST /password-reset", form: url.Values{"email": {"someone@nhs.net"}}, own: everyone, other: everyone},
+		{pattern: "GET /password-reset/sent", own: everyone, other: everyone},
+		{pattern: "GET /password-reset/new", own: everyone, other: everyone},
+		{pattern: "POST /password-reset/new", form: url.Values{"token": {"not-a-token"}}, own: everyone, other: everyone},
+
+		// A signed-in user's own account.
+		{pattern: "GET /account", own: signedIn, other: signedIn},
+		{pattern: "POST /account/sign-out-everywhere", own: signedIn, other: signedIn},
+	}
+}
+
+// matrixFixture holds the running site and makes actors and targets.
+type matrixFixture struct {
+	t    *testing.T
+	site *apptest.Site
+	n    int
+}
+
+// actor signs in a new user of ownOrg with the role and current IG
+// training, returning their browser; anonymous gets a browser only.
+func (f *matrixFixture) actor(role string) *browser {
+	f.t.Helper()
+	b := newBrowser(f.t, f.site)
+	if role == anonymous {
+		return b
+	}
+	email := f.newUser(role, ownOrg, false).Email
+	if r := signIn(f.t, b, email, passphrase); r.status != http.StatusSeeOther {
+		f.t.Fatalf("sign in as %s: %d", role, r.status)
+	}
+	return b
+}
+
+// newUser creates a user directly, with IG training done today.
+func (f *matrixFixture) newUser(role, org string, pending bool) account.User {
+	f.t.Helper()
+	ctx := context.Background()
+	f.n++
+	u, err := f.site.App.Accounts.Create(ctx, account.NewUser{
+		Email: fmt.Sprintf("user%d.%s@nhs.net", f.n, strings.ReplaceAll(role, "-", "")), Name: fmt.Sprintf("Matrix Person %d", f.n),
+		JobRole: "Tester", OrgCode: org, Role: account.Role(role), Password: passphrase,
+	})
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	w := f.site.App.DB.WritePool()
+	if _, err := w.ExecContext(ctx, `UPDATE users SET ig_training_at = $1 WHERE id = $2`, f.site.App.DB.Now(), u.ID); err != nil {
+		f.t.Fatal(err)
+	}
+	if role == authz.ReadOnly {
+		if _, err := w.ExecContext(ctx, `INSERT INTO read_grants (user_id, org_ods, granted_at) VALUES ($1, $2, $3)`, u.ID, grantedOrg, f.site.App.DB.Now()); err != nil {
+			f.t.Fatal(err)
+		}
+	}
+	if pending {
+		if _, err := w.ExecContext(ctx, `UPDATE users SET status = 'pending', approved_at = NULL WHERE id = $1`, u.ID); err != nil {
+			f.t.Fatal(err)
+		}
+		u.Status = account.StatusPending
+	}
+	return u
+}
+
+// target makes a fresh object in org: a reporter with a pending request for
+// the reviewer role, or a pending registration.
+func (f *matrixFixture) target(org string, pending bool) target {
+	f.t.Helper()
+	u := f.newUser(authz.Reporter, org, pending)
+	var id int64
+	err := f.site.App.DB.WritePool().QueryRowContext(context.Background(), `INSERT INTO access_requests
+		(user_id, kind, org_ods, requested_role, justification, status, created_at)
+		VALUES ($1, 'role', $2, 'reviewer', 'I review incidents for my ward', 'pending', $3) RETURNING id`,
+		u.ID, org, f.site.App.DB.Now()).Scan(&id)
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	return target{User: u, RequestID: id, Org: org}
+}
+
+// TestAuthorisationMatrix walks every route, for every role, on an object of
+// the user's own organisation and on one of another organisation, and
+// checks that exactly the allowed roles get through: everyone else gets 403
+// or 404 (or, when not signed in, the sign-in page), and no response to
+// anyone not allowed mentions the object. // T13, T14
+func TestAuthorisationMatrix(t *testing.T) {
+	site := apptest.Start(t, dbtest.Engines(t)[0], nil)
+	f := &matrixFixture{t: t, site: site}
+	cases := matrixCases()
+
+	covered := map[string]bool{}
+	for _, c := range cases {
+		covered[c.pattern] = true
+	}
+	srv, err := web.New(web.Deps{Accounts: site.App.Accounts, Orgs: site.App.Orgs, Ready: site.App.DB.Ping,
+		Metrics: web.NewMetrics(prometheus.NewRegistry(), nil), Logger: slog.New(slog.NewJSONHandler(io.Discard, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range srv.Routes() {
+		if !covered[p] {
+			t.Errorf("route %q is not in the authorisation matrix", p)
+		}
+	}
+
+	for _, c := range cases {
+		for _, scope := range []struct {
+			org     string
+			allowed []string
+		}{{ownOrg, c.own}, {otherOrg, c.other}} {
+			for _, role := range everyone {
+				name := fmt.Sprintf("%s/%s/%s", c.pattern, scope.org, role)
+				t.Run(name, func(t *testing.T) {
+					f.t = t
+					b := f.actor(role)
+					tg := f.target(scope.org, c.pending)
+					r := b.request(c.method(), c.pathFor(tg), c.form)
+					got := !refused(r)
+					want := slices.Contains(scope.allowed, role)
+					if got != want {
+						t.Fatalf("allowed = %v (status %d, location %q), want %v", got, r.status, r.location, want)
+					}
+					if !want && strings.Contains(r.body, tg.User.Email) {
+						t.Fatal("a refused response mentions the object")
+					}
+				})
+			}
+		}
+	}
+}
+
+// refused reports whether the response turned the request away.
+func refused(r response) bool {
+	return r.status == http.StatusForbidden || r.status == http.StatusNotFound ||
+		(r.status == http.StatusSeeOther && strings.HasPrefix(r.location, "/sign-in?"))
+}
+
+// request sends a GET, or a POST with the form and a valid form token.
+func (b *browser) request(method, path string, form url.Values) response {
+	b.t.Helper()
+	if method == http.MethodGet {
+		return b.get(path)
+	}
+	values := url.Values{}
+	for k, v := range form {
+		values[k] = v
+	}
+	page := b.get("/sign-in")
+	if m := csrfPattern.FindStringSubmatch(page.body); m != nil {
+		values.Set("csrf_token", html.UnescapeString(m[1]))
+	}
+	return b.post(path, values)
+}
