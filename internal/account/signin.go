@@ -91,23 +91,22 @@ func (s *Service) SignIn(ctx context.Context, email, plain string, c Client) (Si
 // claimAttempt counts an attempt for the user and returns its number within
 // the current window, or 0 when the account is locked or the window is full.
 func (s *Service) claimAttempt(ctx context.Context, userID int64) (int, error) {
+	// One statement, committed at once: it needs no audit row (failures are
+	// audited when they are known), and a sign-in saves a transaction.
+	now := s.db.Now()
+	windowStart := now.Add(-s.settings.LockoutWindow)
 	var n int
-	err := s.db.InTx(ctx, func(tx *db.Tx) error {
-		windowStart := tx.Now.Add(-s.settings.LockoutWindow)
-		err := tx.QueryRowContext(ctx, `UPDATE users SET
-				failed_attempts = CASE WHEN failed_window_start IS NULL OR failed_window_start <= $2 THEN 1 ELSE failed_attempts + 1 END,
-				failed_window_start = CASE WHEN failed_window_start IS NULL OR failed_window_start <= $2 THEN $3 ELSE failed_window_start END
-			WHERE id = $1
-				AND (locked_until IS NULL OR locked_until <= $3)
-				AND (failed_window_start IS NULL OR failed_window_start <= $2 OR failed_attempts < $4)
-			RETURNING failed_attempts`,
-			userID, windowStart, tx.Now, s.settings.LockoutThreshold).Scan(&n)
-		if errors.Is(err, sql.ErrNoRows) {
-			n = 0
-			return nil
-		}
-		return err
-	})
+	err := s.db.WriteRowContext(ctx, `UPDATE users SET
+			failed_attempts = CASE WHEN failed_window_start IS NULL OR failed_window_start <= $2 THEN 1 ELSE failed_attempts + 1 END,
+			failed_window_start = CASE WHEN failed_window_start IS NULL OR failed_window_start <= $2 THEN $3 ELSE failed_window_start END
+		WHERE id = $1
+			AND (locked_until IS NULL OR locked_until <= $3)
+			AND (failed_window_start IS NULL OR failed_window_start <= $2 OR failed_attempts < $4)
+		RETURNING failed_attempts`,
+		userID, windowStart, now, s.settings.LockoutThreshold).Scan(&n)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, nil
+	}
 	if err != nil {
 		return 0, fmt.Errorf("account: count attempt: %w", err)
 	}
@@ -163,8 +162,13 @@ func (s *Service) succeed(ctx context.Context, u User, newHash string, c Client)
 		res.Outcome = OutcomeBarred
 	}
 	err := s.db.InTx(ctx, func(tx *db.Tx) error {
-		if _, err := tx.ExecContext(ctx, `UPDATE users SET failed_attempts = 0, failed_window_start = NULL WHERE id = $1`, u.ID); err != nil {
-			return fmt.Errorf("account: reset attempts: %w", err)
+		// The attempt counter restarts; last_sign_in_at moves only for a
+		// sign-in that gets a session.
+		_, err := tx.ExecContext(ctx, `UPDATE users SET failed_attempts = 0, failed_window_start = NULL,
+			last_sign_in_at = CASE WHEN $2 THEN $3 ELSE last_sign_in_at END WHERE id = $1`,
+			u.ID, res.Outcome == OutcomeSuccess, tx.Now)
+		if err != nil {
+			return fmt.Errorf("account: record sign in: %w", err)
 		}
 		if newHash != "" {
 			if _, err := tx.ExecContext(ctx, `UPDATE users SET password_hash = $1, updated_at = $2 WHERE id = $3`, newHash, tx.Now, u.ID); err != nil {
@@ -181,9 +185,6 @@ func (s *Service) succeed(ctx context.Context, u User, newHash string, c Client)
 		}
 		if res.Outcome != OutcomeSuccess {
 			return nil
-		}
-		if _, err := tx.ExecContext(ctx, `UPDATE users SET last_sign_in_at = $1 WHERE id = $2`, tx.Now, u.ID); err != nil {
-			return fmt.Errorf("account: record sign in: %w", err)
 		}
 		sess, err := createSession(ctx, tx, u.ID, c, s.settings.SessionAbsolute)
 		res.Session = sess

@@ -133,6 +133,18 @@ func (d *DB) QueryRowContext(ctx context.Context, query string, args ...any) *sq
 	return d.read.QueryRowContext(ctx, query, args...)
 }
 
+// ExecContext runs one write statement on its own, outside any transaction
+// (it commits at once). Use it only for a single statement that needs no
+// audit row, such as counting a sign-in attempt.
+func (d *DB) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	return d.write.ExecContext(ctx, query, args...)
+}
+
+// WriteRowContext is ExecContext for a statement with RETURNING.
+func (d *DB) WriteRowContext(ctx context.Context, query string, args ...any) *sql.Row {
+	return d.write.QueryRowContext(ctx, query, args...)
+}
+
 // Tx is a write transaction with the time it started, which every row it
 // writes uses as "now".
 type Tx struct {

@@ -1,0 +1,140 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"runtime"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/psims/psims/internal/bench"
+	"github.com/psims/psims/internal/config"
+	"github.com/psims/psims/internal/password"
+)
+
+const benchSummary = `Measures sign-in or registration (SCENARIO is signin or register) and, in
+the same run with the same concurrency and duration, this machine's raw
+argon2id hashes per second, then prints requests/s, p50/p95/p99/max latency
+and the two ratios: requests/s ÷ raw hashes/s (goal >= 0.90 for signin) and
+p99 ÷ the time of one hash (goal < 4 for signin).
+
+Without --target it runs PSIMS in this process on 127.0.0.1 with the real
+argon2id parameters: on SQLite in a temporary directory (removed
+afterwards; --data-dir is not used), or with --database postgres://... on
+that database as is, which should be an empty scratch database or schema
+(for example ?search_path=bench). It creates one account per worker for
+signin; registrations go to addresses at example.invalid.
+
+With --target URL it drives a running PSIMS, which needs a high
+--signin-rate-limit. signin signs in to the --email account, with the
+password read from standard input (--password-stdin); use at most 9
+workers, as 10 attempts in flight at once trip the lockout. register CREATES
+REAL ACCOUNTS on the target, at example.invalid addresses.`
+
+func cmdBench(ctx context.Context, e env, args []string) error {
+	var scenario string
+	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
+		scenario, args = args[0], args[1:]
+	}
+	var opts bench.Options
+	var passwordStdin, asJSON bool
+	var cpuProfile string
+	cfg, fs, err := parse(e, "bench SCENARIO", benchSummary, config.DatabaseFlags, args, func(fs *flag.FlagSet) {
+		fs.IntVar(&opts.Concurrency, "concurrency", runtime.NumCPU(), "concurrent workers, and hashing goroutines")
+		fs.DurationVar(&opts.Duration, "duration", 10*time.Second, "measured time of each phase")
+		fs.IntVar(&opts.Rounds, "rounds", 1, "split the duration into this many alternating rounds of load and raw hashing (helps on a busy machine)")
+		fs.DurationVar(&opts.Warmup, "warmup", 2*time.Second, "time run before each measured phase and not counted")
+		fs.StringVar(&opts.Target, "target", "", "base URL of a running PSIMS to measure instead of one in this process")
+		fs.StringVar(&opts.Email, "email", "", "signin with --target: email of the active account to sign in to")
+		fs.BoolVar(&passwordStdin, "password-stdin", false, "signin with --target: read the account's password from the first line of standard input")
+		fs.StringVar(&opts.OrgCode, "org", "RM1", "register with --target: ODS code of an active organisation of the target")
+		fs.BoolVar(&asJSON, "json", false, "print the report as JSON")
+		fs.StringVar(&cpuProfile, "cpuprofile", "", "write a pprof CPU profile of the load phase to this file (go tool pprof FILE)")
+	})
+	if err != nil {
+		return err
+	}
+	rest := fs.Args()
+	if scenario == "" && len(rest) > 0 {
+		scenario, rest = rest[0], rest[1:]
+	}
+	if len(rest) > 0 {
+		return usagef("bench takes one SCENARIO, then flags; unexpected %q", rest[0])
+	}
+	if !slices.Contains(bench.Scenarios(), scenario) {
+		return usagef("bench needs a SCENARIO: %s", strings.Join(bench.Scenarios(), " or "))
+	}
+	opts.Scenario = scenario
+	if opts.Concurrency < 1 {
+		return usagef("--concurrency must be at least 1")
+	}
+	if opts.Duration <= 0 || opts.Warmup < 0 || opts.Rounds < 1 {
+		return usagef("--duration must be positive, --warmup not negative and --rounds at least 1")
+	}
+	// bench takes no server flags, so it always measures the production
+	// argon2id cost of config.Defaults.
+	opts.Params = password.Params{MemoryKiB: cfg.HashMemoryKiB, Time: cfg.HashTime, Threads: cfg.HashThreads}
+	if opts.Target == "" {
+		if opts.Email != "" || passwordStdin {
+			return usagef("--email and --password-stdin are for --target; without it bench creates its own accounts")
+		}
+		opts.Database = cfg.Database
+	} else {
+		if !strings.HasPrefix(opts.Target, "http://") && !strings.HasPrefix(opts.Target, "https://") {
+			return usagef("--target must be an http:// or https:// URL")
+		}
+		if scenario == bench.ScenarioSignIn {
+			if opts.Email == "" || !passwordStdin {
+				return usagef("bench signin --target needs --email and --password-stdin")
+			}
+			line, err := bufio.NewReader(e.stdin).ReadString('\n')
+			if err != nil && !errors.Is(err, io.EOF) {
+				return fmt.Errorf("read password: %w", err)
+			}
+			opts.Password = strings.TrimRight(line, "\r\n")
+			if opts.Password == "" {
+				return usagef("no password on standard input")
+			}
+		}
+		if scenario == bench.ScenarioRegister {
+			fmt.Fprintln(e.stderr, "Warning: bench register creates real (unverified) accounts on", opts.Target)
+		}
+	}
+	opts.Progress = e.stderr
+	var profile *os.File
+	if cpuProfile != "" {
+		if profile, err = os.Create(cpuProfile); err != nil {
+			return fmt.Errorf("bench: %w", err)
+		}
+		opts.CPUProfile = profile
+	}
+
+	r, err := bench.Run(ctx, opts)
+	if profile != nil {
+		if cerr := profile.Close(); cerr != nil {
+			err = errors.Join(err, fmt.Errorf("bench: cpu profile: %w", cerr))
+		}
+	}
+	if err != nil {
+		return err
+	}
+	if asJSON {
+		enc := json.NewEncoder(e.stdout)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(r); err != nil {
+			return fmt.Errorf("bench: write report: %w", err)
+		}
+		return nil
+	}
+	if err := r.WriteText(e.stdout); err != nil {
+		return fmt.Errorf("bench: write report: %w", err)
+	}
+	return nil
+}
