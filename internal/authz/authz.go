@@ -89,6 +89,9 @@ type Decision struct {
 	Reason  Reason
 }
 
+// Denied reports whether the action was refused.
+func (d Decision) Denied() bool { return !d.Allowed }
+
 func allow() Decision        { return Decision{Allowed: true} }
 func deny(r Reason) Decision { return Decision{Reason: r} }
 

@@ -205,6 +205,7 @@ func templateFuncs(assets *static.Assets) template.FuncMap {
 		"fieldError": fieldError,
 		"hasErrors":  func(errs []FieldError) bool { return len(errs) > 0 },
 		"dict":       dict,
+		"hasPrefix":  strings.HasPrefix,
 	}
 }
 
