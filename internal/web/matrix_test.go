@@ -78,6 +78,8 @@ func requestPath(format string) func(target) string {
 // matrixCases lists every route. TestAuthorisationMatrix fails when a route
 // is missing, so a new route cannot escape the matrix.
 func matrixCases() []matrixCase {
+	admins := []string{authz.OrgAdmin, authz.NationalAdmin}
+	national := []string{authz.NationalAdmin}
 	return []matrixCase{
 		// Public pages and the account pages every visitor may use.
 		{pattern: "GET /static/", path: func(target) string { return "/static/app.css" }, own: everyone, other: everyone},
@@ -109,6 +111,40 @@ func matrixCases() []matrixCase {
 		// A signed-in user's own account.
 		{pattern: "GET /account", own: signedIn, other: signedIn},
 		{pattern: "POST /account/sign-out-everywhere", own: signedIn, other: signedIn},
+		{pattern: "GET /account/profile", own: signedIn, other: signedIn},
+		{pattern: "GET /account/profile/details", own: signedIn, other: signedIn},
+		{pattern: "POST /account/profile/details", form: url.Values{"name": {""}}, own: signedIn, other: signedIn},
+		{pattern: "GET /account/profile/email", own: signedIn, other: signedIn},
+		{pattern: "POST /account/profile/email", form: url.Values{"email": {""}}, own: signedIn, other: signedIn},
+		{pattern: "POST /account/profile/email/cancel", own: signedIn, other: signedIn},
+		{pattern: "GET /account/profile/organisation", own: signedIn, other: signedIn},
+		{pattern: "POST /account/profile/organisation", form: url.Values{"org_query": {""}}, own: signedIn, other: signedIn},
+		{pattern: "POST /account/profile/organisation/withdraw", own: signedIn, other: signedIn},
+		{pattern: "GET /account/ig-training", own: signedIn, other: signedIn},
+		{pattern: "POST /account/ig-training", form: url.Values{"day": {"40"}}, own: signedIn, other: signedIn},
+		{pattern: "GET /account/role-request", own: signedIn, other: signedIn},
+		{pattern: "POST /account/role-request", form: url.Values{"role": {""}}, own: signedIn, other: signedIn},
+		{pattern: "POST /account/role-request/withdraw", form: url.Values{"request_id": {"0"}}, own: signedIn, other: signedIn},
+		// Confirming a new email address needs only the emailed token.
+		{pattern: "GET /account/profile/email/confirm", own: everyone, other: everyone},
+		{pattern: "POST /account/profile/email/confirm", form: url.Values{"token": {"not-a-token"}}, own: everyone, other: everyone},
+		{pattern: "GET /account/profile/email/changed", own: everyone, other: everyone},
+
+		// User administration. Lists are scoped to the admin's organisation:
+		// an org admin asking for another one's list gets their own.
+		{pattern: "GET /admin/users", path: func(tg target) string { return "/admin/users?org=" + tg.Org }, own: admins, other: admins},
+		{pattern: "GET /admin/users/export", path: func(tg target) string { return "/admin/users/export?org=" + tg.Org }, own: admins, other: admins},
+		{pattern: "GET /admin/users/{id}", path: userPath("/admin/users/%d"), own: admins, other: national},
+		{pattern: "POST /admin/users/{id}/status", path: userPath("/admin/users/%d/status"), form: url.Values{"status": {"suspended"}, "reason": {"Matrix test"}}, own: admins, other: national},
+		{pattern: "POST /admin/users/{id}/role", path: userPath("/admin/users/%d/role"), form: url.Values{"role": {"reviewer"}}, own: admins, other: national},
+		{pattern: "POST /admin/users/{id}/read-grants", path: userPath("/admin/users/%d/read-grants"), form: url.Values{"orgs": {"QMM"}}, own: national, other: national},
+
+		// Approvals.
+		{pattern: "GET /admin/approvals", own: admins, other: admins, pending: true},
+		{pattern: "GET /admin/approvals/registrations/{id}", path: userPath("/admin/approvals/registrations/%d"), pending: true, own: admins, other: national},
+		{pattern: "POST /admin/approvals/registrations/{id}", path: userPath("/admin/approvals/registrations/%d"), form: url.Values{"decision": {"reject"}, "reason": {"Matrix test"}}, pending: true, own: admins, other: national},
+		{pattern: "GET /admin/approvals/requests/{id}", path: requestPath("/admin/approvals/requests/%d"), own: admins, other: national},
+		{pattern: "POST /admin/approvals/requests/{id}", path: requestPath("/admin/approvals/requests/%d"), form: url.Values{"decision": {"reject"}, "reason": {"Matrix test"}}, own: admins, other: national},
 	}
 }
 
@@ -224,6 +260,9 @@ func TestAuthorisationMatrix(t *testing.T) {
 					}
 					if !want && strings.Contains(r.body, tg.User.Email) {
 						t.Fatal("a refused response mentions the object")
+					}
+					if scope.org == otherOrg && role != authz.NationalAdmin && strings.Contains(r.body, tg.User.Email) {
+						t.Fatal("a response shows another organisation's user")
 					}
 				})
 			}
