@@ -8,7 +8,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/psims/psims/internal/apperr"
 	"github.com/psims/psims/internal/audit"
@@ -36,20 +35,8 @@ const maxTextLen = 200
 // the parsed email and organisation when they are valid.
 func (s *Service) validate(ctx context.Context, r Registration) (emailaddr.Address, org.Organisation, error) {
 	var problems apperr.Fields
-	name := strings.TrimSpace(r.Name)
-	switch {
-	case name == "":
-		problems.Add("name", "Enter your full name")
-	case utf8.RuneCountInString(name) > maxTextLen:
-		problems.Add("name", "Full name must be 200 characters or fewer")
-	}
-	jobRole := strings.TrimSpace(r.JobRole)
-	switch {
-	case jobRole == "":
-		problems.Add("job_role", "Enter your job role, like staff nurse or pharmacist")
-	case utf8.RuneCountInString(jobRole) > maxTextLen:
-		problems.Add("job_role", "Job role must be 200 characters or fewer")
-	}
+	name := checkProfileName(&problems, r.Name)
+	checkProfileJobRole(&problems, r.JobRole)
 	var organisation org.Organisation
 	if strings.TrimSpace(r.OrgCode) == "" {
 		problems.Add("org", "Enter the ODS code of your organisation, or search for it by name")

@@ -241,9 +241,10 @@ func (s *Server) signOutEverywhere(w http.ResponseWriter, r *http.Request) {
 
 // accountData is what "Your account" shows.
 type accountData struct {
-	User     account.User
-	OrgName  string
-	Sessions []account.Session
+	User      account.User
+	OrgName   string
+	RoleLabel string
+	Sessions  []account.Session
 }
 
 func (s *Server) accountPage(w http.ResponseWriter, r *http.Request) {
@@ -254,7 +255,7 @@ func (s *Server) accountPage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	p := s.page(r, "Your account")
-	p.Data = accountData{User: v.user, OrgName: v.orgName, Sessions: sessions}
+	p.Data = accountData{User: v.user, OrgName: v.orgName, RoleLabel: account.RoleLabel(v.user.Role), Sessions: sessions}
 	s.render.Render(w, r, http.StatusOK, "account", p)
 }
 

@@ -43,7 +43,9 @@ func (s *Server) authorize(w http.ResponseWriter, r *http.Request, a authz.Actio
 	case authz.NotSignedIn:
 		s.requireUser(func(http.ResponseWriter, *http.Request) {})(w, r)
 	case authz.IGTrainingDue:
-		s.render.Render(w, r, http.StatusForbidden, "ig-training-due", s.page(r, "Update your information governance training"))
+		p := s.page(r, "Update your information governance training")
+		p.Data = s.Accounts.Settings().IGTrainingValidMonths
+		s.render.Render(w, r, http.StatusForbidden, "ig-training-due", p)
 	case authz.OrgMovePending:
 		s.render.Render(w, r, http.StatusForbidden, "org-move-pending", s.page(r, "Your move to another organisation is waiting for approval"))
 	default:
