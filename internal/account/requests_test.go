@@ -470,7 +470,7 @@ func TestTheQueueOfAnOrganisationHoldsOnlyItsOwnPeopleOldestFirst(t *testing.T) 
 	})
 }
 
-func TestTheQueueOnlyOffersOrgAdminsTheRolesTheyMayGrant(t *testing.T) { // T5
+func TestTheQueueOnlyOffersOrgAdminsTheRolesTheyMayGrant(t *testing.T) { // T14
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
 		f := newRequestsFixture(t, d)
 		ctx := context.Background()

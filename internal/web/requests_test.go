@@ -153,7 +153,7 @@ func TestRejectingARegistrationNeedsAReasonAndKeepsWhatWasTyped(t *testing.T) {
 	}
 }
 
-func TestNobodyCanProbeRegistrationsOrRequestsOfAnotherOrganisation(t *testing.T) { // T5
+func TestNobodyCanProbeRegistrationsOrRequestsOfAnotherOrganisation(t *testing.T) { // T14
 	site := apptest.Start(t, dbtest.Engines(t)[0], nil)
 	admin := approvalsUser(t, site, "admin@rm1.example", "RM1", account.RoleOrgAdmin, time.Now())
 	gp := registerPendingAt(t, site, "gp.person@example.org", "D82044")
