@@ -8,12 +8,14 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strings"
 
 	"github.com/psims/psims/internal/account"
 	"github.com/psims/psims/internal/app"
 	"github.com/psims/psims/internal/apperr"
 	"github.com/psims/psims/internal/audit"
+	"github.com/psims/psims/internal/bench"
 	"github.com/psims/psims/internal/config"
 )
 
@@ -27,10 +29,13 @@ Usage:
   psims migrate                    bring the database schema up to date
   psims user create                create an account (for example the first national admin)
   psims user approve --email E     approve an account waiting for approval
+  psims user set-role --email E --role R [--grant ODS,...]
+                                   change an account's role (and a read-only user's organisations)
   psims org import FILE.csv        load or update organisations
   psims mail list [--to EMAIL]     show email sent or queued
   psims audit verify               check the audit log has not been changed
-  psims bench SCENARIO             measure performance (signin, register)
+  psims demo seed                  load synthetic organisations and users for demos and benchmarks
+  psims bench SCENARIO             measure performance (signin, register, authz, userlist)
   psims version                    print the version
 
 Run "psims COMMAND --help" for the flags of a command. Every flag can also be
@@ -66,8 +71,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return cmdMigrate(ctx, e, rest)
 	case "user":
 		return subcommand(ctx, e, "user", rest, map[string]func(context.Context, env, []string) error{
-			"create":  cmdUserCreate,
-			"approve": cmdUserApprove,
+			"create":   cmdUserCreate,
+			"approve":  cmdUserApprove,
+			"set-role": cmdUserSetRole,
 		})
 	case "org":
 		return subcommand(ctx, e, "org", rest, map[string]func(context.Context, env, []string) error{
@@ -81,7 +87,12 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return subcommand(ctx, e, "audit", rest, map[string]func(context.Context, env, []string) error{
 			"verify": cmdAuditVerify,
 		})
+	case "demo":
+		return cmdDemo(ctx, e, rest)
 	case "bench":
+		if len(rest) > 0 && slices.Contains(bench.AdminScenarios(), rest[0]) {
+			return cmdBenchAdmin(ctx, e, rest[0], rest[1:])
+		}
 		return cmdBench(ctx, e, rest)
 	default:
 		return usagef("unknown command %q; run psims --help", cmd)

@@ -43,6 +43,7 @@ type site struct {
 	URL      string
 	Engine   string        // sqlite or postgres
 	Accounts []credentials // active accounts, one per sign-in worker
+	App      *app.App      // the application, for measuring its parts directly
 	close    func() error
 }
 
@@ -53,6 +54,26 @@ type site struct {
 // with emails made from runID. Logs are discarded. Close the site with
 // site.Close.
 func startSite(ctx context.Context, database string, params password.Params, accounts int, runID string) (*site, error) {
+	return startApp(ctx, database, params, func(ctx context.Context, a *app.App, s *site) error {
+		if _, err := a.Orgs.Import(ctx, strings.NewReader(siteOrganisation)); err != nil {
+			return fmt.Errorf("bench: import organisation: %w", err)
+		}
+		for i := range accounts {
+			c := credentials{Email: fmt.Sprintf("bench-%s-signin-%d@example.invalid", runID, i), Password: benchPassword}
+			_, err := a.Accounts.Create(ctx, account.NewUser{Email: c.Email, Name: "Bench Reporter", JobRole: "Nurse",
+				OrgCode: siteOrgCode, Role: account.RoleReporter, Password: c.Password})
+			if err != nil {
+				return fmt.Errorf("bench: create account %s: %w", c.Email, err)
+			}
+			s.Accounts = append(s.Accounts, c)
+		}
+		return nil
+	})
+}
+
+// startApp runs PSIMS as startSite says, calling prepare with the open
+// application before the server starts, to fill the database.
+func startApp(ctx context.Context, database string, params password.Params, prepare func(ctx context.Context, a *app.App, s *site) error) (*site, error) {
 	dir, err := os.MkdirTemp("", "psims-bench-")
 	if err != nil {
 		return nil, fmt.Errorf("bench: temporary data dir: %w", err)
@@ -90,18 +111,9 @@ func startSite(ctx context.Context, database string, params password.Params, acc
 		cancel()
 		return errors.Join(a.Close(), closeApp())
 	}
-	if _, err := a.Orgs.Import(ctx, strings.NewReader(siteOrganisation)); err != nil {
-		return fail(fmt.Errorf("bench: import organisation: %w", err))
-	}
-	s := &site{URL: cfg.BaseURL, Engine: a.DB.Dialect().Name}
-	for i := range accounts {
-		c := credentials{Email: fmt.Sprintf("bench-%s-signin-%d@example.invalid", runID, i), Password: benchPassword}
-		_, err := a.Accounts.Create(ctx, account.NewUser{Email: c.Email, Name: "Bench Reporter", JobRole: "Nurse",
-			OrgCode: siteOrgCode, Role: account.RoleReporter, Password: c.Password})
-		if err != nil {
-			return fail(fmt.Errorf("bench: create account %s: %w", c.Email, err))
-		}
-		s.Accounts = append(s.Accounts, c)
+	s := &site{URL: cfg.BaseURL, Engine: a.DB.Dialect().Name, App: a}
+	if err := prepare(ctx, a, s); err != nil {
+		return fail(err)
 	}
 
 	done := make(chan error, 1)

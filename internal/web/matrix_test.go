@@ -139,6 +139,10 @@ func matrixCases() []matrixCase {
 		{pattern: "POST /admin/users/{id}/role", path: userPath("/admin/users/%d/role"), form: url.Values{"role": {"reviewer"}}, own: admins, other: national},
 		{pattern: "POST /admin/users/{id}/read-grants", path: userPath("/admin/users/%d/read-grants"), form: url.Values{"orgs": {"QMM"}}, own: national, other: national},
 
+		// Organisations, for the operator.
+		{pattern: "GET /admin/organisations", own: national, other: national},
+		{pattern: "GET /admin/organisations/{code}", path: func(tg target) string { return "/admin/organisations/" + tg.Org }, own: national, other: national},
+
 		// Approvals.
 		{pattern: "GET /admin/approvals", own: admins, other: admins, pending: true},
 		{pattern: "GET /admin/approvals/registrations/{id}", path: userPath("/admin/approvals/registrations/%d"), pending: true, own: admins, other: national},

@@ -1,0 +1,145 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"runtime"
+	"time"
+
+	"github.com/psims/psims/internal/account"
+	"github.com/psims/psims/internal/app"
+	"github.com/psims/psims/internal/bench"
+	"github.com/psims/psims/internal/config"
+	"github.com/psims/psims/internal/demo"
+	"github.com/psims/psims/internal/password"
+)
+
+// cmdDemo runs the demo subcommands: psims demo seed.
+func cmdDemo(ctx context.Context, e env, args []string) error {
+	return subcommand(ctx, e, "demo", args, map[string]func(context.Context, env, []string) error{
+		"seed": cmdDemoSeed,
+	})
+}
+
+const demoSeedSummary = `Adds synthetic organisations and users for demonstrations and benchmarks.
+Nothing is real: ODS-shaped codes that are not already stored, names made
+by combining common given and family names, and addresses at
+demo.psims.invalid, which can never receive email. Every demo user has the
+same new random password, printed at the end. Refuses when the database
+already has users, unless --force.`
+
+func cmdDemoSeed(ctx context.Context, e env, args []string) error {
+	var opts demo.Options
+	cfg, fs, err := parse(e, "demo seed", demoSeedSummary, config.AllFlags, args, func(fs *flag.FlagSet) {
+		fs.IntVar(&opts.Orgs, "orgs", demo.DefaultOrgs, "organisations to add (at least 2)")
+		fs.IntVar(&opts.Users, "users", demo.DefaultUsers, "users to add (at least 2)")
+		fs.Uint64Var(&opts.Seed, "seed", demo.DefaultSeed, "the same seed makes the same organisations and people")
+		fs.BoolVar(&opts.Force, "force", false, "add to a database that already has users")
+	})
+	if err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return usagef("demo seed takes no arguments")
+	}
+	if opts.Orgs < 2 || opts.Users < 2 {
+		return usagef("demo seed needs --orgs and --users of at least 2")
+	}
+	a, err := app.Open(ctx, cfg, app.NewLogger(e.stderr, cfg.LogLevel))
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	res, err := demo.Seed(ctx, a.DB, a.Hasher, opts)
+	if err != nil {
+		return userFacing(err)
+	}
+	fmt.Fprintf(e.stdout, "Added %d organisations and %d users (%d read grants) in %s.\n",
+		res.Orgs, res.Users, res.ReadGrants, res.Elapsed.Round(time.Millisecond))
+	for _, r := range account.Roles() {
+		fmt.Fprintf(e.stdout, "  %-20s %d\n", account.RoleLabel(r), res.ByRole[r])
+	}
+	fmt.Fprintf(e.stdout, "The biggest organisation is %s, with %d users.\n\n", res.Biggest, res.BiggestUsers)
+	fmt.Fprintf(e.stdout, "Every demo user's password: %s\n", res.Password)
+	fmt.Fprintf(e.stdout, "  National admin:               %s\n", res.NationalAdmin)
+	fmt.Fprintf(e.stdout, "  Organisation admin of %-7s %s\n", res.Biggest+":", res.BiggestOrgAdmin)
+	return nil
+}
+
+const benchAdminSummary = `Measures administration with demo data loaded (see psims demo seed), in
+this process on SQLite in a temporary directory (removed afterwards), or
+with --database postgres://... on that database as is, which should be an
+empty scratch database or schema (for example ?search_path=benchuser).
+
+authz:    ns/op and ops/s of authz.Decide, and of Accounts.Subject for an
+          organisation admin and a read-only user; no HTTP.
+userlist: GET /admin/users signed in as the admin of the biggest
+          organisation and as a national admin: page 1, a middle page, a
+          name search and the suspended accounts; p50/p95/p99 and
+          requests/s of each (goal: p99 < 50ms), then the
+          Accounts.ListUsers call under each page alone, in the same run.`
+
+// cmdBenchAdmin runs psims bench authz and psims bench userlist. The
+// dispatcher sends these scenarios here before cmdBench parses its flags.
+func cmdBenchAdmin(ctx context.Context, e env, scenario string, args []string) error {
+	opts := bench.AdminOptions{Scenario: scenario}
+	var asJSON bool
+	var cpuProfile string
+	cfg, fs, err := parse(e, "bench "+scenario, benchAdminSummary, config.DatabaseFlags, args, func(fs *flag.FlagSet) {
+		fs.IntVar(&opts.Orgs, "orgs", demo.DefaultOrgs, "demo organisations to load first")
+		fs.IntVar(&opts.Users, "users", demo.DefaultUsers, "demo users to load first")
+		fs.Uint64Var(&opts.Seed, "seed", demo.DefaultSeed, "seed of the demo data")
+		fs.IntVar(&opts.Concurrency, "concurrency", runtime.NumCPU(), "concurrent workers or goroutines")
+		fs.DurationVar(&opts.Duration, "duration", 3*time.Second, "measured time of each kind of request or call, in each phase")
+		fs.DurationVar(&opts.Warmup, "warmup", time.Second, "time run before each measured window and not counted")
+		fs.BoolVar(&asJSON, "json", false, "print the report as JSON")
+		fs.StringVar(&cpuProfile, "cpuprofile", "", "write a pprof CPU profile (userlist: of the page phase) to this file")
+	})
+	if err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return usagef("bench %s takes flags only; unexpected %q", scenario, fs.Arg(0))
+	}
+	if opts.Concurrency < 1 || opts.Duration <= 0 || opts.Warmup < 0 {
+		return usagef("bench %s needs --concurrency of at least 1, a positive --duration and a --warmup not negative", scenario)
+	}
+	if opts.Orgs < 2 || opts.Users < 2 {
+		return usagef("bench %s needs --orgs and --users of at least 2", scenario)
+	}
+	opts.Database = cfg.Database
+	opts.Params = password.Params{MemoryKiB: cfg.HashMemoryKiB, Time: cfg.HashTime, Threads: cfg.HashThreads}
+	opts.Progress = e.stderr
+	var profile *os.File
+	if cpuProfile != "" {
+		if profile, err = os.Create(cpuProfile); err != nil {
+			return fmt.Errorf("bench: %w", err)
+		}
+		opts.CPUProfile = profile
+	}
+	r, err := bench.RunAdmin(ctx, opts)
+	if profile != nil {
+		if cerr := profile.Close(); cerr != nil {
+			err = errors.Join(err, fmt.Errorf("bench: cpu profile: %w", cerr))
+		}
+	}
+	if err != nil {
+		return err
+	}
+	if asJSON {
+		enc := json.NewEncoder(e.stdout)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(r); err != nil {
+			return fmt.Errorf("bench: write report: %w", err)
+		}
+		return nil
+	}
+	if err := r.WriteText(e.stdout); err != nil {
+		return fmt.Errorf("bench: write report: %w", err)
+	}
+	return nil
+}
