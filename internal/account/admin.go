@@ -203,19 +203,50 @@ func (s *Service) ListUsers(ctx context.Context, f UserFilter) (UserPage, error)
 	}
 	where, args := s.userFilterWhere(f, s.db.Now())
 	page := UserPage{Page: f.Page, PerPage: f.PerPage}
-	if err := s.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM users u`+where, args...).Scan(&page.Total); err != nil {
-		return UserPage{}, fmt.Errorf("account: count users: %w", err)
-	}
 	n := len(args)
-	q := `SELECT o.name, ` + userColumns + ` FROM users u JOIN organisations o ON o.ods_code = u.org_ods` + where +
-		` ORDER BY u.name, u.id LIMIT $` + strconv.Itoa(n+1) + ` OFFSET $` + strconv.Itoa(n+2)
-	args = append(args, f.PerPage, (f.Page-1)*f.PerPage)
-	err = s.eachUser(ctx, q, args, func(u User) error {
-		page.Users = append(page.Users, u)
-		return nil
-	})
+	// The page's IDs come from the index and a deferred join reads only the
+	// rows on the page, so a deep page does not read every row it skips.
+	// Without a search, the index gives rows in name order and a separate
+	// COUNT reads the index alone; a search must look at every row in scope
+	// anyway, so one pass with a window count finds the page and the total.
+	total := `0`
+	if f.Query == "" {
+		if err := s.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM users u`+where, args...).Scan(&page.Total); err != nil {
+			return UserPage{}, fmt.Errorf("account: count users: %w", err)
+		}
+	} else {
+		total = `COUNT(*) OVER ()`
+	}
+	q := `SELECT page.total, o.name, ` + userColumns + ` FROM (SELECT u.id, ` + total + ` AS total FROM users u` + where +
+		` ORDER BY u.name, u.id LIMIT $` + strconv.Itoa(n+1) + ` OFFSET $` + strconv.Itoa(n+2) + `) page
+		JOIN users u ON u.id = page.id JOIN organisations o ON o.ods_code = u.org_ods
+		ORDER BY u.name, u.id`
+	rows, err := s.db.QueryContext(ctx, q, append(args, f.PerPage, (f.Page-1)*f.PerPage)...)
 	if err != nil {
 		return UserPage{}, fmt.Errorf("account: list users: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var orgName string
+		var windowTotal int
+		u, err := scanUser(prefixScanner{rows, []any{&windowTotal, &orgName}})
+		if err != nil {
+			return UserPage{}, fmt.Errorf("account: list users: %w", err)
+		}
+		u.OrgName = orgName
+		page.Users = append(page.Users, u)
+		if f.Query != "" {
+			page.Total = windowTotal
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return UserPage{}, fmt.Errorf("account: list users: %w", err)
+	}
+	if f.Query != "" && len(page.Users) == 0 && f.Page > 1 {
+		// Past the last page the window counted nothing: count on its own.
+		if err := s.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM users u`+where, args...).Scan(&page.Total); err != nil {
+			return UserPage{}, fmt.Errorf("account: count users: %w", err)
+		}
 	}
 	return page, nil
 }
