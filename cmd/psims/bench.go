@@ -108,17 +108,31 @@ func cmdBench(ctx context.Context, e env, args []string) error {
 		}
 	}
 	opts.Progress = e.stderr
-	var profile *os.File
+	return runBench(e, cpuProfile, asJSON, func(profile io.Writer) (*bench.Report, error) {
+		opts.CPUProfile = profile
+		r, err := bench.Run(ctx, opts)
+		return &r, err
+	})
+}
+
+// report is what a bench scenario prints.
+type report interface{ WriteText(io.Writer) error }
+
+// runBench runs one scenario, writing a CPU profile of it to cpuProfile when
+// that is set, and prints its report as text or, with asJSON, as JSON.
+func runBench[R report](e env, cpuProfile string, asJSON bool, run func(profile io.Writer) (R, error)) error {
+	var profile io.Writer
+	var profileFile *os.File
 	if cpuProfile != "" {
-		if profile, err = os.Create(cpuProfile); err != nil {
+		f, err := os.Create(cpuProfile)
+		if err != nil {
 			return fmt.Errorf("bench: %w", err)
 		}
-		opts.CPUProfile = profile
+		profile, profileFile = f, f
 	}
-
-	r, err := bench.Run(ctx, opts)
-	if profile != nil {
-		if cerr := profile.Close(); cerr != nil {
+	r, err := run(profile)
+	if profileFile != nil {
+		if cerr := profileFile.Close(); cerr != nil {
 			err = errors.Join(err, fmt.Errorf("bench: cpu profile: %w", cerr))
 		}
 	}

@@ -2,11 +2,9 @@ package main
 
 import (
 	"context"
-	"encoding/json"
-	"errors"
 	"flag"
 	"fmt"
-	"os"
+	"io"
 	"runtime"
 	"time"
 
@@ -114,32 +112,9 @@ func cmdBenchAdmin(ctx context.Context, e env, scenario string, args []string) e
 	opts.Database = cfg.Database
 	opts.Params = password.Params{MemoryKiB: cfg.HashMemoryKiB, Time: cfg.HashTime, Threads: cfg.HashThreads}
 	opts.Progress = e.stderr
-	var profile *os.File
-	if cpuProfile != "" {
-		if profile, err = os.Create(cpuProfile); err != nil {
-			return fmt.Errorf("bench: %w", err)
-		}
+	return runBench(e, cpuProfile, asJSON, func(profile io.Writer) (*bench.AdminReport, error) {
 		opts.CPUProfile = profile
-	}
-	r, err := bench.RunAdmin(ctx, opts)
-	if profile != nil {
-		if cerr := profile.Close(); cerr != nil {
-			err = errors.Join(err, fmt.Errorf("bench: cpu profile: %w", cerr))
-		}
-	}
-	if err != nil {
-		return err
-	}
-	if asJSON {
-		enc := json.NewEncoder(e.stdout)
-		enc.SetIndent("", "  ")
-		if err := enc.Encode(r); err != nil {
-			return fmt.Errorf("bench: write report: %w", err)
-		}
-		return nil
-	}
-	if err := r.WriteText(e.stdout); err != nil {
-		return fmt.Errorf("bench: write report: %w", err)
-	}
-	return nil
+		r, err := bench.RunAdmin(ctx, opts)
+		return &r, err
+	})
 }
