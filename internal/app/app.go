@@ -149,6 +149,15 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 	if err := a.Jobs.Start(jobsCtx); err != nil {
 		return err
 	}
+	if cfg.SMTP != "" {
+		n, err := a.Outbox.Requeue(ctx)
+		if err != nil {
+			return err
+		}
+		if n > 0 {
+			logger.Info("mail waiting in the outbox will be sent", "messages", n)
+		}
+	}
 	logger.Info("PSIMS is running", "url", "http://"+ln.Addr().String(), "database", a.DB.Dialect().Name, "smtp", cfg.SMTP != "")
 
 	served := make(chan error, 1)

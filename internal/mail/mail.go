@@ -163,6 +163,40 @@ func (o *Outbox) Enqueue(ctx context.Context, tx *db.Tx, m Message) (int64, erro
 	return id, nil
 }
 
+// Requeue gives a send_mail job to every message still waiting to go, and
+// returns how many it looked at. Messages queued while no SMTP server was
+// configured stay queued with no job; serve calls this at start when one is
+// configured, so they are sent then. A message whose job is still waiting
+// or running is not given a second one.
+func (o *Outbox) Requeue(ctx context.Context) (int, error) {
+	rows, err := o.db.QueryContext(ctx, `SELECT id FROM outbox WHERE status IN ($1, $2) ORDER BY id`, StatusQueued, StatusRetrying)
+	if err != nil {
+		return 0, fmt.Errorf("mail: requeue: %w", err)
+	}
+	var ids []int64
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			rows.Close()
+			return 0, fmt.Errorf("mail: requeue: %w", err)
+		}
+		ids = append(ids, id)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return 0, fmt.Errorf("mail: requeue: %w", err)
+	}
+	err = o.db.InTx(ctx, func(tx *db.Tx) error {
+		for _, id := range ids {
+			if err := o.jobs.InsertTx(ctx, tx, SendArgs{OutboxID: id}, nil); err != nil {
+				return fmt.Errorf("mail: requeue %d: %w", id, err)
+			}
+		}
+		return nil
+	})
+	return len(ids), err
+}
+
 // List returns up to limit messages, newest first, only those to the
 // address to when it is not empty (compared without regard to case).
 func (o *Outbox) List(ctx context.Context, to string, limit int) ([]Entry, error) {

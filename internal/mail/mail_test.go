@@ -51,6 +51,7 @@ type system struct {
 	d      *db.DB
 	outbox *mail.Outbox
 	logs   *logBuffer
+	stop   func() // stops its workers; also done when the test ends
 }
 
 func startSystem(t *testing.T, d *db.DB, sender *mail.Sender) *system {
@@ -68,14 +69,18 @@ func startSystem(t *testing.T, d *db.DB, sender *mail.Sender) *system {
 	if err := r.Start(ctx); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() {
-		stopCtx, cancel := context.WithTimeout(ctx, 10*time.Second)
-		defer cancel()
-		if err := r.Stop(stopCtx); err != nil {
-			t.Errorf("stop jobs: %v", err)
-		}
-	})
-	return &system{d: d, outbox: mail.NewOutbox(d, r, logger), logs: logs}
+	var once sync.Once
+	stop := func() {
+		once.Do(func() {
+			stopCtx, cancel := context.WithTimeout(ctx, 10*time.Second)
+			defer cancel()
+			if err := r.Stop(stopCtx); err != nil {
+				t.Errorf("stop jobs: %v", err)
+			}
+		})
+	}
+	t.Cleanup(stop)
+	return &system{d: d, outbox: mail.NewOutbox(d, r, logger), logs: logs, stop: stop}
 }
 
 // insertOnly is an outbox whose jobs nobody works, as in `psims user create`.
@@ -315,6 +320,39 @@ func TestWithoutSMTPMailStaysQueuedAndOneLineIsLogged(t *testing.T) {
 		}
 		if depth != 1 {
 			t.Errorf("queue depth %d, want 1", depth)
+		}
+	})
+}
+
+func TestMailQueuedWithoutSMTPIsSentOnceAServerIsConfigured(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		ctx := context.Background()
+		before := startSystem(t, d, nil)
+		id := enqueue(t, d, before.outbox, mail.VerifyEmail("dee@example.nhs.uk", "Dee", link))
+		eventually(t, "the send_mail job to finish", func() bool {
+			return count(t, d, `SELECT COUNT(*) FROM river_job WHERE kind = 'send_mail' AND state = 'completed'`) == 1
+		})
+
+		before.stop()
+
+		srv := smtptest.Start(t)
+		sender, err := mail.NewSender(srv.URL(), "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		after := startSystem(t, d, sender)
+		for range 2 { // a second call must not send it twice
+			if n, err := after.outbox.Requeue(ctx); err != nil || n != 1 {
+				t.Fatalf("requeue = %d, %v; want 1 message", n, err)
+			}
+		}
+		srv.WaitFor(t, "dee@example.nhs.uk", 1)
+		eventually(t, "the message to be marked sent", func() bool { return readRow(t, d, id).status == mail.StatusSent })
+		if n, err := after.outbox.Requeue(ctx); err != nil || n != 0 {
+			t.Fatalf("requeue after sending = %d, %v; want nothing to do", n, err)
+		}
+		if got := len(srv.Messages()); got != 1 {
+			t.Fatalf("%d messages delivered, want 1", got)
 		}
 	})
 }

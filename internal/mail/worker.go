@@ -8,6 +8,7 @@ import (
 	"log/slog"
 
 	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/rivertype"
 
 	"github.com/psims/psims/internal/db"
 )
@@ -25,8 +26,15 @@ type SendArgs struct {
 // Kind names the job in River.
 func (SendArgs) Kind() string { return "send_mail" }
 
-// InsertOpts sets how many times a message is tried.
-func (SendArgs) InsertOpts() river.InsertOpts { return river.InsertOpts{MaxAttempts: MaxAttempts} }
+// InsertOpts sets how many times a message is tried, and makes a message
+// have at most one job waiting or running, so Requeue never doubles one.
+func (SendArgs) InsertOpts() river.InsertOpts {
+	return river.InsertOpts{MaxAttempts: MaxAttempts, UniqueOpts: river.UniqueOpts{
+		ByArgs: true,
+		ByState: []rivertype.JobState{rivertype.JobStateAvailable, rivertype.JobStatePending,
+			rivertype.JobStateRunning, rivertype.JobStateRetryable, rivertype.JobStateScheduled},
+	}}
+}
 
 // AddWorker registers the send_mail worker. sender may be nil (no SMTP
 // configured): messages then stay queued in the outbox, and each job logs
