@@ -443,3 +443,29 @@ func TestEveryAccountEventIsAudited(t *testing.T) {
 		}
 	})
 }
+
+func TestParallelRegistrationsOfOneAddressMakeOneAccountAndNoError(t *testing.T) { // P1
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		f := newFixture(t, d)
+		var wg sync.WaitGroup
+		for range 8 {
+			wg.Go(func() {
+				err := f.svc.Register(context.Background(), account.Registration{
+					Name: "Alex Morgan", JobRole: "Staff nurse", OrgCode: "RM1", Email: "twice@nhs.net",
+					Password: goodPassword, ConfirmPassword: goodPassword,
+				}, "")
+				if err != nil {
+					t.Errorf("register: %v", err)
+				}
+			})
+		}
+		wg.Wait()
+		var n int
+		if err := d.QueryRowContext(context.Background(), `SELECT COUNT(*) FROM users WHERE email = 'twice@nhs.net'`).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		if n != 1 {
+			t.Fatalf("%d accounts, want 1", n)
+		}
+	})
+}

@@ -276,7 +276,10 @@ func (s *Service) ConfirmEmailChange(ctx context.Context, token, ip string) (Use
 		}
 		old := u.Email
 		if _, err := tx.ExecContext(ctx, `UPDATE users SET email = pending_email, pending_email = NULL, email_verified_at = $1, updated_at = $1 WHERE id = $2`,
-			tx.Now, u.ID); err != nil {
+			tx.Now, u.ID); db.IsUniqueViolation(err) {
+			// Taken by another account a moment ago.
+			return ErrEmailTaken
+		} else if err != nil {
 			return fmt.Errorf("account: change email: %w", err)
 		}
 		if err := endAllSessions(ctx, tx, u.ID); err != nil {

@@ -75,6 +75,18 @@ func (s *Service) validate(ctx context.Context, r Registration) (emailaddr.Addre
 // is told someone tried to register with it, so the form never reveals who
 // is registered. Errors: Invalid (apperr.Fields).
 func (s *Service) Register(ctx context.Context, r Registration, ip string) error {
+	err := s.register(ctx, r, ip)
+	if errors.Is(err, errAlreadyRegisteredRace) {
+		return nil
+	}
+	return err
+}
+
+// errAlreadyRegisteredRace rolls back a registration that lost a race for
+// its email address.
+var errAlreadyRegisteredRace = errors.New("account: address registered at the same moment")
+
+func (s *Service) register(ctx context.Context, r Registration, ip string) error {
 	addr, organisation, err := s.validate(ctx, r)
 	if err != nil {
 		return err
@@ -97,6 +109,11 @@ func (s *Service) Register(ctx context.Context, r Registration, ip string) error
 			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8) RETURNING id`,
 			addr.String(), strings.TrimSpace(r.Name), strings.TrimSpace(r.JobRole), organisation.Code.String(),
 			RoleReporter, StatusUnverified, hash, tx.Now).Scan(&id)
+		if db.IsUniqueViolation(err) {
+			// Registered a moment ago by a request running alongside this
+			// one: the same answer as for any taken address.
+			return errAlreadyRegisteredRace
+		}
 		if err != nil {
 			return fmt.Errorf("account: insert user: %w", err)
 		}
@@ -287,6 +304,9 @@ func (s *Service) Create(ctx context.Context, n NewUser) (User, error) {
 			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8, $8, $8) RETURNING id`,
 			addr.String(), strings.TrimSpace(n.Name), strings.TrimSpace(jobRole), organisation.Code.String(), n.Role,
 			StatusActive, hash, tx.Now).Scan(&id)
+		if db.IsUniqueViolation(err) {
+			return apperr.New(apperr.Conflict, "An account with this email address already exists.")
+		}
 		if err != nil {
 			return fmt.Errorf("account: insert user: %w", err)
 		}

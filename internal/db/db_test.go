@@ -101,3 +101,28 @@ func joined(s []string) string {
 	}
 	return out
 }
+
+func TestUniqueViolationsAreRecognisedOnEveryEngine(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		ctx := context.Background()
+		insert := func() error {
+			return d.InTx(ctx, func(tx *db.Tx) error {
+				_, err := tx.ExecContext(ctx, `INSERT INTO organisations (ods_code, name, created_at, updated_at) VALUES ('RM1', 'x', $1, $1)`, tx.Now)
+				return err
+			})
+		}
+		if err := insert(); err != nil {
+			t.Fatal(err)
+		}
+		if err := insert(); !db.IsUniqueViolation(err) {
+			t.Fatalf("second insert: %v is not recognised as a unique violation", err)
+		}
+		err := d.InTx(ctx, func(tx *db.Tx) error {
+			_, err := tx.ExecContext(ctx, `INSERT INTO users (email) VALUES ('a@nhs.net')`)
+			return err
+		})
+		if err == nil || db.IsUniqueViolation(err) {
+			t.Fatalf("a NOT NULL failure: %v", err)
+		}
+	})
+}

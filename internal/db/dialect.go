@@ -3,7 +3,12 @@ package db
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
+
+	"github.com/jackc/pgx/v5/pgconn"
+	"modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
 )
 
 // Dialect holds the few differences between SQLite and PostgreSQL that
@@ -43,3 +48,19 @@ const (
 	LockAudit int64 = 7001 + iota
 	LockMigrate
 )
+
+// IsUniqueViolation reports whether err comes from a unique constraint,
+// such as two people registering the same email address at the same moment.
+// Callers turn it into the answer they would have given had they seen the
+// other row first.
+func IsUniqueViolation(err error) bool {
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) {
+		return pgErr.Code == "23505"
+	}
+	var sqliteErr *sqlite.Error
+	if errors.As(err, &sqliteErr) {
+		return sqliteErr.Code() == sqlite3.SQLITE_CONSTRAINT_UNIQUE || sqliteErr.Code() == sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY
+	}
+	return false
+}
