@@ -40,7 +40,7 @@ type orgListData struct {
 	Rows       []orgRow
 	Total      int
 	From, To   int // the positions shown, from 1
-	Pagination userPagination
+	Pagination pagination
 }
 
 // orgCount is a number of users with one role or one status.
@@ -117,7 +117,7 @@ func (s *Server) adminOrgs(w http.ResponseWriter, r *http.Request) {
 			query.Set(k, v)
 		}
 	}
-	data.Pagination = paginateUsers(res.Page, res.Pages(), func(n int) string {
+	data.Pagination = paginate(res.Page, res.Pages(), func(n int) string {
 		q := url.Values{}
 		for k, v := range query {
 			q[k] = v

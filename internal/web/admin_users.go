@@ -56,22 +56,8 @@ type userListData struct {
 	Rows         []userRow
 	Total        int
 	From, To     int // the positions shown, from 1
-	Pagination   userPagination
+	Pagination   pagination
 	ExportURL    string
-}
-
-// userPagination is the NHS.UK numbered userPagination component's content.
-type userPagination struct {
-	Previous, Next string // links; empty on the first or last page
-	Items          []userPageItem
-}
-
-// userPageItem is a page number, or a gap when Ellipsis is set.
-type userPageItem struct {
-	Number   int
-	URL      string
-	Current  bool
-	Ellipsis bool
 }
 
 // userListScope reads the filter from the query string and chooses the
@@ -182,7 +168,7 @@ func (s *Server) adminUsers(w http.ResponseWriter, r *http.Request) {
 	if len(query) > 0 {
 		data.ExportURL += "?" + query.Encode()
 	}
-	data.Pagination = paginateUsers(res.Page, res.Pages(), func(n int) string {
+	data.Pagination = paginate(res.Page, res.Pages(), func(n int) string {
 		q := url.Values{}
 		for k, v := range query {
 			q[k] = v
@@ -224,33 +210,6 @@ func userStatusTag(st account.Status) string {
 		return "nhsuk-tag--red"
 	}
 	return "nhsuk-tag--grey"
-}
-
-// paginate lists the pages to link to: the first, the last, and those
-// next to the current one, with gaps between.
-func paginateUsers(current, pages int, link func(int) string) userPagination {
-	var p userPagination
-	if pages <= 1 {
-		return p
-	}
-	if current > 1 {
-		p.Previous = link(current - 1)
-	}
-	if current < pages {
-		p.Next = link(current + 1)
-	}
-	last := 0
-	for n := 1; n <= pages; n++ {
-		if n != 1 && n != pages && (n < current-1 || n > current+1) {
-			continue
-		}
-		if last != 0 && n > last+1 {
-			p.Items = append(p.Items, userPageItem{Ellipsis: true})
-		}
-		p.Items = append(p.Items, userPageItem{Number: n, URL: link(n), Current: n == current})
-		last = n
-	}
-	return p
 }
 
 // csvDownload sends its headers on the first write, so an error before any
