@@ -80,12 +80,12 @@ func (s *Server) register(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, "/register/check-email", http.StatusSeeOther)
 		return
 	}
-	var fields apperr.Fields
-	if !errors.As(err, &fields) {
+	errs, ok := fieldErrors(err)
+	if !ok {
 		s.fail(w, r, err)
 		return
 	}
-	for _, fe := range fields {
+	for _, fe := range errs {
 		field := fe.Field
 		if field == "org" {
 			// The error links to the box the person types in.
@@ -312,13 +312,10 @@ func (s *Server) reset(w http.ResponseWriter, r *http.Request) {
 		s.render.Render(w, r, http.StatusOK, "account-reset-done", p)
 		return
 	}
-	var fields apperr.Fields
-	if errors.As(err, &fields) {
+	if errs, ok := fieldErrors(err); ok {
 		p := s.page(r, "Choose a new password")
 		p.Data = token
-		for _, fe := range fields {
-			p.Errors = append(p.Errors, FieldError{Field: fe.Field, Message: fe.Message})
-		}
+		p.Errors = errs
 		s.render.Render(w, r, http.StatusUnprocessableEntity, "account-reset", p)
 		return
 	}

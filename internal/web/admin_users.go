@@ -1,7 +1,6 @@
 package web
 
 import (
-	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -372,20 +371,6 @@ func (s *Server) renderAdminUser(w http.ResponseWriter, r *http.Request, status 
 	s.render.Render(w, r, status, "admin-user", p)
 }
 
-// fieldErrors turns the form problems of err into page errors, or returns
-// false when err is not about the form.
-func formFieldErrors(err error) ([]FieldError, bool) {
-	var fields apperr.Fields
-	if !errors.As(err, &fields) {
-		return nil, false
-	}
-	out := make([]FieldError, 0, len(fields))
-	for _, fe := range fields {
-		out = append(out, FieldError{Field: fe.Field, Message: fe.Message})
-	}
-	return out, true
-}
-
 func (s *Server) adminUserStatus(w http.ResponseWriter, r *http.Request) {
 	u, ok := s.targetUser(w, r)
 	if !ok || !s.authorize(w, r, authz.ChangeStatus, targetObject(u, u.Role)) {
@@ -399,7 +384,7 @@ func (s *Server) adminUserStatus(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	err := s.Accounts.SetStatus(r.Context(), viewerFrom(r.Context()).user, u, to, form.Reason, client(r).IP)
-	if errs, ok := formFieldErrors(err); ok {
+	if errs, ok := fieldErrors(err); ok {
 		s.renderAdminUser(w, r, http.StatusUnprocessableEntity, u, form, errs, "")
 		return
 	}
@@ -443,7 +428,7 @@ func (s *Server) adminUserRole(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	err = s.Accounts.SetRole(r.Context(), viewerFrom(r.Context()).user.ID, u, role, client(r).IP)
-	if errs, ok := formFieldErrors(err); ok {
+	if errs, ok := fieldErrors(err); ok {
 		s.renderAdminUser(w, r, http.StatusUnprocessableEntity, u, form, errs, "")
 		return
 	}
@@ -464,7 +449,7 @@ func (s *Server) adminUserReadGrants(w http.ResponseWriter, r *http.Request) {
 		return c == ',' || c == ';' || c == ' ' || c == '\n' || c == '\r' || c == '\t'
 	})
 	err := s.Accounts.SetReadGrants(r.Context(), viewerFrom(r.Context()).user.ID, u, codes, client(r).IP)
-	if errs, ok := formFieldErrors(err); ok {
+	if errs, ok := fieldErrors(err); ok {
 		s.renderAdminUser(w, r, http.StatusUnprocessableEntity, u, form, errs, "")
 		return
 	}

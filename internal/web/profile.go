@@ -138,20 +138,6 @@ func (s *Server) profilePage(w http.ResponseWriter, r *http.Request) {
 	s.render.Render(w, r, http.StatusOK, "profile", p)
 }
 
-// profileFieldErrors turns validation errors into the page's error list; other
-// errors come back as they are.
-func profileFieldErrors(err error) ([]FieldError, error) {
-	var fields apperr.Fields
-	if !errors.As(err, &fields) {
-		return nil, err
-	}
-	out := make([]FieldError, 0, len(fields))
-	for _, fe := range fields {
-		out = append(out, FieldError{Field: fe.Field, Message: fe.Message})
-	}
-	return out, nil
-}
-
 // detailsForm is the name and job role form.
 type detailsForm struct{ Name, JobRole string }
 
@@ -176,8 +162,8 @@ func (s *Server) profileDetails(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, "/account/profile?done=details", http.StatusSeeOther)
 		return
 	}
-	errs, err := profileFieldErrors(err)
-	if err != nil {
+	errs, ok := fieldErrors(err)
+	if !ok {
 		s.fail(w, r, err)
 		return
 	}
@@ -218,8 +204,8 @@ func (s *Server) profileEmail(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, "/account/profile?done=email", http.StatusSeeOther)
 		return
 	}
-	errs, err := profileFieldErrors(err)
-	if err != nil {
+	errs, ok := fieldErrors(err)
+	if !ok {
 		s.fail(w, r, err)
 		return
 	}
@@ -375,8 +361,8 @@ func (s *Server) profileOrg(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, "/account/profile?done=organisation", http.StatusSeeOther)
 		return
 	}
-	errs, err := profileFieldErrors(err)
-	if err != nil {
+	errs, ok := fieldErrors(err)
+	if !ok {
 		s.fail(w, r, err)
 		return
 	}
@@ -511,8 +497,8 @@ func (s *Server) igTraining(w http.ResponseWriter, r *http.Request) {
 			http.Redirect(w, r, "/account/ig-training?done=ig-training", http.StatusSeeOther)
 			return
 		}
-		errs, err := profileFieldErrors(err)
-		if err != nil {
+		errs, ok := fieldErrors(err)
+		if !ok {
 			s.fail(w, r, err)
 			return
 		}

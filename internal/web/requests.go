@@ -1,7 +1,6 @@
 package web
 
 import (
-	"errors"
 	"net/http"
 	"strconv"
 	"strings"
@@ -261,11 +260,8 @@ func readDecision(r *http.Request) (decisionForm, bool, []FieldError) {
 // decisionFailed shows the decision page again for a form with mistakes,
 // and the error page for anything else.
 func (s *Server) decisionFailed(w http.ResponseWriter, r *http.Request, p Page, f decisionForm, problems []FieldError, err error) {
-	var fields apperr.Fields
-	if errors.As(err, &fields) {
-		for _, fe := range fields {
-			problems = append(problems, FieldError{Field: fe.Field, Message: fe.Message})
-		}
+	if errs, ok := fieldErrors(err); ok {
+		problems = append(problems, errs...)
 	} else if err != nil {
 		s.fail(w, r, err)
 		return
@@ -471,8 +467,8 @@ func (s *Server) requestRole(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, "/account/role-request?done=role-requested", http.StatusSeeOther)
 		return
 	}
-	var fields apperr.Fields
-	if !errors.As(err, &fields) {
+	errs, ok := fieldErrors(err)
+	if !ok {
 		s.fail(w, r, err)
 		return
 	}
@@ -484,9 +480,7 @@ func (s *Server) requestRole(w http.ResponseWriter, r *http.Request) {
 	p := s.page(r, "Ask for a different account type")
 	p.Form = f
 	p.Data = data
-	for _, fe := range fields {
-		p.Errors = append(p.Errors, FieldError{Field: fe.Field, Message: fe.Message})
-	}
+	p.Errors = errs
 	s.render.Render(w, r, http.StatusUnprocessableEntity, "role-request", p)
 }
 

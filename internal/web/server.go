@@ -175,6 +175,20 @@ func (s *Server) page(r *http.Request, title string) Page {
 	return p
 }
 
+// fieldErrors turns a form's validation errors (apperr.Fields) into the
+// page's error list; ok is false for any other error.
+func fieldErrors(err error) (errs []FieldError, ok bool) {
+	var fields apperr.Fields
+	if !errors.As(err, &fields) {
+		return nil, false
+	}
+	errs = make([]FieldError, 0, len(fields))
+	for _, fe := range fields {
+		errs = append(errs, FieldError{Field: fe.Field, Message: fe.Message})
+	}
+	return errs, true
+}
+
 // fail shows the error page that fits err: the one place application errors
 // become HTTP statuses.
 func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
