@@ -139,10 +139,18 @@ func accountJourney(t *testing.T, b *browser, mail *smtptest.Server, screenshot 
 	b.click("confirm the email address", inMain("button", "Confirm my email address"), 200)
 	b.wantHeading("Your email address is confirmed")
 
-	// Sign in: it lands on the account page.
+	// Sign in: a new user first accepts the terms of use and the privacy
+	// policy (T1), is then offered consent options, none of which is needed
+	// (P9), and lands on the account page.
 	b.click("follow Sign in after confirming", inMain("a", "Sign in"), 200)
 	b.wantPath("/sign-in")
 	signIn(b, personEmail, oldPassword, 200)
+	b.wantPath("/review-terms?next=%2Faccount")
+	b.wantHeading("Accept the terms of use and privacy policy")
+	b.click("accept the terms", inMain("button", "Accept and continue"), 200)
+	b.wantPath("/consent?next=%2Faccount")
+	b.wantHeading("Choose how we may use your information")
+	b.click("continue without consent", inMain("button", "Continue without giving consent"), 200)
 	b.wantPath("/account")
 	b.wantHeading("Your account")
 	if got := b.text("main .nhsuk-summary-list"); !strings.Contains(got, personName) || !strings.Contains(got, personEmail) || !strings.Contains(got, "RM1") {

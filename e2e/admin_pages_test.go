@@ -33,6 +33,7 @@ func TestAdministrationPagesAreAccessible(t *testing.T) {
 		t.Fatal(err)
 	}
 
+	site.AcceptTerms(t, people[0].Email)
 	b := newBrowser(t, site.URL, true)
 	b.open("/sign-in", 200)
 	signIn(b, people[0].Email, password, 200)
@@ -50,6 +51,8 @@ func TestAdministrationPagesAreAccessible(t *testing.T) {
 		"/account/profile/organisation",
 		"/account/ig-training",
 		"/account/role-request",
+		"/account/data",
+		"/account/data-preferences",
 	} {
 		b.open(path, 200)
 	}

@@ -47,6 +47,7 @@ func TestOrgAdminApprovesANewRegistrant(t *testing.T) {
 			}
 
 			// The admin signs in first, in a browser of their own.
+			site.AcceptTerms(t, approvalAdminEmail)
 			ab := newBrowser(t, site.URL, true)
 			ab.open("/sign-in", 200)
 			signIn(ab, approvalAdminEmail, approvalPassword, 200)
@@ -105,6 +106,7 @@ func TestOrgAdminApprovesANewRegistrant(t *testing.T) {
 			if link := approved.FirstURL(); link != site.URL+"/sign-in" {
 				t.Errorf("the approval email links to %q, want %s/sign-in", link, site.URL)
 			}
+			site.AcceptTerms(t, approvalEmail)
 			pb.open("/sign-in", 200)
 			signIn(pb, approvalEmail, approvalPassword, 200)
 			pb.wantPath("/account")

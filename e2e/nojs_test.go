@@ -28,6 +28,7 @@ func TestSignInWithoutJavaScript(t *testing.T) {
 	}); err != nil {
 		t.Fatalf("create account: %v", err)
 	}
+	site.AcceptTerms(t, email)
 	b := newBrowser(t, site.URL, false)
 
 	b.open("/sign-in", 200)

@@ -115,6 +115,51 @@ func cmdBench(ctx context.Context, e env, args []string) error {
 	})
 }
 
+const benchGateSummary = `Measures what the terms acceptance gate adds to a signed-in request: one
+Terms.Status query (goal: p99 <= 1ms). In this process on SQLite in a
+temporary directory (removed afterwards), or with --database postgres://...
+on that database as is, which should be an empty scratch database or schema
+(for example ?search_path=benchgate), it publishes a material and a minor
+new version of the terms and the privacy policy, loads --users demo users
+who accepted every version, and then times, one phase after another with
+--concurrency workers: SELECT 1 (the cheapest query, this machine's floor),
+Terms.Status for random users, and GET /account signed in. It prints
+p50/p95/p99 of each, the gate's p99 ÷ SELECT 1's p99 and the gate's share
+of the page's p99.`
+
+// cmdBenchGate runs psims bench gate. The dispatcher sends the scenario here
+// before cmdBench parses its flags.
+func cmdBenchGate(ctx context.Context, e env, args []string) error {
+	var opts bench.GateOptions
+	var asJSON bool
+	cfg, fs, err := parse(e, "bench gate", benchGateSummary, config.DatabaseFlags, args, func(fs *flag.FlagSet) {
+		fs.IntVar(&opts.Users, "users", bench.DefaultGateUsers, "demo users to load, each with every version accepted")
+		fs.IntVar(&opts.Concurrency, "concurrency", 1, "concurrent workers or goroutines")
+		fs.DurationVar(&opts.Duration, "duration", 5*time.Second, "measured time of each phase")
+		fs.DurationVar(&opts.Warmup, "warmup", time.Second, "time run before each measured phase and not counted")
+		fs.BoolVar(&asJSON, "json", false, "print the report as JSON")
+	})
+	if err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return usagef("bench gate takes flags only; unexpected %q", fs.Arg(0))
+	}
+	if opts.Concurrency < 1 || opts.Duration <= 0 || opts.Warmup < 0 {
+		return usagef("bench gate needs --concurrency of at least 1, a positive --duration and a --warmup not negative")
+	}
+	if opts.Users < 2 {
+		return usagef("bench gate needs --users of at least 2")
+	}
+	opts.Database = cfg.Database
+	opts.Params = password.Params{MemoryKiB: cfg.HashMemoryKiB, Time: cfg.HashTime, Threads: cfg.HashThreads}
+	opts.Progress = e.stderr
+	return runBench(e, "", asJSON, func(io.Writer) (*bench.GateReport, error) {
+		r, err := bench.RunGate(ctx, opts)
+		return &r, err
+	})
+}
+
 // report is what a bench scenario prints.
 type report interface{ WriteText(io.Writer) error }
 

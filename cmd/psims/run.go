@@ -32,10 +32,12 @@ Usage:
   psims user set-role --email E --role R [--grant ODS,...]
                                    change an account's role (and a read-only user's organisations)
   psims org import FILE.csv        load or update organisations
+  psims terms publish --kind K --file F.md [--material]
+                                   publish a new version of the terms, privacy policy or recording statement
   psims mail list [--to EMAIL]     show email sent or queued
   psims audit verify               check the audit log has not been changed
   psims demo seed                  load synthetic organisations and users for demos and benchmarks
-  psims bench SCENARIO             measure performance (signin, register, authz, userlist)
+  psims bench SCENARIO             measure performance (signin, register, authz, userlist, gate)
   psims version                    print the version
 
 Run "psims COMMAND --help" for the flags of a command. Every flag can also be
@@ -79,6 +81,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return subcommand(ctx, e, "org", rest, map[string]func(context.Context, env, []string) error{
 			"import": cmdOrgImport,
 		})
+	case "terms":
+		return subcommand(ctx, e, "terms", rest, map[string]func(context.Context, env, []string) error{
+			"publish": cmdTermsPublish,
+		})
 	case "mail":
 		return subcommand(ctx, e, "mail", rest, map[string]func(context.Context, env, []string) error{
 			"list": cmdMailList,
@@ -92,6 +98,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	case "bench":
 		if len(rest) > 0 && slices.Contains(bench.AdminScenarios(), rest[0]) {
 			return cmdBenchAdmin(ctx, e, rest[0], rest[1:])
+		}
+		if len(rest) > 0 && rest[0] == bench.ScenarioGate {
+			return cmdBenchGate(ctx, e, rest[1:])
 		}
 		return cmdBench(ctx, e, rest)
 	default:

@@ -23,6 +23,7 @@ import (
 	"github.com/psims/psims/internal/mail"
 	"github.com/psims/psims/internal/org"
 	"github.com/psims/psims/internal/password"
+	"github.com/psims/psims/internal/terms"
 	"github.com/psims/psims/internal/web"
 )
 
@@ -35,6 +36,7 @@ type App struct {
 	Outbox   *mail.Outbox
 	Orgs     *org.Store
 	Accounts *account.Service
+	Terms    *terms.Service
 	Hasher   *password.Hasher
 }
 
@@ -80,15 +82,23 @@ func open(ctx context.Context, cfg config.Config, logger *slog.Logger, workers b
 		return nil, err
 	}
 	a := &App{Config: cfg, Logger: logger, DB: d}
-	var register func(*river.Workers)
+	var register func(*river.Workers, *jobs.Runner)
 	if workers {
-		register = func(w *river.Workers) { mail.AddWorker(w, d, sender, logger) }
+		register = func(w *river.Workers, r *jobs.Runner) {
+			mail.AddWorker(w, d, sender, logger)
+			terms.AddNoticeWorker(w, d, mail.NewOutbox(d, r, logger), cfg.BaseURL+"/review-terms", logger)
+		}
 	}
 	if a.Jobs, err = jobs.New(d, logger, register); err != nil {
 		d.Close()
 		return nil, err
 	}
 	a.Outbox = mail.NewOutbox(d, a.Jobs, logger)
+	a.Terms = terms.NewService(d, a.Jobs)
+	if err := a.Terms.PublishDefaults(ctx); err != nil {
+		d.Close()
+		return nil, err
+	}
 	a.Orgs = org.NewStore(d)
 	a.Hasher = password.NewHasher(password.Params{MemoryKiB: cfg.HashMemoryKiB, Time: cfg.HashTime, Threads: cfg.HashThreads}, cfg.HashConcurrency)
 	settings := account.DefaultSettings(cfg.BaseURL)
@@ -121,7 +131,7 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 		return float64(n)
 	})
 	srv, err := web.New(web.Deps{
-		Accounts: a.Accounts, Orgs: a.Orgs, Ready: a.DB.Ping, Metrics: metrics, Logger: logger,
+		Accounts: a.Accounts, Terms: a.Terms, Orgs: a.Orgs, Ready: a.DB.Ping, Metrics: metrics, Logger: logger,
 		SecureCookies: cfg.SecureCookies(), SignInRate: cfg.SignInRate,
 	})
 	if err != nil {

@@ -60,6 +60,9 @@ const (
 	ListOrganisations Action = "orgs.list"
 	// ViewOrgRecords reads the patient safety records of Object.Org.
 	ViewOrgRecords Action = "records.view_org"
+	// ManageDocuments publishes versions of the terms, privacy policy and
+	// recording statement, and shows who has accepted them (T2, T19).
+	ManageDocuments Action = "documents.manage"
 )
 
 // Object is what an action is done to.

@@ -12,7 +12,7 @@ var (
 	roles   = []string{authz.Reporter, authz.Reviewer, authz.OrgAdmin, authz.ReadOnly, authz.NationalAdmin}
 	actions = []authz.Action{authz.ListUsers, authz.ExportUsers, authz.ViewUser, authz.DecideRegistration,
 		authz.ChangeStatus, authz.ChangeRole, authz.DecideRequest, authz.ManageReadGrants,
-		authz.ListOrganisations, authz.ViewOrgRecords}
+		authz.ListOrganisations, authz.ViewOrgRecords, authz.ManageDocuments}
 )
 
 // subject is a user of RM1, with current IG training, who may read QMM when

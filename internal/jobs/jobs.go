@@ -96,11 +96,13 @@ func Migrate(ctx context.Context, d *db.DB) error {
 // New makes a Runner. register adds the feature packages' workers, for
 // example:
 //
-//	jobs.New(d, logger, func(w *river.Workers) { mail.AddWorker(w, d, sender, logger) })
+//	jobs.New(d, logger, func(w *river.Workers, r *jobs.Runner) { mail.AddWorker(w, d, sender, logger) })
 //
+// It receives the Runner being made, for workers that queue further jobs
+// when they run (the Runner is ready before any job runs).
 // A nil register gives an insert-only Runner, for commands that enqueue
 // jobs for `psims serve` to run.
-func New(d *db.DB, logger *slog.Logger, register func(*river.Workers)) (*Runner, error) {
+func New(d *db.DB, logger *slog.Logger, register func(*river.Workers, *Runner)) (*Runner, error) {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
@@ -110,9 +112,10 @@ func New(d *db.DB, logger *slog.Logger, register func(*river.Workers)) (*Runner,
 		FetchCooldown:     fetchCooldown,
 		PollOnly:          true,
 	}
+	r := &Runner{working: register != nil, logger: logger}
 	if register != nil {
 		workers := river.NewWorkers()
-		register(workers)
+		register(workers, r)
 		cfg.Workers = workers
 		cfg.Queues = map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: MaxWorkers}}
 	}
@@ -120,7 +123,8 @@ func New(d *db.DB, logger *slog.Logger, register func(*river.Workers)) (*Runner,
 	if err != nil {
 		return nil, fmt.Errorf("jobs: new client: %w", err)
 	}
-	return &Runner{client: client, working: register != nil, logger: logger}, nil
+	r.client = client
+	return r, nil
 }
 
 // Start begins working jobs in the background and returns. Cancelling ctx

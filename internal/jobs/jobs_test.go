@@ -45,7 +45,7 @@ func TestJobsInsertedInATransactionRunOnlyWhenItCommits(t *testing.T) {
 		ctx := context.Background()
 		migrated(t, d)
 		w := &echoWorker{got: make(chan string, 10)}
-		r, err := jobs.New(d, nil, func(ws *river.Workers) { river.AddWorker(ws, w) })
+		r, err := jobs.New(d, nil, func(ws *river.Workers, _ *jobs.Runner) { river.AddWorker(ws, w) })
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -130,7 +130,7 @@ func TestStopLetsARunningJobFinish(t *testing.T) {
 		ctx := context.Background()
 		migrated(t, d)
 		w := &slowWorker{started: make(chan struct{}), release: make(chan struct{}), done: make(chan error, 1)}
-		r, err := jobs.New(d, nil, func(ws *river.Workers) { river.AddWorker(ws, w) })
+		r, err := jobs.New(d, nil, func(ws *river.Workers, _ *jobs.Runner) { river.AddWorker(ws, w) })
 		if err != nil {
 			t.Fatal(err)
 		}

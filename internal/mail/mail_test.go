@@ -62,7 +62,7 @@ func startSystem(t *testing.T, d *db.DB, sender *mail.Sender) *system {
 	}
 	logs := &logBuffer{}
 	logger := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	r, err := jobs.New(d, logger, func(w *river.Workers) { mail.AddWorker(w, d, sender, logger) })
+	r, err := jobs.New(d, logger, func(w *river.Workers, _ *jobs.Runner) { mail.AddWorker(w, d, sender, logger) })
 	if err != nil {
 		t.Fatal(err)
 	}

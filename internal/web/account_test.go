@@ -108,8 +108,11 @@ func registerAndVerify(t *testing.T, b *browser, email string) {
 	}
 }
 
+// signIn signs in as someone who has accepted the current terms, as every
+// test not about the acceptance gate wants.
 func signIn(t *testing.T, b *browser, email, password string) response {
 	t.Helper()
+	b.site.AcceptTerms(t, email)
 	return b.submit("/sign-in", "/sign-in", url.Values{"email": {email}, "password": {password}, "next": {"/account"}})
 }
 

@@ -89,7 +89,6 @@ func matrixCases() []matrixCase {
 		{pattern: "GET /{$}", own: everyone, other: everyone},
 		{pattern: "GET /terms", own: everyone, other: everyone},
 		{pattern: "GET /privacy", own: everyone, other: everyone},
-		{pattern: "GET /cookies", own: everyone, other: everyone},
 		{pattern: "GET /accessibility", own: everyone, other: everyone},
 		{pattern: "GET /register", own: everyone, other: everyone},
 		{pattern: "POST /register", form: url.Values{"action": {"search"}, "org_query": {"RM1"}}, own: everyone, other: everyone},
@@ -107,6 +106,21 @@ func matrixCases() []matrixCase {
 		{pattern: "GET /password-reset/sent", own: everyone, other: everyone},
 		{pattern: "GET /password-reset/new", own: everyone, other: everyone},
 		{pattern: "POST /password-reset/new", form: url.Values{"token": {"not-a-token"}}, own: everyone, other: everyone},
+
+		// The cookies page and the banner's choice: every visitor, signed in
+		// or not, may read the page and save (here, reject) analytics cookies.
+		{pattern: "GET /cookies", own: everyone, other: everyone},
+		{pattern: "POST /cookies", form: url.Values{"analytics": {"no"}, "next": {"/"}}, own: everyone, other: everyone},
+
+		// The acceptance gate's review page, the consent offer and "Your
+		// data": every signed-in user, for themselves.
+		{pattern: "GET /review-terms", own: signedIn, other: signedIn},
+		{pattern: "POST /review-terms", form: url.Values{"action": {"accept"}}, own: signedIn, other: signedIn},
+		{pattern: "GET /consent", own: signedIn, other: signedIn},
+		{pattern: "POST /consent", form: url.Values{"action": {"none"}}, own: signedIn, other: signedIn},
+		{pattern: "GET /account/data-preferences", own: signedIn, other: signedIn},
+		{pattern: "POST /account/data-preferences", form: url.Values{"consent": {"newsletter"}}, own: signedIn, other: signedIn},
+		{pattern: "GET /account/data", own: signedIn, other: signedIn},
 
 		// A signed-in user's own account.
 		{pattern: "GET /account", own: signedIn, other: signedIn},
@@ -142,6 +156,22 @@ func matrixCases() []matrixCase {
 		// Organisations, for the operator.
 		{pattern: "GET /admin/organisations", own: national, other: national},
 		{pattern: "GET /admin/organisations/{code}", path: func(tg target) string { return "/admin/organisations/" + tg.Org }, own: national, other: national},
+
+		// Versioned documents (documents.go, admin_documents.go). Every
+		// visitor may read every version; only national admins manage them.
+		// The preview sends a text and a summary but publishes nothing; the
+		// publish row publishes a minor version of the recording statement,
+		// which emails nobody and asks nobody to accept anything.
+		{pattern: "GET /documents/{kind}", path: func(target) string { return "/documents/terms" }, own: everyone, other: everyone},
+		{pattern: "GET /documents/{kind}/{version}", path: func(target) string { return "/documents/privacy/1" }, own: everyone, other: everyone},
+		{pattern: "GET /admin/documents", own: national, other: national},
+		{pattern: "GET /admin/documents/{kind}", path: func(target) string { return "/admin/documents/terms" }, own: national, other: national},
+		{pattern: "GET /admin/documents/{kind}/new", path: func(target) string { return "/admin/documents/privacy/new" }, own: national, other: national},
+		{pattern: "POST /admin/documents/{kind}/new", path: func(target) string { return "/admin/documents/terms/new" },
+			form: url.Values{"action": {"preview"}, "body": {"Matrix text."}, "summary": {"Matrix test"}}, own: national, other: national},
+		{pattern: "POST /admin/documents/{kind}/new", path: func(target) string { return "/admin/documents/recording-statement/new" },
+			form: url.Values{"action": {"publish"}, "body": {"Matrix recording statement."}, "summary": {"Matrix test"}}, own: national, other: national},
+		{pattern: "GET /admin/documents/{kind}/{version}", path: func(target) string { return "/admin/documents/terms/1" }, own: national, other: national},
 
 		// Approvals.
 		{pattern: "GET /admin/approvals", own: admins, other: admins, pending: true},

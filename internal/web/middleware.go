@@ -182,7 +182,10 @@ func (s *statusRecorder) finalStatus() int {
 
 // logRequests writes one JSON line per request. It logs the route pattern,
 // not the path, and never the query string or form values, because links
-// and forms carry tokens. A nil logger means slog.Default().
+// and forms carry tokens. For a visitor who accepted analytics cookies it
+// adds their anonymous ID as "visitor", so the logs can count distinct
+// browsers; without that consent the line has no such ID. A nil logger
+// means slog.Default().
 func logRequests(logger *slog.Logger) func(http.Handler) http.Handler {
 	if logger == nil {
 		logger = slog.Default()
@@ -192,14 +195,18 @@ func logRequests(logger *slog.Logger) func(http.Handler) http.Handler {
 			start := time.Now()
 			rec := recorderFor(w)
 			next.ServeHTTP(rec, r)
-			logger.LogAttrs(r.Context(), slog.LevelInfo, "request",
+			attrs := []slog.Attr{
 				slog.String("method", method(r)),
 				slog.String("route", route(r)),
 				slog.Int("status", rec.finalStatus()),
 				slog.Float64("duration_ms", float64(time.Since(start).Microseconds())/1000),
 				slog.Int64("bytes", rec.bytes),
 				slog.String("request_id", RequestID(r.Context())),
-			)
+			}
+			if id := visitorID(r); id != "" {
+				attrs = append(attrs, slog.String("visitor", id))
+			}
+			logger.LogAttrs(r.Context(), slog.LevelInfo, "request", attrs...)
 		})
 	}
 }

@@ -23,14 +23,18 @@ var templateFiles embed.FS
 
 // Page is the data every template receives.
 type Page struct {
-	Title     string       // page title without the service name, also used for <title>
-	Viewer    *Viewer      // the signed-in user, nil when signed out
-	CSRFToken string       // hidden field value for every POST form, name "csrf_token"
-	Errors    []FieldError // errors for the error summary, in page order; empty when none
-	Form      any          // what the user typed, to re-fill the form
-	Data      any          // anything else the page needs
-	Notice    string       // a one-line success message shown in an NHS.UK notification banner (or inset)
-	Path      string       // r.URL.Path, for navigation highlighting and back links
+	Title        string       // page title without the service name, also used for <title>
+	Viewer       *Viewer      // the signed-in user, nil when signed out
+	CSRFToken    string       // hidden field value for every POST form, name "csrf_token"
+	Errors       []FieldError // errors for the error summary, in page order; empty when none
+	Form         any          // what the user typed, to re-fill the form
+	Data         any          // anything else the page needs
+	Notice       string       // a one-line success message shown in an NHS.UK notification banner (or inset)
+	Path         string       // r.URL.Path, for navigation highlighting and back links
+	CookieBanner bool         // show the cookie banner: the visitor has not chosen yet
+	// Updated names the documents with a newer version the viewer has not
+	// accepted, such as "terms of use", for the notice above each page (T19).
+	Updated []string
 }
 
 // Viewer is the signed-in user as pages see them.

@@ -9,17 +9,20 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"slices"
 	"time"
 
 	"github.com/psims/psims/internal/account"
 	"github.com/psims/psims/internal/apperr"
 	"github.com/psims/psims/internal/org"
+	"github.com/psims/psims/internal/terms"
 	"github.com/psims/psims/internal/web/static"
 )
 
 // Deps are what the web layer needs from the rest of the system.
 type Deps struct {
 	Accounts *account.Service
+	Terms    *terms.Service
 	Orgs     *org.Store
 	Ready    func(ctx context.Context) error // reports whether the database answers
 	Metrics  *Metrics
@@ -40,6 +43,9 @@ type Server struct {
 	handler http.Handler
 	// routeList is every pattern registered, for the authorisation matrix test.
 	routeList []string
+	// ungatedRoutes are the patterns a user who must accept new terms can
+	// still reach.
+	ungatedRoutes []string
 }
 
 // New builds the server, parsing every template and hashing every asset, so
@@ -66,17 +72,16 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.handler.S
 
 func (s *Server) routes() http.Handler {
 	mux := http.NewServeMux()
-	r := &router{mux: mux}
+	r := &router{mux: mux, gate: s.gate}
 	r.handle("GET /static/", s.assets.Handler())
-	r.handleFunc("GET /healthz", s.healthz)
-	r.handleFunc("GET /readyz", s.readyz)
+	r.open("GET /healthz", s.healthz)
+	r.open("GET /readyz", s.readyz)
 	r.handle("GET /metrics", s.Metrics.Handler())
 
-	r.handleFunc("GET /{$}", s.infoPage("home", "Record and learn from patient safety events"))
-	r.handleFunc("GET /terms", s.infoPage("terms", "Terms of use"))
-	r.handleFunc("GET /privacy", s.infoPage("privacy", "Privacy policy"))
-	r.handleFunc("GET /cookies", s.infoPage("cookies", "Cookies"))
-	r.handleFunc("GET /accessibility", s.infoPage("accessibility", "Accessibility statement"))
+	r.open("GET /{$}", s.infoPage("home", "Record and learn from patient safety events"))
+	s.documentRoutes(r)
+	s.cookieRoutes(r)
+	r.open("GET /accessibility", s.infoPage("accessibility", "Accessibility statement"))
 
 	r.handleFunc("GET /register", s.registerForm)
 	r.handleFunc("POST /register", s.limited(s.register))
@@ -89,7 +94,7 @@ func (s *Server) routes() http.Handler {
 
 	r.handleFunc("GET /sign-in", s.signInForm)
 	r.handleFunc("POST /sign-in", s.limited(s.signIn))
-	r.handleFunc("POST /sign-out", s.signOut)
+	r.open("POST /sign-out", s.signOut)
 
 	r.handleFunc("GET /password-reset", s.resetRequestForm)
 	r.handleFunc("POST /password-reset", s.limited(s.resetRequest))
@@ -104,7 +109,9 @@ func (s *Server) routes() http.Handler {
 	s.adminUserRoutes(r)
 	s.requestRoutes(r)
 	s.adminOrgRoutes(r)
+	s.termsRoutes(r)
 	s.routeList = r.patterns
+	s.ungatedRoutes = r.ungated
 
 	mux.HandleFunc("/", s.notFound)
 
@@ -124,18 +131,39 @@ func (s *Server) routes() http.Handler {
 type router struct {
 	mux      *http.ServeMux
 	patterns []string
+	// gate wraps every route registered with handleFunc: a signed-in user
+	// who must accept new terms sees the review page instead (T1, T2).
+	gate func(http.HandlerFunc) http.HandlerFunc
+	// ungated are the routes registered with handle or open.
+	ungated []string
 }
 
+// handle registers a route that the acceptance gate does not cover: files,
+// health checks and metrics.
 func (r *router) handle(pattern string, h http.Handler) {
 	r.mux.Handle(pattern, h)
 	r.patterns = append(r.patterns, pattern)
+	r.ungated = append(r.ungated, pattern)
 }
 
-func (r *router) handleFunc(pattern string, h http.HandlerFunc) { r.handle(pattern, h) }
+// handleFunc registers a route behind the acceptance gate.
+func (r *router) handleFunc(pattern string, h http.HandlerFunc) {
+	r.mux.Handle(pattern, r.gate(h))
+	r.patterns = append(r.patterns, pattern)
+}
+
+// open registers a page that stays reachable before the user has accepted
+// the terms: the review page itself, signing out, and the pages it links
+// to.
+func (r *router) open(pattern string, h http.HandlerFunc) { r.handle(pattern, h) }
 
 // Routes lists every route pattern the server serves, apart from the
 // catch-all that answers 404.
 func (s *Server) Routes() []string { return append([]string(nil), s.routeList...) }
+
+// UngatedRoutes lists the routes a signed-in user who has not accepted the
+// current terms can still reach.
+func (s *Server) UngatedRoutes() []string { return append([]string(nil), s.ungatedRoutes...) }
 
 func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
@@ -169,8 +197,14 @@ func (s *Server) notFound(w http.ResponseWriter, r *http.Request) {
 // page returns the data every page needs.
 func (s *Server) page(r *http.Request, title string) Page {
 	p := Page{Title: title, Path: r.URL.Path, CSRFToken: csrfToken(r)}
+	p.CookieBanner = showCookieBanner(r)
 	if v := viewerFrom(r.Context()); v != nil {
 		p.Viewer = &Viewer{Name: v.user.Name, Email: v.user.Email, Role: string(v.user.Role), OrgName: v.orgName}
+		if r.URL.Path != "/review-terms" {
+			for _, k := range slices.Concat(v.docs.MustAccept, v.docs.Updated) {
+				p.Updated = append(p.Updated, k.Label())
+			}
+		}
 	}
 	return p
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/psims/psims/internal/account"
 	"github.com/psims/psims/internal/apperr"
 	"github.com/psims/psims/internal/authz"
+	"github.com/psims/psims/internal/terms"
 )
 
 // Cookie names. Both are strictly necessary (see the cookies page).
@@ -36,6 +37,7 @@ type viewer struct {
 	user    account.User
 	session account.Session
 	orgName string
+	docs    terms.Status   // the documents the user must accept, or may read again
 	subject *authz.Subject // worked out on first use by Server.subject
 }
 
@@ -64,7 +66,12 @@ func (s *Server) authenticate(next http.Handler) http.Handler {
 			return
 		}
 		sess.Token = c.Value
-		v := &viewer{user: u, session: sess, orgName: u.OrgName}
+		docs, err := s.Terms.Status(r.Context(), u.ID)
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		v := &viewer{user: u, session: sess, orgName: u.OrgName, docs: docs}
 		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), viewerKey, v)))
 	})
 }

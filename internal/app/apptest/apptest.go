@@ -15,8 +15,10 @@ import (
 	"time"
 
 	"github.com/psims/psims/internal/app"
+	"github.com/psims/psims/internal/apperr"
 	"github.com/psims/psims/internal/config"
 	"github.com/psims/psims/internal/db/dbtest"
+	"github.com/psims/psims/internal/terms"
 )
 
 // Site is a running PSIMS.
@@ -116,5 +118,32 @@ func (s *Site) LatestLink(tb testing.TB, to, subject string) string {
 			tb.Fatalf("no email to %s about %q with a link", to, subject)
 		}
 		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// AcceptTerms records that the user with the email accepted the current
+// terms of use and privacy policy, as tests about other things need: the
+// service shows nothing else until they are accepted. It does nothing for
+// an address without an account.
+func (s *Site) AcceptTerms(tb testing.TB, email string) {
+	tb.Helper()
+	ctx := context.Background()
+	u, err := s.App.Accounts.UserByEmail(ctx, email)
+	if apperr.CodeOf(err) == apperr.NotFound {
+		return
+	}
+	if err != nil {
+		tb.Fatal(err)
+	}
+	versions := map[terms.Kind]int{}
+	for _, k := range terms.AcceptedKinds() {
+		d, err := s.App.Terms.Current(ctx, k)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		versions[k] = d.Version
+	}
+	if err := s.App.Terms.Accept(ctx, u.ID, terms.Client{IP: "127.0.0.1", UserAgent: "apptest"}, versions); err != nil {
+		tb.Fatal(err)
 	}
 }

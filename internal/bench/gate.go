@@ -1,0 +1,411 @@
+package bench
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net/http"
+	"runtime"
+	"strings"
+	"time"
+
+	"github.com/psims/psims/internal/app"
+	"github.com/psims/psims/internal/db"
+	"github.com/psims/psims/internal/demo"
+	"github.com/psims/psims/internal/password"
+	"github.com/psims/psims/internal/terms"
+)
+
+// This file is the acceptance gate scenario: what the terms check on every
+// signed-in request (one Terms.Status query) costs, against the cheapest
+// query the same database can answer, in the same run.
+
+// ScenarioGate times Terms.Status, the one query the acceptance gate adds to
+// every signed-in request, against SELECT 1 and a signed-in page.
+const ScenarioGate = "gate"
+
+// GoalGateP99 is the goal of the acceptance gate: it adds no more than
+// 1 ms at p99 to a signed-in page request.
+const GoalGateP99 = time.Millisecond
+
+// DefaultGateUsers is how many demo users the gate scenario loads.
+const DefaultGateUsers = 10000
+
+// acceptanceBatch is how many acceptance rows one INSERT writes: 6
+// parameters a row stays far below both engines' limits.
+const acceptanceBatch = 500
+
+// GateOptions say what to measure and how.
+type GateOptions struct {
+	// Database is the in-process site's database: "" for SQLite in a new
+	// temporary directory, or a postgres:// URL of an empty scratch
+	// database or schema, used as is.
+	Database string
+	// Users is how many demo users to load (with one organisation for
+	// every 20); each accepts every version of the terms and privacy
+	// policy.
+	Users       int
+	Concurrency int           // workers; 1 when <= 0
+	Duration    time.Duration // measured time of each phase
+	Warmup      time.Duration // run before each measured window and not counted
+	// Params are the argon2id parameters of the site: the workers sign in
+	// once each, untimed, and the demo password is hashed once.
+	Params   password.Params
+	Progress io.Writer // receives a line as each phase starts; nil for none
+}
+
+// GatePhase is one measured phase: a call in this process or a page over
+// HTTP, repeated by every worker for the duration.
+type GatePhase struct {
+	Name       string  `json:"name"`
+	Calls      int     `json:"calls"` // successful calls or requests in the measured window
+	Errors     int     `json:"errors"`
+	FirstError string  `json:"first_error,omitempty"`
+	PerSec     float64 `json:"per_sec"`
+	Latency    Latency `json:"latency"`
+}
+
+// GateReport is the outcome of one run of the gate scenario.
+type GateReport struct {
+	Scenario    string        `json:"scenario"`
+	Database    string        `json:"database"`
+	Concurrency int           `json:"concurrency"`
+	CPUs        int           `json:"cpus"`
+	Started     time.Time     `json:"started"`
+	Warmup      time.Duration `json:"warmup_ns"`
+	Duration    time.Duration `json:"duration_ns"` // per phase
+	Users       int           `json:"users"`
+	Acceptances int           `json:"acceptances"` // rows in the acceptance ledger
+	Versions    int           `json:"versions"`    // published versions of each accepted kind
+	SetupTime   time.Duration `json:"setup_ns"`    // loading users and acceptances
+	// Floor is SELECT 1 through the same pool: the cheapest query there is.
+	Floor GatePhase `json:"floor"`
+	// Gate is Terms.Status for a random user: what the gate adds.
+	Gate GatePhase `json:"gate"`
+	// Page is GET /account signed in, gate included, for context.
+	Page GatePhase `json:"page"`
+	// FloorRatio is the gate's p99 ÷ SELECT 1's p99: 1 would mean the
+	// gate costs no more than the cheapest possible query.
+	FloorRatio float64 `json:"floor_ratio"`
+	// PageShare is the gate's p99 ÷ the page's p99.
+	PageShare float64 `json:"page_share"`
+	Goals     []Goal  `json:"goals"`
+}
+
+// Met reports whether every goal was met (true when there are none).
+func (r *GateReport) Met() bool {
+	for _, g := range r.Goals {
+		if !g.Met {
+			return false
+		}
+	}
+	return true
+}
+
+// RunGate starts PSIMS in this process on a scratch database, publishes a
+// material and a minor new version of the terms and the privacy policy,
+// loads demo users who accepted every version, signs one in per worker and
+// times, one phase after another, SELECT 1, Terms.Status for random users
+// and GET /account.
+func RunGate(ctx context.Context, opts GateOptions) (_ GateReport, err error) {
+	if opts.Concurrency <= 0 {
+		opts.Concurrency = 1
+	}
+	if opts.Duration <= 0 || opts.Warmup < 0 {
+		return GateReport{}, errors.New("bench: duration must be positive and warm-up not negative")
+	}
+	if opts.Users < 2 {
+		return GateReport{}, errors.New("bench: the gate scenario needs at least 2 users")
+	}
+	progress := opts.Progress
+	if progress == nil {
+		progress = io.Discard
+	}
+	r := GateReport{Scenario: ScenarioGate, Concurrency: opts.Concurrency, CPUs: runtime.NumCPU(), Started: time.Now(),
+		Warmup: opts.Warmup, Duration: opts.Duration, Goals: []Goal{}}
+
+	fmt.Fprintf(progress, "Starting PSIMS in this process, publishing new versions and loading %d demo users who accepted them...\n", opts.Users)
+	var seeded demo.Result
+	var userIDs []int64
+	s, err := startApp(ctx, opts.Database, opts.Params, func(ctx context.Context, a *app.App, _ *site) error {
+		start := time.Now()
+		versions, err := publishVersions(ctx, a.Terms)
+		if err != nil {
+			return err
+		}
+		seeded, err = demo.Seed(ctx, a.DB, a.Hasher, demo.Options{Orgs: max(2, opts.Users/20), Users: opts.Users, Seed: demo.DefaultSeed})
+		if err != nil {
+			return fmt.Errorf("bench: demo data: %w", err)
+		}
+		userIDs, r.Acceptances, err = acceptEverything(ctx, a.DB)
+		if err != nil {
+			return err
+		}
+		r.Users, r.Versions, r.SetupTime = len(userIDs), versions, time.Since(start)
+		return nil
+	})
+	if err != nil {
+		return GateReport{}, err
+	}
+	defer func() {
+		if cerr := s.Close(); cerr != nil {
+			err = errors.Join(err, fmt.Errorf("bench: stop site: %w", cerr))
+		}
+	}()
+	r.Database = s.Engine
+	fmt.Fprintf(progress, "Loaded %d users and %d acceptances in %s.\n", r.Users, r.Acceptances, r.SetupTime.Round(time.Millisecond))
+
+	calls := []struct {
+		phase *GatePhase
+		name  string
+		call  func(ctx context.Context) error
+	}{
+		{&r.Floor, "SELECT 1", func(ctx context.Context) error {
+			var one int
+			if err := s.App.DB.QueryRowContext(ctx, `SELECT 1`).Scan(&one); err != nil {
+				return fmt.Errorf("bench: SELECT 1: %w", err)
+			}
+			return nil
+		}},
+		{&r.Gate, "Terms.Status", func(ctx context.Context) error {
+			id := userIDs[rand.IntN(len(userIDs))]
+			st, err := s.App.Terms.Status(ctx, id)
+			if err != nil {
+				return err
+			}
+			if st.Blocked() || len(st.Updated) > 0 {
+				return fmt.Errorf("bench: user %d has not accepted everything: %+v", id, st)
+			}
+			return nil
+		}},
+	}
+	for _, c := range calls {
+		fmt.Fprintf(progress, "%s with %d goroutines for %s after %s of warm-up...\n", c.name, opts.Concurrency, opts.Duration, opts.Warmup)
+		workers := make([]worker, opts.Concurrency)
+		for i := range workers {
+			workers[i] = callWorker{call: c.call}
+		}
+		l, err := runLoad(ctx, workers, opts.Warmup, opts.Duration)
+		if err != nil {
+			return GateReport{}, err
+		}
+		if len(l.Errors) > 0 {
+			return GateReport{}, fmt.Errorf("bench: %s: %s", c.name, l.FirstError)
+		}
+		*c.phase = gatePhase(c.name, l)
+	}
+
+	fmt.Fprintf(progress, "Signing in %d workers as %s...\n", opts.Concurrency, seeded.NationalAdmin)
+	clients := make([]*http.Client, 0, opts.Concurrency)
+	defer func() {
+		for _, c := range clients {
+			c.CloseIdleConnections()
+		}
+	}()
+	workers := make([]worker, opts.Concurrency)
+	for i := range workers {
+		c, err := signedInClient(ctx, s.URL, seeded.NationalAdmin, seeded.Password)
+		if err != nil {
+			return GateReport{}, err
+		}
+		clients = append(clients, c)
+		workers[i] = &pageWorker{client: c, url: s.URL + "/account", want: "Your account</h1>"}
+	}
+	fmt.Fprintf(progress, "GET /account with %d workers for %s after %s of warm-up...\n", opts.Concurrency, opts.Duration, opts.Warmup)
+	l, err := runLoad(ctx, workers, opts.Warmup, opts.Duration)
+	if err != nil {
+		return GateReport{}, err
+	}
+	r.Page = gatePhase("GET /account", l)
+
+	if r.Floor.Latency.P99 > 0 {
+		r.FloorRatio = float64(r.Gate.Latency.P99) / float64(r.Floor.Latency.P99)
+	}
+	if r.Page.Latency.P99 > 0 {
+		r.PageShare = float64(r.Gate.Latency.P99) / float64(r.Page.Latency.P99)
+	}
+	r.Goals = append(r.Goals, Goal{Name: "gate_p99_ms", Value: float64(r.Gate.Latency.P99) / float64(time.Millisecond),
+		Want: fmt.Sprintf("<= %g ms", float64(GoalGateP99)/float64(time.Millisecond)),
+		Met:  r.Gate.Calls > 0 && r.Page.Calls > 0 && r.Page.Errors == 0 && r.Gate.Latency.P99 <= GoalGateP99})
+	return r, nil
+}
+
+// gatePhase summarises one phase's load.
+func gatePhase(name string, l LoadResult) GatePhase {
+	p := GatePhase{Name: name, Calls: len(l.Samples), FirstError: l.FirstError,
+		PerSec: perSecond(len(l.Samples), l.Window), Latency: Summarize(l.Samples)}
+	for _, n := range l.Errors {
+		p.Errors += n
+	}
+	return p
+}
+
+// publishVersions publishes, after the first version the application
+// publishes when it opens, a material and then a minor version of each kind
+// people accept, and returns the number of the last version.
+func publishVersions(ctx context.Context, svc *terms.Service) (int, error) {
+	latest := 0
+	for _, kind := range terms.AcceptedKinds() {
+		for _, material := range []bool{true, false} {
+			cur, err := svc.Current(ctx, kind)
+			if err != nil {
+				return 0, fmt.Errorf("bench: current %s: %w", kind, err)
+			}
+			d := terms.Draft{Kind: kind, Material: material,
+				Body:    cur.Body + fmt.Sprintf("\n\nVersion %d, published by psims bench.\n", cur.Version+1),
+				Summary: fmt.Sprintf("Version %d, published by psims bench (material: %t).", cur.Version+1, material)}
+			doc, err := svc.Publish(ctx, 0, terms.Client{}, d)
+			if err != nil {
+				return 0, fmt.Errorf("bench: publish %s: %w", kind, err)
+			}
+			latest = doc.Version
+		}
+	}
+	return latest, nil
+}
+
+// acceptEverything records in the acceptance ledger, for every user, an
+// acceptance of every published version of the terms and the privacy
+// policy, as if each had accepted each version when it came out, so that
+// nobody is held at the gate. It also marks the change notices of those
+// versions as done: they were published before the users existed, and the
+// notice job would otherwise queue an email to every user while the bench
+// measures. It returns the users' IDs and the number of rows written.
+func acceptEverything(ctx context.Context, d *db.DB) (userIDs []int64, rows int, err error) {
+	err = d.InTx(ctx, func(tx *db.Tx) error {
+		type version struct {
+			kind    terms.Kind
+			version int
+		}
+		kinds := terms.AcceptedKinds()
+		docs, err := tx.QueryContext(ctx, `SELECT kind, version FROM documents WHERE kind IN ($1, $2) ORDER BY kind, version`,
+			kinds[0], kinds[1])
+		if err != nil {
+			return fmt.Errorf("bench: read versions: %w", err)
+		}
+		var versions []version
+		for docs.Next() {
+			var v version
+			if err := docs.Scan(&v.kind, &v.version); err != nil {
+				docs.Close()
+				return fmt.Errorf("bench: read versions: %w", err)
+			}
+			versions = append(versions, v)
+		}
+		docs.Close()
+		if err := docs.Err(); err != nil {
+			return fmt.Errorf("bench: read versions: %w", err)
+		}
+
+		ids, err := tx.QueryContext(ctx, `SELECT id FROM users ORDER BY id`)
+		if err != nil {
+			return fmt.Errorf("bench: read users: %w", err)
+		}
+		for ids.Next() {
+			var id int64
+			if err := ids.Scan(&id); err != nil {
+				ids.Close()
+				return fmt.Errorf("bench: read users: %w", err)
+			}
+			userIDs = append(userIDs, id)
+		}
+		ids.Close()
+		if err := ids.Err(); err != nil {
+			return fmt.Errorf("bench: read users: %w", err)
+		}
+
+		var b strings.Builder
+		args := make([]any, 0, 6*acceptanceBatch)
+		flush := func() error {
+			if len(args) == 0 {
+				return nil
+			}
+			if _, err := tx.ExecContext(ctx, b.String(), args...); err != nil {
+				return fmt.Errorf("bench: record acceptances: %w", err)
+			}
+			rows += len(args) / 6
+			b.Reset()
+			args = args[:0]
+			return nil
+		}
+		for _, id := range userIDs {
+			for _, v := range versions {
+				if len(args) == 0 {
+					b.WriteString(`INSERT INTO acceptances (user_id, kind, version, accepted_at, ip, user_agent) VALUES `)
+				} else {
+					b.WriteString(", ")
+				}
+				n := len(args)
+				fmt.Fprintf(&b, "($%d, $%d, $%d, $%d, $%d, $%d)", n+1, n+2, n+3, n+4, n+5, n+6)
+				args = append(args, id, v.kind, v.version, tx.Now, "127.0.0.1", "psims bench")
+				if len(args) == 6*acceptanceBatch {
+					if err := flush(); err != nil {
+						return err
+					}
+				}
+			}
+		}
+		if err := flush(); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE document_notices SET finished_at = $1 WHERE finished_at IS NULL`, tx.Now); err != nil {
+			return fmt.Errorf("bench: mark notices done: %w", err)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, 0, err
+	}
+	// Fresh statistics, as demo.Seed does for its tables.
+	if _, err := d.ExecContext(ctx, "ANALYZE acceptances"); err != nil {
+		return nil, 0, fmt.Errorf("bench: analyze acceptances: %w", err)
+	}
+	return userIDs, rows, nil
+}
+
+// WriteText writes the report for people to read.
+func (r *GateReport) WriteText(w io.Writer) error {
+	var b strings.Builder
+	line := func(label, format string, args ...any) {
+		fmt.Fprintf(&b, "  %-14s %s\n", label, fmt.Sprintf(format, args...))
+	}
+	fmt.Fprintf(&b, "psims bench %s (%s)\n", r.Scenario, r.Started.UTC().Format("2006-01-02 15:04:05Z"))
+	line("database", "%s", r.Database)
+	line("data", "%d users, %d acceptances (%d versions each of the terms and the privacy policy), loaded in %s",
+		r.Users, r.Acceptances, r.Versions, r.SetupTime.Round(time.Millisecond))
+	line("concurrency", "%d (this machine has %d CPUs)", r.Concurrency, r.CPUs)
+	line("duration", "%s measured per phase, after %s of warm-up each", r.Duration, r.Warmup)
+	fmt.Fprintf(&b, "  %-40s %8s %7s %9s %9s %9s %9s %9s\n", "phase", "calls", "errors", "per s", "p50", "p95", "p99", "max")
+	for _, p := range []struct {
+		label string
+		phase GatePhase
+	}{
+		{"SELECT 1 (the floor: one query)", r.Floor},
+		{"Terms.Status (what the gate adds)", r.Gate},
+		{"GET /account (signed in, gate included)", r.Page},
+	} {
+		l := p.phase.Latency
+		fmt.Fprintf(&b, "  %-40s %8d %7d %9.0f %9s %9s %9s %9s\n", p.label, p.phase.Calls, p.phase.Errors, p.phase.PerSec,
+			fineMS(l.P50), fineMS(l.P95), fineMS(l.P99), fineMS(l.Max))
+		if p.phase.FirstError != "" {
+			fmt.Fprintf(&b, "    first error: %s\n", p.phase.FirstError)
+		}
+	}
+	line("floor ratio", "%.2f  gate p99 ÷ SELECT 1 p99 (no goal; 1 is as cheap as a query can be)", r.FloorRatio)
+	line("page share", "%.1f%%  gate p99 ÷ page p99 (no goal)", 100*r.PageShare)
+	verdict := "MISSED"
+	if r.Met() {
+		verdict = "MET"
+	}
+	line("goal", "the gate adds <= %s at p99: %s (gate p99 %s)", GoalGateP99, verdict, fineMS(r.Gate.Latency.P99))
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+// fineMS formats d in milliseconds with three decimals, for times well
+// under a millisecond.
+func fineMS(d time.Duration) string {
+	return fmt.Sprintf("%.3fms", float64(d)/float64(time.Millisecond))
+}

@@ -1,0 +1,292 @@
+// Package terms owns the service's versioned documents (the terms of use,
+// the privacy policy and the recording statement), the ledger of who
+// accepted which version, and people's consent preferences (T1, T2, T7,
+// T19, P9, P15, P16, P19).
+//
+// A published version never changes. A version published as material must
+// be accepted again by everyone before they go on using the service; the
+// first version of a kind is always material. Consent is kept apart from
+// acceptance: no consent is needed to use the service.
+package terms
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/riverqueue/river"
+
+	"github.com/psims/psims/internal/apperr"
+	"github.com/psims/psims/internal/audit"
+	"github.com/psims/psims/internal/db"
+)
+
+// Kind is a kind of document.
+type Kind string
+
+// The kinds of document. Terms and Privacy must be accepted; the recording
+// statement is shown before each submission and its version is stored with
+// the event (T7).
+const (
+	Terms              Kind = "terms"
+	Privacy            Kind = "privacy"
+	RecordingStatement Kind = "recording-statement"
+)
+
+// Kinds lists every kind, in the order pages show them.
+func Kinds() []Kind { return []Kind{Terms, Privacy, RecordingStatement} }
+
+// AcceptedKinds lists the kinds people must accept before using the service.
+func AcceptedKinds() []Kind { return []Kind{Terms, Privacy} }
+
+// ParseKind returns the kind named s, or an Invalid error.
+func ParseKind(s string) (Kind, error) {
+	for _, k := range Kinds() {
+		if string(k) == s {
+			return k, nil
+		}
+	}
+	return "", apperr.New(apperr.Invalid, "There is no document of that kind.")
+}
+
+// Label is the kind's name as people read it, such as "terms of use".
+func (k Kind) Label() string {
+	switch k {
+	case Terms:
+		return "terms of use"
+	case Privacy:
+		return "privacy policy"
+	case RecordingStatement:
+		return "recording statement"
+	}
+	return string(k)
+}
+
+// Title is Label with a capital letter, for headings.
+func (k Kind) Title() string {
+	l := k.Label()
+	return strings.ToUpper(l[:1]) + l[1:]
+}
+
+// needsAcceptance reports whether people must accept the kind.
+func (k Kind) needsAcceptance() bool { return k == Terms || k == Privacy }
+
+// Document is one published version of a document.
+type Document struct {
+	ID      int64
+	Kind    Kind
+	Version int
+	Body    string // Markdown; see Render
+	// Summary says what changed since the previous version.
+	Summary string
+	// Material versions must be accepted again by everyone (T2, P16).
+	Material    bool
+	PublishedAt time.Time
+	PublishedBy int64 // 0 for the system or the command line
+}
+
+// Limits on what a national admin may publish.
+const (
+	MaxBytes       = 200_000
+	maxSummaryRune = 2000
+)
+
+// Draft is a version about to be published.
+type Draft struct {
+	Kind     Kind
+	Body     string
+	Summary  string
+	Material bool
+}
+
+// JobInserter queues background jobs in the caller's transaction.
+type JobInserter interface {
+	InsertTx(ctx context.Context, tx *db.Tx, args river.JobArgs, opts *river.InsertOpts) error
+}
+
+// Service publishes documents and keeps acceptances and consents.
+type Service struct {
+	db   *db.DB
+	jobs JobInserter
+}
+
+// NewService returns a Service that queues change notices through jobs.
+func NewService(d *db.DB, jobs JobInserter) *Service {
+	return &Service{db: d, jobs: jobs}
+}
+
+// Client says where an action came from, for the ledger and the audit log.
+type Client struct {
+	IP        string
+	UserAgent string
+}
+
+//go:embed defaults/*.md
+var defaultFiles embed.FS
+
+// PublishDefaults publishes the project's own first version of each kind
+// that has none yet, so a new installation starts with texts to accept.
+// Operators replace them by publishing their own. Running it again, or in
+// several processes at once, publishes nothing twice.
+func (s *Service) PublishDefaults(ctx context.Context) error {
+	for _, k := range Kinds() {
+		if _, err := s.Current(ctx, k); err == nil {
+			continue
+		} else if apperr.CodeOf(err) != apperr.NotFound {
+			return err
+		}
+		body, err := defaultFiles.ReadFile("defaults/" + string(k) + ".md")
+		if err != nil {
+			return fmt.Errorf("terms: read default %s: %w", k, err)
+		}
+		_, err = s.publish(ctx, 0, Client{}, Draft{Kind: k, Body: string(body),
+			Summary: "The first version, provided with PSIMS.", Material: true}, true)
+		if err != nil && apperr.CodeOf(err) != apperr.Conflict {
+			return fmt.Errorf("terms: publish default %s: %w", k, err)
+		}
+	}
+	return nil
+}
+
+func validate(d Draft) error {
+	var problems apperr.Fields
+	body := strings.TrimSpace(d.Body)
+	switch {
+	case body == "":
+		problems.Add("body", "Enter the text of the "+d.Kind.Label())
+	case len(d.Body) > MaxBytes:
+		problems.Add("body", fmt.Sprintf("The text must be %d KB or smaller", MaxBytes/1000))
+	case !utf8.ValidString(d.Body):
+		problems.Add("body", "The text contains characters that are not valid; paste it again as plain text")
+	}
+	switch n := utf8.RuneCountInString(strings.TrimSpace(d.Summary)); {
+	case n == 0:
+		problems.Add("summary", "Enter a summary of what changed")
+	case n > maxSummaryRune:
+		problems.Add("summary", fmt.Sprintf("The summary must be %d characters or fewer", maxSummaryRune))
+	case !utf8.ValidString(d.Summary):
+		problems.Add("summary", "The summary contains characters that are not valid")
+	}
+	return problems.Err()
+}
+
+// Publish publishes d as the next version of its kind and returns it. The
+// first version of a kind is always material. A material version of the
+// terms or privacy policy also queues an email to every active user (T19).
+// actorID 0 means the command line. Errors: Invalid (with field errors),
+// Conflict when another version was published at the same moment.
+func (s *Service) Publish(ctx context.Context, actorID int64, c Client, d Draft) (Document, error) {
+	return s.publish(ctx, actorID, c, d, false)
+}
+
+// publish is Publish; with onlyFirst it publishes nothing (and returns a
+// Conflict) when the kind already has a version.
+func (s *Service) publish(ctx context.Context, actorID int64, c Client, d Draft, onlyFirst bool) (Document, error) {
+	d.Body = strings.ReplaceAll(d.Body, "\r\n", "\n")
+	d.Summary = strings.TrimSpace(d.Summary)
+	if err := validate(d); err != nil {
+		return Document{}, err
+	}
+	doc := Document{Kind: d.Kind, Body: d.Body, Summary: d.Summary, Material: d.Material, PublishedBy: actorID}
+	err := s.db.InTx(ctx, func(tx *db.Tx) error {
+		var latest sql.NullInt64
+		if err := tx.QueryRowContext(ctx, `SELECT MAX(version) FROM documents WHERE kind = $1`, d.Kind).Scan(&latest); err != nil {
+			return fmt.Errorf("terms: latest version: %w", err)
+		}
+		if onlyFirst && latest.Valid {
+			return apperr.New(apperr.Conflict, "The "+d.Kind.Label()+" has already been published.")
+		}
+		doc.Version = int(latest.Int64) + 1
+		if doc.Version == 1 {
+			doc.Material = true
+		}
+		doc.PublishedAt = tx.Now
+		var by sql.NullInt64
+		if actorID != 0 {
+			by = sql.NullInt64{Int64: actorID, Valid: true}
+		}
+		err := tx.QueryRowContext(ctx, `INSERT INTO documents (kind, version, body, summary, material, published_at, published_by)
+			VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id`,
+			doc.Kind, doc.Version, doc.Body, doc.Summary, doc.Material, doc.PublishedAt, by).Scan(&doc.ID)
+		if db.IsUniqueViolation(err) {
+			return apperr.New(apperr.Conflict, "Another version was published at the same moment. Look at it before publishing yours.")
+		}
+		if err != nil {
+			return fmt.Errorf("terms: insert document: %w", err)
+		}
+		if doc.Material && doc.Kind.needsAcceptance() && doc.Version > 1 {
+			if err := s.queueNotice(ctx, tx, doc.ID); err != nil {
+				return err
+			}
+		}
+		return audit.Record(ctx, tx, audit.Entry{ActorID: actorID, Action: "document.publish", SubjectType: "document",
+			SubjectID: strconv.FormatInt(doc.ID, 10), IP: c.IP,
+			Details: map[string]string{"kind": string(doc.Kind), "version": strconv.Itoa(doc.Version),
+				"material": strconv.FormatBool(doc.Material)}})
+	})
+	if err != nil {
+		return Document{}, err
+	}
+	return doc, nil
+}
+
+const documentColumns = `id, kind, version, body, summary, material, published_at, COALESCE(published_by, 0)`
+
+func scanDocument(row interface{ Scan(...any) error }) (Document, error) {
+	var d Document
+	err := row.Scan(&d.ID, &d.Kind, &d.Version, &d.Body, &d.Summary, &d.Material, &d.PublishedAt, &d.PublishedBy)
+	d.PublishedAt = d.PublishedAt.UTC()
+	return d, err
+}
+
+// Current returns the latest version of kind. Errors: NotFound when none
+// has been published.
+func (s *Service) Current(ctx context.Context, kind Kind) (Document, error) {
+	d, err := scanDocument(s.db.QueryRowContext(ctx, `SELECT `+documentColumns+` FROM documents
+		WHERE kind = $1 ORDER BY version DESC LIMIT 1`, kind))
+	if errors.Is(err, sql.ErrNoRows) {
+		return Document{}, apperr.New(apperr.NotFound, "No "+kind.Label()+" has been published yet.")
+	}
+	if err != nil {
+		return Document{}, fmt.Errorf("terms: current %s: %w", kind, err)
+	}
+	return d, nil
+}
+
+// Version returns one version of kind. Errors: NotFound.
+func (s *Service) Version(ctx context.Context, kind Kind, version int) (Document, error) {
+	d, err := scanDocument(s.db.QueryRowContext(ctx, `SELECT `+documentColumns+` FROM documents
+		WHERE kind = $1 AND version = $2`, kind, version))
+	if errors.Is(err, sql.ErrNoRows) {
+		return Document{}, apperr.New(apperr.NotFound, "There is no such version of the "+kind.Label()+".")
+	}
+	if err != nil {
+		return Document{}, fmt.Errorf("terms: %s version %d: %w", kind, version, err)
+	}
+	return d, nil
+}
+
+// Versions returns every version of kind, newest first, without their text.
+func (s *Service) Versions(ctx context.Context, kind Kind) ([]Document, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT id, kind, version, '', summary, material, published_at, COALESCE(published_by, 0)
+		FROM documents WHERE kind = $1 ORDER BY version DESC`, kind)
+	if err != nil {
+		return nil, fmt.Errorf("terms: list %s versions: %w", kind, err)
+	}
+	defer rows.Close()
+	var docs []Document
+	for rows.Next() {
+		d, err := scanDocument(rows)
+		if err != nil {
+			return nil, fmt.Errorf("terms: scan version: %w", err)
+		}
+		docs = append(docs, d)
+	}
+	return docs, rows.Err()
+}

@@ -1,0 +1,328 @@
+package web
+
+import (
+	"encoding/json"
+	"html/template"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+
+	"github.com/psims/psims/internal/apperr"
+	"github.com/psims/psims/internal/terms"
+)
+
+// termsRoutes are the acceptance gate's review page, the consent pages and
+// "Your data".
+func (s *Server) termsRoutes(r *router) {
+	r.open("GET /review-terms", s.requireUser(s.reviewPage))
+	r.open("POST /review-terms", s.requireUser(s.reviewDecide))
+	r.handleFunc("GET /consent", s.requireUser(s.consentOffer))
+	r.handleFunc("POST /consent", s.requireUser(s.consentOfferSave))
+	r.handleFunc("GET /account/data-preferences", s.requireUser(s.preferencesPage))
+	r.handleFunc("POST /account/data-preferences", s.requireUser(s.preferencesSave))
+	r.handleFunc("GET /account/data", s.requireUser(s.yourDataPage))
+}
+
+// gate lets a signed-in user through only once they have accepted the
+// latest material version of the terms and the privacy policy (T1, T2,
+// P16). Pages send them to the review page, which brings them back;
+// machine clients get a 403 with a reason they can act on.
+func (s *Server) gate(h http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		v := viewerFrom(r.Context())
+		if v == nil || !v.docs.Blocked() {
+			h(w, r)
+			return
+		}
+		if wantsJSON(r) {
+			kinds := make([]string, len(v.docs.MustAccept))
+			for i, k := range v.docs.MustAccept {
+				kinds[i] = string(k)
+			}
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(http.StatusForbidden)
+			json.NewEncoder(w).Encode(map[string]any{
+				"error":       "terms_not_accepted",
+				"message":     "Accept the current terms of use and privacy policy before using the service.",
+				"must_accept": kinds,
+				"review_url":  "/review-terms",
+			})
+			return
+		}
+		next := ""
+		if r.Method == http.MethodGet {
+			next = r.URL.RequestURI()
+		}
+		http.Redirect(w, r, "/review-terms?next="+url.QueryEscape(next), http.StatusSeeOther)
+	}
+}
+
+// wantsJSON reports whether the client is a program rather than a browser.
+func wantsJSON(r *http.Request) bool {
+	if strings.HasPrefix(r.URL.Path, "/api/") {
+		return true
+	}
+	accept := r.Header.Get("Accept")
+	return strings.Contains(accept, "application/json") && !strings.Contains(accept, "text/html")
+}
+
+// reviewItem is one document on the review page.
+type reviewItem struct {
+	terms.Review
+	HTML template.HTML // the current version's text
+}
+
+// reviewData is what the review page shows.
+type reviewData struct {
+	Items []reviewItem
+	// Required is true when the user must accept before going on; false
+	// when they are only reading versions that are not material.
+	Required bool
+	Next     string
+}
+
+func (s *Server) reviewPage(w http.ResponseWriter, r *http.Request) {
+	s.renderReview(w, r, http.StatusOK, nil)
+}
+
+// renderReview shows the documents the viewer must accept, or may read
+// again, with what changed since the version they last accepted.
+func (s *Server) renderReview(w http.ResponseWriter, r *http.Request, status int, errs []FieldError) {
+	v := viewerFrom(r.Context())
+	data := reviewData{Required: v.docs.Blocked(), Next: safeNext(r.FormValue("next"))}
+	for _, kind := range terms.AcceptedKinds() {
+		if !containsKind(v.docs.MustAccept, kind) && !containsKind(v.docs.Updated, kind) {
+			continue
+		}
+		rev, err := s.Terms.Review(r.Context(), v.user.ID, kind)
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		html, err := terms.Render(rev.Current.Body)
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		data.Items = append(data.Items, reviewItem{Review: rev, HTML: html})
+	}
+	if len(data.Items) == 0 && status == http.StatusOK {
+		http.Redirect(w, r, data.Next, http.StatusSeeOther)
+		return
+	}
+	title := "Review the changes to our terms"
+	if len(data.Items) > 0 && data.Items[0].Previous.Version == 0 {
+		title = "Accept the terms of use and privacy policy"
+	}
+	p := s.page(r, title)
+	p.Data = data
+	p.Errors = errs
+	s.render.Render(w, r, status, "review-terms", p)
+}
+
+func containsKind(kinds []terms.Kind, k terms.Kind) bool {
+	for _, x := range kinds {
+		if x == k {
+			return true
+		}
+	}
+	return false
+}
+
+// reviewDecide accepts or declines the versions the review page showed.
+func (s *Server) reviewDecide(w http.ResponseWriter, r *http.Request) {
+	v := viewerFrom(r.Context())
+	versions := map[terms.Kind]int{}
+	for _, kind := range terms.AcceptedKinds() {
+		raw := r.PostFormValue("version-" + string(kind))
+		if raw == "" {
+			continue
+		}
+		n, err := strconv.Atoi(raw)
+		if err != nil || n < 1 {
+			s.renderReview(w, r, http.StatusUnprocessableEntity, []FieldError{{Field: "accept", Message: "The form was not complete. Read the text below and choose again"}})
+			return
+		}
+		versions[kind] = n
+	}
+	c := terms.Client(client(r))
+	switch r.PostFormValue("action") {
+	case "decline":
+		if err := s.Terms.Decline(r.Context(), v.user.ID, c, versions); err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		if err := s.Accounts.SignOut(r.Context(), v.session, c.IP); err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		s.clearSessionCookie(w)
+		p := s.page(r, "You have been signed out")
+		p.Viewer = nil
+		p.CSRFToken = ""
+		s.render.Render(w, r, http.StatusOK, "terms-declined", p)
+	case "accept":
+		if len(versions) == 0 {
+			s.renderReview(w, r, http.StatusUnprocessableEntity, []FieldError{{Field: "accept", Message: "The form was not complete. Read the text below and choose again"}})
+			return
+		}
+		_, privacy := versions[terms.Privacy]
+		err := s.Terms.Accept(r.Context(), v.user.ID, c, versions)
+		if apperr.CodeOf(err) == apperr.Conflict {
+			// A newer version appeared while they read: show it.
+			st, serr := s.Terms.Status(r.Context(), v.user.ID)
+			if serr != nil {
+				s.fail(w, r, serr)
+				return
+			}
+			v.docs = st
+			s.renderReview(w, r, http.StatusConflict, []FieldError{{Field: "accept", Message: apperr.MessageOf(err)}})
+			return
+		}
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		next := safeNext(r.PostFormValue("next"))
+		if privacy {
+			consents, err := s.Terms.Consents(r.Context(), v.user.ID)
+			if err != nil {
+				s.fail(w, r, err)
+				return
+			}
+			if !consents.Offered {
+				next = "/consent?next=" + url.QueryEscape(next)
+			}
+		}
+		http.Redirect(w, r, next, http.StatusSeeOther)
+	default:
+		s.renderReview(w, r, http.StatusUnprocessableEntity, []FieldError{{Field: "accept", Message: "Choose whether you accept"}})
+	}
+}
+
+// consentData is what the consent pages show.
+type consentData struct {
+	Purposes []consentChoice
+	Next     string
+	// First is true for the offer made once after accepting the privacy
+	// policy; false for "Your data preferences".
+	First bool
+}
+
+// consentChoice is one checkbox.
+type consentChoice struct {
+	terms.Purpose
+	Checked bool
+}
+
+func consentChoices(granted map[terms.Purpose]bool) []consentChoice {
+	var list []consentChoice
+	for _, p := range terms.Purposes() {
+		list = append(list, consentChoice{Purpose: p, Checked: granted[p]})
+	}
+	return list
+}
+
+// postedConsents reads the ticked checkboxes; values it does not know are
+// ignored, so an old form cannot consent to something by mistake.
+func postedConsents(r *http.Request) map[terms.Purpose]bool {
+	granted := map[terms.Purpose]bool{}
+	for _, raw := range r.PostForm["consent"] {
+		for _, p := range terms.Purposes() {
+			if raw == string(p) {
+				granted[p] = true
+			}
+		}
+	}
+	return granted
+}
+
+// consentOffer is the page offered once, after the first acceptance of the
+// privacy policy (P9). Every option starts unticked.
+func (s *Server) consentOffer(w http.ResponseWriter, r *http.Request) {
+	v := viewerFrom(r.Context())
+	next := safeNext(r.FormValue("next"))
+	c, err := s.Terms.Consents(r.Context(), v.user.ID)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	if c.Offered {
+		http.Redirect(w, r, "/account/data-preferences", http.StatusSeeOther)
+		return
+	}
+	p := s.page(r, "Choose how we may use your information")
+	p.Data = consentData{Purposes: consentChoices(nil), Next: next, First: true}
+	s.render.Render(w, r, http.StatusOK, "consent", p)
+}
+
+func (s *Server) consentOfferSave(w http.ResponseWriter, r *http.Request) {
+	v := viewerFrom(r.Context())
+	granted := postedConsents(r)
+	if r.PostFormValue("action") == "none" {
+		granted = nil
+	}
+	if err := s.Terms.SetConsents(r.Context(), v.user.ID, terms.Client(client(r)), granted); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	http.Redirect(w, r, safeNext(r.PostFormValue("next")), http.StatusSeeOther)
+}
+
+// preferencesPage lets the user change their consents at any time (P15).
+func (s *Server) preferencesPage(w http.ResponseWriter, r *http.Request) {
+	v := viewerFrom(r.Context())
+	c, err := s.Terms.Consents(r.Context(), v.user.ID)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	p := s.page(r, "Your data preferences")
+	p.Data = consentData{Purposes: consentChoices(c.Granted)}
+	if r.URL.Query().Get("saved") != "" {
+		p.Notice = "Your data preferences were saved. Changes take effect straight away."
+	}
+	s.render.Render(w, r, http.StatusOK, "consent", p)
+}
+
+func (s *Server) preferencesSave(w http.ResponseWriter, r *http.Request) {
+	v := viewerFrom(r.Context())
+	if err := s.Terms.SetConsents(r.Context(), v.user.ID, terms.Client(client(r)), postedConsents(r)); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	http.Redirect(w, r, "/account/data-preferences?saved=1", http.StatusSeeOther)
+}
+
+// yourData is what "Your data" shows.
+type yourData struct {
+	Ledger   []terms.Acceptance
+	Consents []consentChoice
+	History  []terms.ConsentChange
+}
+
+// yourDataPage shows the user what they accepted and consented to, and
+// when (P15).
+func (s *Server) yourDataPage(w http.ResponseWriter, r *http.Request) {
+	v := viewerFrom(r.Context())
+	ctx := r.Context()
+	ledger, err := s.Terms.Ledger(ctx, v.user.ID)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	c, err := s.Terms.Consents(ctx, v.user.ID)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	history, err := s.Terms.ConsentHistory(ctx, v.user.ID)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	p := s.page(r, "Your data")
+	p.Data = yourData{Ledger: ledger, Consents: consentChoices(c.Granted), History: history}
+	s.render.Render(w, r, http.StatusOK, "your-data", p)
+}
