@@ -59,6 +59,9 @@ func TestCookieChoice(t *testing.T) { // P5
 			if got := b.text(cookieBanner + " h2"); got != "Cookies on PSIMS" {
 				t.Errorf("the banner's heading is %q", got)
 			}
+			if tc.js {
+				b.screenshot("/tmp/cookie-banner.png")
+			}
 			b.click("reject analytics cookies", inCookieBanner("button", "Reject analytics cookies"), 200)
 			b.wantPath("/privacy")
 			b.wantHeading("Privacy policy")

@@ -123,7 +123,8 @@ on that database as is, which should be an empty scratch database or schema
 new version of the terms and the privacy policy, loads --users demo users
 who accepted every version, and then times, one phase after another with
 --concurrency workers: SELECT 1 (the cheapest query, this machine's floor),
-Terms.Status for random users, and GET /account signed in. It prints
+Terms.Status for random users, and GET /account signed in (with --rounds
+N, N rounds of the three). It prints
 p50/p95/p99 of each, the gate's p99 ÷ SELECT 1's p99 and the gate's share
 of the page's p99.`
 
@@ -136,7 +137,8 @@ func cmdBenchGate(ctx context.Context, e env, args []string) error {
 		fs.IntVar(&opts.Users, "users", bench.DefaultGateUsers, "demo users to load, each with every version accepted")
 		fs.IntVar(&opts.Concurrency, "concurrency", 1, "concurrent workers or goroutines")
 		fs.DurationVar(&opts.Duration, "duration", 5*time.Second, "measured time of each phase")
-		fs.DurationVar(&opts.Warmup, "warmup", time.Second, "time run before each measured phase and not counted")
+		fs.IntVar(&opts.Rounds, "rounds", 1, "split the duration into this many rounds of the three phases (helps on a busy machine)")
+		fs.DurationVar(&opts.Warmup, "warmup", time.Second, "time run before the first round of each phase and not counted")
 		fs.BoolVar(&asJSON, "json", false, "print the report as JSON")
 	})
 	if err != nil {
@@ -145,8 +147,8 @@ func cmdBenchGate(ctx context.Context, e env, args []string) error {
 	if fs.NArg() > 0 {
 		return usagef("bench gate takes flags only; unexpected %q", fs.Arg(0))
 	}
-	if opts.Concurrency < 1 || opts.Duration <= 0 || opts.Warmup < 0 {
-		return usagef("bench gate needs --concurrency of at least 1, a positive --duration and a --warmup not negative")
+	if opts.Concurrency < 1 || opts.Duration <= 0 || opts.Warmup < 0 || opts.Rounds < 1 {
+		return usagef("bench gate needs --concurrency and --rounds of at least 1, a positive --duration and a --warmup not negative")
 	}
 	if opts.Users < 2 {
 		return usagef("bench gate needs --users of at least 2")

@@ -48,8 +48,12 @@ type GateOptions struct {
 	// policy.
 	Users       int
 	Concurrency int           // workers; 1 when <= 0
-	Duration    time.Duration // measured time of each phase
-	Warmup      time.Duration // run before each measured window and not counted
+	Duration    time.Duration // measured time of each phase, over all rounds
+	Warmup      time.Duration // run before the first round of each phase and not counted
+	// Rounds splits Duration into this many rounds of the three phases (1
+	// when <= 0), so that a machine whose other work comes and goes weighs
+	// on every phase alike.
+	Rounds int
 	// Params are the argon2id parameters of the site: the workers sign in
 	// once each, untimed, and the demo password is hashed once.
 	Params   password.Params
@@ -75,7 +79,8 @@ type GateReport struct {
 	CPUs        int           `json:"cpus"`
 	Started     time.Time     `json:"started"`
 	Warmup      time.Duration `json:"warmup_ns"`
-	Duration    time.Duration `json:"duration_ns"` // per phase
+	Duration    time.Duration `json:"duration_ns"` // per phase, over all rounds
+	Rounds      int           `json:"rounds"`
 	Users       int           `json:"users"`
 	Acceptances int           `json:"acceptances"` // rows in the acceptance ledger
 	Versions    int           `json:"versions"`    // published versions of each accepted kind
@@ -107,14 +112,17 @@ func (r *GateReport) Met() bool {
 // RunGate starts PSIMS in this process on a scratch database, publishes a
 // material and a minor new version of the terms and the privacy policy,
 // loads demo users who accepted every version, signs one in per worker and
-// times, one phase after another, SELECT 1, Terms.Status for random users
-// and GET /account.
+// times, one phase after another in each round, SELECT 1, Terms.Status for
+// random users and GET /account.
 func RunGate(ctx context.Context, opts GateOptions) (_ GateReport, err error) {
 	if opts.Concurrency <= 0 {
 		opts.Concurrency = 1
 	}
-	if opts.Duration <= 0 || opts.Warmup < 0 {
-		return GateReport{}, errors.New("bench: duration must be positive and warm-up not negative")
+	if opts.Rounds <= 0 {
+		opts.Rounds = 1
+	}
+	if opts.Duration/time.Duration(opts.Rounds) < time.Millisecond || opts.Warmup < 0 {
+		return GateReport{}, errors.New("bench: each round needs at least 1ms and warm-up must not be negative")
 	}
 	if opts.Users < 2 {
 		return GateReport{}, errors.New("bench: the gate scenario needs at least 2 users")
@@ -124,7 +132,7 @@ func RunGate(ctx context.Context, opts GateOptions) (_ GateReport, err error) {
 		progress = io.Discard
 	}
 	r := GateReport{Scenario: ScenarioGate, Concurrency: opts.Concurrency, CPUs: runtime.NumCPU(), Started: time.Now(),
-		Warmup: opts.Warmup, Duration: opts.Duration, Goals: []Goal{}}
+		Warmup: opts.Warmup, Duration: opts.Duration, Rounds: opts.Rounds, Goals: []Goal{}}
 
 	fmt.Fprintf(progress, "Starting PSIMS in this process, publishing new versions and loading %d demo users who accepted them...\n", opts.Users)
 	var seeded demo.Result
@@ -157,46 +165,6 @@ func RunGate(ctx context.Context, opts GateOptions) (_ GateReport, err error) {
 	r.Database = s.Engine
 	fmt.Fprintf(progress, "Loaded %d users and %d acceptances in %s.\n", r.Users, r.Acceptances, r.SetupTime.Round(time.Millisecond))
 
-	calls := []struct {
-		phase *GatePhase
-		name  string
-		call  func(ctx context.Context) error
-	}{
-		{&r.Floor, "SELECT 1", func(ctx context.Context) error {
-			var one int
-			if err := s.App.DB.QueryRowContext(ctx, `SELECT 1`).Scan(&one); err != nil {
-				return fmt.Errorf("bench: SELECT 1: %w", err)
-			}
-			return nil
-		}},
-		{&r.Gate, "Terms.Status", func(ctx context.Context) error {
-			id := userIDs[rand.IntN(len(userIDs))]
-			st, err := s.App.Terms.Status(ctx, id)
-			if err != nil {
-				return err
-			}
-			if st.Blocked() || len(st.Updated) > 0 {
-				return fmt.Errorf("bench: user %d has not accepted everything: %+v", id, st)
-			}
-			return nil
-		}},
-	}
-	for _, c := range calls {
-		fmt.Fprintf(progress, "%s with %d goroutines for %s after %s of warm-up...\n", c.name, opts.Concurrency, opts.Duration, opts.Warmup)
-		workers := make([]worker, opts.Concurrency)
-		for i := range workers {
-			workers[i] = callWorker{call: c.call}
-		}
-		l, err := runLoad(ctx, workers, opts.Warmup, opts.Duration)
-		if err != nil {
-			return GateReport{}, err
-		}
-		if len(l.Errors) > 0 {
-			return GateReport{}, fmt.Errorf("bench: %s: %s", c.name, l.FirstError)
-		}
-		*c.phase = gatePhase(c.name, l)
-	}
-
 	fmt.Fprintf(progress, "Signing in %d workers as %s...\n", opts.Concurrency, seeded.NationalAdmin)
 	clients := make([]*http.Client, 0, opts.Concurrency)
 	defer func() {
@@ -204,21 +172,72 @@ func RunGate(ctx context.Context, opts GateOptions) (_ GateReport, err error) {
 			c.CloseIdleConnections()
 		}
 	}()
-	workers := make([]worker, opts.Concurrency)
-	for i := range workers {
+	for range opts.Concurrency {
 		c, err := signedInClient(ctx, s.URL, seeded.NationalAdmin, seeded.Password)
 		if err != nil {
 			return GateReport{}, err
 		}
 		clients = append(clients, c)
-		workers[i] = &pageWorker{client: c, url: s.URL + "/account", want: "Your account</h1>"}
 	}
-	fmt.Fprintf(progress, "GET /account with %d workers for %s after %s of warm-up...\n", opts.Concurrency, opts.Duration, opts.Warmup)
-	l, err := runLoad(ctx, workers, opts.Warmup, opts.Duration)
-	if err != nil {
-		return GateReport{}, err
+
+	floor := func(ctx context.Context) error {
+		var one int
+		if err := s.App.DB.QueryRowContext(ctx, `SELECT 1`).Scan(&one); err != nil {
+			return fmt.Errorf("bench: SELECT 1: %w", err)
+		}
+		return nil
 	}
-	r.Page = gatePhase("GET /account", l)
+	gate := func(ctx context.Context) error {
+		id := userIDs[rand.IntN(len(userIDs))]
+		st, err := s.App.Terms.Status(ctx, id)
+		if err != nil {
+			return err
+		}
+		if st.Blocked() || len(st.Updated) > 0 {
+			return fmt.Errorf("bench: user %d has not accepted everything: %+v", id, st)
+		}
+		return nil
+	}
+	phases := []struct {
+		phase   *GatePhase
+		name    string
+		inProc  bool // a call in this process, which must never fail
+		workers []worker
+		load    LoadResult
+	}{
+		{phase: &r.Floor, name: "SELECT 1", inProc: true},
+		{phase: &r.Gate, name: "Terms.Status", inProc: true},
+		{phase: &r.Page, name: "GET /account"},
+	}
+	for i := range opts.Concurrency {
+		phases[0].workers = append(phases[0].workers, callWorker{call: floor})
+		phases[1].workers = append(phases[1].workers, callWorker{call: gate})
+		phases[2].workers = append(phases[2].workers, &pageWorker{client: clients[i], url: s.URL + "/account", want: "Your account</h1>"})
+	}
+
+	window := opts.Duration / time.Duration(opts.Rounds)
+	for round := range opts.Rounds {
+		warmup := time.Duration(0)
+		if round == 0 {
+			warmup = opts.Warmup
+		}
+		for i := range phases {
+			p := &phases[i]
+			fmt.Fprintf(progress, "Round %d of %d: %s with %d workers for %s after %s of warm-up...\n",
+				round+1, opts.Rounds, p.name, opts.Concurrency, window, warmup)
+			l, err := runLoad(ctx, p.workers, warmup, window)
+			if err != nil {
+				return GateReport{}, err
+			}
+			if p.inProc && len(l.Errors) > 0 {
+				return GateReport{}, fmt.Errorf("bench: %s: %s", p.name, l.FirstError)
+			}
+			p.load.add(l)
+		}
+	}
+	for _, p := range phases {
+		*p.phase = gatePhase(p.name, p.load)
+	}
 
 	if r.Floor.Latency.P99 > 0 {
 		r.FloorRatio = float64(r.Gate.Latency.P99) / float64(r.Floor.Latency.P99)
@@ -376,7 +395,7 @@ func (r *GateReport) WriteText(w io.Writer) error {
 	line("data", "%d users, %d acceptances (%d versions each of the terms and the privacy policy), loaded in %s",
 		r.Users, r.Acceptances, r.Versions, r.SetupTime.Round(time.Millisecond))
 	line("concurrency", "%d (this machine has %d CPUs)", r.Concurrency, r.CPUs)
-	line("duration", "%s measured per phase, after %s of warm-up each", r.Duration, r.Warmup)
+	line("duration", "%s measured per phase in %d round(s) of the three phases, after %s of warm-up each", r.Duration, r.Rounds, r.Warmup)
 	fmt.Fprintf(&b, "  %-40s %8s %7s %9s %9s %9s %9s %9s\n", "phase", "calls", "errors", "per s", "p50", "p95", "p99", "max")
 	for _, p := range []struct {
 		label string

@@ -23,7 +23,7 @@ func TestRunGate(t *testing.T) {
 		t.Run(e.Name, func(t *testing.T) {
 			var progress bytes.Buffer
 			r, err := RunGate(context.Background(), GateOptions{
-				Database: e.Database, Users: 200, Concurrency: 2,
+				Database: e.Database, Users: 200, Concurrency: 2, Rounds: 2,
 				Duration: 150 * time.Millisecond, Warmup: 20 * time.Millisecond,
 				Params: password.Params{MemoryKiB: 64, Time: 1, Threads: 1}, Progress: &progress,
 			})
@@ -32,7 +32,7 @@ func TestRunGate(t *testing.T) {
 			}
 			// Each user accepted versions 1 to 3 of the terms and of the
 			// privacy policy.
-			if r.Database != e.Name || r.Users != 200 || r.Versions != 3 || r.Acceptances != 200*2*3 {
+			if r.Database != e.Name || r.Users != 200 || r.Versions != 3 || r.Acceptances != 200*2*3 || r.Rounds != 2 {
 				t.Errorf("report %+v", r)
 			}
 			for _, p := range []GatePhase{r.Floor, r.Gate, r.Page} {

@@ -92,8 +92,8 @@ func (s *Service) Review(ctx context.Context, userID int64, kind Kind) (Review, 
 			r.Changes = Diff(r.Previous.Body, cur.Body)
 		}
 	}
-	rows, err := s.db.QueryContext(ctx, `SELECT id, kind, version, '', summary, material, published_at, COALESCE(published_by, 0)
-		FROM documents WHERE kind = $1 AND version > $2 ORDER BY version`, kind, last)
+	rows, err := s.db.QueryContext(ctx, `SELECT `+listColumns+` FROM documents
+		WHERE kind = $1 AND version > $2 ORDER BY version`, kind, last)
 	if err != nil {
 		return Review{}, fmt.Errorf("terms: versions since %d: %w", last, err)
 	}

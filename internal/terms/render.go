@@ -55,7 +55,7 @@ func Render(markdown string) (template.HTML, error) {
 }
 
 // safeTransformer rewrites the parsed document before it is rendered: it
-// shifts headings down a level, adds NHS.UK classes, removes links with
+// moves headings so the highest is h2, adds NHS.UK classes, removes links with
 // destinations that are not allowed and replaces images with their text.
 type safeTransformer struct{}
 
@@ -73,10 +73,21 @@ func (safeTransformer) Transform(doc *ast.Document, reader text.Reader, _ parser
 		return ast.WalkContinue, nil
 	})
 
+	// The page has the h1, so the document's highest heading becomes h2
+	// and the others follow it: "#" or "##" sections both come out as h2,
+	// and no level is skipped.
+	top := 6
+	for _, n := range nodes {
+		if h, ok := n.(*ast.Heading); ok {
+			top = min(top, h.Level)
+		}
+	}
+	shift := 2 - top
+
 	for _, n := range nodes {
 		switch n := n.(type) {
 		case *ast.Heading:
-			n.Level = min(n.Level+1, 6)
+			n.Level = min(max(n.Level+shift, 2), 6)
 			n.SetAttributeString("class", []byte(headingClass(n.Level)))
 		case *ast.List:
 			if n.IsOrdered() {

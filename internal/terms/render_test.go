@@ -21,17 +21,17 @@ func TestRender(t *testing.T) {
 			absent:   []string{"<h1"},
 		},
 		{
-			name:     "every heading moves down one level with the matching NHS.UK class",
+			name:     "the highest heading becomes an h2 and the others keep their place below it",
 			markdown: "## Who we are\n\n### Contact\n\n#### Post",
 			want: []string{
-				`<h3 class="nhsuk-heading-s">Who we are</h3>`,
-				`<h4 class="nhsuk-heading-xs">Contact</h4>`,
-				`<h5 class="nhsuk-heading-xs">Post</h5>`,
+				`<h2 class="nhsuk-heading-m">Who we are</h2>`,
+				`<h3 class="nhsuk-heading-s">Contact</h3>`,
+				`<h4 class="nhsuk-heading-xs">Post</h4>`,
 			},
 		},
 		{
 			name:     "the deepest headings stay h6",
-			markdown: "##### Five\n\n###### Six",
+			markdown: "# One\n\n##### Five\n\n###### Six",
 			want:     []string{`<h6 class="nhsuk-heading-xs">Five</h6>`, `<h6 class="nhsuk-heading-xs">Six</h6>`},
 			absent:   []string{"<h7"},
 		},

@@ -15,6 +15,7 @@ import (
 	"embed"
 	"errors"
 	"fmt"
+	"html/template"
 	"strconv"
 	"strings"
 	"time"
@@ -82,7 +83,11 @@ type Document struct {
 	ID      int64
 	Kind    Kind
 	Version int
-	Body    string // Markdown; see Render
+	Body    string // Markdown
+	// HTML is Body rendered by Render when the version was published:
+	// people see exactly the text that was published, and pages do not
+	// render Markdown on every request.
+	HTML template.HTML
 	// Summary says what changed since the previous version.
 	Summary string
 	// Material versions must be accepted again by everyone (T2, P16).
@@ -193,8 +198,12 @@ func (s *Service) publish(ctx context.Context, actorID int64, c Client, d Draft,
 	if err := validate(d); err != nil {
 		return Document{}, err
 	}
-	doc := Document{Kind: d.Kind, Body: d.Body, Summary: d.Summary, Material: d.Material, PublishedBy: actorID}
-	err := s.db.InTx(ctx, func(tx *db.Tx) error {
+	html, err := Render(d.Body)
+	if err != nil {
+		return Document{}, fmt.Errorf("terms: render %s: %w", d.Kind, err)
+	}
+	doc := Document{Kind: d.Kind, Body: d.Body, HTML: html, Summary: d.Summary, Material: d.Material, PublishedBy: actorID}
+	err = s.db.InTx(ctx, func(tx *db.Tx) error {
 		var latest sql.NullInt64
 		if err := tx.QueryRowContext(ctx, `SELECT MAX(version) FROM documents WHERE kind = $1`, d.Kind).Scan(&latest); err != nil {
 			return fmt.Errorf("terms: latest version: %w", err)
@@ -211,9 +220,9 @@ func (s *Service) publish(ctx context.Context, actorID int64, c Client, d Draft,
 		if actorID != 0 {
 			by = sql.NullInt64{Int64: actorID, Valid: true}
 		}
-		err := tx.QueryRowContext(ctx, `INSERT INTO documents (kind, version, body, summary, material, published_at, published_by)
-			VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id`,
-			doc.Kind, doc.Version, doc.Body, doc.Summary, doc.Material, doc.PublishedAt, by).Scan(&doc.ID)
+		err := tx.QueryRowContext(ctx, `INSERT INTO documents (kind, version, body, html, summary, material, published_at, published_by)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id`,
+			doc.Kind, doc.Version, doc.Body, string(doc.HTML), doc.Summary, doc.Material, doc.PublishedAt, by).Scan(&doc.ID)
 		if db.IsUniqueViolation(err) {
 			return apperr.New(apperr.Conflict, "Another version was published at the same moment. Look at it before publishing yours.")
 		}
@@ -236,11 +245,16 @@ func (s *Service) publish(ctx context.Context, actorID int64, c Client, d Draft,
 	return doc, nil
 }
 
-const documentColumns = `id, kind, version, body, summary, material, published_at, COALESCE(published_by, 0)`
+const documentColumns = `id, kind, version, body, html, summary, material, published_at, COALESCE(published_by, 0)`
+
+// listColumns are documentColumns without the texts, for lists.
+const listColumns = `id, kind, version, '', '', summary, material, published_at, COALESCE(published_by, 0)`
 
 func scanDocument(row interface{ Scan(...any) error }) (Document, error) {
 	var d Document
-	err := row.Scan(&d.ID, &d.Kind, &d.Version, &d.Body, &d.Summary, &d.Material, &d.PublishedAt, &d.PublishedBy)
+	var html string
+	err := row.Scan(&d.ID, &d.Kind, &d.Version, &d.Body, &html, &d.Summary, &d.Material, &d.PublishedAt, &d.PublishedBy)
+	d.HTML = template.HTML(html)
 	d.PublishedAt = d.PublishedAt.UTC()
 	return d, err
 }
@@ -274,8 +288,7 @@ func (s *Service) Version(ctx context.Context, kind Kind, version int) (Document
 
 // Versions returns every version of kind, newest first, without their text.
 func (s *Service) Versions(ctx context.Context, kind Kind) ([]Document, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT id, kind, version, '', summary, material, published_at, COALESCE(published_by, 0)
-		FROM documents WHERE kind = $1 ORDER BY version DESC`, kind)
+	rows, err := s.db.QueryContext(ctx, `SELECT `+listColumns+` FROM documents WHERE kind = $1 ORDER BY version DESC`, kind)
 	if err != nil {
 		return nil, fmt.Errorf("terms: list %s versions: %w", kind, err)
 	}

@@ -244,12 +244,7 @@ func (s *Server) adminDocumentVersion(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	html, err := terms.Render(doc.Body)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	data := adminDocumentVersionData{Doc: doc, HTML: html, Current: cur.Version, Accepted: acceptedKind(doc.Kind),
+	data := adminDocumentVersionData{Doc: doc, HTML: doc.HTML, Current: cur.Version, Accepted: acceptedKind(doc.Kind),
 		PublicURL: documentURL(doc.Kind, doc.Version)}
 	if doc.PublishedBy != 0 {
 		u, err := s.Accounts.UserWithOrg(ctx, doc.PublishedBy)

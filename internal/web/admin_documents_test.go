@@ -71,7 +71,7 @@ func TestNationalAdminsPublishNewVersionsOfDocuments(t *testing.T) { // T2, T7, 
 				form := url.Values{"action": {"preview"}, "base": {"1"}, "body": {edited}, "summary": {"Records are kept for longer."}, "material": {"yes"}}
 				r := admin.submit("/admin/documents/terms/new", "/admin/documents/terms/new", form)
 				orgsWant(t, "preview", r, http.StatusOK, "Preview of version 2",
-					`<h3 class="nhsuk-heading-s">Records kept for longer</h3>`, "<p>We now keep records for eight years.</p>",
+					`<h2 class="nhsuk-heading-m">Records kept for longer</h2>`, "<p>We now keep records for eight years.</p>",
 					"Changes from version 1", "Changed paragraph", "Added paragraph",
 					`<ins><span class="nhsuk-u-visually-hidden">Added: </span>`, "paragraphs have not changed and are not shown",
 					"## Records kept for longer", ">\nRecords are kept for longer.</textarea>", `value="yes" checked`)
@@ -152,7 +152,7 @@ func TestNationalAdminsPublishNewVersionsOfDocuments(t *testing.T) { // T2, T7, 
 					"Active users</dt><dd class=\"nhsuk-summary-list__value\">2</dd>",
 					"Outstanding</dt><dd class=\"nhsuk-summary-list__value\">1<br>",
 					`href="/admin/users/`+strconv.FormatInt(reporter.ID, 10)+`">`+reporter.Name+`</a>`, reporter.Email,
-					`<h3 class="nhsuk-heading-s">Records kept for longer</h3>`)
+					`<h2 class="nhsuk-heading-m">Records kept for longer</h2>`)
 				if r := admin.get("/admin/documents/terms/1"); !strings.Contains(r.body, `Replaced by <a href="/admin/documents/terms/3">version 3</a>`) {
 					t.Errorf("version 1 does not say it was replaced: %d", r.status)
 				}

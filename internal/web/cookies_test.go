@@ -340,7 +340,7 @@ func (l *logLines) request(t *testing.T, id string) map[string]any {
 func TestRequestLogCountsOnlyVisitorsWhoAgreed(t *testing.T) { // P5
 	site := apptest.Start(t, dbtest.Engines(t)[0], nil)
 	logs := &logLines{written: make(chan struct{}, 1)}
-	srv, err := web.New(web.Deps{Accounts: site.App.Accounts, Orgs: site.App.Orgs, Ready: site.App.DB.Ping,
+	srv, err := web.New(web.Deps{Accounts: site.App.Accounts, Terms: site.App.Terms, Orgs: site.App.Orgs, Ready: site.App.DB.Ping,
 		Metrics: web.NewMetrics(prometheus.NewRegistry(), nil), Logger: slog.New(slog.NewJSONHandler(logs, nil))})
 	if err != nil {
 		t.Fatal(err)

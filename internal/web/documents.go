@@ -150,13 +150,8 @@ func (s *Server) documentVersion(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) renderDocument(w http.ResponseWriter, r *http.Request, doc terms.Document, current int, title string) {
-	html, err := terms.Render(doc.Body)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
 	p := s.page(r, title)
-	p.Data = documentData{Doc: doc, HTML: html, Current: current,
+	p.Data = documentData{Doc: doc, HTML: doc.HTML, Current: current,
 		CurrentURL: currentDocumentURL(doc.Kind, current), VersionsURL: "/documents/" + string(doc.Kind)}
 	s.render.Render(w, r, http.StatusOK, "document", p)
 }

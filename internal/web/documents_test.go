@@ -35,7 +35,7 @@ func TestDocumentsArePublicAndEveryVersionStaysReadable(t *testing.T) { // T2, T
 				for path, kind := range map[string]terms.Kind{"/terms": terms.Terms, "/privacy": terms.Privacy} {
 					r := anon.get(path)
 					orgsWant(t, path, r, http.StatusOK, `<h1 class="nhsuk-heading-l">`+kind.Title()+`</h1>`,
-						publishedOn(t, site, kind), `<h3 class="nhsuk-heading-s">Who we are</h3>`)
+						publishedOn(t, site, kind), `<h2 class="nhsuk-heading-m">Who we are</h2>`)
 					if strings.Contains(r.body, "Earlier versions") || strings.Contains(r.body, "not the current version") {
 						t.Errorf("%s: the first version offers earlier versions or calls itself old", path)
 					}

@@ -147,7 +147,7 @@ func TestHeader(t *testing.T) {
 func TestPagesUseNoInlineScriptOrStyle(t *testing.T) {
 	rd, _ := testRenderer(t)
 	inline := regexp.MustCompile(`<script(\s[^>]*)?>[^<]|<style|\sstyle=|\son[a-z]+=`)
-	for _, page := range []string{"home", "not-found", "error", "terms", "privacy", "cookies", "accessibility"} {
+	for _, page := range []string{"home", "not-found", "error", "document", "cookies", "accessibility"} {
 		body := render(t, rd, 200, page, Page{Title: page, Viewer: &Viewer{Name: "A"}, Errors: []FieldError{{"f", "m"}}, Notice: "n"}).Body.String()
 		if m := inline.FindString(body); m != "" {
 			t.Errorf("%s: inline script or style: %q", page, m)

@@ -2,7 +2,6 @@ package web
 
 import (
 	"encoding/json"
-	"html/template"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -67,15 +66,9 @@ func wantsJSON(r *http.Request) bool {
 	return strings.Contains(accept, "application/json") && !strings.Contains(accept, "text/html")
 }
 
-// reviewItem is one document on the review page.
-type reviewItem struct {
-	terms.Review
-	HTML template.HTML // the current version's text
-}
-
 // reviewData is what the review page shows.
 type reviewData struct {
-	Items []reviewItem
+	Items []terms.Review
 	// Required is true when the user must accept before going on; false
 	// when they are only reading versions that are not material.
 	Required bool
@@ -100,12 +93,7 @@ func (s *Server) renderReview(w http.ResponseWriter, r *http.Request, status int
 			s.fail(w, r, err)
 			return
 		}
-		html, err := terms.Render(rev.Current.Body)
-		if err != nil {
-			s.fail(w, r, err)
-			return
-		}
-		data.Items = append(data.Items, reviewItem{Review: rev, HTML: html})
+		data.Items = append(data.Items, rev)
 	}
 	if len(data.Items) == 0 && status == http.StatusOK {
 		http.Redirect(w, r, data.Next, http.StatusSeeOther)

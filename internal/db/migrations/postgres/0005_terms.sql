@@ -14,6 +14,7 @@ CREATE TABLE documents (
     kind         TEXT NOT NULL,
     version      INTEGER NOT NULL,
     body         TEXT NOT NULL,
+    html         TEXT NOT NULL,
     summary      TEXT NOT NULL,
     material     BOOLEAN NOT NULL,
     published_at TIMESTAMPTZ NOT NULL,
@@ -21,7 +22,7 @@ CREATE TABLE documents (
     UNIQUE (kind, version)
 );
 CREATE INDEX documents_material ON documents (kind, material, version);
-CREATE TRIGGER documents_immutable BEFORE UPDATE OF kind, version, body, summary, material, published_at ON documents
+CREATE TRIGGER documents_immutable BEFORE UPDATE OF kind, version, body, html, summary, material, published_at ON documents
     FOR EACH ROW EXECUTE FUNCTION psims_refuse_change();
 CREATE TRIGGER documents_kept BEFORE DELETE ON documents
     FOR EACH ROW EXECUTE FUNCTION psims_refuse_change();

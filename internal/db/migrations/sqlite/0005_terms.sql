@@ -8,6 +8,7 @@ CREATE TABLE documents (
     kind         TEXT NOT NULL,
     version      INTEGER NOT NULL,
     body         TEXT NOT NULL,
+    html         TEXT NOT NULL,
     summary      TEXT NOT NULL,
     material     BOOLEAN NOT NULL,
     published_at TIMESTAMP NOT NULL,
@@ -15,7 +16,7 @@ CREATE TABLE documents (
     UNIQUE (kind, version)
 );
 CREATE INDEX documents_material ON documents (kind, material, version);
-CREATE TRIGGER documents_immutable BEFORE UPDATE OF kind, version, body, summary, material, published_at ON documents
+CREATE TRIGGER documents_immutable BEFORE UPDATE OF kind, version, body, html, summary, material, published_at ON documents
 BEGIN
     SELECT RAISE(ABORT, 'published documents cannot be changed');
 END;
