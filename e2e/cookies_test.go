@@ -52,7 +52,7 @@ func TestCookieChoice(t *testing.T) { // P5
 			t.Parallel()
 			b := newBrowser(t, site.URL, tc.js)
 
-			b.open("/privacy", 200)
+			b.open("/accessibility", 200)
 			if !b.exists(cookieBanner) {
 				t.Fatal("a fresh browser is not shown the cookie banner")
 			}
@@ -63,8 +63,8 @@ func TestCookieChoice(t *testing.T) { // P5
 				b.screenshot("/tmp/cookie-banner.png")
 			}
 			b.click("reject analytics cookies", inCookieBanner("button", "Reject analytics cookies"), 200)
-			b.wantPath("/privacy")
-			b.wantHeading("Privacy policy")
+			b.wantPath("/accessibility")
+			b.wantHeading("Accessibility statement")
 			if b.exists(cookieBanner) {
 				t.Error("the banner is still shown after rejecting")
 			}

@@ -83,6 +83,11 @@ func TestMaterialTermsChangeReachesASignedInReporter(t *testing.T) {
 	rb.click("accept the new terms", inMain("button", "Accept and continue"), 200)
 	rb.wantPath("/account/profile")
 
+	// The documents themselves, old and new, are public pages.
+	rb.open("/terms", 200)
+	rb.open("/privacy", 200)
+	rb.open("/documents/terms/1", 200)
+
 	// The acceptance is in the reporter's own record.
 	rb.open("/account/data", 200)
 	if got := rb.text("main table"); !strings.Contains(got, "Version 2") {

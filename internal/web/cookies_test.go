@@ -173,6 +173,14 @@ func TestCookieBanner(t *testing.T) { // P5
 		}
 	})
 
+	t.Run("brings the visitor back to the page with its query, such as an emailed link's token", func(t *testing.T) {
+		b := newBrowser(t, site)
+		r := b.get("/verify-email?token=abc123")
+		if !strings.Contains(r.body, `name="next" value="/verify-email?token=abc123"`) {
+			t.Fatal("the banner would not return to the emailed link with its token")
+		}
+	})
+
 	t.Run("accepting sets the policy and an anonymous analytics cookie for a year", func(t *testing.T) {
 		b := newBrowser(t, site)
 		rec := recordCookies(b)

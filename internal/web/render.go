@@ -32,6 +32,9 @@ type Page struct {
 	Notice       string       // a one-line success message shown in an NHS.UK notification banner (or inset)
 	Path         string       // r.URL.Path, for navigation highlighting and back links
 	CookieBanner bool         // show the cookie banner: the visitor has not chosen yet
+	// ReturnTo is the path and query of the page, for forms that come back
+	// to it (the cookie banner); the query matters for emailed links.
+	ReturnTo string
 	// Updated names the documents with a newer version the viewer has not
 	// accepted, such as "terms of use", for the notice above each page (T19).
 	Updated []string
