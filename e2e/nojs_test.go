@@ -14,7 +14,8 @@ import (
 	"github.com/psims/psims/internal/db/dbtest"
 )
 
-// TestSignInWithoutJavaScript signs in and out with page scripts turned off:
+// TestSignInWithoutJavaScript signs in and out with page scripts turned off,
+// declining and then accepting the terms and choosing consents on the way:
 // the forms, the error summary and the header's sign-out button must all
 // work as plain HTML.
 func TestSignInWithoutJavaScript(t *testing.T) {
@@ -28,7 +29,6 @@ func TestSignInWithoutJavaScript(t *testing.T) {
 	}); err != nil {
 		t.Fatalf("create account: %v", err)
 	}
-	site.AcceptTerms(t, email)
 	b := newBrowser(t, site.URL, false)
 
 	b.open("/sign-in", 200)
@@ -44,9 +44,27 @@ func TestSignInWithoutJavaScript(t *testing.T) {
 	signIn(b, email, "not the password at all", 401)
 	wantErrorPage(t, b, "#email")
 
+	// The terms come first (T1). Declining signs out with an explanation;
+	// signing in again asks again; accepting leads to the consent offer
+	// (P9), and choosing nothing goes on to the account page.
 	signIn(b, email, password, 200)
+	b.wantPath("/review-terms?next=%2Faccount")
+	b.click("decline the terms", inMain("button", "I do not accept: sign me out"), 200)
+	b.wantHeading("You have been signed out")
+	b.open("/sign-in", 200)
+	signIn(b, email, password, 200)
+	b.wantPath("/review-terms?next=%2Faccount")
+	b.click("accept the terms", inMain("button", "Accept and continue"), 200)
+	b.wantPath("/consent?next=%2Faccount")
+	b.click("save no choices", inMain("button", "Save my choices"), 200)
 	b.wantPath("/account")
 	b.wantHeading("Your account")
+	b.open("/account/data-preferences", 200)
+	b.step("consent to the newsletter", chromedp.Click(chromedp.ID("consent-newsletter")))
+	b.click("save the preferences", inMain("button", "Save my choices"), 200)
+	if got := b.text("main .nhsuk-notification-banner"); !strings.Contains(got, "Your data preferences were saved") {
+		t.Errorf("after saving, the banner says %q", got)
+	}
 
 	b.click("sign out", inHeader("button", "Sign out"), 200)
 	b.wantHeading("You have signed out")

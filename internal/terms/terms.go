@@ -108,6 +108,10 @@ type Draft struct {
 	Body     string
 	Summary  string
 	Material bool
+	// Replaces is the version the author started from. When it is set and
+	// another version has been published since, nothing is published and
+	// Publish returns a Conflict, so nobody overwrites a change unseen.
+	Replaces int
 }
 
 // JobInserter queues background jobs in the caller's transaction.
@@ -185,7 +189,8 @@ func validate(d Draft) error {
 // first version of a kind is always material. A material version of the
 // terms or privacy policy also queues an email to every active user (T19).
 // actorID 0 means the command line. Errors: Invalid (with field errors),
-// Conflict when another version was published at the same moment.
+// Conflict when another version was published since d.Replaces or at the
+// same moment.
 func (s *Service) Publish(ctx context.Context, actorID int64, c Client, d Draft) (Document, error) {
 	return s.publish(ctx, actorID, c, d, false)
 }
@@ -210,6 +215,9 @@ func (s *Service) publish(ctx context.Context, actorID int64, c Client, d Draft,
 		}
 		if onlyFirst && latest.Valid {
 			return apperr.New(apperr.Conflict, "The "+d.Kind.Label()+" has already been published.")
+		}
+		if d.Replaces != 0 && int(latest.Int64) != d.Replaces {
+			return apperr.New(apperr.Conflict, fmt.Sprintf("Version %d of the %s was published while you were editing.", latest.Int64, d.Kind.Label()))
 		}
 		doc.Version = int(latest.Int64) + 1
 		if doc.Version == 1 {

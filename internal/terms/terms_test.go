@@ -119,6 +119,25 @@ func TestPublishedVersionsAreNumberedAndImmutable(t *testing.T) {
 	})
 }
 
+// T2: a version written from an older one is not published over a newer
+// one the author has not seen.
+func TestPublishRefusesADraftOfAnOutdatedVersion(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		f := newFixture(t, d)
+		ctx := context.Background()
+		f.publish(t, Terms, "One.", "First.", true)
+		f.publish(t, Terms, "Two.", "Second.", false)
+		_, err := f.svc.Publish(ctx, 0, Client{}, Draft{Kind: Terms, Body: "Based on one.", Summary: "x", Replaces: 1})
+		if apperr.CodeOf(err) != apperr.Conflict {
+			t.Fatalf("publish over an unseen version: %v, want Conflict", err)
+		}
+		doc, err := f.svc.Publish(ctx, 0, Client{}, Draft{Kind: Terms, Body: "Based on two.", Summary: "x", Replaces: 2})
+		if err != nil || doc.Version != 3 {
+			t.Fatalf("publish from the latest: v%d, %v", doc.Version, err)
+		}
+	})
+}
+
 func TestPublishRefusesEmptyAndOversizedText(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
 		f := newFixture(t, d)

@@ -167,6 +167,8 @@ func (s *Server) adminDocumentNew(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if form.Base != 0 && form.Base != cur.Version {
+		// Another version was published since the form was shown: show
+		// what the text changes from it before anything is published.
 		form.Base = cur.Version
 		s.renderDocumentForm(w, r, http.StatusConflict, cur, form, staleDocumentErrors(cur), true)
 		return
@@ -177,13 +179,13 @@ func (s *Server) adminDocumentNew(w http.ResponseWriter, r *http.Request) {
 	}
 	v := viewerFrom(r.Context())
 	doc, err := s.Terms.Publish(r.Context(), v.user.ID, terms.Client(client(r)),
-		terms.Draft{Kind: kind, Body: form.Body, Summary: form.Summary, Material: form.Material})
+		terms.Draft{Kind: kind, Body: form.Body, Summary: form.Summary, Material: form.Material, Replaces: form.Base})
 	if errs, ok := fieldErrors(err); ok {
 		s.renderDocumentForm(w, r, http.StatusUnprocessableEntity, cur, form, errs, false)
 		return
 	}
 	if apperr.CodeOf(err) == apperr.Conflict {
-		// Another admin published at the same moment.
+		// Another version was published between the check above and now.
 		if cur, err = s.currentOrNone(r, kind); err != nil {
 			s.fail(w, r, err)
 			return
