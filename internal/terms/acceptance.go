@@ -67,7 +67,7 @@ type Review struct {
 	Since []Document
 	// Changes is the paragraph-by-paragraph difference from Previous to
 	// Current; empty when the user has accepted no earlier version.
-	Changes []Block
+	Changes Blocks
 }
 
 // Review returns what userID should read before accepting the current

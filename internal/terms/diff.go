@@ -120,7 +120,7 @@ const maxTokens = utf8.MaxRune - 0x800 - 1
 //
 // Diff never panics and spends at most about a second on the diff
 // algorithm itself, even for documents of MaxBytes.
-func Diff(old, new string) []Block {
+func Diff(old, new string) Blocks {
 	d := &differ{
 		dmp:      diffmatchpatch.New(),
 		deadline: time.Now().Add(diffBudget),
@@ -152,14 +152,21 @@ func Diff(old, new string) []Block {
 	return d.appendChanges(blocks, removed, added)
 }
 
+// Blocks is a diff, as Diff returns it.
+type Blocks []Block
+
 // Changed reports whether the diff has any block other than BlockSame.
-func Changed(blocks []Block) bool {
-	for _, b := range blocks {
-		if b.Op != BlockSame {
-			return true
+func (bs Blocks) Changed() bool { return bs.Unchanged() < len(bs) }
+
+// Unchanged counts the paragraphs that are the same in both versions.
+func (bs Blocks) Unchanged() int {
+	n := 0
+	for _, b := range bs {
+		if b.Op == BlockSame {
+			n++
 		}
 	}
-	return false
+	return n
 }
 
 // splitParagraphs normalises line endings, drops trailing spaces and tabs

@@ -131,7 +131,7 @@ func TestDiff(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			got := terms.Diff(tt.old, tt.new)
-			if !reflect.DeepEqual(got, tt.want) {
+			if !reflect.DeepEqual(got, terms.Blocks(tt.want)) {
 				t.Errorf("Diff =\n%s\nwant\n%s", formatBlocks(got), formatBlocks(tt.want))
 			}
 			checkDiff(t, tt.old, tt.new, got)
@@ -141,17 +141,17 @@ func TestDiff(t *testing.T) {
 
 func TestChanged(t *testing.T) {
 	t.Run("no blocks is no change", func(t *testing.T) {
-		if terms.Changed(nil) {
+		if terms.Blocks(nil).Changed() {
 			t.Error("Changed(nil) = true")
 		}
 	})
 	t.Run("only same blocks is no change", func(t *testing.T) {
-		if terms.Changed(terms.Diff("A\n\nB", "A\r\n\r\nB")) {
+		if terms.Diff("A\n\nB", "A\r\n\r\nB").Changed() {
 			t.Error("Changed = true")
 		}
 	})
 	t.Run("any other block is a change", func(t *testing.T) {
-		if !terms.Changed(terms.Diff("A\n\nB", "A\n\nB\n\nC")) {
+		if !terms.Diff("A\n\nB", "A\n\nB\n\nC").Changed() {
 			t.Error("Changed = false")
 		}
 	})

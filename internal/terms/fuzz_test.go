@@ -128,7 +128,7 @@ func FuzzDiff(f *testing.F) {
 
 // checkDiff checks that blocks rebuild both texts exactly, as normalised,
 // and that each block is well formed.
-func checkDiff(t *testing.T, old, new string, blocks []terms.Block) {
+func checkDiff(t *testing.T, old, new string, blocks terms.Blocks) {
 	t.Helper()
 	gotOld, gotNew := rebuild(t, blocks)
 	if want := normalise(old); gotOld != want {
@@ -137,8 +137,8 @@ func checkDiff(t *testing.T, old, new string, blocks []terms.Block) {
 	if want := normalise(new); gotNew != want {
 		t.Errorf("new rebuilt from the diff = %q, want %q", gotNew, want)
 	}
-	if terms.Changed(blocks) != (normalise(old) != normalise(new)) {
-		t.Errorf("Changed = %v for %q → %q", terms.Changed(blocks), old, new)
+	if blocks.Changed() != (normalise(old) != normalise(new)) {
+		t.Errorf("Changed = %v for %q → %q", blocks.Changed(), old, new)
 	}
 }
 

@@ -57,7 +57,7 @@ type documentFormData struct {
 	// shown and Changes what changed since Current.
 	Previewed bool
 	Preview   template.HTML
-	Changes   []terms.Block
+	Changes   terms.Blocks
 }
 
 // adminDocumentVersionData is what the page about one version shows.
