@@ -40,7 +40,7 @@ func TestRunGate(t *testing.T) {
 					t.Errorf("%s: %+v", p.Name, p)
 				}
 			}
-			if r.FloorRatio <= 0 || r.PageShare <= 0 || len(r.Goals) != 1 {
+			if r.FloorRatio <= 0 || r.FloorRatioP50 <= 0 || r.PageShare <= 0 || len(r.Goals) != 1 {
 				t.Errorf("ratios %v, %v; goals %+v", r.FloorRatio, r.PageShare, r.Goals)
 			}
 			var text bytes.Buffer
