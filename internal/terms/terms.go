@@ -75,8 +75,8 @@ func (k Kind) Title() string {
 	return strings.ToUpper(l[:1]) + l[1:]
 }
 
-// needsAcceptance reports whether people must accept the kind.
-func (k Kind) needsAcceptance() bool { return k == Terms || k == Privacy }
+// Accepted reports whether people must accept documents of the kind.
+func (k Kind) Accepted() bool { return k == Terms || k == Privacy }
 
 // Document is one published version of a document.
 type Document struct {
@@ -237,7 +237,7 @@ func (s *Service) publish(ctx context.Context, actorID int64, c Client, d Draft,
 		if err != nil {
 			return fmt.Errorf("terms: insert document: %w", err)
 		}
-		if doc.Material && doc.Kind.needsAcceptance() && doc.Version > 1 {
+		if doc.Material && doc.Kind.Accepted() && doc.Version > 1 {
 			if err := s.queueNotice(ctx, tx, doc.ID); err != nil {
 				return err
 			}

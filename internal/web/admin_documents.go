@@ -63,7 +63,6 @@ type documentFormData struct {
 // adminDocumentVersionData is what the page about one version shows.
 type adminDocumentVersionData struct {
 	Doc         terms.Document
-	HTML        template.HTML
 	Current     int    // the current version's number
 	PublishedBy string // the publisher's name; empty for PSIMS or the command line
 	PublicURL   string
@@ -213,7 +212,7 @@ func staleDocumentErrors(cur terms.Document) []FieldError {
 // when preview is set, the text as it will appear and what changed since
 // cur.
 func (s *Server) renderDocumentForm(w http.ResponseWriter, r *http.Request, status int, cur terms.Document, form documentForm, errs []FieldError, preview bool) {
-	data := documentFormData{Kind: cur.Kind, Current: cur, Next: cur.Version + 1, Accepted: acceptedKind(cur.Kind)}
+	data := documentFormData{Kind: cur.Kind, Current: cur, Next: cur.Version + 1, Accepted: cur.Kind.Accepted()}
 	if preview {
 		html, err := terms.Render(form.Body)
 		if err != nil {
@@ -246,7 +245,7 @@ func (s *Server) adminDocumentVersion(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	data := adminDocumentVersionData{Doc: doc, HTML: doc.HTML, Current: cur.Version, Accepted: acceptedKind(doc.Kind),
+	data := adminDocumentVersionData{Doc: doc, Current: cur.Version, Accepted: doc.Kind.Accepted(),
 		PublicURL: documentURL(doc.Kind, doc.Version)}
 	if doc.PublishedBy != 0 {
 		u, err := s.Accounts.UserWithOrg(ctx, doc.PublishedBy)

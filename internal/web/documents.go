@@ -1,7 +1,6 @@
 package web
 
 import (
-	"html/template"
 	"net/http"
 	"strconv"
 
@@ -23,8 +22,7 @@ func (s *Server) documentRoutes(r *router) {
 
 // documentData is what the page showing one version of a document shows.
 type documentData struct {
-	Doc  terms.Document
-	HTML template.HTML // the rendered text
+	Doc terms.Document
 	// Current is the number of the current version; the page says so when
 	// Doc is an earlier one.
 	Current     int
@@ -56,16 +54,6 @@ func currentDocumentURL(kind terms.Kind, version int) string {
 		return "/privacy"
 	}
 	return documentURL(kind, version)
-}
-
-// acceptedKind reports whether people must accept documents of kind.
-func acceptedKind(kind terms.Kind) bool {
-	for _, k := range terms.AcceptedKinds() {
-		if k == kind {
-			return true
-		}
-	}
-	return false
 }
 
 // pathKind reads the kind named in the path, or shows 404 and returns
@@ -126,7 +114,7 @@ func (s *Server) documentVersions(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	p := s.page(r, "Versions of the "+kind.Label())
-	p.Data = documentVersionsData{Kind: kind, Versions: versions, Accepted: acceptedKind(kind)}
+	p.Data = documentVersionsData{Kind: kind, Versions: versions, Accepted: kind.Accepted()}
 	s.render.Render(w, r, http.StatusOK, "document-versions", p)
 }
 
@@ -151,7 +139,7 @@ func (s *Server) documentVersion(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) renderDocument(w http.ResponseWriter, r *http.Request, doc terms.Document, current int, title string) {
 	p := s.page(r, title)
-	p.Data = documentData{Doc: doc, HTML: doc.HTML, Current: current,
+	p.Data = documentData{Doc: doc, Current: current,
 		CurrentURL: currentDocumentURL(doc.Kind, current), VersionsURL: "/documents/" + string(doc.Kind)}
 	s.render.Render(w, r, http.StatusOK, "document", p)
 }

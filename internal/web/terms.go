@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -85,7 +86,7 @@ func (s *Server) renderReview(w http.ResponseWriter, r *http.Request, status int
 	v := viewerFrom(r.Context())
 	data := reviewData{Required: v.docs.Blocked(), Next: safeNext(r.FormValue("next"))}
 	for _, kind := range terms.AcceptedKinds() {
-		if !containsKind(v.docs.MustAccept, kind) && !containsKind(v.docs.Updated, kind) {
+		if !slices.Contains(v.docs.MustAccept, kind) && !slices.Contains(v.docs.Updated, kind) {
 			continue
 		}
 		rev, err := s.Terms.Review(r.Context(), v.user.ID, kind)
@@ -107,15 +108,6 @@ func (s *Server) renderReview(w http.ResponseWriter, r *http.Request, status int
 	p.Data = data
 	p.Errors = errs
 	s.render.Render(w, r, status, "review-terms", p)
-}
-
-func containsKind(kinds []terms.Kind, k terms.Kind) bool {
-	for _, x := range kinds {
-		if x == k {
-			return true
-		}
-	}
-	return false
 }
 
 // reviewDecide accepts or declines the versions the review page showed.
