@@ -48,6 +48,7 @@ func TestMaterialTermsChangeReachesASignedInReporter(t *testing.T) {
 	ab.open("/sign-in", 200)
 	signIn(ab, people[account.RoleNationalAdmin], password, 200)
 	ab.open("/admin/documents", 200)
+	ab.open("/admin/documents/terms", 200)
 	ab.open("/admin/documents/terms/new", 200)
 	const added = "You must tell us about a breach of these terms within 24 hours."
 	ab.step("add a paragraph at the end of the text",
@@ -86,6 +87,7 @@ func TestMaterialTermsChangeReachesASignedInReporter(t *testing.T) {
 	// The documents themselves, old and new, are public pages.
 	rb.open("/terms", 200)
 	rb.open("/privacy", 200)
+	rb.open("/documents/terms", 200)
 	rb.open("/documents/terms/1", 200)
 
 	// The acceptance is in the reporter's own record.
