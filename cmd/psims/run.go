@@ -36,6 +36,7 @@ Usage:
                                    publish a new version of the terms, privacy policy or recording statement
   psims mail list [--to EMAIL]     show email sent or queued
   psims audit verify               check the audit log has not been changed
+  psims guard check                report identifiers in text on standard input (exit 3 when found)
   psims demo seed                  load synthetic organisations and users for demos and benchmarks
   psims bench SCENARIO             measure performance (signin, register, authz, userlist, gate)
   psims version                    print the version
@@ -92,6 +93,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	case "audit":
 		return subcommand(ctx, e, "audit", rest, map[string]func(context.Context, env, []string) error{
 			"verify": cmdAuditVerify,
+		})
+	case "guard":
+		return subcommand(ctx, e, "guard", rest, map[string]func(context.Context, env, []string) error{
+			"check": cmdGuardCheck,
 		})
 	case "demo":
 		return cmdDemo(ctx, e, rest)

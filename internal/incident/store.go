@@ -1,0 +1,316 @@
+package incident
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"maps"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/psims/psims/internal/apperr"
+	"github.com/psims/psims/internal/audit"
+	"github.com/psims/psims/internal/db"
+)
+
+// Service records events and keeps their versions and drafts.
+type Service struct {
+	db *db.DB
+}
+
+// NewService returns a Service on d.
+func NewService(d *db.DB) *Service { return &Service{db: d} }
+
+// Limits on what one event may hold, so a form cannot fill the database.
+const (
+	maxAnswerKeys   = 500
+	maxValues       = 50
+	maxValueRunes   = 20_000
+	maxReasonRunes  = 2000
+	referenceTrials = 5
+)
+
+// checkShape refuses answers too large or not valid text.
+func checkShape(answers Answers) error {
+	if len(answers) > maxAnswerKeys {
+		return apperr.New(apperr.Invalid, "The form has too many answers.")
+	}
+	for k, vs := range answers {
+		if k == "" || len(k) > 200 || !utf8.ValidString(k) {
+			return apperr.New(apperr.Invalid, "The form has an answer to a question that does not exist.")
+		}
+		if len(vs) > maxValues {
+			return apperr.New(apperr.Invalid, "The form has too many answers to one question.")
+		}
+		for _, v := range vs {
+			if !utf8.ValidString(v) {
+				return apperr.Fields{{Field: k, Message: "The answer contains characters that are not valid; type it again"}}
+			}
+			if utf8.RuneCountInString(v) > maxValueRunes {
+				return apperr.Fields{{Field: k, Message: fmt.Sprintf("The answer must be %d characters or fewer", maxValueRunes)}}
+			}
+		}
+	}
+	return nil
+}
+
+func validateSubmission(sub Submission) error {
+	if _, err := ParseType(string(sub.Type)); err != nil {
+		return err
+	}
+	if sub.Source != Staff && sub.Source != Public {
+		return fmt.Errorf("incident: unknown source %q", sub.Source)
+	}
+	if sub.Source == Staff && sub.ReporterID == 0 {
+		return fmt.Errorf("incident: a staff submission needs its reporter")
+	}
+	if sub.OrgCode == "" {
+		return apperr.Fields{{Field: "org", Message: "Choose the organisation where it happened"}}
+	}
+	if sub.OccurredFrom.IsZero() || sub.OccurredTo.Before(sub.OccurredFrom) {
+		return apperr.Fields{{Field: "when", Message: "Enter when it happened"}}
+	}
+	if sub.StatementVersion < 1 {
+		return fmt.Errorf("incident: a submission needs the version of the recording statement shown")
+	}
+	if err := checkShape(sub.Answers); err != nil {
+		return err
+	}
+	return checkAnswers(sub.Answers)
+}
+
+// Submit stores a new event as version 1 and returns it with its
+// reference. Once it returns, the event is durable. Errors: Invalid, with
+// field errors for answers the identifier guard refuses (T12) — nothing is
+// stored then; NotFound when the draft is not the reporter's.
+func (s *Service) Submit(ctx context.Context, sub Submission, c Client) (Event, error) {
+	if err := validateSubmission(sub); err != nil {
+		return Event{}, err
+	}
+	answers, err := json.Marshal(sub.Answers)
+	if err != nil {
+		return Event{}, fmt.Errorf("incident: encode answers: %w", err)
+	}
+	ev := Event{Type: sub.Type, OrgCode: sub.OrgCode, Source: sub.Source, ReporterID: sub.ReporterID,
+		OccurredFrom: sub.OccurredFrom.UTC(), OccurredTo: sub.OccurredTo.UTC(), Version: 1, Index: sub.Index,
+		SharingOptOut: sub.SharingOptOut, StatementVersion: sub.StatementVersion, Answers: sub.Answers}
+	err = s.db.InTx(ctx, func(tx *db.Tx) error {
+		ev.SubmittedAt, ev.UpdatedAt = tx.Now, tx.Now
+		var reporter sql.NullInt64
+		if sub.ReporterID != 0 {
+			reporter = sql.NullInt64{Int64: sub.ReporterID, Valid: true}
+		}
+		for range referenceTrials {
+			ev.Reference = NewReference()
+			// A reference drawn twice inserts nothing and is drawn again;
+			// ON CONFLICT keeps the transaction usable on both engines.
+			err := tx.QueryRowContext(ctx, `INSERT INTO events (reference, event_type, org_ods, source, reporter_id,
+				occurred_from, occurred_to, submitted_at, version, updated_at, physical_harm, psychological_harm,
+				service_type, sharing_opt_out, statement_version)
+				VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 1, $8, $9, $10, $11, $12, $13)
+				ON CONFLICT (reference) DO NOTHING RETURNING id`,
+				ev.Reference, ev.Type, ev.OrgCode, ev.Source, reporter, ev.OccurredFrom, ev.OccurredTo, ev.SubmittedAt,
+				ev.Index.PhysicalHarm, ev.Index.PsychologicalHarm, ev.Index.ServiceType, ev.SharingOptOut,
+				ev.StatementVersion).Scan(&ev.ID)
+			if errors.Is(err, sql.ErrNoRows) {
+				continue
+			}
+			if err != nil {
+				return fmt.Errorf("incident: insert event: %w", err)
+			}
+			break
+		}
+		if ev.ID == 0 {
+			return fmt.Errorf("incident: no free reference after %d draws", referenceTrials)
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO event_versions (event_id, version, author_id, created_at, reason, answers)
+			VALUES ($1, 1, $2, $3, '', $4)`, ev.ID, reporter, ev.SubmittedAt, string(answers)); err != nil {
+			return fmt.Errorf("incident: insert version: %w", err)
+		}
+		if err := insertCodes(ctx, tx, ev.ID, sub.Index.Codes); err != nil {
+			return err
+		}
+		if sub.DraftID != 0 {
+			res, err := tx.ExecContext(ctx, `DELETE FROM drafts WHERE id = $1 AND user_id = $2`, sub.DraftID, sub.ReporterID)
+			if err != nil {
+				return fmt.Errorf("incident: delete draft: %w", err)
+			}
+			if n, _ := res.RowsAffected(); n != 1 {
+				return apperr.New(apperr.NotFound, "That draft no longer exists.")
+			}
+		}
+		return audit.Record(ctx, tx, audit.Entry{ActorID: sub.ReporterID, Action: "event.submit", SubjectType: "event",
+			SubjectID: strconv.FormatInt(ev.ID, 10), IP: c.IP,
+			Details: map[string]string{"reference": string(ev.Reference), "org": ev.OrgCode, "source": string(ev.Source), "type": string(ev.Type)}})
+	})
+	if err != nil {
+		return Event{}, err
+	}
+	return ev, nil
+}
+
+func insertCodes(ctx context.Context, tx *db.Tx, eventID int64, codes map[string][]string) error {
+	for _, element := range slices.Sorted(maps.Keys(codes)) {
+		seen := map[string]bool{}
+		for _, code := range codes[element] {
+			if seen[code] {
+				continue
+			}
+			seen[code] = true
+			if _, err := tx.ExecContext(ctx, `INSERT INTO event_codes (event_id, element, code) VALUES ($1, $2, $3)`,
+				eventID, element, code); err != nil {
+				return fmt.Errorf("incident: insert code: %w", err)
+			}
+		}
+	}
+	return nil
+}
+
+// Amend records a new version of an event's answers by authorID, with the
+// reason, and makes it the current one. Earlier versions are kept as they
+// were. Errors: Invalid (as Submit), NotFound.
+func (s *Service) Amend(ctx context.Context, eventID, authorID int64, reason string, answers Answers, index Index, c Client) (Event, error) {
+	reason = strings.TrimSpace(reason)
+	switch n := utf8.RuneCountInString(reason); {
+	case n == 0:
+		return Event{}, apperr.Fields{{Field: "reason", Message: "Enter why you are changing the record"}}
+	case n > maxReasonRunes:
+		return Event{}, apperr.Fields{{Field: "reason", Message: fmt.Sprintf("The reason must be %d characters or fewer", maxReasonRunes)}}
+	}
+	if err := checkShape(answers); err != nil {
+		return Event{}, err
+	}
+	if err := checkAnswers(Answers{"reason": {reason}}); err != nil {
+		return Event{}, err
+	}
+	if err := checkAnswers(answers); err != nil {
+		return Event{}, err
+	}
+	body, err := json.Marshal(answers)
+	if err != nil {
+		return Event{}, fmt.Errorf("incident: encode answers: %w", err)
+	}
+	err = s.db.InTx(ctx, func(tx *db.Tx) error {
+		var version int
+		err := tx.QueryRowContext(ctx, `UPDATE events SET version = version + 1, updated_at = $1, physical_harm = $2,
+			psychological_harm = $3, service_type = $4 WHERE id = $5 RETURNING version`,
+			tx.Now, index.PhysicalHarm, index.PsychologicalHarm, index.ServiceType, eventID).Scan(&version)
+		if errors.Is(err, sql.ErrNoRows) {
+			return apperr.New(apperr.NotFound, "There is no such event.")
+		}
+		if err != nil {
+			return fmt.Errorf("incident: amend event: %w", err)
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO event_versions (event_id, version, author_id, created_at, reason, answers)
+			VALUES ($1, $2, $3, $4, $5, $6)`, eventID, version, authorID, tx.Now, reason, string(body)); err != nil {
+			return fmt.Errorf("incident: insert version: %w", err)
+		}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM event_codes WHERE event_id = $1`, eventID); err != nil {
+			return fmt.Errorf("incident: clear codes: %w", err)
+		}
+		if err := insertCodes(ctx, tx, eventID, index.Codes); err != nil {
+			return err
+		}
+		return audit.Record(ctx, tx, audit.Entry{ActorID: authorID, Action: "event.amend", SubjectType: "event",
+			SubjectID: strconv.FormatInt(eventID, 10), IP: c.IP, Details: map[string]string{"version": strconv.Itoa(version)}})
+	})
+	if err != nil {
+		return Event{}, err
+	}
+	return s.Get(ctx, eventID)
+}
+
+const eventColumns = `e.id, e.reference, e.event_type, e.org_ods, e.source, COALESCE(e.reporter_id, 0), e.occurred_from,
+	e.occurred_to, e.submitted_at, e.version, e.updated_at, e.physical_harm, e.psychological_harm, e.service_type,
+	e.sharing_opt_out, e.statement_version`
+
+func scanEvent(row interface{ Scan(...any) error }, extra ...any) (Event, error) {
+	var ev Event
+	dest := append([]any{&ev.ID, &ev.Reference, &ev.Type, &ev.OrgCode, &ev.Source, &ev.ReporterID, &ev.OccurredFrom,
+		&ev.OccurredTo, &ev.SubmittedAt, &ev.Version, &ev.UpdatedAt, &ev.Index.PhysicalHarm, &ev.Index.PsychologicalHarm,
+		&ev.Index.ServiceType, &ev.SharingOptOut, &ev.StatementVersion}, extra...)
+	if err := row.Scan(dest...); err != nil {
+		return Event{}, err
+	}
+	for _, t := range []*time.Time{&ev.OccurredFrom, &ev.OccurredTo, &ev.SubmittedAt, &ev.UpdatedAt} {
+		*t = t.UTC()
+	}
+	return ev, nil
+}
+
+// Get returns the event with its current answers and codes. Errors:
+// NotFound.
+func (s *Service) Get(ctx context.Context, id int64) (Event, error) {
+	return s.getWhere(ctx, `e.id = $1`, id)
+}
+
+// ByReference returns the event with the reference. Errors: NotFound.
+func (s *Service) ByReference(ctx context.Context, ref Reference) (Event, error) {
+	return s.getWhere(ctx, `e.reference = $1`, string(ref))
+}
+
+func (s *Service) getWhere(ctx context.Context, where string, arg any) (Event, error) {
+	var answers string
+	ev, err := scanEvent(s.db.QueryRowContext(ctx, `SELECT `+eventColumns+`, v.answers FROM events e
+		JOIN event_versions v ON v.event_id = e.id AND v.version = e.version WHERE `+where, arg), &answers)
+	if errors.Is(err, sql.ErrNoRows) {
+		return Event{}, apperr.New(apperr.NotFound, "There is no such event.")
+	}
+	if err != nil {
+		return Event{}, fmt.Errorf("incident: get event: %w", err)
+	}
+	if err := json.Unmarshal([]byte(answers), &ev.Answers); err != nil {
+		return Event{}, fmt.Errorf("incident: decode answers of event %d: %w", ev.ID, err)
+	}
+	rows, err := s.db.QueryContext(ctx, `SELECT element, code FROM event_codes WHERE event_id = $1 ORDER BY element, code`, ev.ID)
+	if err != nil {
+		return Event{}, fmt.Errorf("incident: event codes: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var element, code string
+		if err := rows.Scan(&element, &code); err != nil {
+			return Event{}, fmt.Errorf("incident: scan code: %w", err)
+		}
+		if ev.Index.Codes == nil {
+			ev.Index.Codes = map[string][]string{}
+		}
+		ev.Index.Codes[element] = append(ev.Index.Codes[element], code)
+	}
+	return ev, rows.Err()
+}
+
+// Versions returns every version of the event, oldest first.
+func (s *Service) Versions(ctx context.Context, eventID int64) ([]Version, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT version, COALESCE(author_id, 0), created_at, reason, answers
+		FROM event_versions WHERE event_id = $1 ORDER BY version`, eventID)
+	if err != nil {
+		return nil, fmt.Errorf("incident: versions: %w", err)
+	}
+	defer rows.Close()
+	var list []Version
+	for rows.Next() {
+		var v Version
+		var answers string
+		if err := rows.Scan(&v.Version, &v.AuthorID, &v.CreatedAt, &v.Reason, &answers); err != nil {
+			return nil, fmt.Errorf("incident: scan version: %w", err)
+		}
+		if err := json.Unmarshal([]byte(answers), &v.Answers); err != nil {
+			return nil, fmt.Errorf("incident: decode version %d: %w", v.Version, err)
+		}
+		v.CreatedAt = v.CreatedAt.UTC()
+		list = append(list, v)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	if len(list) == 0 {
+		return nil, apperr.New(apperr.NotFound, "There is no such event.")
+	}
+	return list, nil
+}
