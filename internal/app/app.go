@@ -19,6 +19,8 @@ import (
 	"github.com/psims/psims/internal/account"
 	"github.com/psims/psims/internal/config"
 	"github.com/psims/psims/internal/db"
+	"github.com/psims/psims/internal/incident"
+	"github.com/psims/psims/internal/incident/taxonomy"
 	"github.com/psims/psims/internal/jobs"
 	"github.com/psims/psims/internal/mail"
 	"github.com/psims/psims/internal/org"
@@ -38,6 +40,10 @@ type App struct {
 	Accounts *account.Service
 	Terms    *terms.Service
 	Hasher   *password.Hasher
+	// Incidents records events; Taxonomy is the national code lists they
+	// are recorded on, parsed once.
+	Incidents *incident.Service
+	Taxonomy  *taxonomy.Taxonomy
 }
 
 // NewLogger returns the JSON logger every part writes to.
@@ -100,6 +106,11 @@ func open(ctx context.Context, cfg config.Config, logger *slog.Logger, workers b
 		return nil, err
 	}
 	a.Orgs = org.NewStore(d)
+	if a.Taxonomy, err = taxonomy.Load(); err != nil {
+		d.Close()
+		return nil, err
+	}
+	a.Incidents = incident.NewService(d)
 	a.Hasher = password.NewHasher(password.Params{MemoryKiB: cfg.HashMemoryKiB, Time: cfg.HashTime, Threads: cfg.HashThreads}, cfg.HashConcurrency)
 	settings := account.DefaultSettings(cfg.BaseURL)
 	settings.AutoApproveDomains = cfg.AutoApproveDomains
@@ -131,7 +142,8 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 		return float64(n)
 	})
 	srv, err := web.New(web.Deps{
-		Accounts: a.Accounts, Terms: a.Terms, Orgs: a.Orgs, Ready: a.DB.Ping, Metrics: metrics, Logger: logger,
+		Accounts: a.Accounts, Terms: a.Terms, Orgs: a.Orgs, Incidents: a.Incidents, Taxonomy: a.Taxonomy,
+		Ready: a.DB.Ping, Metrics: metrics, Logger: logger,
 		SecureCookies: cfg.SecureCookies(), SignInRate: cfg.SignInRate,
 	})
 	if err != nil {

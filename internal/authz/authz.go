@@ -60,6 +60,15 @@ const (
 	ListOrganisations Action = "orgs.list"
 	// ViewOrgRecords reads the patient safety records of Object.Org.
 	ViewOrgRecords Action = "records.view_org"
+	// RecordEvents records patient safety events and keeps drafts: every
+	// role but read-only. It reads nobody else's data.
+	RecordEvents Action = "records.create"
+	// ViewRecord reads one event of Object.Org recorded by Object.UserID
+	// (0 for the public). Everyone reads the events they recorded.
+	ViewRecord Action = "records.view"
+	// AmendRecord adds a version to one event of Object.Org recorded by
+	// Object.UserID: its reporter, or a reviewer of its organisation.
+	AmendRecord Action = "records.amend"
 	// ManageDocuments publishes versions of the terms, privacy policy and
 	// recording statement, and shows who has accepted them (T2, T19).
 	ManageDocuments Action = "documents.manage"
@@ -118,6 +127,18 @@ func Decide(s Subject, a Action, o Object) Decision {
 		}
 		return deny(NotPermitted)
 	}
+	// Recording, and one's own records, touch nobody else's data, so they
+	// need no IG training.
+	switch {
+	case a == RecordEvents && s.Role == ReadOnly:
+		return deny(NotPermitted)
+	case a == RecordEvents:
+		return allow()
+	case a == ViewRecord && o.UserID == s.UserID:
+		return allow()
+	case a == AmendRecord && o.UserID == s.UserID && s.Role != ReadOnly:
+		return allow()
+	}
 	if !roleAllows(s, a, o) {
 		return deny(NotPermitted)
 	}
@@ -145,7 +166,7 @@ func roleAllows(s Subject, a Action, o Object) bool {
 			return false
 		}
 		switch a {
-		case ListUsers, ExportUsers, ViewUser, DecideRegistration, ViewOrgRecords:
+		case ListUsers, ExportUsers, ViewUser, DecideRegistration, ViewOrgRecords, ViewRecord, AmendRecord:
 			return true
 		case ChangeStatus:
 			// An organisation's admin manages its staff, not the operator's.
@@ -157,9 +178,9 @@ func roleAllows(s Subject, a Action, o Object) bool {
 		}
 		return false
 	case Reviewer:
-		return a == ViewOrgRecords && o.Org != "" && o.Org == s.Org
+		return (a == ViewOrgRecords || a == ViewRecord || a == AmendRecord) && o.Org != "" && o.Org == s.Org
 	case ReadOnly:
-		return a == ViewOrgRecords && o.Org != "" && slices.Contains(s.ReadOrgs, o.Org)
+		return (a == ViewOrgRecords || a == ViewRecord) && o.Org != "" && slices.Contains(s.ReadOrgs, o.Org)
 	}
 	return false
 }

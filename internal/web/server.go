@@ -14,6 +14,8 @@ import (
 
 	"github.com/psims/psims/internal/account"
 	"github.com/psims/psims/internal/apperr"
+	"github.com/psims/psims/internal/incident"
+	"github.com/psims/psims/internal/incident/taxonomy"
 	"github.com/psims/psims/internal/org"
 	"github.com/psims/psims/internal/terms"
 	"github.com/psims/psims/internal/web/static"
@@ -24,9 +26,12 @@ type Deps struct {
 	Accounts *account.Service
 	Terms    *terms.Service
 	Orgs     *org.Store
-	Ready    func(ctx context.Context) error // reports whether the database answers
-	Metrics  *Metrics
-	Logger   *slog.Logger
+	// Incidents records and lists events, on the national Taxonomy.
+	Incidents *incident.Service
+	Taxonomy  *taxonomy.Taxonomy
+	Ready     func(ctx context.Context) error // reports whether the database answers
+	Metrics   *Metrics
+	Logger    *slog.Logger
 	// SecureCookies marks cookies Secure (the base URL is https).
 	SecureCookies bool
 	// SignInRate is how many sign-in, registration and reset posts one IP
