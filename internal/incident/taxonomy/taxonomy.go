@@ -203,6 +203,18 @@ func (l CodeList) Lookup(code string) (Code, bool) {
 	return Code{}, false
 }
 
+// Index returns the position of code in the list, or -1 when the list does
+// not have it. Lists are in the order forms offer them, so for graded lists
+// such as harm levels the position is the grade.
+func (l CodeList) Index(code string) int {
+	for i, c := range l.Codes {
+		if c.Code == code {
+			return i
+		}
+	}
+	return -1
+}
+
 // Display returns the text shown for code, or code itself when the list does
 // not have it, so a stored answer is never shown as nothing.
 func (l CodeList) Display(code string) string {

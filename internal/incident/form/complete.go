@@ -1,0 +1,223 @@
+package form
+
+import (
+	"fmt"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/psims/psims/internal/apperr"
+	"github.com/psims/psims/internal/incident"
+)
+
+// Result is what a finished set of answers gives the event store.
+type Result struct {
+	OrgCode string
+	// OccurredFrom and OccurredTo are the first and last day it can have
+	// happened on: the same day when the date is known, the month when it
+	// is roughly known.
+	OccurredFrom, OccurredTo time.Time
+	Index                    incident.Index
+	// SharingOptOut is true when the person answered that the record may
+	// not be shared beyond the organisation and the national team (T15).
+	SharingOptOut bool
+	// Answers are the answers to the questions asked, and nothing else:
+	// answers to questions a later change made irrelevant are dropped.
+	Answers incident.Answers
+}
+
+// Complete checks a finished set of answers to the form for type t and
+// derives what the store needs. Every question asked must have a valid
+// answer; the field errors name the pages (step slugs) to go back to, with
+// the message each page would show.
+func (f *Form) Complete(t incident.Type, a incident.Answers, now time.Time) (Result, apperr.Fields) {
+	if _, ok := f.flows[flow(t)]; !ok {
+		return Result{}, apperr.Fields{{Field: "type", Message: "Choose what kind of event you are recording"}}
+	}
+	return f.complete(f.Steps(t, a, true), a, now)
+}
+
+// CompletePublic is Complete for the public route, which describes one
+// person.
+func (f *Form) CompletePublic(a incident.Answers, now time.Time) (Result, apperr.Fields) {
+	r, problems := f.complete(f.PublicSteps(a), a, now)
+	if problems == nil {
+		r.Answers[PatientCount] = []string{"1"}
+	}
+	return r, problems
+}
+
+func (f *Form) complete(steps []Step, a incident.Answers, now time.Time) (Result, apperr.Fields) {
+	var problems apperr.Fields
+	clean := incident.Answers{}
+	for _, s := range steps {
+		vals, errs := f.parse(s, FormValues(s, a), now)
+		if len(errs) > 0 {
+			problems.Add(s.Slug, errs[0].Message)
+			continue
+		}
+		set(clean, s, vals)
+	}
+	if len(problems) > 0 {
+		return Result{}, problems
+	}
+	if _, ok := clean[PatientCount]; ok {
+		f.resize(clean, patientCount(clean))
+	}
+	r := Result{OrgCode: answer(clean, elOrganisation), Answers: clean, SharingOptOut: answer(clean, MayShare) == "no"}
+	r.OccurredFrom, r.OccurredTo = occurred(clean, now)
+	r.Index = f.index(clean)
+	return r, nil
+}
+
+// occurred is the range of days the answers say the event happened in.
+func occurred(a incident.Answers, now time.Time) (from, to time.Time) {
+	if d, err := time.Parse(time.DateOnly, answer(a, EventDate)); err == nil {
+		return d, d
+	}
+	if m, err := time.Parse("2006-01", answer(a, elApproximateDate)); err == nil {
+		last := m.AddDate(0, 1, -1)
+		if t := today(now); last.After(t) {
+			last = t
+		}
+		return m, last
+	}
+	return time.Time{}, time.Time{}
+}
+
+// index works out what lists filter on: the most severe harm of any
+// patient, the service, and the multi-valued codes.
+func (f *Form) index(a incident.Answers) incident.Index {
+	ix := incident.Index{ServiceType: answer(a, elServiceArea), Codes: map[string][]string{}}
+	ix.PhysicalHarm = f.worst(a, elPhysicalHarm)
+	ix.PsychologicalHarm = f.worst(a, elPsychologicalHarm)
+	for _, el := range indexedCodes {
+		if vs := a[el]; len(vs) > 0 {
+			ix.Codes[el] = vs
+		}
+	}
+	return ix
+}
+
+// worst returns the most severe code among the patients' answers: graded
+// lists run from least to most severe.
+func (f *Form) worst(a incident.Answers, element string) string {
+	el, _ := f.tax.Element(element)
+	l, _ := f.tax.List(el.CodeList)
+	worst, rank := "", -1
+	for _, v := range a[element] {
+		if i := l.Index(v); i > rank {
+			worst, rank = v, i
+		}
+	}
+	return worst
+}
+
+// FormValues returns the step's answer as the page posts it, to fill the
+// page in again.
+func FormValues(s Step, a incident.Answers) url.Values {
+	vals := s.Values(a)
+	v := url.Values{}
+	if len(vals) == 0 {
+		return v
+	}
+	switch s.Question.Kind {
+	case Date:
+		if d, err := time.Parse(time.DateOnly, vals[0]); err == nil {
+			v.Set(FieldDay, strconv.Itoa(d.Day()))
+			v.Set(FieldMonth, strconv.Itoa(int(d.Month())))
+			v.Set(FieldYear, strconv.Itoa(d.Year()))
+		}
+	case Month:
+		if d, err := time.Parse("2006-01", vals[0]); err == nil {
+			v.Set(FieldMonth, strconv.Itoa(int(d.Month())))
+			v.Set(FieldYear, strconv.Itoa(d.Year()))
+		}
+	case Age:
+		if days, err := strconv.Atoi(vals[0]); err == nil {
+			years, months := AgeParts(days)
+			v.Set(FieldYears, strconv.Itoa(years))
+			v.Set(FieldMonths, strconv.Itoa(months))
+		}
+	default:
+		v[FieldAnswer] = vals
+	}
+	return v
+}
+
+// Row is one answer as people read it: on "check your answers" and on the
+// event's page.
+type Row struct {
+	Label  string
+	Values []string // display text; none when unanswered
+	Step   string   // the page that asks it
+}
+
+// Rows lists the answers to the questions asked for type t, in order, with
+// display text from the taxonomy. Governance rows are included for
+// reviewers.
+func (f *Form) Rows(t incident.Type, a incident.Answers, reviewer bool) []Row {
+	return rows(f.Steps(t, a, reviewer), a)
+}
+
+// PublicRows is Rows for the public route.
+func (f *Form) PublicRows(a incident.Answers) []Row { return rows(f.PublicSteps(a), a) }
+
+func rows(steps []Step, a incident.Answers) []Row {
+	several := patientCount(a) > 1
+	out := make([]Row, 0, len(steps))
+	for _, s := range steps {
+		label := s.Question.Short
+		if s.Patient > 0 && several {
+			label = fmt.Sprintf("Patient %d: %s", s.Patient, strings.ToLower(label[:1])+label[1:])
+		}
+		out = append(out, Row{Label: label, Values: Display(s, a), Step: s.Slug})
+	}
+	return out
+}
+
+// Display returns the step's answer as people read it.
+func Display(s Step, a incident.Answers) []string {
+	vals := s.Values(a)
+	out := make([]string, 0, len(vals))
+	for _, v := range vals {
+		switch s.Question.Kind {
+		case Radios, Checkboxes, Select:
+			v = s.Question.List.Display(v)
+		case YesNo:
+			v = map[string]string{"yes": "Yes", "no": "No"}[v]
+		case Date:
+			if d, err := time.Parse(time.DateOnly, v); err == nil {
+				v = d.Format("2 January 2006")
+			}
+		case Month:
+			if d, err := time.Parse("2006-01", v); err == nil {
+				v = d.Format("January 2006")
+			}
+		case Age:
+			if days, err := strconv.Atoi(v); err == nil {
+				v = ageText(days)
+			}
+		}
+		out = append(out, v)
+	}
+	return out
+}
+
+func ageText(days int) string {
+	years, months := AgeParts(days)
+	plural := func(n int, unit string) string {
+		if n == 1 {
+			return "1 " + unit
+		}
+		return strconv.Itoa(n) + " " + unit + "s"
+	}
+	switch {
+	case years == 0:
+		return plural(months, "month")
+	case months == 0:
+		return plural(years, "year")
+	}
+	return plural(years, "year") + ", " + plural(months, "month")
+}
