@@ -20,6 +20,21 @@ const (
 // Types lists every event type, in the order pages offer them.
 func Types() []Type { return []Type{Incident, GoodCare, Risk, Outcome} }
 
+// Label is the type as pages name it, such as "Good care".
+func (t Type) Label() string {
+	switch t {
+	case Incident:
+		return "Incident"
+	case GoodCare:
+		return "Good care"
+	case Risk:
+		return "Risk"
+	case Outcome:
+		return "Poor outcome"
+	}
+	return string(t)
+}
+
 // ParseType returns the type named s. Errors: Invalid.
 func ParseType(s string) (Type, error) {
 	for _, t := range Types() {

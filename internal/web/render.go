@@ -213,6 +213,7 @@ func templateFuncs(assets *static.Assets) template.FuncMap {
 		"hasErrors":  func(errs []FieldError) bool { return len(errs) > 0 },
 		"dict":       dict,
 		"hasPrefix":  strings.HasPrefix,
+		"inc":        func(i int) int { return i + 1 },
 	}
 }
 

@@ -15,6 +15,7 @@ import (
 	"github.com/psims/psims/internal/account"
 	"github.com/psims/psims/internal/apperr"
 	"github.com/psims/psims/internal/incident"
+	"github.com/psims/psims/internal/incident/form"
 	"github.com/psims/psims/internal/incident/taxonomy"
 	"github.com/psims/psims/internal/org"
 	"github.com/psims/psims/internal/terms"
@@ -34,6 +35,9 @@ type Deps struct {
 	Logger    *slog.Logger
 	// SecureCookies marks cookies Secure (the base URL is https).
 	SecureCookies bool
+	// DraftRetention is how long a draft is kept after its last change
+	// (30 days when 0).
+	DraftRetention time.Duration
 	// SignInRate is how many sign-in, registration and reset posts one IP
 	// address may make per minute.
 	SignInRate int
@@ -44,6 +48,7 @@ type Server struct {
 	Deps
 	render  *Renderer
 	assets  *static.Assets
+	forms   *form.Form
 	limiter *ipLimiter
 	handler http.Handler
 	// routeList is every pattern registered, for the authorisation matrix test.
@@ -67,7 +72,19 @@ func New(d Deps) (*Server, error) {
 	if d.SignInRate <= 0 {
 		d.SignInRate = 20
 	}
-	s := &Server{Deps: d, render: render, assets: assets, limiter: newIPLimiter(d.SignInRate, time.Minute)}
+	if d.DraftRetention <= 0 {
+		d.DraftRetention = 30 * 24 * time.Hour
+	}
+	if d.Taxonomy == nil {
+		if d.Taxonomy, err = taxonomy.Load(); err != nil {
+			return nil, err
+		}
+	}
+	forms, err := form.New(d.Taxonomy)
+	if err != nil {
+		return nil, err
+	}
+	s := &Server{Deps: d, render: render, assets: assets, forms: forms, limiter: newIPLimiter(d.SignInRate, time.Minute)}
 	s.handler = s.routes()
 	return s, nil
 }
@@ -115,6 +132,7 @@ func (s *Server) routes() http.Handler {
 	s.requestRoutes(r)
 	s.adminOrgRoutes(r)
 	s.termsRoutes(r)
+	s.recordRoutes(r)
 	s.routeList = r.patterns
 	s.ungatedRoutes = r.ungated
 
@@ -161,6 +179,9 @@ func (r *router) handleFunc(pattern string, h http.HandlerFunc) {
 // the terms: the review page itself, signing out, and the pages it links
 // to.
 func (r *router) open(pattern string, h http.HandlerFunc) { r.handle(pattern, h) }
+
+// now is the time, for checking that dates are not in the future.
+func (s *Server) now() time.Time { return time.Now() }
 
 // Routes lists every route pattern the server serves, apart from the
 // catch-all that answers 404.

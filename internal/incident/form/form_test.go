@@ -307,7 +307,7 @@ func TestAnswersAreChecked(t *testing.T) {
 		{"agents", url.Values{"answer": {"4", "<script>"}}, "answer", "Select from the options shown"},
 		{"patients", url.Values{"answer": {"11"}}, "answer", "Enter a whole number from 0 to 10"},
 		{"patients", url.Values{"answer": {"two"}}, "answer", "Enter a whole number from 0 to 10"},
-		{"organisation", url.Values{"answer": {"RM1; DROP"}}, "answer", "Enter an ODS code of 3 to 10 letters and numbers, for example RM1"},
+		{"organisation", url.Values{"answer": {"RM1; DROP"}}, "answer", "Enter an ODS code of 3 to 7 letters and numbers, for example RM1"},
 		{"patient-1-age", url.Values{"answer-years": {"4"}, "answer-months": {"12"}}, "answer-months", "Months must be a whole number from 0 to 11"},
 		{"description", url.Values{"answer": {strings.Repeat("a", 5001)}}, "answer", "What happened must be 5000 characters or fewer; you have 5001"},
 		{"description", url.Values{"answer": {"Patient 943 476 5919 fell."}}, "answer",

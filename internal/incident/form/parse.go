@@ -100,7 +100,7 @@ func (f *Form) parse(step Step, values url.Values, now time.Time) ([]string, app
 			return required(q, "Enter the organisation's ODS code")
 		}
 		if !validODS(code) {
-			problems.Add(FieldAnswer, "Enter an ODS code of 3 to 10 letters and numbers, for example RM1")
+			problems.Add(FieldAnswer, "Enter an ODS code of 3 to 7 letters and numbers, for example RM1")
 			return nil, problems
 		}
 		return []string{code}, nil
@@ -171,7 +171,7 @@ func lower(s string) string {
 }
 
 func validODS(code string) bool {
-	if len(code) < 3 || len(code) > 10 {
+	if len(code) < 3 || len(code) > 7 {
 		return false
 	}
 	for _, c := range code {
