@@ -44,6 +44,14 @@ type Config struct {
 	// SignInRate is how many sign-in, registration and password reset
 	// posts one IP address may make per minute.
 	SignInRate int
+	// PublicReportRate is how many concerns one IP address may submit
+	// through the public route per hour.
+	PublicReportRate int
+
+	// DraftRetention is how long a draft is kept after it was last saved;
+	// DraftReminder is how long before its deletion its owner is emailed.
+	DraftRetention time.Duration
+	DraftReminder  time.Duration
 
 	LogLevel string // debug, info, warn or error
 }
@@ -63,7 +71,10 @@ func Defaults() Config {
 		HashThreads:           1,
 		HashConcurrency:       0, // 0 means the number of CPUs
 		SignInRate:            20,
+		PublicReportRate:      10,
 		IGTrainingValidMonths: 12,
+		DraftRetention:        30 * 24 * time.Hour,
+		DraftReminder:         7 * 24 * time.Hour,
 		LogLevel:              "info",
 	}
 }
@@ -112,7 +123,10 @@ func (c *Config) Register(fs *flag.FlagSet, groups Flags) {
 		})
 		fs.IntVar(&c.IGTrainingValidMonths, "ig-training-valid-for", c.IGTrainingValidMonths, "months that recorded information governance training stays valid")
 		fs.IntVar(&c.SignInRate, "signin-rate-limit", c.SignInRate, "sign-in, registration and reset posts allowed per IP address per minute")
+		fs.IntVar(&c.PublicReportRate, "public-report-rate-limit", c.PublicReportRate, "public concerns allowed per IP address per hour")
 		fs.IntVar(&c.HashConcurrency, "hash-concurrency", c.HashConcurrency, "password hashes allowed at once; 0 means one per CPU")
+		fs.DurationVar(&c.DraftRetention, "draft-retention", c.DraftRetention, "delete a draft this long after it was last saved")
+		fs.DurationVar(&c.DraftReminder, "draft-reminder", c.DraftReminder, "email a draft's owner this long before it is deleted; less than --draft-retention")
 	}
 }
 
@@ -165,6 +179,13 @@ func (c *Config) check() error {
 	}
 	if c.SessionIdle <= 0 || c.SessionAbsolute <= 0 {
 		return errors.New("session timeouts must be positive")
+	}
+	if c.DraftRetention <= 0 || c.DraftReminder <= 0 {
+		return errors.New("--draft-retention and --draft-reminder must be positive durations, such as 720h and 168h")
+	}
+	if c.DraftReminder >= c.DraftRetention {
+		return fmt.Errorf("--draft-reminder (%s) must be less than --draft-retention (%s): the reminder goes that long before the draft is deleted",
+			c.DraftReminder, c.DraftRetention)
 	}
 	if c.HashMemoryKiB < 19*1024 || c.HashTime < 2 {
 		return errors.New("argon2id needs at least 19456 KiB of memory and 2 iterations")

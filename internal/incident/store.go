@@ -144,6 +144,11 @@ func (s *Service) Submit(ctx context.Context, sub Submission, c Client) (Event, 
 				return apperr.New(apperr.NotFound, "That draft no longer exists.")
 			}
 		}
+		if sub.Then != nil {
+			if err := sub.Then(ctx, tx, ev); err != nil {
+				return err
+			}
+		}
 		return audit.Record(ctx, tx, audit.Entry{ActorID: sub.ReporterID, Action: "event.submit", SubjectType: "event",
 			SubjectID: strconv.FormatInt(ev.ID, 10), IP: c.IP,
 			Details: map[string]string{"reference": string(ev.Reference), "org": ev.OrgCode, "source": string(ev.Source), "type": string(ev.Type)}})

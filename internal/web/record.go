@@ -11,8 +11,10 @@ import (
 
 	"github.com/psims/psims/internal/apperr"
 	"github.com/psims/psims/internal/authz"
+	"github.com/psims/psims/internal/db"
 	"github.com/psims/psims/internal/incident"
 	"github.com/psims/psims/internal/incident/form"
+	"github.com/psims/psims/internal/mail"
 	"github.com/psims/psims/internal/org"
 	"github.com/psims/psims/internal/terms"
 )
@@ -457,11 +459,22 @@ func (s *Server) submitDraft(w http.ResponseWriter, r *http.Request) {
 		s.renderStatement(w, r, d, http.StatusConflict, "The recording statement changed while you were reading it. Read this version, then submit.", receipt)
 		return
 	}
-	ev, err := s.Incidents.Submit(r.Context(), incident.Submission{
+	submission := incident.Submission{
 		Type: d.Type, OrgCode: res.OrgCode, Source: incident.Staff, ReporterID: sub.UserID,
 		OccurredFrom: res.OccurredFrom, OccurredTo: res.OccurredTo, Answers: res.Answers, Index: res.Index,
 		StatementVersion: current.Version, SharingOptOut: res.SharingOptOut, DraftID: d.ID,
-	}, incident.Client{IP: client(r).IP})
+	}
+	if receipt && s.Outbox != nil {
+		// The receipt is queued with the event, so it goes if and only if
+		// the event is stored. It holds the reference, nothing recorded.
+		u := viewerFrom(r.Context()).user
+		submission.Then = func(ctx context.Context, tx *db.Tx, ev incident.Event) error {
+			_, err := s.Outbox.Enqueue(ctx, tx, mail.EventReceipt(u.Email, u.Name, string(ev.Reference), ev.Type.Label(),
+				ev.SubmittedAt, s.BaseURL+"/events/"+string(ev.Reference)))
+			return err
+		}
+	}
+	ev, err := s.Incidents.Submit(r.Context(), submission, incident.Client{IP: client(r).IP})
 	if errs := answerErrors(err); errs != nil {
 		s.renderCheck(w, r, sub, d, http.StatusUnprocessableEntity, apperr.Fields{{Field: "description", Message: errs[0].Message}})
 		return
@@ -497,6 +510,11 @@ func (s *Server) submittedPage(w http.ResponseWriter, r *http.Request) {
 	p := s.page(r, "Your event has been recorded")
 	p.Data = ev
 	s.render.Render(w, r, http.StatusOK, "record-submitted", p)
+}
+
+type draftsData struct {
+	Rows          []draftRow
+	RetentionDays int
 }
 
 // draftRow is one draft in "Your drafts".
@@ -538,12 +556,12 @@ func (s *Server) draftsPage(w http.ResponseWriter, r *http.Request) {
 		rows = append(rows, row)
 	}
 	p := s.page(r, "Your drafts")
+	p.Data = draftsData{Rows: rows, RetentionDays: int(s.DraftRetention.Hours() / 24)}
 	if r.URL.Query().Get("saved") != "" {
 		p.Notice = "Your draft has been saved. You can come back to it here."
 	} else if r.URL.Query().Get("deleted") != "" {
 		p.Notice = "The draft has been deleted."
 	}
-	p.Data = rows
 	s.render.Render(w, r, http.StatusOK, "record-drafts", p)
 }
 

@@ -196,7 +196,7 @@ func TestRecordingAnIncidentFromStartToFinish(t *testing.T) {
 			if r := b.submit(submitPath, submitPath, url.Values{"statement_version": {strconv.Itoa(doc.Version + 1)}}); r.status != http.StatusConflict {
 				t.Errorf("a statement version that was not shown: %d", r.status)
 			}
-			r = b.submit(submitPath, submitPath, url.Values{"statement_version": {strconv.Itoa(doc.Version)}})
+			r = b.submit(submitPath, submitPath, url.Values{"statement_version": {strconv.Itoa(doc.Version)}, "receipt": {"yes"}})
 			if r.status != http.StatusSeeOther || !strings.HasSuffix(r.location, "/submitted") {
 				t.Fatalf("submit: %d %s %s", r.status, r.location, errorSummary(r.body))
 			}
@@ -219,7 +219,15 @@ func TestRecordingAnIncidentFromStartToFinish(t *testing.T) {
 			if got := ev.Answers[form.Description]; len(got) != 1 || got[0] != "Given 5 mg at 14:00 on ward 7B instead of 2.5 mg." {
 				t.Errorf("description %q", got)
 			}
-			if _, err := site.App.Incidents.Draft(context.Background(), u.ID, rc.draft); err == nil {
+			// The receipt holds the reference and none of what was recorded.
+		mails, err := site.App.Outbox.List(context.Background(), u.Email, 10)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(mails) != 1 || !strings.Contains(mails[0].Subject+mails[0].Text, ref) || strings.Contains(mails[0].Text, "ward 7B") {
+			t.Errorf("receipt: %+v", mails)
+		}
+		if _, err := site.App.Incidents.Draft(context.Background(), u.ID, rc.draft); err == nil {
 				t.Error("the draft outlived its submission")
 			}
 			// Another user cannot see the confirmation.

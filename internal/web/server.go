@@ -17,6 +17,7 @@ import (
 	"github.com/psims/psims/internal/incident"
 	"github.com/psims/psims/internal/incident/form"
 	"github.com/psims/psims/internal/incident/taxonomy"
+	"github.com/psims/psims/internal/mail"
 	"github.com/psims/psims/internal/org"
 	"github.com/psims/psims/internal/terms"
 	"github.com/psims/psims/internal/web/static"
@@ -35,9 +36,15 @@ type Deps struct {
 	Logger    *slog.Logger
 	// SecureCookies marks cookies Secure (the base URL is https).
 	SecureCookies bool
+	// Outbox queues email; BaseURL starts the links in it.
+	Outbox  *mail.Outbox
+	BaseURL string
 	// DraftRetention is how long a draft is kept after its last change
 	// (30 days when 0).
 	DraftRetention time.Duration
+	// PublicReportRate is how many concerns one IP address may submit
+	// through the public route per hour (10 when 0).
+	PublicReportRate int
 	// SignInRate is how many sign-in, registration and reset posts one IP
 	// address may make per minute.
 	SignInRate int
@@ -50,7 +57,9 @@ type Server struct {
 	assets  *static.Assets
 	forms   *form.Form
 	limiter *ipLimiter
-	handler http.Handler
+	// reportLimiter limits public submissions per IP address (T8).
+	reportLimiter *ipLimiter
+	handler       http.Handler
 	// routeList is every pattern registered, for the authorisation matrix test.
 	routeList []string
 	// ungatedRoutes are the patterns a user who must accept new terms can
@@ -72,6 +81,9 @@ func New(d Deps) (*Server, error) {
 	if d.SignInRate <= 0 {
 		d.SignInRate = 20
 	}
+	if d.PublicReportRate <= 0 {
+		d.PublicReportRate = 10
+	}
 	if d.DraftRetention <= 0 {
 		d.DraftRetention = 30 * 24 * time.Hour
 	}
@@ -84,7 +96,8 @@ func New(d Deps) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{Deps: d, render: render, assets: assets, forms: forms, limiter: newIPLimiter(d.SignInRate, time.Minute)}
+	s := &Server{Deps: d, render: render, assets: assets, forms: forms,
+		limiter: newIPLimiter(d.SignInRate, time.Minute), reportLimiter: newIPLimiter(d.PublicReportRate, time.Hour)}
 	s.handler = s.routes()
 	return s, nil
 }
@@ -132,7 +145,9 @@ func (s *Server) routes() http.Handler {
 	s.requestRoutes(r)
 	s.adminOrgRoutes(r)
 	s.termsRoutes(r)
+	s.eventRoutes(r)
 	s.recordRoutes(r)
+	s.reportRoutes(r)
 	s.routeList = r.patterns
 	s.ungatedRoutes = r.ungated
 

@@ -1,0 +1,247 @@
+package web
+
+import (
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/psims/psims/internal/apperr"
+	"github.com/psims/psims/internal/incident"
+	"github.com/psims/psims/internal/incident/form"
+	"github.com/psims/psims/internal/org"
+	"github.com/psims/psims/internal/terms"
+)
+
+// The public route's defences against bots, which need no third party: a
+// field people never see (the honeypot), a minimum time between opening the
+// form and sending it, and a limit per IP address.
+const (
+	honeypotField = "website"
+	minFillTime   = 3 * time.Second
+)
+
+// reportRoutes registers the public route (T8): patients, families and the
+// public record a concern without an account.
+func (s *Server) reportRoutes(r *router) {
+	r.handleFunc("GET /report", s.reportForm)
+	r.handleFunc("POST /report", s.report)
+	r.handleFunc("GET /report/recorded/{ref}", s.reportRecorded)
+}
+
+// reportData is what the public form shows.
+type reportData struct {
+	Questions []questionView
+	// The organisation picker.
+	OrgQuery, Org string
+	OrgError      string
+	Searched      bool
+	Results       []org.Organisation
+	Statement     terms.Document
+	Started       string
+}
+
+func (s *Server) reportForm(w http.ResponseWriter, r *http.Request) {
+	s.renderReport(w, r, http.StatusOK, url.Values{}, nil, "")
+}
+
+// publicField is the name the public page gives an input of a question:
+// the question's slug in place of the step pages' "answer".
+func publicField(slug, field string) string {
+	return slug + strings.TrimPrefix(field, form.FieldAnswer)
+}
+
+// publicValues picks the values of one question out of the public form,
+// under the names the form package reads.
+func publicValues(slug string, posted url.Values) url.Values {
+	v := url.Values{}
+	for _, field := range []string{form.FieldAnswer, form.FieldDay, form.FieldMonth, form.FieldYear} {
+		if vs, ok := posted[publicField(slug, field)]; ok {
+			v[field] = vs
+		}
+	}
+	return v
+}
+
+// publicSteps lists every question of the public page: both ways of giving
+// the date are shown, and the one chosen is read.
+func (s *Server) publicSteps() []form.Step {
+	every := incident.Answers{form.DateKnown: {"exact"}}
+	steps := s.forms.PublicSteps(every)
+	month := s.forms.PublicSteps(incident.Answers{form.DateKnown: {"approximate"}})
+	for i, st := range steps {
+		if st.Slug == "date" {
+			m, _ := form.Find(month, "month")
+			return append(steps[:i+1], append([]form.Step{m}, steps[i+1:]...)...)
+		}
+	}
+	return steps
+}
+
+func (s *Server) renderReport(w http.ResponseWriter, r *http.Request, status int, posted url.Values, errs []FieldError, notice string) {
+	doc, err := s.Terms.Current(r.Context(), terms.RecordingStatement)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	data := reportData{Statement: doc, OrgQuery: posted.Get("org_query"), Org: posted.Get("org"),
+		Started: strconv.FormatInt(time.Now().Unix(), 10)}
+	for _, st := range s.publicSteps() {
+		if st.Question.Kind == form.Org {
+			data.OrgError = fieldError(errs, "org_query")
+			continue
+		}
+		var own []FieldError
+		for _, e := range errs {
+			if strings.HasPrefix(e.Field, st.Slug) && (e.Field == st.Slug || strings.HasPrefix(e.Field, st.Slug+"-")) {
+				own = append(own, FieldError{Field: e.Field, Message: e.Message})
+			}
+		}
+		q := newQuestionView(st, st.Question.Label, st.Slug, publicValues(st.Slug, posted), nil)
+		if len(own) > 0 {
+			q.Error, q.ErrorField = own[0].Message, own[0].Field
+		}
+		data.Questions = append(data.Questions, q)
+	}
+	if data.OrgQuery != "" && (posted.Get("action") == "search" || data.OrgError != "") {
+		data.Searched = true
+		if data.Results, err = s.Orgs.Search(r.Context(), data.OrgQuery, orgResultsLimit); err != nil {
+			s.fail(w, r, err)
+			return
+		}
+	}
+	p := s.page(r, "Tell us about a patient safety concern")
+	p.Errors, p.Data, p.Notice = errs, data, notice
+	s.render.Render(w, r, status, "report", p)
+}
+
+// report handles the public form's two buttons: Search finds the
+// organisation without JavaScript; Submit records the concern.
+func (s *Server) report(w http.ResponseWriter, r *http.Request) {
+	posted := r.PostForm
+	if posted.Get("action") == "search" {
+		var errs []FieldError
+		if strings.TrimSpace(posted.Get("org_query")) == "" {
+			errs = []FieldError{{Field: "org_query", Message: "Enter the name or ODS code of the organisation to search for it"}}
+		}
+		s.renderReport(w, r, http.StatusOK, posted, errs, "")
+		return
+	}
+	if posted.Get(honeypotField) != "" {
+		// Only a program fills in a field nobody can see: store nothing.
+		s.renderReport(w, r, http.StatusUnprocessableEntity, posted, nil, "We could not accept this form. If you are a person, submit it again.")
+		return
+	}
+	started, err := strconv.ParseInt(posted.Get("started"), 10, 64)
+	if err != nil || time.Since(time.Unix(started, 0)) < minFillTime {
+		s.renderReport(w, r, http.StatusUnprocessableEntity, posted, nil, "Check your answers, then submit the form again.")
+		return
+	}
+
+	answers, errs := s.publicAnswers(r, posted)
+	if errs == nil {
+		if code := posted.Get("org"); code != "" || posted.Get("org_query") != "" {
+			if code == "" {
+				code = posted.Get("org_query")
+			}
+			if orgErrs, err := s.checkOrg(r.Context(), code); err != nil {
+				s.fail(w, r, err)
+				return
+			} else if orgErrs != nil {
+				errs = append(errs, FieldError{Field: "org_query", Message: orgErrs[0].Message})
+			}
+		}
+	}
+	var res form.Result
+	if errs == nil {
+		var problems apperr.Fields
+		res, problems = s.forms.CompletePublic(answers, time.Now())
+		for _, pr := range problems {
+			field := pr.Field
+			if field == "organisation" {
+				field = "org_query"
+			}
+			errs = append(errs, FieldError{Field: field, Message: pr.Message})
+		}
+	}
+	if errs != nil {
+		s.renderReport(w, r, http.StatusUnprocessableEntity, posted, errs, "")
+		return
+	}
+	current, err := s.Terms.Current(r.Context(), terms.RecordingStatement)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	if shown, _ := strconv.Atoi(posted.Get("statement_version")); shown != current.Version {
+		s.renderReport(w, r, http.StatusConflict, posted, nil, "The statement about how we use what you tell us changed while you were writing. Read it again, then submit.")
+		return
+	}
+	if !s.reportLimiter.allow(client(r).IP, time.Now()) {
+		w.Header().Set("Retry-After", "3600")
+		s.render.Render(w, r, http.StatusTooManyRequests, "too-many-requests", s.page(r, "Too many attempts"))
+		return
+	}
+	ev, err := s.Incidents.Submit(r.Context(), incident.Submission{
+		Type: incident.Incident, OrgCode: res.OrgCode, Source: incident.Public,
+		OccurredFrom: res.OccurredFrom, OccurredTo: res.OccurredTo, Answers: res.Answers, Index: res.Index,
+		StatementVersion: current.Version, SharingOptOut: res.SharingOptOut,
+	}, incident.Client{IP: client(r).IP})
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	http.Redirect(w, r, "/report/recorded/"+string(ev.Reference), http.StatusSeeOther)
+}
+
+// publicAnswers reads every question of the public page, in order, so that
+// the date question read is the one the person chose.
+func (s *Server) publicAnswers(r *http.Request, posted url.Values) (incident.Answers, []FieldError) {
+	a := incident.Answers{}
+	var errs []FieldError
+	done := map[string]bool{}
+	for {
+		var next *form.Step
+		for _, st := range s.forms.PublicSteps(a) {
+			if !done[st.Slug] {
+				next = &st
+				break
+			}
+		}
+		if next == nil {
+			return a, errs
+		}
+		done[next.Slug] = true
+		values := publicValues(next.Slug, posted)
+		if next.Question.Kind == form.Org {
+			code := posted.Get("org")
+			if code == "" {
+				code = posted.Get("org_query")
+			}
+			values = url.Values{form.FieldAnswer: {code}}
+		}
+		answered, problems := s.forms.Apply(a, *next, values, time.Now())
+		for _, pr := range problems {
+			field := publicField(next.Slug, pr.Field)
+			if next.Question.Kind == form.Org {
+				field = "org_query"
+			}
+			errs = append(errs, FieldError{Field: field, Message: pr.Message})
+		}
+		if problems == nil {
+			a = answered
+		}
+	}
+}
+
+func (s *Server) reportRecorded(w http.ResponseWriter, r *http.Request) {
+	ref, err := incident.ParseReference(r.PathValue("ref"))
+	if err != nil {
+		s.notFound(w, r)
+		return
+	}
+	p := s.page(r, "Thank you for telling us")
+	p.Data = ref
+	s.render.Render(w, r, http.StatusOK, "report-recorded", p)
+}
