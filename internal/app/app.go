@@ -91,8 +91,11 @@ func open(ctx context.Context, cfg config.Config, logger *slog.Logger, workers b
 	var register func(*river.Workers, *jobs.Runner)
 	if workers {
 		register = func(w *river.Workers, r *jobs.Runner) {
+			outbox := mail.NewOutbox(d, r, logger)
 			mail.AddWorker(w, d, sender, logger)
-			terms.AddNoticeWorker(w, d, mail.NewOutbox(d, r, logger), cfg.BaseURL+"/review-terms", logger)
+			terms.AddNoticeWorker(w, d, outbox, cfg.BaseURL+"/review-terms", logger)
+			retention := incident.DraftRetention{Keep: cfg.DraftRetention, Remind: cfg.DraftReminder}
+			incident.AddDraftWorker(w, r, d, outbox, retention, cfg.BaseURL+"/drafts", logger)
 		}
 	}
 	if a.Jobs, err = jobs.New(d, logger, register); err != nil {
@@ -143,6 +146,7 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 	})
 	srv, err := web.New(web.Deps{
 		Accounts: a.Accounts, Terms: a.Terms, Orgs: a.Orgs, Incidents: a.Incidents, Taxonomy: a.Taxonomy,
+		Outbox: a.Outbox, BaseURL: cfg.BaseURL, DraftRetention: cfg.DraftRetention, PublicReportRate: cfg.PublicReportRate,
 		Ready: a.DB.Ping, Metrics: metrics, Logger: logger,
 		SecureCookies: cfg.SecureCookies(), SignInRate: cfg.SignInRate,
 	})

@@ -3,6 +3,7 @@ package config
 import (
 	"flag"
 	"io"
+	"strings"
 	"testing"
 	"time"
 )
@@ -65,5 +66,39 @@ func TestSecureCookiesFollowTheBaseURL(t *testing.T) {
 	}
 	if EnvName("data-dir") != "PSIMS_DATA_DIR" {
 		t.Errorf("EnvName(data-dir) = %s", EnvName("data-dir"))
+	}
+}
+
+func TestDraftRetentionAndReminder(t *testing.T) {
+	c, err := parse(t, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.DraftRetention != 720*time.Hour || c.DraftReminder != 168*time.Hour {
+		t.Errorf("defaults: retention %s, reminder %s; want 720h and 168h", c.DraftRetention, c.DraftReminder)
+	}
+	c, err = parse(t, []string{"--draft-reminder", "48h"}, map[string]string{"PSIMS_DRAFT_RETENTION": "240h"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.DraftRetention != 240*time.Hour || c.DraftReminder != 48*time.Hour {
+		t.Errorf("retention %s, reminder %s; want 240h from the environment and 48h from the flag", c.DraftRetention, c.DraftReminder)
+	}
+	for _, tc := range []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"a reminder as long as the retention is refused", []string{"--draft-retention", "168h"}, "--draft-reminder (168h0m0s) must be less than --draft-retention (168h0m0s)"},
+		{"a reminder longer than the retention is refused", []string{"--draft-retention", "24h", "--draft-reminder", "48h"}, "must be less than --draft-retention"},
+		{"a zero retention is refused", []string{"--draft-retention", "0s", "--draft-reminder", "0s"}, "must be positive"},
+		{"a negative reminder is refused", []string{"--draft-reminder", "-1h"}, "must be positive"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := parse(t, tc.args, nil)
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("error %v, want one saying %q", err, tc.want)
+			}
+		})
 	}
 }

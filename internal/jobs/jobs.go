@@ -46,6 +46,8 @@ type Runner struct {
 	client  *river.Client[*sql.Tx]
 	working bool
 	logger  *slog.Logger
+	// periodic collects the jobs Every schedules while register runs.
+	periodic []*river.PeriodicJob
 }
 
 // driver picks River's driver for the engine. It is the one place in jobs
@@ -99,7 +101,8 @@ func Migrate(ctx context.Context, d *db.DB) error {
 //	jobs.New(d, logger, func(w *river.Workers, r *jobs.Runner) { mail.AddWorker(w, d, sender, logger) })
 //
 // It receives the Runner being made, for workers that queue further jobs
-// when they run (the Runner is ready before any job runs).
+// when they run (the Runner is ready before any job runs), and for
+// scheduling periodic jobs with Every.
 // A nil register gives an insert-only Runner, for commands that enqueue
 // jobs for `psims serve` to run.
 func New(d *db.DB, logger *slog.Logger, register func(*river.Workers, *Runner)) (*Runner, error) {
@@ -117,6 +120,7 @@ func New(d *db.DB, logger *slog.Logger, register func(*river.Workers, *Runner)) 
 		workers := river.NewWorkers()
 		register(workers, r)
 		cfg.Workers = workers
+		cfg.PeriodicJobs = r.periodic
 		cfg.Queues = map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: MaxWorkers}}
 	}
 	client, err := river.NewClient(driver(d), cfg)
@@ -125,6 +129,28 @@ func New(d *db.DB, logger *slog.Logger, register func(*river.Workers, *Runner)) 
 	}
 	r.client = client
 	return r, nil
+}
+
+// Every makes River insert a job with args every interval, and once as soon
+// as the scheduler starts, so work that runs rarely also runs after every
+// deploy. Only the elected leader among the processes sharing the database
+// schedules, so each run happens once however many processes there are; a
+// run can still repeat (a new leader runs it at once), so the job must be
+// safe to run again. Give args an InsertOpts that makes the job unique
+// while it waits or runs, so a slow run is not joined by the next.
+//
+// Call Every only from the register function given to New: the schedule
+// is fixed when the River client is made. Calling it later panics, as a
+// programming error.
+func (r *Runner) Every(interval time.Duration, args river.JobArgs) {
+	if r.client != nil {
+		panic("jobs: Every called after New returned; call it from register")
+	}
+	r.periodic = append(r.periodic, river.NewPeriodicJob(
+		river.PeriodicInterval(interval),
+		func() (river.JobArgs, *river.InsertOpts) { return args, nil },
+		&river.PeriodicJobOpts{ID: args.Kind(), RunOnStart: true},
+	))
 }
 
 // Start begins working jobs in the background and returns. Cancelling ctx
@@ -168,5 +194,5 @@ func (r *Runner) InsertTx(ctx context.Context, tx *db.Tx, args river.JobArgs, op
 }
 
 // Client is the underlying River client, for what this package does not
-// wrap (subscriptions in tests, periodic jobs, job lists).
+// wrap (subscriptions in tests, job lists).
 func (r *Runner) Client() *river.Client[*sql.Tx] { return r.client }

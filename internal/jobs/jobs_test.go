@@ -190,3 +190,44 @@ func (w *slowWorker) Work(ctx context.Context, job *river.Job[slowArgs]) error {
 		return ctx.Err()
 	}
 }
+
+// A job scheduled with Every runs as soon as the runner starts, without
+// waiting for its first interval, and only from register.
+func TestEveryRunsAPeriodicJobAtStart(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		ctx := context.Background()
+		migrated(t, d)
+		w := &echoWorker{got: make(chan string, 10)}
+		r, err := jobs.New(d, nil, func(ws *river.Workers, r *jobs.Runner) {
+			river.AddWorker(ws, w)
+			r.Every(24*time.Hour, echoArgs{Word: "daily"})
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := r.Start(ctx); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() {
+			stopCtx, cancel := context.WithTimeout(ctx, 10*time.Second)
+			defer cancel()
+			if err := r.Stop(stopCtx); err != nil {
+				t.Errorf("stop: %v", err)
+			}
+		})
+		select {
+		case word := <-w.got:
+			if word != "daily" {
+				t.Fatalf("worked %q, want daily", word)
+			}
+		case <-time.After(20 * time.Second):
+			t.Fatal("the periodic job did not run at start within 20s")
+		}
+		defer func() {
+			if recover() == nil {
+				t.Error("Every after New did not panic")
+			}
+		}()
+		r.Every(time.Hour, echoArgs{Word: "late"})
+	})
+}
