@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -18,6 +19,7 @@ import (
 	"github.com/psims/psims/internal/app/apptest"
 	"github.com/psims/psims/internal/authz"
 	"github.com/psims/psims/internal/db/dbtest"
+	"github.com/psims/psims/internal/incident"
 	"github.com/psims/psims/internal/web"
 )
 
@@ -35,11 +37,13 @@ var everyone = []string{anonymous, authz.Reporter, authz.Reviewer, authz.OrgAdmi
 var signedIn = everyone[1:]
 
 // target is the object of one request: a user of ownOrg or otherOrg with a
-// pending role request.
+// pending role request and an event they recorded there.
 type target struct {
 	User      account.User
 	RequestID int64
 	Org       string
+	Reference incident.Reference
+	DraftID   int64 // a draft of the target user's
 }
 
 // matrixCase says who may use one route, on an object of their own
@@ -75,11 +79,22 @@ func requestPath(format string) func(target) string {
 	return func(tg target) string { return fmt.Sprintf(format, tg.RequestID) }
 }
 
+func draftPath(suffix string) func(target) string {
+	return func(tg target) string { return fmt.Sprintf("/drafts/%d/%s", tg.DraftID, suffix) }
+}
+
+func eventPath(suffix string) func(target) string {
+	return func(tg target) string { return "/events/" + string(tg.Reference) + suffix }
+}
+
 // matrixCases lists every route. TestAuthorisationMatrix fails when a route
 // is missing, so a new route cannot escape the matrix.
 func matrixCases() []matrixCase {
 	admins := []string{authz.OrgAdmin, authz.NationalAdmin}
 	national := []string{authz.NationalAdmin}
+	orgRecords := []string{authz.Reviewer, authz.OrgAdmin, authz.NationalAdmin}
+	recorders := []string{authz.Reporter, authz.Reviewer, authz.OrgAdmin, authz.NationalAdmin}
+	var nobody []string
 	return []matrixCase{
 		// Public pages and the account pages every visitor may use.
 		{pattern: "GET /static/", path: func(target) string { return "/static/app.css" }, own: everyone, other: everyone},
@@ -179,6 +194,44 @@ func matrixCases() []matrixCase {
 		{pattern: "POST /admin/approvals/registrations/{id}", path: userPath("/admin/approvals/registrations/%d"), form: url.Values{"decision": {"reject"}, "reason": {"Matrix test"}}, pending: true, own: admins, other: national},
 		{pattern: "GET /admin/approvals/requests/{id}", path: requestPath("/admin/approvals/requests/%d"), own: admins, other: national},
 		{pattern: "POST /admin/approvals/requests/{id}", path: requestPath("/admin/approvals/requests/%d"), form: url.Values{"decision": {"reject"}, "reason": {"Matrix test"}}, own: admins, other: national},
+
+		// Event lists and pages (events.go). Everyone signed in has a list:
+		// a reporter's own events, a reviewer's or org admin's organisation,
+		// a read-only user's granted organisations, everything for national
+		// admins. The export asks for the target's organisation: reviewers
+		// and org admins get their own organisation's whatever they ask, a
+		// national admin gets the one asked for, and a read-only user is
+		// refused because neither organisation is granted (they may export
+		// grantedOrg, which events_test.go checks). One event, and its
+		// history, is for its organisation's reviewers and admins and the
+		// operator; the target's reporter is not the actor, so reporters are
+		// refused.
+		{pattern: "GET /events", own: signedIn, other: signedIn},
+		{pattern: "GET /events/export", path: func(tg target) string { return "/events/export?org=" + tg.Org }, own: orgRecords, other: orgRecords},
+		{pattern: "GET /events/{ref}", path: eventPath(""), own: orgRecords, other: national},
+		{pattern: "GET /events/{ref}/history", path: eventPath("/history"), own: orgRecords, other: national},
+
+		// Recording (record.go): everyone signed in but read-only users
+		// records. A draft, and the confirmation of a submission, are their
+		// author's alone: the target's are refused to every actor, national
+		// admins included.
+		{pattern: "GET /events/new", own: recorders, other: recorders},
+		{pattern: "POST /events/new", form: url.Values{"type": {"risk"}}, own: recorders, other: recorders},
+		{pattern: "GET /events/{ref}/submitted", path: eventPath("/submitted"), own: nobody, other: nobody},
+		{pattern: "GET /drafts", own: recorders, other: recorders},
+		{pattern: "GET /drafts/{id}/check", path: draftPath("check"), own: nobody, other: nobody},
+		{pattern: "GET /drafts/{id}/statement", path: draftPath("statement"), own: nobody, other: nobody},
+		{pattern: "POST /drafts/{id}/statement", path: draftPath("statement"), form: url.Values{"statement_version": {"1"}}, own: nobody, other: nobody},
+		{pattern: "GET /drafts/{id}/delete", path: draftPath("delete"), own: nobody, other: nobody},
+		{pattern: "POST /drafts/{id}/delete", path: draftPath("delete"), own: nobody, other: nobody},
+		{pattern: "GET /drafts/{id}/{step}", path: draftPath("date-known"), own: nobody, other: nobody},
+		{pattern: "POST /drafts/{id}/{step}", path: draftPath("date-known"), form: url.Values{"answer": {"exact"}}, own: nobody, other: nobody},
+
+		// The public route (report.go): every visitor, signed in or not.
+		// The search posts nothing that is stored.
+		{pattern: "GET /report", own: everyone, other: everyone},
+		{pattern: "POST /report", form: url.Values{"action": {"search"}, "org_query": {"RM1"}}, own: everyone, other: everyone},
+		{pattern: "GET /report/recorded/{ref}", path: func(tg target) string { return "/report/recorded/" + string(tg.Reference) }, own: everyone, other: everyone},
 	}
 }
 
@@ -247,7 +300,18 @@ func (f *matrixFixture) target(org string, pending bool) target {
 	if err != nil {
 		f.t.Fatal(err)
 	}
-	return target{User: u, RequestID: id, Org: org}
+	day := time.Date(2026, 11, 20, 0, 0, 0, 0, time.UTC)
+	ev, err := f.site.App.Incidents.Submit(context.Background(), incident.Submission{Type: incident.Incident, OrgCode: org,
+		Source: incident.Staff, ReporterID: u.ID, OccurredFrom: day, OccurredTo: day, StatementVersion: 1,
+		Answers: incident.Answers{"AdverseEvent.description": {matrixEventText}}}, incident.Client{})
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	draft, err := f.site.App.Incidents.SaveDraft(context.Background(), u.ID, 0, incident.Incident, incident.Answers{"AdverseEvent.description": {matrixEventText}})
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	return target{User: u, RequestID: id, Org: org, Reference: ev.Reference, DraftID: draft}
 }
 
 // TestAuthorisationMatrix walks every route, for every role, on an object of
@@ -264,7 +328,7 @@ func TestAuthorisationMatrix(t *testing.T) {
 	for _, c := range cases {
 		covered[c.pattern] = true
 	}
-	srv, err := web.New(web.Deps{Accounts: site.App.Accounts, Orgs: site.App.Orgs, Ready: site.App.DB.Ping,
+	srv, err := web.New(web.Deps{Accounts: site.App.Accounts, Orgs: site.App.Orgs, Incidents: site.App.Incidents, Taxonomy: site.App.Taxonomy, Ready: site.App.DB.Ping,
 		Metrics: web.NewMetrics(prometheus.NewRegistry(), nil), Logger: slog.New(slog.NewJSONHandler(io.Discard, nil))})
 	if err != nil {
 		t.Fatal(err)
@@ -292,16 +356,31 @@ func TestAuthorisationMatrix(t *testing.T) {
 					if got != want {
 						t.Fatalf("allowed = %v (status %d, location %q), want %v", got, r.status, r.location, want)
 					}
-					if !want && strings.Contains(r.body, tg.User.Email) {
+					path := c.pathFor(tg)
+					if !want && (strings.Contains(r.body, tg.User.Email) || showsEvent(r.body, path, tg)) {
 						t.Fatal("a refused response mentions the object")
 					}
 					if scope.org == otherOrg && role != authz.NationalAdmin && strings.Contains(r.body, tg.User.Email) {
 						t.Fatal("a response shows another organisation's user")
 					}
+					if scope.org == otherOrg && role != authz.NationalAdmin && showsEvent(r.body, path, tg) {
+						t.Fatal("a response shows another organisation's event")
+					}
 				})
 			}
 		}
 	}
+}
+
+// matrixEventText is what the target's event says.
+const matrixEventText = "A matrix test event."
+
+// showsEvent reports whether body shows the target's event: what it says,
+// or its reference when the request did not name it (a page may echo its
+// own address, as the sign-in link does).
+func showsEvent(body, path string, tg target) bool {
+	return strings.Contains(body, matrixEventText) ||
+		(!strings.Contains(path, string(tg.Reference)) && strings.Contains(body, string(tg.Reference)))
 }
 
 // refused reports whether the response turned the request away.

@@ -220,14 +220,14 @@ func TestRecordingAnIncidentFromStartToFinish(t *testing.T) {
 				t.Errorf("description %q", got)
 			}
 			// The receipt holds the reference and none of what was recorded.
-		mails, err := site.App.Outbox.List(context.Background(), u.Email, 10)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if len(mails) != 1 || !strings.Contains(mails[0].Subject+mails[0].Text, ref) || strings.Contains(mails[0].Text, "ward 7B") {
-			t.Errorf("receipt: %+v", mails)
-		}
-		if _, err := site.App.Incidents.Draft(context.Background(), u.ID, rc.draft); err == nil {
+			mails, err := site.App.Outbox.List(context.Background(), u.Email, 10)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(mails) != 1 || !strings.Contains(mails[0].Subject+mails[0].Text, ref) || strings.Contains(mails[0].Text, "ward 7B") {
+				t.Errorf("receipt: %+v", mails)
+			}
+			if _, err := site.App.Incidents.Draft(context.Background(), u.ID, rc.draft); err == nil {
 				t.Error("the draft outlived its submission")
 			}
 			// Another user cannot see the confirmation.

@@ -18,6 +18,7 @@ import (
 	"github.com/psims/psims/internal/app/apptest"
 	"github.com/psims/psims/internal/audit"
 	"github.com/psims/psims/internal/db/dbtest"
+	"github.com/psims/psims/internal/incident"
 	"github.com/psims/psims/internal/terms"
 	"github.com/psims/psims/internal/web"
 )
@@ -88,7 +89,7 @@ func TestGateLeavesOnlyTheReviewPageAndItsLinks(t *testing.T) {
 	}
 
 	b, _ := newcomer(t, site, "gate.walker@nhs.net")
-	tg := target{User: account.User{ID: 1}, RequestID: 1, Org: ownOrg}
+	tg := target{User: account.User{ID: 1}, RequestID: 1, Org: ownOrg, Reference: incident.NewReference(), DraftID: 1}
 	for _, c := range matrixCases() {
 		if slices.Contains(open, c.pattern) || c.pattern == "POST /sign-out" {
 			continue

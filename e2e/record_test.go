@@ -1,0 +1,149 @@
+package e2e
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/psims/psims/internal/account"
+	"github.com/psims/psims/internal/db/dbtest"
+)
+
+// recordingAnswers are the choices of the incident journey by page; a page
+// not named gets its first option, and optional boxes stay empty.
+var recordingAnswers = map[string]string{
+	"date-known":              "exact",
+	"agents":                  "4", // medications
+	"patients":                "2",
+	"patient-1-age-known":     "exact",
+	"patient-2-age-known":     "estimated",
+	"patient-1-physical-harm": "4", // low
+	"patient-2-physical-harm": "2", // severe
+	"sharing":                 "yes",
+}
+
+const cleanDescription = "During the evening drug round the patient in bay 3 was given 10 mg of morphine instead of 1 mg. A second patient had the same chart error."
+
+// TestAReporterRecordsAnIncidentAndAReviewerFindsIt: a reporter records an
+// incident with two patients one question per page, is stopped by an NHS
+// number in the description, takes it out, checks the answers, reads the
+// recording statement and submits; a reviewer of the organisation then finds
+// the event in the list and opens it. Every page of the form is checked with
+// axe-core and the console. // T7, T12, T14
+func TestAReporterRecordsAnIncidentAndAReviewerFindsIt(t *testing.T) {
+	t.Parallel()
+	chromium(t)
+	site, _ := startSite(t, dbtest.Engines(t)[0])
+	ctx := context.Background()
+	const password = "saffron kettle harbour violin"
+	people := map[account.Role]string{account.RoleReporter: "rhys.reporter@nhs.net", account.RoleReviewer: "rae.reviewer@nhs.net"}
+	for role, email := range people {
+		if _, err := site.App.Accounts.Create(ctx, account.NewUser{Email: email, Name: "Person " + string(role),
+			JobRole: "Staff nurse", OrgCode: "RM1", Role: role, Password: password}); err != nil {
+			t.Fatal(err)
+		}
+		site.AcceptTerms(t, email)
+	}
+	if _, err := site.App.DB.WritePool().ExecContext(ctx, `UPDATE users SET ig_training_at = $1`, time.Now().UTC()); err != nil {
+		t.Fatal(err)
+	}
+
+	b := newBrowser(t, site.URL, true)
+	b.open("/sign-in", 200)
+	signIn(b, people[account.RoleReporter], password, 200)
+	b.open("/events/new", 200)
+	b.step("choose incident", chromedp.Click(chromedp.CSS(`input[name="type"][value="incident"]`)))
+	b.click("start", inMain("button", "Start"), 200)
+
+	stopped := false
+	for range 60 {
+		path := b.path()
+		if strings.HasSuffix(path, "/check") {
+			break
+		}
+		slug := path[strings.LastIndex(path, "/")+1:]
+		if slug == "description" && !stopped {
+			b.fill("answer", "The patient with NHS number 943 476 5919 was given 10 mg of morphine instead of 1 mg.")
+			b.click("continue with an NHS number", inMain("button", "Continue"), 422)
+			links := wantErrorPage(t, b, "#answer")
+			if want := "Remove an NHS number at character 29. Nothing that could identify a person can be recorded"; links[0].Text != want {
+				t.Errorf("the error says %q, want %q", links[0].Text, want)
+			}
+			if got := b.value("answer"); !strings.Contains(got, "943 476 5919") {
+				t.Fatalf("the text typed was lost: %q", got)
+			}
+			stopped = true
+		}
+		answerPage(b, slug)
+		b.click("continue from "+slug, inMain("button", "Continue"), 200)
+	}
+	if !stopped {
+		t.Fatal("the journey never reached the description")
+	}
+	wantHeadingWords(b, "Record an incident - Check your answers")
+	for _, want := range []string{"Patient 2: physical harm", "Severe physical harm", "Medications", cleanDescription} {
+		if !strings.Contains(b.text("main"), want) {
+			t.Errorf("check your answers lacks %q", want)
+		}
+	}
+	b.click("continue to the statement", inMain("a", "Continue"), 200)
+	wantHeadingWords(b, "Record an incident - Before you submit")
+	b.click("submit", inMain("button", "Submit"), 200)
+	b.wantHeading("Incident recorded")
+	ref := b.text(".nhsuk-panel__body strong")
+	if !strings.HasPrefix(ref, "PSE-") {
+		t.Fatalf("reference %q", ref)
+	}
+
+	// A reviewer of the organisation finds it in the list and opens it.
+	rb := newBrowser(t, site.URL, true)
+	rb.open("/sign-in", 200)
+	signIn(rb, people[account.RoleReviewer], password, 200)
+	rb.open("/events", 200)
+	rb.click("open "+ref, inMain("a", ref), 200)
+	if got := rb.text("main"); !strings.Contains(got, ref) || !strings.Contains(got, cleanDescription) {
+		t.Errorf("the reviewer's page of the event lacks its reference or description")
+	}
+	t.Logf("pages checked with axe-core and the console: %s; %s", strings.Join(b.checked, "; "), strings.Join(rb.checked, "; "))
+}
+
+// answerPage answers the question on the page as recordingAnswers says.
+func answerPage(b *browser, slug string) {
+	b.t.Helper()
+	choice := recordingAnswers[slug]
+	switch {
+	case slug == "description":
+		b.fill("answer", cleanDescription)
+	case b.exists(`input[name="answer"][type="radio"]`) || b.exists(`input[name="answer"][type="checkbox"]`):
+		sel := `input[name="answer"]`
+		if choice != "" {
+			sel = fmt.Sprintf(`input[name="answer"][value=%q]`, choice)
+		}
+		if !b.exists(sel + ":checked") {
+			b.step("choose on "+slug, chromedp.Click(chromedp.CSS(sel)))
+		}
+	case b.exists("#answer-day"):
+		d := time.Now().AddDate(0, 0, -2)
+		b.fill("answer-day", strconv.Itoa(d.Day()))
+		b.fill("answer-month", strconv.Itoa(int(d.Month())))
+		b.fill("answer-year", strconv.Itoa(d.Year()))
+	case b.exists("#answer-years"):
+		b.fill("answer-years", "67")
+		b.fill("answer-months", "4")
+	case choice != "":
+		b.fill("answer", choice)
+	}
+}
+
+// wantHeadingWords checks the page's h1, caption included, word by word.
+func wantHeadingWords(b *browser, want string) {
+	b.t.Helper()
+	if got := strings.Join(strings.Fields(b.text("main h1")), " "); got != want {
+		b.t.Fatalf("on %s the heading is %q, want %q", b.path(), got, want)
+	}
+}

@@ -1,0 +1,215 @@
+package incident
+
+import (
+	"context"
+	"encoding/csv"
+	"errors"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/psims/psims/internal/audit"
+	"github.com/psims/psims/internal/db"
+	"github.com/psims/psims/internal/incident/taxonomy"
+)
+
+// exportBatch is how many events an export reads per query: each batch is
+// one keyset page and one look-up of its codes, so an export of any size
+// holds no long-running query open.
+const exportBatch = 500
+
+// The code lists the export shows display text from.
+const (
+	listPhysicalHarm      = "level-of-physical-harm-5"
+	listPsychologicalHarm = "level-of-psychological-harm-5"
+	listServiceType       = "service-type-5"
+	listSafetyChallenges  = "safety-challenges-5"
+	listAgents            = "agent-type-5"
+)
+
+// exportHeader is the first line of an event export.
+var exportHeader = []string{"Reference", "Event type", "Organisation ODS code", "Source", "Occurred from", "Occurred to",
+	"Submitted (UTC)", "Version", "Physical harm", "Psychological harm", "Service type", "Safety challenges", "Agents",
+	"Data sharing opt-out"}
+
+// Export writes every event in scope that f chooses, in f's order, to w as
+// CSV with a header line, codes shown with their display text from tax. It
+// returns how many events it wrote. Cells a spreadsheet would take for a
+// formula are made text. The export is written to the audit log once the
+// rows have been written (with how many there were), also when writing
+// stopped part way, so no export goes unrecorded. Errors: Invalid as List.
+func (s *Service) Export(ctx context.Context, tax *taxonomy.Taxonomy, scope Scope, f Filter, actorID int64, c Client, w io.Writer) (int, error) {
+	if err := f.check(); err != nil {
+		return 0, err
+	}
+	f.Sort = f.Sort.orDefault()
+	n, exportErr := s.writeCSV(ctx, tax, scope, f, w)
+	details := exportDetails(scope, f)
+	details["rows"] = strconv.Itoa(n)
+	if exportErr != nil {
+		details["complete"] = "no"
+	}
+	// The rows may have gone even if the client has gone: record it anyway.
+	actx := context.WithoutCancel(ctx)
+	err := s.db.InTx(actx, func(tx *db.Tx) error {
+		return audit.Record(actx, tx, audit.Entry{ActorID: actorID, Action: "event.export", SubjectType: "events",
+			SubjectID: details["scope"], IP: c.IP, Details: details})
+	})
+	return n, errors.Join(exportErr, err)
+}
+
+func (s *Service) writeCSV(ctx context.Context, tax *taxonomy.Taxonomy, scope Scope, f Filter, w io.Writer) (int, error) {
+	lists := map[string]taxonomy.CodeList{}
+	for _, id := range []string{listPhysicalHarm, listPsychologicalHarm, listServiceType, listSafetyChallenges, listAgents} {
+		l, ok := tax.List(id)
+		if !ok {
+			return 0, fmt.Errorf("incident: export: the taxonomy has no list %q", id)
+		}
+		lists[id] = l
+	}
+	cw := csv.NewWriter(w)
+	if err := cw.Write(exportHeader); err != nil {
+		return 0, fmt.Errorf("incident: export: %w", err)
+	}
+	n := 0
+	at := Cursor{}
+	for {
+		batch, more, err := s.page(ctx, scope, f, at, exportBatch)
+		if err != nil {
+			return n, err
+		}
+		codes, err := s.batchCodes(ctx, batch)
+		if err != nil {
+			return n, err
+		}
+		for _, e := range batch {
+			yes := "No"
+			if e.SharingOptOut {
+				yes = "Yes"
+			}
+			rec := []string{string(e.Reference), e.Type.Label(), e.OrgCode, e.Source.Label(),
+				e.OccurredFrom.Format(time.DateOnly), e.OccurredTo.Format(time.DateOnly), e.SubmittedAt.Format("2006-01-02 15:04"),
+				strconv.Itoa(e.Version), display(lists[listPhysicalHarm], e.PhysicalHarm),
+				display(lists[listPsychologicalHarm], e.PsychologicalHarm), display(lists[listServiceType], e.ServiceType),
+				display(lists[listSafetyChallenges], codes[e.ID][ElementSafetyChallenges]...),
+				display(lists[listAgents], codes[e.ID][ElementAgents]...), yes}
+			for i := range rec {
+				rec[i] = safeCell(rec[i])
+			}
+			if err := cw.Write(rec); err != nil {
+				return n, fmt.Errorf("incident: export: %w", err)
+			}
+			n++
+		}
+		cw.Flush()
+		if err := cw.Error(); err != nil {
+			return n, fmt.Errorf("incident: export: %w", err)
+		}
+		if !more || len(batch) == 0 {
+			return n, nil
+		}
+		last := batch[len(batch)-1]
+		at = Cursor{Sort: f.Sort, Time: last.sortKey, ID: last.ID}
+	}
+}
+
+// batchCodes returns the safety challenges and agents of the events, by
+// event and element.
+func (s *Service) batchCodes(ctx context.Context, batch []Summary) (map[int64]map[string][]string, error) {
+	out := map[int64]map[string][]string{}
+	if len(batch) == 0 {
+		return out, nil
+	}
+	q := &sqlQuery{}
+	ids := make([]string, len(batch))
+	for i, e := range batch {
+		ids[i] = q.arg(e.ID)
+	}
+	text := `SELECT event_id, element, code FROM event_codes WHERE event_id IN (` + strings.Join(ids, ", ") +
+		`) AND element IN (` + q.arg(ElementSafetyChallenges) + `, ` + q.arg(ElementAgents) + `) ORDER BY event_id, element, code`
+	rows, err := s.db.QueryContext(ctx, text, q.args...)
+	if err != nil {
+		return nil, fmt.Errorf("incident: export codes: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id int64
+		var element, code string
+		if err := rows.Scan(&id, &element, &code); err != nil {
+			return nil, fmt.Errorf("incident: export codes: %w", err)
+		}
+		if out[id] == nil {
+			out[id] = map[string][]string{}
+		}
+		out[id][element] = append(out[id][element], code)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("incident: export codes: %w", err)
+	}
+	return out, nil
+}
+
+// display is the display text of the codes, joined with "; ".
+func display(l taxonomy.CodeList, codes ...string) string {
+	texts := make([]string, 0, len(codes))
+	for _, c := range codes {
+		if c != "" {
+			texts = append(texts, l.Display(c))
+		}
+	}
+	return strings.Join(texts, "; ")
+}
+
+// safeCell stops a spreadsheet from running a cell as a formula: a cell
+// that starts with =, +, -, @, a tab or a carriage return gets a leading
+// apostrophe.
+func safeCell(s string) string {
+	if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
+		return "'" + s
+	}
+	return s
+}
+
+// exportDetails describes the scope and filter of an export for the audit
+// log.
+func exportDetails(scope Scope, f Filter) map[string]string {
+	d := map[string]string{"sort": string(f.Sort.orDefault())}
+	switch {
+	case scope.All:
+		d["scope"] = "all"
+	default:
+		var parts []string
+		if len(scope.Orgs) > 0 {
+			parts = append(parts, strings.Join(scope.Orgs, " "))
+		}
+		if scope.ReporterID != 0 {
+			parts = append(parts, "reporter "+strconv.FormatInt(scope.ReporterID, 10))
+		}
+		d["scope"] = strings.Join(parts, "; ")
+	}
+	set := func(k, v string) {
+		if v != "" {
+			d[k] = v
+		}
+	}
+	types := make([]string, len(f.Types))
+	for i, t := range f.Types {
+		types[i] = string(t)
+	}
+	set("types", strings.Join(types, " "))
+	for k, t := range map[string]time.Time{"occurred_from": f.OccurredFrom, "occurred_to": f.OccurredTo,
+		"submitted_from": f.SubmittedFrom, "submitted_to": f.SubmittedTo} {
+		if !t.IsZero() {
+			d[k] = t.Format(time.DateOnly)
+		}
+	}
+	set("physical_harm", strings.Join(f.PhysicalHarm, " "))
+	set("psychological_harm", strings.Join(f.PsychologicalHarm, " "))
+	set("service_type", f.ServiceType)
+	set("safety_challenge", f.SafetyChallenge)
+	set("agent", f.Agent)
+	set("source", string(f.Source))
+	return d
+}

@@ -1,0 +1,453 @@
+package incident
+
+import (
+	"context"
+	"encoding/base64"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/psims/psims/internal/apperr"
+	"github.com/psims/psims/internal/audit"
+	"github.com/psims/psims/internal/db"
+)
+
+// This file lists events for the people allowed to see them: a filtered,
+// sorted list paged by keyset (the sort time and id of the last event shown)
+// rather than by offset, so a page deep into a million events costs the
+// same as the first.
+
+// The multi-valued elements lists filter on, as the form indexes them.
+const (
+	ElementSafetyChallenges = "AdverseEventSafetyChallenges.SafetyChallenges"
+	ElementAgents           = "AdverseEventAgent.InvolvedAgents"
+)
+
+// Paging and counting of event lists.
+const (
+	DefaultPerPage = 25
+	MaxPerPage     = 100
+	// CountCap is how many matching events a list counts at most; past it
+	// the list says "more than CountCap", so no page view counts a million
+	// rows.
+	CountCap = 1000
+	// maxFilterValues bounds each multi-valued filter, so a crafted address
+	// cannot build a huge query.
+	maxFilterValues = 20
+)
+
+// Label is how the source is named to people.
+func (s Source) Label() string {
+	switch s {
+	case Staff:
+		return "Staff"
+	case Public:
+		return "Patient or public"
+	}
+	return string(s)
+}
+
+// Scope is which events someone may see: every event (national admins),
+// the events of some organisations (reviewers and organisation admins for
+// their own, read-only users for those granted to them), and the events a
+// reporter recorded. An event is in scope when any part admits it; the zero
+// Scope admits nothing. The caller decides the scope from the
+// authorisation policy; this package only applies it.
+type Scope struct {
+	All        bool
+	Orgs       []string // ODS codes
+	ReporterID int64
+}
+
+// Sort is the order of a list.
+type Sort string
+
+// The orders a list can take. The zero Sort is SubmittedNewest.
+const (
+	SubmittedNewest Sort = "submitted-newest"
+	SubmittedOldest Sort = "submitted-oldest"
+	OccurredNewest  Sort = "occurred-newest"
+	OccurredOldest  Sort = "occurred-oldest"
+)
+
+// Sorts lists every order, in the order pages offer them.
+func Sorts() []Sort { return []Sort{SubmittedNewest, SubmittedOldest, OccurredNewest, OccurredOldest} }
+
+// Label is how the order is named to people.
+func (s Sort) Label() string {
+	switch s {
+	case SubmittedOldest:
+		return "Submitted, oldest first"
+	case OccurredNewest:
+		return "Happened, newest first"
+	case OccurredOldest:
+		return "Happened, oldest first"
+	}
+	return "Submitted, newest first"
+}
+
+func (s Sort) orDefault() Sort {
+	if s == "" {
+		return SubmittedNewest
+	}
+	return s
+}
+
+func (s Sort) valid() bool {
+	for _, x := range Sorts() {
+		if x == s.orDefault() {
+			return true
+		}
+	}
+	return false
+}
+
+// column is the events column the order sorts on, after the id.
+func (s Sort) column() string {
+	if s == OccurredNewest || s == OccurredOldest {
+		return "e.occurred_from"
+	}
+	return "e.submitted_at"
+}
+
+func (s Sort) newestFirst() bool { return s.orDefault() == SubmittedNewest || s == OccurredNewest }
+
+// Filter chooses events within a scope. Zero fields do not filter. Dates
+// are whole days in UTC, both ends included.
+type Filter struct {
+	Types []Type
+	// An event is in the occurred range when the days it can have happened
+	// on overlap it.
+	OccurredFrom, OccurredTo   time.Time
+	SubmittedFrom, SubmittedTo time.Time
+	// PhysicalHarm and PsychologicalHarm are codes of the harm lists,
+	// matched against the most severe harm recorded for any patient.
+	PhysicalHarm, PsychologicalHarm []string
+	ServiceType                     string // a code of service-type-5
+	SafetyChallenge                 string // a code of safety-challenges-5
+	Agent                           string // a code of agent-type-5
+	Source                          Source // "" means any
+	Sort                            Sort
+}
+
+// check refuses a filter this package cannot apply. Codes are not checked
+// against the taxonomy here (an unknown code matches nothing); the page
+// that reads the filter does that, to say which box is wrong.
+func (f Filter) check() error {
+	var problems apperr.Fields
+	if !f.Sort.valid() {
+		problems.Add("sort", "Choose how to sort the events")
+	}
+	for _, t := range f.Types {
+		if _, err := ParseType(string(t)); err != nil {
+			problems.Add("type", "Choose event types from the list")
+			break
+		}
+	}
+	if f.Source != "" && f.Source != Staff && f.Source != Public {
+		problems.Add("source", "Choose who recorded the events from the list")
+	}
+	if len(f.Types) > maxFilterValues || len(f.PhysicalHarm) > maxFilterValues || len(f.PsychologicalHarm) > maxFilterValues {
+		problems.Add("type", "Choose fewer options")
+	}
+	if !f.OccurredFrom.IsZero() && !f.OccurredTo.IsZero() && f.OccurredTo.Before(f.OccurredFrom) {
+		problems.Add("occurred-to", "The date it happened to must be the same as or after the date from")
+	}
+	if !f.SubmittedFrom.IsZero() && !f.SubmittedTo.IsZero() && f.SubmittedTo.Before(f.SubmittedFrom) {
+		problems.Add("submitted-to", "The date submitted to must be the same as or after the date from")
+	}
+	return problems.Err()
+}
+
+// Summary is an event as lists show it: its facts and index, not its
+// answers.
+type Summary struct {
+	ID                       int64
+	Reference                Reference
+	Type                     Type
+	OrgCode                  string
+	Source                   Source
+	ReporterID               int64 // 0 for the public
+	OccurredFrom, OccurredTo time.Time
+	SubmittedAt              time.Time
+	Version                  int
+	PhysicalHarm             string
+	PsychologicalHarm        string
+	ServiceType              string
+	SharingOptOut            bool
+	sortKey                  time.Time
+}
+
+// Cursor is a place in a list: just after (or, going back, just before)
+// the event with this sort time and id. The zero Cursor is the start.
+type Cursor struct {
+	Sort     Sort
+	Time     time.Time
+	ID       int64
+	Backward bool // the page ends just before the place, rather than starting after it
+}
+
+// IsZero reports whether c is the start of the list.
+func (c Cursor) IsZero() bool { return c.ID == 0 }
+
+// String is the cursor as an opaque token for a link.
+func (c Cursor) String() string {
+	if c.IsZero() {
+		return ""
+	}
+	dir := "a"
+	if c.Backward {
+		dir = "b"
+	}
+	raw := fmt.Sprintf("%s.%s.%d.%d", dir, c.Sort.orDefault(), c.Time.UnixMicro(), c.ID)
+	return base64.RawURLEncoding.EncodeToString([]byte(raw))
+}
+
+// ParseCursor reads a token made by Cursor.String for a list in order
+// sort. Errors: Invalid when it is not one, or belongs to another order.
+func ParseCursor(token string, sort Sort) (Cursor, error) {
+	bad := apperr.New(apperr.Invalid, "The page link is not valid")
+	if token == "" {
+		return Cursor{}, nil
+	}
+	if len(token) > 200 {
+		return Cursor{}, bad
+	}
+	raw, err := base64.RawURLEncoding.DecodeString(token)
+	if err != nil {
+		return Cursor{}, bad
+	}
+	parts := strings.Split(string(raw), ".")
+	if len(parts) != 4 || (parts[0] != "a" && parts[0] != "b") || Sort(parts[1]) != sort.orDefault() {
+		return Cursor{}, bad
+	}
+	micro, err1 := strconv.ParseInt(parts[2], 10, 64)
+	id, err2 := strconv.ParseInt(parts[3], 10, 64)
+	if err1 != nil || err2 != nil || id <= 0 {
+		return Cursor{}, bad
+	}
+	return Cursor{Sort: sort.orDefault(), Time: time.UnixMicro(micro).UTC(), ID: id, Backward: parts[0] == "b"}, nil
+}
+
+// ListPage is one page of a list.
+type ListPage struct {
+	Events []Summary
+	// Next and Previous are the cursors of the neighbouring pages; zero
+	// when there is none.
+	Next, Previous Cursor
+	// Count is how many events match, counting at most CountCap; More is
+	// true when there are more than that.
+	Count int
+	More  bool
+}
+
+// sqlQuery builds a query's WHERE clause and its numbered arguments.
+type sqlQuery struct {
+	where []string
+	args  []any
+}
+
+func (q *sqlQuery) arg(v any) string {
+	q.args = append(q.args, v)
+	return "$" + strconv.Itoa(len(q.args))
+}
+
+func (q *sqlQuery) in(values []string) string {
+	marks := make([]string, len(values))
+	for i, v := range values {
+		marks[i] = q.arg(v)
+	}
+	return "(" + strings.Join(marks, ", ") + ")"
+}
+
+func (q *sqlQuery) add(cond string) { q.where = append(q.where, cond) }
+
+func (q *sqlQuery) clause() string {
+	if len(q.where) == 0 {
+		return ""
+	}
+	return " WHERE " + strings.Join(q.where, " AND ")
+}
+
+// filterQuery is the WHERE clause choosing the scope's events that f
+// chooses.
+func filterQuery(scope Scope, f Filter) *sqlQuery {
+	q := &sqlQuery{}
+	if !scope.All {
+		var admits []string
+		if len(scope.Orgs) > 0 {
+			admits = append(admits, "e.org_ods IN "+q.in(scope.Orgs))
+		}
+		if scope.ReporterID != 0 {
+			admits = append(admits, "e.reporter_id = "+q.arg(scope.ReporterID))
+		}
+		switch len(admits) {
+		case 0:
+			q.add("1 = 0")
+		case 1:
+			q.add(admits[0])
+		default:
+			q.add("(" + strings.Join(admits, " OR ") + ")")
+		}
+	}
+	if len(f.Types) > 0 {
+		types := make([]string, len(f.Types))
+		for i, t := range f.Types {
+			types[i] = string(t)
+		}
+		q.add("e.event_type IN " + q.in(types))
+	}
+	if f.Source != "" {
+		q.add("e.source = " + q.arg(string(f.Source)))
+	}
+	day := 24 * time.Hour
+	if !f.OccurredFrom.IsZero() {
+		q.add("e.occurred_to >= " + q.arg(dayStart(f.OccurredFrom)))
+	}
+	if !f.OccurredTo.IsZero() {
+		q.add("e.occurred_from < " + q.arg(dayStart(f.OccurredTo).Add(day)))
+	}
+	if !f.SubmittedFrom.IsZero() {
+		q.add("e.submitted_at >= " + q.arg(dayStart(f.SubmittedFrom)))
+	}
+	if !f.SubmittedTo.IsZero() {
+		q.add("e.submitted_at < " + q.arg(dayStart(f.SubmittedTo).Add(day)))
+	}
+	if len(f.PhysicalHarm) > 0 {
+		q.add("e.physical_harm IN " + q.in(f.PhysicalHarm))
+	}
+	if len(f.PsychologicalHarm) > 0 {
+		q.add("e.psychological_harm IN " + q.in(f.PsychologicalHarm))
+	}
+	if f.ServiceType != "" {
+		q.add("e.service_type = " + q.arg(f.ServiceType))
+	}
+	for _, c := range []struct{ element, code string }{{ElementSafetyChallenges, f.SafetyChallenge}, {ElementAgents, f.Agent}} {
+		if c.code != "" {
+			q.add("EXISTS (SELECT 1 FROM event_codes c WHERE c.event_id = e.id AND c.element = " + q.arg(c.element) +
+				" AND c.code = " + q.arg(c.code) + ")")
+		}
+	}
+	return q
+}
+
+// dayStart is midnight UTC at the start of t's day.
+func dayStart(t time.Time) time.Time {
+	y, m, d := t.Date()
+	return time.Date(y, m, d, 0, 0, 0, 0, time.UTC)
+}
+
+const summaryColumns = `e.id, e.reference, e.event_type, e.org_ods, e.source, COALESCE(e.reporter_id, 0), e.occurred_from,
+	e.occurred_to, e.submitted_at, e.version, e.physical_harm, e.psychological_harm, e.service_type, e.sharing_opt_out`
+
+// page reads up to limit events after (or, going back, before) the
+// cursor, in the filter's order, and reports whether there were more.
+func (s *Service) page(ctx context.Context, scope Scope, f Filter, at Cursor, limit int) ([]Summary, bool, error) {
+	q := filterQuery(scope, f)
+	col := f.Sort.column()
+	// Going forward in a newest-first list means going down; going back
+	// reverses both the comparison and the order, and the page is turned
+	// round afterwards.
+	down := f.Sort.newestFirst() != at.Backward
+	cmp, dir := ">", "ASC"
+	if down {
+		cmp, dir = "<", "DESC"
+	}
+	if !at.IsZero() {
+		q.add("(" + col + ", e.id) " + cmp + " (" + q.arg(at.Time) + ", " + q.arg(at.ID) + ")")
+	}
+	text := `SELECT ` + summaryColumns + ` FROM events e` + q.clause() +
+		` ORDER BY ` + col + ` ` + dir + `, e.id ` + dir + ` LIMIT ` + q.arg(limit+1)
+	rows, err := s.db.QueryContext(ctx, text, q.args...)
+	if err != nil {
+		return nil, false, fmt.Errorf("incident: list events: %w", err)
+	}
+	defer rows.Close()
+	var list []Summary
+	for rows.Next() {
+		var e Summary
+		if err := rows.Scan(&e.ID, &e.Reference, &e.Type, &e.OrgCode, &e.Source, &e.ReporterID, &e.OccurredFrom,
+			&e.OccurredTo, &e.SubmittedAt, &e.Version, &e.PhysicalHarm, &e.PsychologicalHarm, &e.ServiceType,
+			&e.SharingOptOut); err != nil {
+			return nil, false, fmt.Errorf("incident: scan event: %w", err)
+		}
+		e.OccurredFrom, e.OccurredTo, e.SubmittedAt = e.OccurredFrom.UTC(), e.OccurredTo.UTC(), e.SubmittedAt.UTC()
+		e.sortKey = e.SubmittedAt
+		if col == "e.occurred_from" {
+			e.sortKey = e.OccurredFrom
+		}
+		list = append(list, e)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, false, fmt.Errorf("incident: list events: %w", err)
+	}
+	more := len(list) > limit
+	if more {
+		list = list[:limit]
+	}
+	if at.Backward {
+		for i, j := 0, len(list)-1; i < j; i, j = i+1, j-1 {
+			list[i], list[j] = list[j], list[i]
+		}
+	}
+	return list, more, nil
+}
+
+// List returns one page of the events in scope that f chooses, starting
+// after the cursor (or ending before it), with perPage events at most (0
+// means DefaultPerPage). Errors: Invalid when the filter cannot be applied
+// or the cursor is of another order.
+func (s *Service) List(ctx context.Context, scope Scope, f Filter, at Cursor, perPage int) (ListPage, error) {
+	if err := f.check(); err != nil {
+		return ListPage{}, err
+	}
+	f.Sort = f.Sort.orDefault()
+	if !at.IsZero() && at.Sort.orDefault() != f.Sort {
+		return ListPage{}, apperr.New(apperr.Invalid, "The page link is not valid")
+	}
+	if perPage <= 0 {
+		perPage = DefaultPerPage
+	}
+	perPage = min(perPage, MaxPerPage)
+	list, more, err := s.page(ctx, scope, f, at, perPage)
+	if err != nil {
+		return ListPage{}, err
+	}
+	p := ListPage{Events: list}
+	if len(list) > 0 {
+		first, last := list[0], list[len(list)-1]
+		// Forward: there is a next page when more rows came back, and a
+		// previous one whenever we did not start at the top. Backward: the
+		// other way round.
+		hasNext, hasPrev := more, !at.IsZero()
+		if at.Backward {
+			hasNext, hasPrev = true, more
+		}
+		if hasNext {
+			p.Next = Cursor{Sort: f.Sort, Time: last.sortKey, ID: last.ID}
+		}
+		if hasPrev {
+			p.Previous = Cursor{Sort: f.Sort, Time: first.sortKey, ID: first.ID, Backward: true}
+		}
+	}
+	q := filterQuery(scope, f)
+	err = s.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM (SELECT 1 FROM events e`+q.clause()+` LIMIT `+q.arg(CountCap+1)+`) x`,
+		q.args...).Scan(&p.Count)
+	if err != nil {
+		return ListPage{}, fmt.Errorf("incident: count events: %w", err)
+	}
+	if p.Count > CountCap {
+		p.Count, p.More = CountCap, true
+	}
+	return p, nil
+}
+
+// RecordView writes to the audit log that viewerID looked at the event
+// (T14): who and when, never what it says.
+func (s *Service) RecordView(ctx context.Context, eventID, viewerID int64, page string, c Client) error {
+	return s.db.InTx(ctx, func(tx *db.Tx) error {
+		return audit.Record(ctx, tx, audit.Entry{ActorID: viewerID, Action: "event.view", SubjectType: "event",
+			SubjectID: strconv.FormatInt(eventID, 10), IP: c.IP, Details: map[string]string{"page": page}})
+	})
+}

@@ -1,0 +1,654 @@
+package web
+
+import (
+	"fmt"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/psims/psims/internal/account"
+	"github.com/psims/psims/internal/apperr"
+	"github.com/psims/psims/internal/authz"
+	"github.com/psims/psims/internal/incident"
+	"github.com/psims/psims/internal/incident/taxonomy"
+	"github.com/psims/psims/internal/org"
+)
+
+// eventRoutes registers the pages that show recorded events: the lists
+// with their filters and export, one event, and its amendment history.
+func (s *Server) eventRoutes(r *router) {
+	r.handleFunc("GET /events", s.requireUser(s.eventList))
+	r.handleFunc("GET /events/export", s.requireUser(s.eventExport))
+	r.handleFunc("GET /events/{ref}", s.requireUser(s.eventPage))
+	r.handleFunc("GET /events/{ref}/history", s.requireUser(s.eventHistory))
+}
+
+// The code lists the filters offer.
+const (
+	physicalHarmList      = "level-of-physical-harm-5"
+	psychologicalHarmList = "level-of-psychological-harm-5"
+	serviceTypeList       = "service-type-5"
+	safetyChallengeList   = "safety-challenges-5"
+	agentList             = "agent-type-5"
+)
+
+// The date ranges of the filter form, by the name of their inputs.
+var eventDateFields = []struct{ name, label string }{
+	{"occurred-from", "Happened from"},
+	{"occurred-to", "Happened to"},
+	{"submitted-from", "Submitted from"},
+	{"submitted-to", "Submitted to"},
+}
+
+// eventListForm is the filter form as typed.
+type eventListForm struct {
+	View, Org                       string
+	Types, Physical, Psychological  []string
+	Service, Challenge, Agent, Sort string
+	Dates                           map[string]dateInput
+	cursor                          string
+}
+
+// values is the form as a query string, without the page.
+func (f eventListForm) values() url.Values {
+	q := url.Values{}
+	set := func(k, v string) {
+		if v != "" {
+			q.Set(k, v)
+		}
+	}
+	set("view", f.View)
+	set("org", f.Org)
+	for _, k := range []struct {
+		name string
+		vs   []string
+	}{{"type", f.Types}, {"physical", f.Physical}, {"psychological", f.Psychological}} {
+		for _, v := range k.vs {
+			q.Add(k.name, v)
+		}
+	}
+	for _, d := range eventDateFields {
+		in := f.Dates[d.name]
+		set(d.name+"-day", in.Day)
+		set(d.name+"-month", in.Month)
+		set(d.name+"-year", in.Year)
+	}
+	set("service", f.Service)
+	set("challenge", f.Challenge)
+	set("agent", f.Agent)
+	set("sort", f.Sort)
+	return q
+}
+
+// parseEventFilter reads the filter form from the query string and checks
+// every value against the taxonomy, so an unknown code is an error the page
+// names rather than a list that is silently empty.
+func (s *Server) parseEventFilter(q url.Values) (incident.Filter, eventListForm, []FieldError) {
+	trim := func(k string) string { return strings.TrimSpace(q.Get(k)) }
+	form := eventListForm{View: trim("view"), Org: trim("org"), Types: q["type"], Physical: q["physical"],
+		Psychological: q["psychological"], Service: trim("service"), Challenge: trim("challenge"), Agent: trim("agent"),
+		Sort: trim("sort"), Dates: map[string]dateInput{}, cursor: q.Get("page")}
+	var f incident.Filter
+	var errs []FieldError
+	fail := func(field, message string) { errs = append(errs, FieldError{Field: field, Message: message}) }
+	for _, v := range form.Types {
+		t, err := incident.ParseType(v)
+		if err != nil || len(form.Types) > len(incident.Types()) {
+			fail("type", "Choose event types from the list")
+			break
+		}
+		f.Types = append(f.Types, t)
+	}
+	dates := map[string]time.Time{}
+	for _, d := range eventDateFields {
+		in := dateInput{Day: q.Get(d.name + "-day"), Month: q.Get(d.name + "-month"), Year: q.Get(d.name + "-year")}
+		if strings.TrimSpace(in.Day+in.Month+in.Year) == "" {
+			form.Dates[d.name] = in
+			continue
+		}
+		day, in, ok := parseDateInput(in, d.label, "")
+		form.Dates[d.name] = in
+		if !ok {
+			fail(in.errorField(d.name), in.Message)
+			continue
+		}
+		dates[d.name] = day
+	}
+	f.OccurredFrom, f.OccurredTo = dates["occurred-from"], dates["occurred-to"]
+	f.SubmittedFrom, f.SubmittedTo = dates["submitted-from"], dates["submitted-to"]
+	for _, r := range []struct {
+		from, to time.Time
+		field    string
+		message  string
+	}{
+		{f.OccurredFrom, f.OccurredTo, "occurred-to", "Happened to must be the same as or after happened from"},
+		{f.SubmittedFrom, f.SubmittedTo, "submitted-to", "Submitted to must be the same as or after submitted from"},
+	} {
+		if !r.from.IsZero() && !r.to.IsZero() && r.to.Before(r.from) {
+			in := form.Dates[r.field]
+			in.DayErr, in.MonthErr, in.YearErr, in.Message = true, true, true, r.message
+			form.Dates[r.field] = in
+			fail(r.field+"-day", r.message)
+		}
+	}
+	codes := func(list string, values []string, field, message string) []string {
+		l, _ := s.Taxonomy.List(list)
+		for _, v := range values {
+			if _, ok := l.Lookup(v); !ok || len(values) > len(l.Codes) {
+				fail(field, message)
+				return nil
+			}
+		}
+		return values
+	}
+	f.PhysicalHarm = codes(physicalHarmList, form.Physical, "physical", "Choose levels of physical harm from the list")
+	f.PsychologicalHarm = codes(psychologicalHarmList, form.Psychological, "psychological", "Choose levels of psychological harm from the list")
+	one := func(list, value, field, message string) string {
+		if value == "" {
+			return ""
+		}
+		if c := codes(list, []string{value}, field, message); c != nil {
+			return c[0]
+		}
+		return ""
+	}
+	f.ServiceType = one(serviceTypeList, form.Service, "service", "Choose a service type from the list")
+	f.SafetyChallenge = one(safetyChallengeList, form.Challenge, "challenge", "Choose a safety challenge from the list")
+	f.Agent = one(agentList, form.Agent, "agent", "Choose an agent from the list")
+	if form.Sort != "" && !slices.Contains(incident.Sorts(), incident.Sort(form.Sort)) {
+		fail("sort", "Choose how to sort the events")
+	} else {
+		f.Sort = incident.Sort(form.Sort)
+	}
+	return f, form, errs
+}
+
+// eventView is whose events a list shows, as the policy allows.
+type eventView struct {
+	scope    incident.Scope
+	mine     bool     // the viewer's own events
+	orgs     []string // the organisations listed, when not every one
+	all      bool     // every organisation
+	canOrgs  bool     // the viewer may also see their organisation's events
+	grants   []string // a read-only user's organisations, to choose from
+	national bool     // the viewer may type any organisation
+}
+
+// eventScope decides whose events the request lists, asking the policy.
+// Reporters, and anyone who asks for "Your events", see what they
+// recorded; reviewers and organisation admins their organisation's;
+// read-only users their granted organisations' (one of them when chosen);
+// national admins everyone's, or one organisation's. An export is never of
+// one's own events only: it needs ViewOrgRecords, so reporters are
+// refused. It returns false when it has already answered the request; errs
+// holds a problem with the organisation typed.
+func (s *Server) eventScope(w http.ResponseWriter, r *http.Request, form *eventListForm, export bool) (eventView, []FieldError, bool) {
+	sub, err := s.subject(r)
+	if err != nil {
+		s.fail(w, r, err)
+		return eventView{}, nil, false
+	}
+	mine := eventView{scope: incident.Scope{ReporterID: sub.UserID}, mine: true}
+	own := authz.Object{Org: sub.Org}
+	switch sub.Role {
+	case authz.Reviewer, authz.OrgAdmin:
+		form.Org = ""
+		v := eventView{scope: incident.Scope{Orgs: []string{sub.Org}}, orgs: []string{sub.Org}, canOrgs: true}
+		if !export && (form.View == "mine" || (form.View == "" && authz.Decide(sub, authz.ViewOrgRecords, own).Denied())) {
+			mine.canOrgs = true
+			return mine, nil, true
+		}
+		form.View = ""
+		return v, nil, s.authorize(w, r, authz.ViewOrgRecords, own)
+	case authz.ReadOnly:
+		form.View = ""
+		v := eventView{grants: sub.ReadOrgs}
+		if form.Org != "" {
+			code := form.Org
+			if c, err := org.ParseCode(form.Org); err == nil {
+				code = c.String()
+			}
+			form.Org = code
+			v.orgs = []string{code}
+		} else {
+			v.orgs = sub.ReadOrgs
+		}
+		for _, o := range v.orgs {
+			if !s.authorize(w, r, authz.ViewOrgRecords, authz.Object{Org: o}) {
+				return eventView{}, nil, false
+			}
+		}
+		v.scope = incident.Scope{Orgs: v.orgs}
+		return v, nil, true
+	case authz.NationalAdmin:
+		if !export && form.View == "mine" {
+			form.Org = ""
+			mine.canOrgs, mine.national = true, true
+			return mine, nil, true
+		}
+		form.View = ""
+		v := eventView{scope: incident.Scope{All: true}, all: true, canOrgs: true, national: true}
+		var errs []FieldError
+		if form.Org != "" {
+			code, err := org.ParseCode(form.Org)
+			if err != nil {
+				errs = append(errs, FieldError{Field: "org", Message: apperr.MessageOf(err)})
+			} else {
+				form.Org = code.String()
+				v = eventView{scope: incident.Scope{Orgs: []string{form.Org}}, orgs: []string{form.Org}, canOrgs: true, national: true}
+			}
+		}
+		return v, errs, s.authorize(w, r, authz.ViewOrgRecords, authz.Object{Org: form.Org})
+	}
+	// Reporters, and any role the policy adds later, see their own.
+	if export {
+		return eventView{}, nil, s.authorize(w, r, authz.ViewOrgRecords, own)
+	}
+	form.View, form.Org = "", ""
+	return mine, nil, true
+}
+
+// eventRow is one event in a list.
+type eventRow struct {
+	Reference                      string
+	Type, Org, Occurred, Submitted string
+	Harm                           []string
+	Service                        string
+}
+
+// eventListData is what the list page shows besides the form.
+type eventListData struct {
+	Heading, Lede    string
+	Mine, CanOrgs    bool
+	National         bool
+	Grants           []userOption
+	ShowOrg          bool
+	Types            []userOption
+	Physical         []userOption
+	Psychological    []userOption
+	Services         []userOption
+	Challenges       []userOption
+	Agents           []userOption
+	Sorts            []userOption
+	Dates            []eventDateData
+	Rows             []eventRow
+	CountText        string
+	Pagination       pagination
+	ExportURL        string
+	MineURL, OrgsURL string
+	Filtered         bool
+}
+
+// eventDateData is one date range input of the filter form.
+type eventDateData struct {
+	Name, Label string
+	Input       dateInput
+}
+
+// options lists a code list as choices, with chosen ones selected.
+func (s *Server) options(list string, chosen ...string) []userOption {
+	l, _ := s.Taxonomy.List(list)
+	out := make([]userOption, 0, len(l.Codes))
+	for _, c := range l.Codes {
+		out = append(out, userOption{Value: c.Code, Label: c.Display, Selected: slices.Contains(chosen, c.Code)})
+	}
+	return out
+}
+
+func (s *Server) eventList(w http.ResponseWriter, r *http.Request) {
+	filter, form, errs := s.parseEventFilter(r.URL.Query())
+	view, orgErrs, ok := s.eventScope(w, r, &form, false)
+	if !ok {
+		return
+	}
+	errs = append(orgErrs, errs...)
+	data := s.eventListPage(r, view, form)
+	p := s.page(r, data.Heading)
+	p.Form = form
+	if len(errs) > 0 {
+		p.Errors = errs
+		p.Data = data
+		s.render.Render(w, r, http.StatusUnprocessableEntity, "events", p)
+		return
+	}
+	at, err := incident.ParseCursor(form.cursor, filter.Sort)
+	if err != nil {
+		// A page link that does not fit the order chosen starts again.
+		at = incident.Cursor{}
+	}
+	res, err := s.Incidents.List(r.Context(), view.scope, filter, at, incident.DefaultPerPage)
+	if errs, ok := fieldErrors(err); ok {
+		p.Errors = errs
+		p.Data = data
+		s.render.Render(w, r, http.StatusUnprocessableEntity, "events", p)
+		return
+	}
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	physical, _ := s.Taxonomy.List(physicalHarmList)
+	psychological, _ := s.Taxonomy.List(psychologicalHarmList)
+	services, _ := s.Taxonomy.List(serviceTypeList)
+	for _, e := range res.Events {
+		row := eventRow{Reference: string(e.Reference), Type: e.Type.Label(), Org: e.OrgCode,
+			Occurred: occurredText(e.OccurredFrom, e.OccurredTo), Submitted: e.SubmittedAt.Format("2 January 2006"),
+			Service: "Not recorded"}
+		if e.PhysicalHarm != "" {
+			row.Harm = append(row.Harm, physical.Display(e.PhysicalHarm))
+		}
+		if e.PsychologicalHarm != "" {
+			row.Harm = append(row.Harm, psychological.Display(e.PsychologicalHarm))
+		}
+		if e.ServiceType != "" {
+			row.Service = services.Display(e.ServiceType)
+		}
+		data.Rows = append(data.Rows, row)
+	}
+	switch {
+	case res.More:
+		data.CountText = fmt.Sprintf("More than %s events found", thousands(res.Count))
+	case res.Count == 1:
+		data.CountText = "1 event found"
+	default:
+		data.CountText = fmt.Sprintf("%s events found", thousands(res.Count))
+	}
+	link := func(c incident.Cursor) string {
+		if c.IsZero() {
+			return ""
+		}
+		q := form.values()
+		q.Set("page", c.String())
+		return "/events?" + q.Encode()
+	}
+	data.Pagination = pagination{Previous: link(res.Previous), Next: link(res.Next)}
+	p.Data = data
+	s.render.Render(w, r, http.StatusOK, "events", p)
+}
+
+// eventListPage fills what the list page shows whatever the results.
+func (s *Server) eventListPage(r *http.Request, view eventView, form eventListForm) eventListData {
+	data := eventListData{Mine: view.mine, CanOrgs: view.canOrgs, National: view.national,
+		ShowOrg: view.all || len(view.orgs) > 1}
+	switch {
+	case view.mine:
+		data.Heading, data.Lede = "Your events", "Patient safety events you recorded."
+	case view.all:
+		data.Heading, data.Lede = "Events", "Patient safety events recorded at every organisation."
+	default:
+		data.Heading = "Events"
+		names := make([]string, 0, len(view.orgs))
+		for _, code := range view.orgs {
+			name, err := s.orgName(r, code)
+			if err != nil || name == code {
+				names = append(names, code)
+				continue
+			}
+			names = append(names, fmt.Sprintf("%s (%s)", name, code))
+		}
+		data.Lede = "Patient safety events recorded at " + strings.Join(names, ", ") + "."
+		if len(names) == 0 {
+			data.Lede = "You have not been given access to any organisation's events. Ask the service's administrators if you need it."
+		}
+	}
+	for _, code := range view.grants {
+		data.Grants = append(data.Grants, userOption{Value: code, Label: code, Selected: form.Org == code})
+	}
+	for _, t := range incident.Types() {
+		data.Types = append(data.Types, userOption{Value: string(t), Label: t.Label(), Selected: slices.Contains(form.Types, string(t))})
+	}
+	data.Physical = s.options(physicalHarmList, form.Physical...)
+	data.Psychological = s.options(psychologicalHarmList, form.Psychological...)
+	data.Services = s.options(serviceTypeList, form.Service)
+	data.Challenges = s.options(safetyChallengeList, form.Challenge)
+	data.Agents = s.options(agentList, form.Agent)
+	for _, o := range incident.Sorts() {
+		data.Sorts = append(data.Sorts, userOption{Value: string(o), Label: o.Label(),
+			Selected: form.Sort == string(o) || (form.Sort == "" && o == incident.SubmittedNewest)})
+	}
+	for _, d := range eventDateFields {
+		data.Dates = append(data.Dates, eventDateData{Name: d.name, Label: d.label, Input: form.Dates[d.name]})
+	}
+	q := form.values()
+	q.Del("view")
+	data.Filtered = len(q) > 0 && !(len(q) == 1 && q.Has("org"))
+	if !view.mine {
+		data.ExportURL = "/events/export"
+		if len(q) > 0 {
+			data.ExportURL += "?" + q.Encode()
+		}
+	}
+	data.MineURL, data.OrgsURL = "/events?view=mine", "/events"
+	return data
+}
+
+// thousands writes n with commas, as in 1,000.
+func thousands(n int) string {
+	s := fmt.Sprint(n)
+	for i := len(s) - 3; i > 0; i -= 3 {
+		s = s[:i] + "," + s[i:]
+	}
+	return s
+}
+
+// occurredText says when an event happened: a day, or the days it can
+// have happened between.
+func occurredText(from, to time.Time) string {
+	if from.Equal(to) {
+		return from.Format("2 January 2006")
+	}
+	return "Between " + from.Format("2 January 2006") + " and " + to.Format("2 January 2006")
+}
+
+func (s *Server) eventExport(w http.ResponseWriter, r *http.Request) {
+	filter, form, errs := s.parseEventFilter(r.URL.Query())
+	view, orgErrs, ok := s.eventScope(w, r, &form, true)
+	if !ok {
+		return
+	}
+	if errs = append(orgErrs, errs...); len(errs) > 0 {
+		s.fail(w, r, apperr.New(apperr.Invalid, errs[0].Message))
+		return
+	}
+	v := viewerFrom(r.Context())
+	out := &csvDownload{w: w, filename: "psims-events-" + time.Now().UTC().Format("2006-01-02") + ".csv"}
+	_, err := s.Incidents.Export(r.Context(), s.Taxonomy, view.scope, filter, v.user.ID, incident.Client{IP: client(r).IP}, out)
+	if err != nil {
+		if !out.started {
+			s.fail(w, r, err)
+			return
+		}
+		// Part of the file has gone: all that can be done is to log it.
+		s.Logger.ErrorContext(r.Context(), "event export failed", "err", err, "request_id", RequestID(r.Context()))
+	}
+	if !out.started {
+		out.Write(nil)
+	}
+}
+
+// viewEvent loads the event named in the path and checks the viewer may
+// see it, recording the view when it is someone else's (T14). It shows 404
+// for a reference that is malformed or unknown, and for an event the
+// viewer may not know exists.
+func (s *Server) viewEvent(w http.ResponseWriter, r *http.Request, page string) (incident.Event, bool) {
+	ref, err := incident.ParseReference(r.PathValue("ref"))
+	if err != nil {
+		s.notFound(w, r)
+		return incident.Event{}, false
+	}
+	ev, err := s.Incidents.ByReference(r.Context(), ref)
+	if err != nil {
+		s.fail(w, r, err)
+		return incident.Event{}, false
+	}
+	if !s.authorize(w, r, authz.ViewRecord, authz.Object{Org: ev.OrgCode, UserID: ev.ReporterID}) {
+		return incident.Event{}, false
+	}
+	v := viewerFrom(r.Context())
+	if v.user.ID != ev.ReporterID {
+		if err := s.Incidents.RecordView(r.Context(), ev.ID, v.user.ID, page, incident.Client{IP: client(r).IP}); err != nil {
+			s.fail(w, r, err)
+			return incident.Event{}, false
+		}
+	}
+	return ev, true
+}
+
+// eventPageData is what an event's page shows.
+type eventPageData struct {
+	Event        incident.Event
+	Type, Source string
+	OrgName      string
+	Occurred     string
+	Answers      []answerRow
+	Mine         bool
+}
+
+func (s *Server) eventPage(w http.ResponseWriter, r *http.Request) {
+	ev, ok := s.viewEvent(w, r, "event")
+	if !ok {
+		return
+	}
+	name, err := s.orgName(r, ev.OrgCode)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	p := s.page(r, "Event "+string(ev.Reference))
+	p.Data = eventPageData{Event: ev, Type: ev.Type.Label(), Source: ev.Source.Label(), OrgName: name,
+		Occurred: occurredText(ev.OccurredFrom, ev.OccurredTo), Answers: s.answerRows(ev.Answers),
+		Mine: viewerFrom(r.Context()).user.ID == ev.ReporterID}
+	s.render.Render(w, r, http.StatusOK, "event", p)
+}
+
+// eventVersionData is one version on the history page.
+type eventVersionData struct {
+	Version int
+	Author  string
+	At      time.Time
+	Reason  string
+	Answers []answerRow
+}
+
+// eventHistoryData is what the history page shows.
+type eventHistoryData struct {
+	Event    incident.Event
+	Type     string
+	Versions []eventVersionData
+}
+
+func (s *Server) eventHistory(w http.ResponseWriter, r *http.Request) {
+	ev, ok := s.viewEvent(w, r, "history")
+	if !ok {
+		return
+	}
+	versions, err := s.Incidents.Versions(r.Context(), ev.ID)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	names := map[int64]string{}
+	data := eventHistoryData{Event: ev, Type: ev.Type.Label()}
+	for i := len(versions) - 1; i >= 0; i-- {
+		v := versions[i]
+		author, err := s.authorName(r, v.AuthorID, names)
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		data.Versions = append(data.Versions, eventVersionData{Version: v.Version, Author: author, At: v.CreatedAt,
+			Reason: v.Reason, Answers: s.answerRows(v.Answers)})
+	}
+	p := s.page(r, "History of event "+string(ev.Reference))
+	p.Data = data
+	s.render.Render(w, r, http.StatusOK, "event-history", p)
+}
+
+// authorName is who wrote a version, looked up once per person.
+func (s *Server) authorName(r *http.Request, id int64, names map[int64]string) (string, error) {
+	if id == 0 {
+		return "A patient or member of the public, or a deleted account", nil
+	}
+	if n, ok := names[id]; ok {
+		return n, nil
+	}
+	u, err := s.Accounts.UserWithOrg(r.Context(), id)
+	switch {
+	case apperr.CodeOf(err) == apperr.NotFound:
+		names[id] = "A deleted account"
+	case err != nil:
+		return "", err
+	default:
+		names[id] = accountLabel(u)
+	}
+	return names[id], nil
+}
+
+func accountLabel(u account.User) string { return fmt.Sprintf("%s, %s", u.Name, u.OrgName) }
+
+// answerRow is one answer as the event pages show it.
+type answerRow struct {
+	Label  string
+	Values []string
+}
+
+// answerRows lists the answers in the taxonomy's order, each under its
+// element's name with codes shown as their display text; answers that are
+// not taxonomy elements follow, under their keys. The recording form will
+// replace this with its own question labels.
+func (s *Server) answerRows(a incident.Answers) []answerRow {
+	var rows []answerRow
+	seen := map[string]bool{}
+	for _, e := range s.Taxonomy.Elements {
+		values, ok := a[e.ID]
+		if !ok {
+			continue
+		}
+		seen[e.ID] = true
+		row := answerRow{Label: spaceWords(e.Name)}
+		var list taxonomy.CodeList
+		if e.Type == taxonomy.TypeCode {
+			list, _ = s.Taxonomy.List(e.CodeList)
+		}
+		for _, v := range values {
+			switch {
+			case e.Type == taxonomy.TypeCode:
+				v = list.Display(v)
+			case e.Type == taxonomy.TypeBoolean && v == "true":
+				v = "Yes"
+			case e.Type == taxonomy.TypeBoolean && v == "false":
+				v = "No"
+			}
+			row.Values = append(row.Values, v)
+		}
+		rows = append(rows, row)
+	}
+	var rest []string
+	for k := range a {
+		if !seen[k] {
+			rest = append(rest, k)
+		}
+	}
+	slices.Sort(rest)
+	for _, k := range rest {
+		rows = append(rows, answerRow{Label: k, Values: a[k]})
+	}
+	return rows
+}
+
+// spaceWords turns an element name such as "PhysicalHarm" into "Physical
+// harm".
+func spaceWords(name string) string {
+	var b strings.Builder
+	for i, c := range name {
+		if i > 0 && c >= 'A' && c <= 'Z' && !(name[i-1] >= 'A' && name[i-1] <= 'Z') {
+			b.WriteByte(' ')
+			b.WriteRune(c + ('a' - 'A'))
+			continue
+		}
+		b.WriteRune(c)
+	}
+	return b.String()
+}
