@@ -176,10 +176,22 @@ func insertCodes(ctx context.Context, tx *db.Tx, eventID int64, codes map[string
 	return nil
 }
 
+// Change is a new version of an event's answers and what follows from them.
+type Change struct {
+	Answers                  Answers
+	Index                    Index
+	OccurredFrom, OccurredTo time.Time
+	SharingOptOut            bool
+}
+
 // Amend records a new version of an event's answers by authorID, with the
 // reason, and makes it the current one. Earlier versions are kept as they
 // were. Errors: Invalid (as Submit), NotFound.
-func (s *Service) Amend(ctx context.Context, eventID, authorID int64, reason string, answers Answers, index Index, c Client) (Event, error) {
+func (s *Service) Amend(ctx context.Context, eventID, authorID int64, reason string, ch Change, c Client) (Event, error) {
+	answers, index := ch.Answers, ch.Index
+	if ch.OccurredFrom.IsZero() || ch.OccurredTo.Before(ch.OccurredFrom) {
+		return Event{}, apperr.Fields{{Field: "when", Message: "Enter when it happened"}}
+	}
 	reason = strings.TrimSpace(reason)
 	switch n := utf8.RuneCountInString(reason); {
 	case n == 0:
@@ -203,8 +215,10 @@ func (s *Service) Amend(ctx context.Context, eventID, authorID int64, reason str
 	err = s.db.InTx(ctx, func(tx *db.Tx) error {
 		var version int
 		err := tx.QueryRowContext(ctx, `UPDATE events SET version = version + 1, updated_at = $1, physical_harm = $2,
-			psychological_harm = $3, service_type = $4 WHERE id = $5 RETURNING version`,
-			tx.Now, index.PhysicalHarm, index.PsychologicalHarm, index.ServiceType, eventID).Scan(&version)
+			psychological_harm = $3, service_type = $4, occurred_from = $5, occurred_to = $6, sharing_opt_out = $7
+			WHERE id = $8 RETURNING version`,
+			tx.Now, index.PhysicalHarm, index.PsychologicalHarm, index.ServiceType, ch.OccurredFrom.UTC(), ch.OccurredTo.UTC(),
+			ch.SharingOptOut, eventID).Scan(&version)
 		if errors.Is(err, sql.ErrNoRows) {
 			return apperr.New(apperr.NotFound, "There is no such event.")
 		}

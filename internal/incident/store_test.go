@@ -61,6 +61,11 @@ func submission(userID int64) Submission {
 	}
 }
 
+// changeOf is an amendment that keeps the submission's date and opt-out.
+func changeOf(sub Submission) Change {
+	return Change{Answers: sub.Answers, Index: sub.Index, OccurredFrom: sub.OccurredFrom, OccurredTo: sub.OccurredTo, SharingOptOut: sub.SharingOptOut}
+}
+
 func count(t *testing.T, d *db.DB, table string) int {
 	t.Helper()
 	var n int
@@ -139,7 +144,7 @@ func TestIdentifiersAreRefusedAndNothingIsStored(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := f.svc.Amend(ctx, ev.ID, f.bob, "Reviewed by Dr Patel", amended.Answers, amended.Index, ward); apperr.CodeOf(err) != apperr.Invalid {
+		if _, err := f.svc.Amend(ctx, ev.ID, f.bob, "Reviewed by Dr Patel", changeOf(amended), ward); apperr.CodeOf(err) != apperr.Invalid {
 			t.Fatalf("amendment reason with a name: %v, want Invalid", err)
 		}
 		if n := count(t, d, "events"); n != 1 {
@@ -187,12 +192,15 @@ func TestAmendmentsKeepEveryVersion(t *testing.T) {
 		}
 		answers := Answers{"AdverseEventDescription.Description": {"Corrected: 5 mg, not 10 mg."}}
 		index := Index{PhysicalHarm: "3", Codes: map[string][]string{"agent": {"medication"}}}
-		got, err := f.svc.Amend(ctx, ev.ID, f.bob, "The dose was wrong", answers, index, ward)
+		later := time.Date(2026, 11, 2, 0, 0, 0, 0, time.UTC)
+		got, err := f.svc.Amend(ctx, ev.ID, f.bob, "The dose was wrong",
+			Change{Answers: answers, Index: index, OccurredFrom: later, OccurredTo: later, SharingOptOut: true}, ward)
 		if err != nil {
 			t.Fatal(err)
 		}
 		if got.Version != 2 || got.Index.PhysicalHarm != "3" || got.Answers["AdverseEventDescription.Description"][0] != "Corrected: 5 mg, not 10 mg." ||
-			len(got.Index.Codes) != 1 || got.Index.Codes["agent"][0] != "medication" || !got.UpdatedAt.After(got.SubmittedAt.Add(-time.Second)) {
+			len(got.Index.Codes) != 1 || got.Index.Codes["agent"][0] != "medication" || !got.UpdatedAt.After(got.SubmittedAt.Add(-time.Second)) ||
+			!got.OccurredFrom.Equal(later) || !got.SharingOptOut {
 			t.Fatalf("after amending: %+v", got)
 		}
 		versions, err := f.svc.Versions(ctx, ev.ID)
@@ -203,7 +211,7 @@ func TestAmendmentsKeepEveryVersion(t *testing.T) {
 			!strings.Contains(versions[0].Answers["AdverseEventDescription.Description"][0], "wrong drug") {
 			t.Fatalf("versions = %+v", versions)
 		}
-		if _, err := f.svc.Amend(ctx, 999999, f.bob, "x", answers, index, ward); apperr.CodeOf(err) != apperr.NotFound {
+		if _, err := f.svc.Amend(ctx, 999999, f.bob, "x", Change{Answers: answers, Index: index, OccurredFrom: later, OccurredTo: later}, ward); apperr.CodeOf(err) != apperr.NotFound {
 			t.Fatalf("amending nothing: %v", err)
 		}
 		if _, err := f.svc.Versions(ctx, 999999); apperr.CodeOf(err) != apperr.NotFound {

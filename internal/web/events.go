@@ -12,7 +12,7 @@ import (
 	"github.com/psims/psims/internal/apperr"
 	"github.com/psims/psims/internal/authz"
 	"github.com/psims/psims/internal/incident"
-	"github.com/psims/psims/internal/incident/taxonomy"
+	"github.com/psims/psims/internal/incident/form"
 	"github.com/psims/psims/internal/org"
 )
 
@@ -502,8 +502,11 @@ type eventPageData struct {
 	Type, Source string
 	OrgName      string
 	Occurred     string
-	Answers      []answerRow
+	Answers      []form.Row
 	Mine         bool
+	// ChangeURL starts the links that change an answer, when the viewer
+	// may; empty otherwise.
+	ChangeURL string
 }
 
 func (s *Server) eventPage(w http.ResponseWriter, r *http.Request) {
@@ -516,10 +519,22 @@ func (s *Server) eventPage(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
+	sub, err := s.subject(r)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
 	p := s.page(r, "Event "+string(ev.Reference))
-	p.Data = eventPageData{Event: ev, Type: ev.Type.Label(), Source: ev.Source.Label(), OrgName: name,
-		Occurred: occurredText(ev.OccurredFrom, ev.OccurredTo), Answers: s.answerRows(ev.Answers),
+	data := eventPageData{Event: ev, Type: ev.Type.Label(), Source: ev.Source.Label(), OrgName: name,
+		Occurred: occurredText(ev.OccurredFrom, ev.OccurredTo), Answers: s.answerRows(ev, ev.Answers, reviews(sub)),
 		Mine: viewerFrom(r.Context()).user.ID == ev.ReporterID}
+	if authz.Decide(sub, authz.AmendRecord, authz.Object{Org: ev.OrgCode, UserID: ev.ReporterID}).Allowed {
+		data.ChangeURL = "/events/" + string(ev.Reference) + "/change/"
+	}
+	if r.URL.Query().Get("changed") != "" {
+		p.Notice = "Your change has been saved as a new version. The earlier versions are kept."
+	}
+	p.Data = data
 	s.render.Render(w, r, http.StatusOK, "event", p)
 }
 
@@ -529,7 +544,7 @@ type eventVersionData struct {
 	Author  string
 	At      time.Time
 	Reason  string
-	Answers []answerRow
+	Answers []form.Row
 }
 
 // eventHistoryData is what the history page shows.
@@ -559,7 +574,7 @@ func (s *Server) eventHistory(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		data.Versions = append(data.Versions, eventVersionData{Version: v.Version, Author: author, At: v.CreatedAt,
-			Reason: v.Reason, Answers: s.answerRows(v.Answers)})
+			Reason: v.Reason, Answers: s.answerRows(ev, v.Answers, true)})
 	}
 	p := s.page(r, "History of event "+string(ev.Reference))
 	p.Data = data
@@ -588,67 +603,12 @@ func (s *Server) authorName(r *http.Request, id int64, names map[int64]string) (
 
 func accountLabel(u account.User) string { return fmt.Sprintf("%s, %s", u.Name, u.OrgName) }
 
-// answerRow is one answer as the event pages show it.
-type answerRow struct {
-	Label  string
-	Values []string
-}
-
-// answerRows lists the answers in the taxonomy's order, each under its
-// element's name with codes shown as their display text; answers that are
-// not taxonomy elements follow, under their keys. The recording form will
-// replace this with its own question labels.
-func (s *Server) answerRows(a incident.Answers) []answerRow {
-	var rows []answerRow
-	seen := map[string]bool{}
-	for _, e := range s.Taxonomy.Elements {
-		values, ok := a[e.ID]
-		if !ok {
-			continue
-		}
-		seen[e.ID] = true
-		row := answerRow{Label: spaceWords(e.Name)}
-		var list taxonomy.CodeList
-		if e.Type == taxonomy.TypeCode {
-			list, _ = s.Taxonomy.List(e.CodeList)
-		}
-		for _, v := range values {
-			switch {
-			case e.Type == taxonomy.TypeCode:
-				v = list.Display(v)
-			case e.Type == taxonomy.TypeBoolean && v == "true":
-				v = "Yes"
-			case e.Type == taxonomy.TypeBoolean && v == "false":
-				v = "No"
-			}
-			row.Values = append(row.Values, v)
-		}
-		rows = append(rows, row)
+// answerRows lists an event's answers under the form's questions, in the
+// form's order, with display text from the taxonomy. Reviewers also see
+// the governance questions.
+func (s *Server) answerRows(ev incident.Event, a incident.Answers, reviewer bool) []form.Row {
+	if ev.Source == incident.Public {
+		return s.forms.PublicRows(a)
 	}
-	var rest []string
-	for k := range a {
-		if !seen[k] {
-			rest = append(rest, k)
-		}
-	}
-	slices.Sort(rest)
-	for _, k := range rest {
-		rows = append(rows, answerRow{Label: k, Values: a[k]})
-	}
-	return rows
-}
-
-// spaceWords turns an element name such as "PhysicalHarm" into "Physical
-// harm".
-func spaceWords(name string) string {
-	var b strings.Builder
-	for i, c := range name {
-		if i > 0 && c >= 'A' && c <= 'Z' && !(name[i-1] >= 'A' && name[i-1] <= 'Z') {
-			b.WriteByte(' ')
-			b.WriteRune(c + ('a' - 'A'))
-			continue
-		}
-		b.WriteRune(c)
-	}
-	return b.String()
+	return s.forms.Rows(ev.Type, a, reviewer)
 }

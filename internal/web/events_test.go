@@ -163,7 +163,8 @@ func TestViewingAnEventAndItsHistory(t *testing.T) {
 			quentin := s.event(s.quentin, nil)
 			amended := incident.Answers{"AdverseEvent.description": {"A fall in the day room, found at once."}, "PatientInformation.PhysicalHarm": {"3"}}
 			if _, err := s.site.App.Incidents.Amend(context.Background(), rita.ID, s.victor.ID, "Harm was worse than first thought",
-				amended, incident.Index{PhysicalHarm: "3"}, incident.Client{}); err != nil {
+				incident.Change{Answers: amended, Index: incident.Index{PhysicalHarm: "3"}, OccurredFrom: rita.OccurredFrom, OccurredTo: rita.OccurredTo},
+				incident.Client{}); err != nil {
 				t.Fatal(err)
 			}
 

@@ -227,6 +227,12 @@ func matrixCases() []matrixCase {
 		{pattern: "GET /drafts/{id}/{step}", path: draftPath("date-known"), own: nobody, other: nobody},
 		{pattern: "POST /drafts/{id}/{step}", path: draftPath("date-known"), form: url.Values{"answer": {"exact"}}, own: nobody, other: nobody},
 
+		// Changing a submitted event (amend.go): its reporter (never the
+		// actor here), its organisation's reviewers and admins, the operator.
+		{pattern: "GET /events/{ref}/change/{step}", path: eventPath("/change/description"), own: orgRecords, other: national},
+		{pattern: "POST /events/{ref}/change/{step}", path: eventPath("/change/description"),
+			form: url.Values{"answer": {matrixEventText}, "reason": {"Matrix test"}}, own: orgRecords, other: national},
+
 		// The public route (report.go): every visitor, signed in or not.
 		// The search posts nothing that is stored.
 		{pattern: "GET /report", own: everyone, other: everyone},

@@ -360,3 +360,75 @@ func countRows(t *testing.T, site *apptest.Site, table string) int {
 	}
 	return n
 }
+
+// TestChangesAreNewVersions: a reporter corrects their own event and a
+// reviewer answers the governance questions; each change is a version with
+// its author and reason, and a change that asks a new question leads to it.
+func TestChangesAreNewVersions(t *testing.T) {
+	for _, e := range dbtest.Engines(t) {
+		t.Run(e.Name, func(t *testing.T) {
+			site := apptest.Start(t, e, nil)
+			b, u := staff(t, site, "cora.changer@nhs.net", account.RoleReporter)
+			rc := start(t, b, site, u, incident.Incident)
+			rc.through(nil)
+			statement := fmt.Sprintf("/drafts/%d/statement", rc.draft)
+			r := b.submit(statement, statement, url.Values{"statement_version": {"1"}})
+			ref := strings.TrimSuffix(strings.TrimPrefix(r.location, "/events/"), "/submitted")
+
+			change := "/events/" + ref + "/change/description"
+			if r := b.submit(change, change, url.Values{"answer": {"A corrected account of the fall."}}); r.status != http.StatusUnprocessableEntity ||
+				!strings.Contains(errorSummary(r.body), "Enter why you are changing the record") {
+				t.Errorf("a change without a reason: %d", r.status)
+			}
+			r = b.submit(change, change, url.Values{"answer": {"A corrected account of the fall."}, "reason": {"The first account was incomplete"}})
+			if r.status != http.StatusSeeOther || r.location != "/events/"+ref+"?changed=2" {
+				t.Fatalf("change: %d %s %s", r.status, r.location, errorSummary(r.body))
+			}
+			if b.get("/events/" + ref + "/change/organisation").status != http.StatusNotFound {
+				t.Error("the organisation can be changed")
+			}
+
+			setIG(t, site, "vera.reviewer@nhs.net", account.RoleReviewer)
+			rb := newBrowser(t, site)
+			signIn(t, rb, "vera.reviewer@nhs.net", passphrase)
+			page := rb.get("/events/" + ref)
+			if !strings.Contains(page.body, "/events/"+ref+"/change/never-event") {
+				t.Fatal("the reviewer is not offered the governance questions")
+			}
+			never := "/events/" + ref + "/change/never-event"
+			r = rb.submit(never, never, url.Values{"answer": {"yes"}, "reason": {"Decided at the weekly panel"}})
+			if r.status != http.StatusSeeOther || r.location != "/events/"+ref+"/change/never-event-type" {
+				t.Fatalf("never event: %d %s", r.status, r.location)
+			}
+			ev, err := site.App.Incidents.ByReference(context.Background(), incident.Reference(ref))
+			if err != nil {
+				t.Fatal(err)
+			}
+			versions, err := site.App.Incidents.Versions(context.Background(), ev.ID)
+			if err != nil || len(versions) != 3 {
+				t.Fatalf("versions %d, %v", len(versions), err)
+			}
+			if versions[1].AuthorID != u.ID || versions[2].Reason != "Decided at the weekly panel" || versions[0].Answers[form.Description][0] == "A corrected account of the fall." {
+				t.Errorf("versions %+v", versions)
+			}
+			history := rb.get("/events/" + ref + "/history")
+			if !strings.Contains(history.body, "The first account was incomplete") || !strings.Contains(history.body, "Never event") {
+				t.Error("the history lacks a version")
+			}
+		})
+	}
+}
+
+// setIG creates a user of RM1 with the role and current IG training.
+func setIG(t *testing.T, site *apptest.Site, email string, role account.Role) account.User {
+	t.Helper()
+	u, err := site.App.Accounts.Create(context.Background(), account.NewUser{Email: email, Name: "Vera Reviewer",
+		JobRole: "Patient safety lead", OrgCode: "RM1", Role: role, Password: passphrase})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := site.App.DB.WritePool().ExecContext(context.Background(), `UPDATE users SET ig_training_at = $1 WHERE id = $2`, site.App.DB.Now(), u.ID); err != nil {
+		t.Fatal(err)
+	}
+	return u
+}

@@ -147,6 +147,7 @@ func (s *Server) routes() http.Handler {
 	s.termsRoutes(r)
 	s.eventRoutes(r)
 	s.recordRoutes(r)
+	s.amendRoutes(r)
 	s.reportRoutes(r)
 	s.routeList = r.patterns
 	s.ungatedRoutes = r.ungated

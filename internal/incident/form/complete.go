@@ -35,23 +35,42 @@ func (f *Form) Complete(t incident.Type, a incident.Answers, now time.Time) (Res
 	if _, ok := f.flows[flow(t)]; !ok {
 		return Result{}, apperr.Fields{{Field: "type", Message: "Choose what kind of event you are recording"}}
 	}
-	return f.complete(f.Steps(t, a, true), a, now)
+	return f.complete(f.Steps(t, a, true), a, now, false)
+}
+
+// Revise is Complete for an amendment of a submitted event: every answer
+// given must be valid, but a question the change newly asks may still be
+// unanswered, so that each change can be saved as it is made. public is
+// true for events recorded through the public route.
+func (f *Form) Revise(t incident.Type, public bool, a incident.Answers, now time.Time) (Result, apperr.Fields) {
+	steps := f.Steps(t, a, true)
+	if public {
+		steps = f.PublicSteps(a)
+	}
+	r, problems := f.complete(steps, a, now, true)
+	if public && problems == nil {
+		r.Answers[PatientCount] = []string{"1"}
+	}
+	return r, problems
 }
 
 // CompletePublic is Complete for the public route, which describes one
 // person.
 func (f *Form) CompletePublic(a incident.Answers, now time.Time) (Result, apperr.Fields) {
-	r, problems := f.complete(f.PublicSteps(a), a, now)
+	r, problems := f.complete(f.PublicSteps(a), a, now, false)
 	if problems == nil {
 		r.Answers[PatientCount] = []string{"1"}
 	}
 	return r, problems
 }
 
-func (f *Form) complete(steps []Step, a incident.Answers, now time.Time) (Result, apperr.Fields) {
+func (f *Form) complete(steps []Step, a incident.Answers, now time.Time, lenient bool) (Result, apperr.Fields) {
 	var problems apperr.Fields
 	clean := incident.Answers{}
 	for _, s := range steps {
+		if lenient && !s.Answered(a) {
+			continue
+		}
 		vals, errs := f.parse(s, FormValues(s, a), now)
 		if len(errs) > 0 {
 			problems.Add(s.Slug, errs[0].Message)

@@ -88,6 +88,7 @@ func (b *builder) q(id, element string, kind Kind, label, short string) *Questio
 func (q *Question) hint(h string) *Question            { q.Hint = h; return q }
 func (q *Question) optional() *Question                { q.Optional = true; return q }
 func (q *Question) governance() *Question              { q.Governance = true; q.Optional = true; return q }
+func (q *Question) required() *Question                { q.Optional = false; return q }
 func (q *Question) perPatient() *Question              { q.PerPatient = true; return q }
 func (q *Question) list(l taxonomy.CodeList) *Question { q.List = l; return q }
 func (q *Question) only(when func(a incident.Answers, p int) bool) *Question {
@@ -246,11 +247,11 @@ func (b *builder) governanceQuestions() []*Question {
 		b.q("duty-of-candour", "AdverseEventGovernance.DutyOfCandour", YesNo, "Does the duty of candour apply?", "Duty of candour").governance(),
 		b.q("never-event", elNeverEvent, YesNo, "Is this a never event?", "Never event").governance(),
 		b.q("never-event-type", "AdverseEventGovernance.NeverEventType", Radios, "Which never event was it?", "Never event type").
-			governance().only(answered(elNeverEvent, "yes")),
+			governance().required().only(answered(elNeverEvent, "yes")),
 		b.q("serious-incident", "AdverseEventGovernance.SeriousIncident", YesNo, "Is it being managed as a serious incident?", "Serious incident").governance(),
 		b.q("cqc-notify", elCQCNotify, YesNo, "Must the Care Quality Commission be notified?", "CQC notification").governance(),
 		b.q("cqc-criteria", "AdverseEventGovernance.CqcCriteria", Checkboxes, "Which CQC criteria does it meet?", "CQC criteria").
-			governance().only(answered(elCQCNotify, "yes")),
+			governance().required().only(answered(elCQCNotify, "yes")),
 	}
 }
 
