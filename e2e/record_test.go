@@ -147,3 +147,47 @@ func wantHeadingWords(b *browser, want string) {
 		b.t.Fatalf("on %s the heading is %q, want %q", b.path(), got, want)
 	}
 }
+
+// TestAMemberOfThePublicRecordsAConcern: the public route without an
+// account and without JavaScript: the identifier guard stops a phone
+// number, the organisation is found by name, and a reference comes at the
+// end. Every page is checked with axe-core. // T8, T12
+func TestAMemberOfThePublicRecordsAConcern(t *testing.T) {
+	t.Parallel()
+	chromium(t)
+	site, _ := startSite(t, dbtest.Engines(t)[0])
+	b := newBrowser(t, site.URL, false)
+	b.open("/report", 200)
+	b.wantHeading("Tell us about a patient safety concern")
+	b.fill("description", "My mother waited 6 hours for pain relief. Call me on 07700 900123 if you need more.")
+	choose := func(name, value string) {
+		b.step("choose "+name, chromedp.Click(chromedp.CSS(fmt.Sprintf(`input[name=%q][value=%q]`, name, value))))
+	}
+	choose("date-known", "approximate")
+	b.fill("month-month", "10")
+	b.fill("month-year", "2026")
+	b.fill("org_query", "norwich")
+	b.click("search for the organisation", inMain("button", "Search"), 200)
+	choose("org", "RM1")
+	choose("harm", "4")
+	choose("relationship", "2")
+	choose("sharing", "yes")
+	b.step("take time over the form", chromedp.Sleep(3*time.Second))
+	b.click("submit with a phone number", inMain("button", "Submit"), 422)
+	links := wantErrorPage(t, b, "#description")
+	if !strings.HasPrefix(links[0].Text, "Remove a phone number at character") {
+		t.Errorf("the error says %q", links[0].Text)
+	}
+	if got := b.value("month-year"); got != "2026" {
+		t.Errorf("the year typed was lost: %q", got)
+	}
+	b.fill("description", "My mother waited 6 hours for pain relief on the ward.")
+	b.step("take time over the form", chromedp.Sleep(3*time.Second))
+	b.click("submit", inMain("button", "Submit"), 200)
+	b.wantHeading("Thank you for telling us")
+	ref := b.text(".nhsuk-panel__body strong")
+	if !strings.HasPrefix(ref, "PSE-") {
+		t.Fatalf("reference %q", ref)
+	}
+	t.Logf("pages checked with axe-core and the console: %s", strings.Join(b.checked, "; "))
+}

@@ -104,7 +104,9 @@ func (s *Server) renderReport(w http.ResponseWriter, r *http.Request, status int
 		}
 		data.Questions = append(data.Questions, q)
 	}
-	if data.OrgQuery != "" && (posted.Get("action") == "search" || data.OrgError != "") {
+	// The matches stay on show once searched for, so a choice made among
+	// them survives a form sent back with errors.
+	if data.OrgQuery != "" && (posted.Get("action") == "search" || data.OrgError != "" || data.Org != "") {
 		data.Searched = true
 		if data.Results, err = s.Orgs.Search(r.Context(), data.OrgQuery, orgResultsLimit); err != nil {
 			s.fail(w, r, err)
