@@ -384,7 +384,7 @@ func TestChangesAreNewVersions(t *testing.T) {
 			if r.status != http.StatusSeeOther || r.location != "/events/"+ref+"?changed=2" {
 				t.Fatalf("change: %d %s %s", r.status, r.location, errorSummary(r.body))
 			}
-			if b.get("/events/" + ref + "/change/organisation").status != http.StatusNotFound {
+			if b.get("/events/"+ref+"/change/organisation").status != http.StatusNotFound {
 				t.Error("the organisation can be changed")
 			}
 
