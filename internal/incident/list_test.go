@@ -100,7 +100,7 @@ func sameSet(a, b []Reference) bool {
 	return slices.Equal(a, b)
 }
 
-// T13: each viewer sees only the events of their scope; another
+// T14: each viewer sees only the events of their scope; another
 // organisation's events never appear.
 func TestListShowsOnlyTheScopesEvents(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {

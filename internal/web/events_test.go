@@ -82,7 +82,7 @@ func wantRefs(t *testing.T, what, body string, all []incident.Event, want ...inc
 	}
 }
 
-// T13: each role lists exactly the events it may see, and only those with
+// T14: each role lists exactly the events it may see, and only those with
 // the organisation's records may export them.
 func TestEventListsShowEachRoleWhatItMaySee(t *testing.T) {
 	for _, e := range dbtest.Engines(t) {
