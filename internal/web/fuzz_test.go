@@ -2,6 +2,7 @@ package web_test
 
 import (
 	"context"
+	"fmt"
 	"html"
 	"io"
 	"log/slog"
@@ -10,12 +11,15 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/psims/psims/internal/account"
 	"github.com/psims/psims/internal/app/apptest"
 	"github.com/psims/psims/internal/db/dbtest"
+	"github.com/psims/psims/internal/incident"
+	"github.com/psims/psims/internal/incident/form"
 	"github.com/psims/psims/internal/web"
 )
 
@@ -158,4 +162,73 @@ func (c *fuzzClient) post(action, body string) *httptest.ResponseRecorder {
 	w := httptest.NewRecorder()
 	c.srv.ServeHTTP(w, req)
 	return w
+}
+
+// FuzzRecordingFormPosts posts anything to the recording pages: every
+// question page of a draft, the statement, the change pages of a submitted
+// event and the public form. Nothing may give a 500 or send anyone off the
+// site.
+func FuzzRecordingFormPosts(f *testing.F) {
+	site := apptest.Start(f, dbtest.Engines(f)[0], nil)
+	srv, err := web.New(web.Deps{
+		Accounts: site.App.Accounts, Terms: site.App.Terms, Orgs: site.App.Orgs, Incidents: site.App.Incidents,
+		Taxonomy: site.App.Taxonomy, Outbox: site.App.Outbox, Ready: site.App.DB.Ping,
+		Metrics: web.NewMetrics(prometheus.NewRegistry(), func() float64 { return 0 }),
+		Logger:  slog.New(slog.NewJSONHandler(io.Discard, nil)), SignInRate: 1 << 30, PublicReportRate: 1 << 30,
+	})
+	if err != nil {
+		f.Fatal(err)
+	}
+	ctx := context.Background()
+	u, err := site.App.Accounts.Create(ctx, account.NewUser{Email: "fuzz.reviewer@nhs.net", Name: "Fuzz Reviewer",
+		JobRole: "Patient safety lead", OrgCode: "RM1", Role: account.RoleReviewer, Password: passphrase})
+	if err != nil {
+		f.Fatal(err)
+	}
+	if _, err := site.App.DB.WritePool().ExecContext(ctx, `UPDATE users SET ig_training_at = $1 WHERE id = $2`, site.App.DB.Now(), u.ID); err != nil {
+		f.Fatal(err)
+	}
+	site.AcceptTerms(f, u.Email)
+	c := client(f, srv, u.Email)
+	forms, err := form.New(site.App.Taxonomy)
+	if err != nil {
+		f.Fatal(err)
+	}
+	answers := incident.Answers{form.DateKnown: {"exact"}, form.PatientCount: {"2"}, "AdverseEventAgent.InvolvedAgents": {"4", "3"}}
+	var actions []string
+	for _, typ := range incident.Types() {
+		id, err := site.App.Incidents.SaveDraft(ctx, u.ID, 0, typ, answers)
+		if err != nil {
+			f.Fatal(err)
+		}
+		for _, st := range forms.Steps(typ, answers, true) {
+			actions = append(actions, fmt.Sprintf("/drafts/%d/%s", id, st.Slug))
+		}
+		actions = append(actions, fmt.Sprintf("/drafts/%d/statement", id))
+	}
+	day := time.Date(2026, 11, 2, 0, 0, 0, 0, time.UTC)
+	ev, err := site.App.Incidents.Submit(ctx, incident.Submission{Type: incident.Incident, OrgCode: "RM1", Source: incident.Staff,
+		ReporterID: u.ID, OccurredFrom: day, OccurredTo: day, StatementVersion: 1, Answers: answers}, incident.Client{})
+	if err != nil {
+		f.Fatal(err)
+	}
+	for _, st := range forms.Steps(incident.Incident, answers, true) {
+		actions = append(actions, "/events/"+string(ev.Reference)+"/change/"+st.Slug)
+	}
+	actions = append(actions, "/report", "/events/new", "/drafts/999999/date")
+	f.Add(uint8(0), "answer=exact")
+	f.Add(uint8(1), "answer-day=31&answer-month=2&answer-year=99999999999999999999")
+	f.Add(uint8(5), "answer=%ff%fe&action=save&return=check")
+	f.Add(uint8(9), "answer=4&answer=4&answer=../../etc&reason=x")
+	f.Add(uint8(200), "description=Mr+Smith&date-known=approximate&month-month=13&org=ZZZ&started=-1&statement_version=1")
+	f.Fuzz(func(t *testing.T, which uint8, body string) {
+		action := actions[int(which)%len(actions)]
+		w := c.post(action, body)
+		if w.Code >= 500 {
+			t.Fatalf("POST %s %q: status %d", action, body, w.Code)
+		}
+		if loc := w.Header().Get("Location"); loc != "" && (!strings.HasPrefix(loc, "/") || strings.HasPrefix(loc, "//") || strings.HasPrefix(loc, "/\\")) {
+			t.Fatalf("POST %s %q: redirect off the site to %q", action, body, loc)
+		}
+	})
 }
