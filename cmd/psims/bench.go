@@ -11,11 +11,13 @@ import (
 	"os"
 	"runtime"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/psims/psims/internal/bench"
 	"github.com/psims/psims/internal/config"
+	"github.com/psims/psims/internal/demo"
 	"github.com/psims/psims/internal/password"
 )
 
@@ -39,6 +41,15 @@ workers, as 10 attempts in flight at once trip the lockout. register CREATES
 REAL ACCOUNTS on the target, at example.invalid addresses.`
 
 func cmdBench(ctx context.Context, e env, args []string) error {
+	// The event scenarios have flags of their own.
+	if len(args) > 0 {
+		switch args[0] {
+		case bench.ScenarioList:
+			return cmdBenchList(ctx, e, args[1:])
+		case bench.ScenarioSubmit:
+			return cmdBenchSubmit(ctx, e, args[1:])
+		}
+	}
 	var scenario string
 	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
 		scenario, args = args[0], args[1:]
@@ -198,4 +209,125 @@ func runBench[R report](e env, cpuProfile string, asJSON bool, run func(profile 
 		return fmt.Errorf("bench: write report: %w", err)
 	}
 	return nil
+}
+
+const benchListSummary = `Measures the reviewer's event list with many events loaded (goal: a
+filtered page under 50ms at p99 with 1,000,000 events). In this process on
+SQLite in a temporary directory (removed afterwards), or with --database
+postgres://... on that database as is, which should be an empty scratch
+database or schema (for example ?search_path=benchlist), it loads --orgs
+demo organisations and --users demo users (see psims demo seed), then
+--events synthetic events, each recorded by a demo user at random in the
+user's organisation (so one trust has far more than the rest), and signs
+in a reviewer of the organisation with the most events.
+
+Then, at each --concurrency, it times SELECT 1 (this machine's floor),
+and for each filter (none, incidents with severe harm, one month, falls,
+medications) GET /events signed in, and the Incidents.List call under the
+page alone. It prints p50/p95/p99 of each, the share of the page spent in
+Incidents.List and the page's p99 ÷ SELECT 1's p99, and the time taken to
+generate and load the events.`
+
+// cmdBenchList runs psims bench list.
+func cmdBenchList(ctx context.Context, e env, args []string) error {
+	var opts bench.ListOptions
+	var asJSON bool
+	var cpuProfile, levels string
+	cfg, fs, err := parse(e, "bench list", benchListSummary, config.DatabaseFlags, args, func(fs *flag.FlagSet) {
+		fs.IntVar(&opts.Events, "events", bench.DefaultListEvents, "synthetic events to load")
+		fs.IntVar(&opts.Orgs, "orgs", bench.DefaultListOrgs, "demo organisations to load first")
+		fs.IntVar(&opts.Users, "users", bench.DefaultListUsers, "demo users to load first; they record the events")
+		fs.Uint64Var(&opts.Seed, "seed", demo.DefaultSeed, "seed of the demo data and the events")
+		fs.StringVar(&levels, "concurrency", "1,2", "comma-separated numbers of concurrent workers to measure with")
+		fs.DurationVar(&opts.Duration, "duration", 3*time.Second, "measured time of each kind, at each concurrency, in each phase")
+		fs.DurationVar(&opts.Warmup, "warmup", time.Second, "time run before each measured window and not counted")
+		fs.BoolVar(&asJSON, "json", false, "print the report as JSON")
+		fs.StringVar(&cpuProfile, "cpuprofile", "", "write a pprof CPU profile of the measured phases to this file")
+	})
+	if err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return usagef("bench list takes flags only; unexpected %q", fs.Arg(0))
+	}
+	if opts.Concurrency, err = parseLevels(levels); err != nil {
+		return err
+	}
+	if opts.Duration <= 0 || opts.Warmup < 0 {
+		return usagef("bench list needs a positive --duration and a --warmup not negative")
+	}
+	if opts.Events < 1 || opts.Orgs < 2 || opts.Users < 2 {
+		return usagef("bench list needs --events of at least 1 and --orgs and --users of at least 2")
+	}
+	opts.Database = cfg.Database
+	opts.Params = password.Params{MemoryKiB: cfg.HashMemoryKiB, Time: cfg.HashTime, Threads: cfg.HashThreads}
+	opts.Progress = e.stderr
+	return runBench(e, cpuProfile, asJSON, func(profile io.Writer) (*bench.ListReport, error) {
+		opts.CPUProfile = profile
+		r, err := bench.RunList(ctx, opts)
+		return &r, err
+	})
+}
+
+// parseLevels reads a comma-separated list of concurrencies, such as
+// "1,2,8".
+func parseLevels(s string) ([]int, error) {
+	var out []int
+	for _, part := range strings.Split(s, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(part))
+		if err != nil || n < 1 {
+			return nil, usagef("--concurrency must be whole numbers of at least 1, separated by commas, such as 1,2,8")
+		}
+		out = append(out, n)
+	}
+	return out, nil
+}
+
+const benchSubmitSummary = `Measures durable submissions a second through the real recording form
+(goal on SQLite: at least 1,000 a second with p99 under 100ms). In this
+process on SQLite in a temporary directory (removed afterwards), or with
+--database postgres://... on that database as is, which should be an
+empty scratch database or schema (for example ?search_path=benchsubmit),
+it creates one reporter per worker, signs each in, and at each
+--concurrency saves complete drafts of synthetic events for them
+(Incidents.SaveDraft) and times the final POST /drafts/{id}/statement,
+which answers once the event is durable. In the same run, with the same
+workers, it times raw transactions of one INSERT of a row the size of the
+answers through the same database handle: the machine's limit for durable
+writes. It prints both rates and latencies and their ratios.`
+
+// cmdBenchSubmit runs psims bench submit.
+func cmdBenchSubmit(ctx context.Context, e env, args []string) error {
+	var opts bench.SubmitOptions
+	var asJSON bool
+	var cpuProfile, levels string
+	cfg, fs, err := parse(e, "bench submit", benchSubmitSummary, config.DatabaseFlags, args, func(fs *flag.FlagSet) {
+		fs.StringVar(&levels, "concurrency", "1,2,8", "comma-separated numbers of concurrent workers to measure with")
+		fs.DurationVar(&opts.Duration, "duration", 5*time.Second, "measured time of each phase at each concurrency")
+		fs.DurationVar(&opts.Warmup, "warmup", time.Second, "time run before each measured window and not counted")
+		fs.IntVar(&opts.MaxRate, "max-rate", bench.DefaultSubmitMaxRate, "submissions a second to prepare drafts for")
+		fs.Uint64Var(&opts.Seed, "seed", demo.DefaultSeed, "seed of the generated answers")
+		fs.BoolVar(&asJSON, "json", false, "print the report as JSON")
+		fs.StringVar(&cpuProfile, "cpuprofile", "", "write a pprof CPU profile of the submission phases to this file")
+	})
+	if err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return usagef("bench submit takes flags only; unexpected %q", fs.Arg(0))
+	}
+	if opts.Concurrency, err = parseLevels(levels); err != nil {
+		return err
+	}
+	if opts.Duration <= 0 || opts.Warmup < 0 || opts.MaxRate < 1 {
+		return usagef("bench submit needs a positive --duration and --max-rate and a --warmup not negative")
+	}
+	opts.Database = cfg.Database
+	opts.Params = password.Params{MemoryKiB: cfg.HashMemoryKiB, Time: cfg.HashTime, Threads: cfg.HashThreads}
+	opts.Progress = e.stderr
+	return runBench(e, cpuProfile, asJSON, func(profile io.Writer) (*bench.SubmitReport, error) {
+		opts.CPUProfile = profile
+		r, err := bench.RunSubmit(ctx, opts)
+		return &r, err
+	})
 }

@@ -28,13 +28,22 @@ Nothing is real: ODS-shaped codes that are not already stored, names made
 by combining common given and family names, and addresses at
 demo.psims.invalid, which can never receive email. Every demo user has the
 same new random password, printed at the end. Refuses when the database
-already has users, unless --force.`
+already has users, unless --force.
+
+With --events N it then adds N synthetic patient safety events, recorded
+through the recording form's rules by users of the database at random,
+each in the user's organisation: descriptions made of clinical phrases
+written for PSIMS (never about real people, and checked by the identifier
+guard), mostly incidents, mostly without harm. With --users 0 it adds only
+the events, over the users already there.`
 
 func cmdDemoSeed(ctx context.Context, e env, args []string) error {
 	var opts demo.Options
+	var events int
 	cfg, fs, err := parse(e, "demo seed", demoSeedSummary, config.AllFlags, args, func(fs *flag.FlagSet) {
 		fs.IntVar(&opts.Orgs, "orgs", demo.DefaultOrgs, "organisations to add (at least 2)")
-		fs.IntVar(&opts.Users, "users", demo.DefaultUsers, "users to add (at least 2)")
+		fs.IntVar(&opts.Users, "users", demo.DefaultUsers, "users to add (at least 2; 0 with --events to add only events)")
+		fs.IntVar(&events, "events", 0, "synthetic patient safety events to add, over the users of the database")
 		fs.Uint64Var(&opts.Seed, "seed", demo.DefaultSeed, "the same seed makes the same organisations and people")
 		fs.BoolVar(&opts.Force, "force", false, "add to a database that already has users")
 	})
@@ -44,7 +53,11 @@ func cmdDemoSeed(ctx context.Context, e env, args []string) error {
 	if fs.NArg() > 0 {
 		return usagef("demo seed takes no arguments")
 	}
-	if opts.Orgs < 2 || opts.Users < 2 {
+	if events < 0 {
+		return usagef("demo seed needs --events of 0 or more")
+	}
+	eventsOnly := opts.Users == 0 && events > 0
+	if !eventsOnly && (opts.Orgs < 2 || opts.Users < 2) {
 		return usagef("demo seed needs --orgs and --users of at least 2")
 	}
 	a, err := app.Open(ctx, cfg, app.NewLogger(e.stderr, cfg.LogLevel))
@@ -52,6 +65,27 @@ func cmdDemoSeed(ctx context.Context, e env, args []string) error {
 		return err
 	}
 	defer a.Close()
+	if !eventsOnly {
+		if err := seedPeople(ctx, e, a, opts); err != nil {
+			return err
+		}
+	}
+	if events > 0 {
+		start := time.Now()
+		if err := bench.LoadEvents(ctx, a, events, opts.Seed, nil); err != nil {
+			return userFacing(err)
+		}
+		if err := a.Incidents.Analyze(ctx); err != nil {
+			return err
+		}
+		fmt.Fprintf(e.stdout, "Added %d events in %s.\n", events, time.Since(start).Round(time.Millisecond))
+	}
+	return nil
+}
+
+// seedPeople adds the demo organisations and users and says how to sign
+// in to them.
+func seedPeople(ctx context.Context, e env, a *app.App, opts demo.Options) error {
 	res, err := demo.Seed(ctx, a.DB, a.Hasher, opts)
 	if err != nil {
 		return userFacing(err)

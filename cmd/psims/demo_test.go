@@ -52,9 +52,41 @@ func TestDemoSeedAddsSyntheticDataOnceUnlessForced(t *testing.T) {
 	}
 }
 
+func TestDemoSeedAddsEventsOverTheUsers(t *testing.T) {
+	for _, e := range dbtest.Engines(t) {
+		t.Run(e.Name, func(t *testing.T) {
+			vars := engineEnv(t, e)
+			out, stderr, code := direct(t, cmdDemo, vars, "seed", "--orgs", "30", "--users", "200", "--events", "300", "--seed", "4")
+			if code != 0 || !strings.Contains(out, "Added 30 organisations and 200 users") || !strings.Contains(out, "Added 300 events") {
+				t.Fatalf("exit %d: %s%s", code, out, stderr)
+			}
+			out, stderr, code = direct(t, cmdDemo, vars, "seed", "--users", "0", "--events", "50")
+			if code != 0 || strings.Contains(out, "users") || !strings.Contains(out, "Added 50 events") {
+				t.Fatalf("events only: exit %d: %s%s", code, out, stderr)
+			}
+			d, err := db.Open(context.Background(), e.Database, e.SQLitePath)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer d.Close()
+			ctx := context.Background()
+			var events, strangers, reporters, orgs, versions int
+			d.QueryRowContext(ctx, `SELECT COUNT(*), COUNT(DISTINCT reporter_id), COUNT(DISTINCT org_ods) FROM events`).Scan(&events, &reporters, &orgs)
+			// Every event happened in its reporter's organisation.
+			d.QueryRowContext(ctx, `SELECT COUNT(*) FROM events e JOIN users u ON u.id = e.reporter_id WHERE u.org_ods <> e.org_ods`).Scan(&strangers)
+			d.QueryRowContext(ctx, `SELECT COUNT(*) FROM event_versions`).Scan(&versions)
+			if events != 350 || versions != 350 || strangers != 0 || reporters < 100 || orgs < 10 {
+				t.Errorf("%d events (%d versions) by %d reporters in %d organisations, %d outside the reporter's; want 350 spread widely, none outside",
+					events, versions, reporters, orgs, strangers)
+			}
+		})
+	}
+}
+
 func TestDemoSeedBadUsage(t *testing.T) {
 	vars := map[string]string{"PSIMS_DATA_DIR": t.TempDir()}
-	for _, args := range [][]string{{}, {"plant"}, {"seed", "--users", "1"}, {"seed", "extra"}, {"seed", "--orgs", "many"}} {
+	for _, args := range [][]string{{}, {"plant"}, {"seed", "--users", "1"}, {"seed", "extra"}, {"seed", "--orgs", "many"},
+		{"seed", "--events", "-1"}, {"seed", "--users", "0"}} {
 		if _, stderr, code := direct(t, cmdDemo, vars, args...); code != 2 {
 			t.Errorf("demo %v: exit %d (%s), want 2", args, code, stderr)
 		}
