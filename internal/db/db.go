@@ -27,6 +27,11 @@ type DB struct {
 	write   *sql.DB
 	dialect Dialect
 	clock   func() time.Time
+	// group shares commits among InSharedTx callers; nil on PostgreSQL.
+	group *group
+	// readStmts and writeStmts cache prepared statements on SQLite; nil on
+	// PostgreSQL.
+	readStmts, writeStmts *stmtCache
 }
 
 // Open connects to PostgreSQL when database is a postgres:// URL, and otherwise
@@ -54,7 +59,10 @@ func openSQLite(path string) (*DB, error) {
 		return nil, fmt.Errorf("db: create data directory: %w", err)
 	}
 	q := url.Values{}
-	for _, p := range []string{"journal_mode(WAL)", "foreign_keys(1)", "busy_timeout(10000)", "synchronous(FULL)"} {
+	// A 32 MiB page cache per connection (SQLite's default is 2 MiB): a
+	// transaction touching many index pages spills to the log mid-way with
+	// less, which measured a fifth slower for submissions.
+	for _, p := range []string{"journal_mode(WAL)", "foreign_keys(1)", "busy_timeout(10000)", "synchronous(FULL)", "cache_size(-32768)"} {
 		q.Add("_pragma", p)
 	}
 	q.Set("_time_format", "sqlite")
@@ -79,7 +87,12 @@ func openSQLite(path string) (*DB, error) {
 		return nil, fmt.Errorf("db: open sqlite: %w", err)
 	}
 	read.SetMaxOpenConns(8)
-	return &DB{read: read, write: write, dialect: sqliteDialect, clock: time.Now}, nil
+	// Keep every connection: each holds its prepared statements, and
+	// opening one costs its pragmas.
+	read.SetMaxIdleConns(8)
+	read.SetConnMaxIdleTime(0)
+	return &DB{read: read, write: write, dialect: sqliteDialect, clock: time.Now, group: &group{},
+		readStmts: newStmtCache(read), writeStmts: newStmtCache(write)}, nil
 }
 
 func openPostgres(database string) (*DB, error) {
@@ -95,6 +108,8 @@ func openPostgres(database string) (*DB, error) {
 
 // Close closes both pools.
 func (d *DB) Close() error {
+	d.readStmts.close()
+	d.writeStmts.close()
 	if d.read == d.write {
 		return d.read.Close()
 	}
@@ -125,11 +140,17 @@ func (d *DB) Now() time.Time { return d.clock().UTC().Truncate(time.Microsecond)
 
 // QueryContext runs a read-only query on the read pool.
 func (d *DB) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	if s := d.readStmts.get(ctx, query, false); s != nil {
+		return s.QueryContext(ctx, args...)
+	}
 	return d.read.QueryContext(ctx, query, args...)
 }
 
 // QueryRowContext runs a read-only query returning at most one row.
 func (d *DB) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
+	if s := d.readStmts.get(ctx, query, false); s != nil {
+		return s.QueryRowContext(ctx, args...)
+	}
 	return d.read.QueryRowContext(ctx, query, args...)
 }
 
@@ -137,11 +158,17 @@ func (d *DB) QueryRowContext(ctx context.Context, query string, args ...any) *sq
 // (it commits at once). Use it only for a single statement that needs no
 // audit row, such as counting a sign-in attempt.
 func (d *DB) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	if s := d.writeStmts.get(ctx, query, false); s != nil {
+		return s.ExecContext(ctx, args...)
+	}
 	return d.write.ExecContext(ctx, query, args...)
 }
 
 // WriteRowContext is ExecContext for a statement with RETURNING.
 func (d *DB) WriteRowContext(ctx context.Context, query string, args ...any) *sql.Row {
+	if s := d.writeStmts.get(ctx, query, false); s != nil {
+		return s.QueryRowContext(ctx, args...)
+	}
 	return d.write.QueryRowContext(ctx, query, args...)
 }
 
@@ -151,6 +178,7 @@ type Tx struct {
 	*sql.Tx
 	Now     time.Time
 	Dialect Dialect
+	stmts   *stmtCache // the write pool's prepared statements; nil on PostgreSQL
 }
 
 // InTx runs fn in a write transaction, committing when fn returns nil and
@@ -160,7 +188,9 @@ func (d *DB) InTx(ctx context.Context, fn func(tx *Tx) error) error {
 	if err != nil {
 		return fmt.Errorf("db: begin: %w", err)
 	}
-	tx := &Tx{Tx: sqlTx, Now: d.Now(), Dialect: d.dialect}
+	tx := &Tx{Tx: sqlTx, Now: d.Now(), Dialect: d.dialect, stmts: d.writeStmts}
+	// Statements first seen in this transaction are prepared for the next.
+	defer d.writeStmts.prepareWanted(context.WithoutCancel(ctx))
 	if err := fn(tx); err != nil {
 		if rbErr := sqlTx.Rollback(); rbErr != nil && !errors.Is(rbErr, sql.ErrTxDone) {
 			return errors.Join(err, fmt.Errorf("db: rollback: %w", rbErr))

@@ -206,7 +206,7 @@ func insertLoadedVersions(ctx context.Context, tx *db.Tx, subs []Submission, ids
 func insertLoadedCodes(ctx context.Context, tx *db.Tx, subs []Submission, ids []int64) error {
 	// One row per statement, as for events: the lookup index makes a
 	// multi-row statement keep a statement journal on SQLite.
-	st, err := tx.PrepareContext(ctx, `INSERT INTO event_codes (event_id, element, code) VALUES ($1, $2, $3)`)
+	st, err := tx.PrepareContext(ctx, `INSERT INTO event_codes (event_id, element, code, org_ods) VALUES ($1, $2, $3, $4)`)
 	if err != nil {
 		return fmt.Errorf("incident: prepare a load: %w", err)
 	}
@@ -220,7 +220,7 @@ func insertLoadedCodes(ctx context.Context, tx *db.Tx, subs []Submission, ids []
 					continue
 				}
 				seen[code] = true
-				if _, err := st.ExecContext(ctx, ids[i], element, code); err != nil {
+				if _, err := st.ExecContext(ctx, ids[i], element, code, sub.OrgCode); err != nil {
 					return fmt.Errorf("incident: load codes: %w", err)
 				}
 			}

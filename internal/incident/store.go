@@ -59,6 +59,15 @@ func checkShape(answers Answers) error {
 	return nil
 }
 
+// MaxOccurredSpan is the longest range of days an event can be said to have
+// happened in: a month, when only roughly known. Lists rely on it to read
+// one stretch of an index for a date filter.
+const MaxOccurredSpan = 31 * 24 * time.Hour
+
+func validOccurred(from, to time.Time) bool {
+	return !from.IsZero() && !to.Before(from) && to.Sub(from) <= MaxOccurredSpan
+}
+
 func validateSubmission(sub Submission) error {
 	if _, err := ParseType(string(sub.Type)); err != nil {
 		return err
@@ -72,7 +81,7 @@ func validateSubmission(sub Submission) error {
 	if sub.OrgCode == "" {
 		return apperr.Fields{{Field: "org", Message: "Choose the organisation where it happened"}}
 	}
-	if sub.OccurredFrom.IsZero() || sub.OccurredTo.Before(sub.OccurredFrom) {
+	if !validOccurred(sub.OccurredFrom, sub.OccurredTo) {
 		return apperr.Fields{{Field: "when", Message: "Enter when it happened"}}
 	}
 	if sub.StatementVersion < 1 {
@@ -99,7 +108,9 @@ func (s *Service) Submit(ctx context.Context, sub Submission, c Client) (Event, 
 	ev := Event{Type: sub.Type, OrgCode: sub.OrgCode, Source: sub.Source, ReporterID: sub.ReporterID,
 		OccurredFrom: sub.OccurredFrom.UTC(), OccurredTo: sub.OccurredTo.UTC(), Version: 1, Index: sub.Index,
 		SharingOptOut: sub.SharingOptOut, StatementVersion: sub.StatementVersion, Answers: sub.Answers}
-	err = s.db.InTx(ctx, func(tx *db.Tx) error {
+	// Submissions share commits when many arrive at once (a group commit on
+	// SQLite); each is still its own unit, and durable before Submit returns.
+	err = s.db.InSharedTx(ctx, func(tx *db.Tx) error {
 		ev.SubmittedAt, ev.UpdatedAt = tx.Now, tx.Now
 		var reporter sql.NullInt64
 		if sub.ReporterID != 0 {
@@ -132,7 +143,7 @@ func (s *Service) Submit(ctx context.Context, sub Submission, c Client) (Event, 
 			VALUES ($1, 1, $2, $3, '', $4)`, ev.ID, reporter, ev.SubmittedAt, string(answers)); err != nil {
 			return fmt.Errorf("incident: insert version: %w", err)
 		}
-		if err := insertCodes(ctx, tx, ev.ID, sub.Index.Codes); err != nil {
+		if err := insertCodes(ctx, tx, ev.ID, ev.OrgCode, sub.Index.Codes); err != nil {
 			return err
 		}
 		if sub.DraftID != 0 {
@@ -159,7 +170,9 @@ func (s *Service) Submit(ctx context.Context, sub Submission, c Client) (Event, 
 	return ev, nil
 }
 
-func insertCodes(ctx context.Context, tx *db.Tx, eventID int64, codes map[string][]string) error {
+// insertCodes stores an event's filter codes, with its organisation so a
+// count by code within organisations reads one index.
+func insertCodes(ctx context.Context, tx *db.Tx, eventID int64, org string, codes map[string][]string) error {
 	for _, element := range slices.Sorted(maps.Keys(codes)) {
 		seen := map[string]bool{}
 		for _, code := range codes[element] {
@@ -167,8 +180,8 @@ func insertCodes(ctx context.Context, tx *db.Tx, eventID int64, codes map[string
 				continue
 			}
 			seen[code] = true
-			if _, err := tx.ExecContext(ctx, `INSERT INTO event_codes (event_id, element, code) VALUES ($1, $2, $3)`,
-				eventID, element, code); err != nil {
+			if _, err := tx.ExecContext(ctx, `INSERT INTO event_codes (event_id, element, code, org_ods) VALUES ($1, $2, $3, $4)`,
+				eventID, element, code, org); err != nil {
 				return fmt.Errorf("incident: insert code: %w", err)
 			}
 		}
@@ -189,7 +202,7 @@ type Change struct {
 // were. Errors: Invalid (as Submit), NotFound.
 func (s *Service) Amend(ctx context.Context, eventID, authorID int64, reason string, ch Change, c Client) (Event, error) {
 	answers, index := ch.Answers, ch.Index
-	if ch.OccurredFrom.IsZero() || ch.OccurredTo.Before(ch.OccurredFrom) {
+	if !validOccurred(ch.OccurredFrom, ch.OccurredTo) {
 		return Event{}, apperr.Fields{{Field: "when", Message: "Enter when it happened"}}
 	}
 	reason = strings.TrimSpace(reason)
@@ -214,11 +227,12 @@ func (s *Service) Amend(ctx context.Context, eventID, authorID int64, reason str
 	}
 	err = s.db.InTx(ctx, func(tx *db.Tx) error {
 		var version int
+		var org string
 		err := tx.QueryRowContext(ctx, `UPDATE events SET version = version + 1, updated_at = $1, physical_harm = $2,
 			psychological_harm = $3, service_type = $4, occurred_from = $5, occurred_to = $6, sharing_opt_out = $7
-			WHERE id = $8 RETURNING version`,
+			WHERE id = $8 RETURNING version, org_ods`,
 			tx.Now, index.PhysicalHarm, index.PsychologicalHarm, index.ServiceType, ch.OccurredFrom.UTC(), ch.OccurredTo.UTC(),
-			ch.SharingOptOut, eventID).Scan(&version)
+			ch.SharingOptOut, eventID).Scan(&version, &org)
 		if errors.Is(err, sql.ErrNoRows) {
 			return apperr.New(apperr.NotFound, "There is no such event.")
 		}
@@ -232,7 +246,7 @@ func (s *Service) Amend(ctx context.Context, eventID, authorID int64, reason str
 		if _, err := tx.ExecContext(ctx, `DELETE FROM event_codes WHERE event_id = $1`, eventID); err != nil {
 			return fmt.Errorf("incident: clear codes: %w", err)
 		}
-		if err := insertCodes(ctx, tx, eventID, index.Codes); err != nil {
+		if err := insertCodes(ctx, tx, eventID, org, index.Codes); err != nil {
 			return err
 		}
 		return audit.Record(ctx, tx, audit.Entry{ActorID: authorID, Action: "event.amend", SubjectType: "event",
