@@ -41,15 +41,6 @@ workers, as 10 attempts in flight at once trip the lockout. register CREATES
 REAL ACCOUNTS on the target, at example.invalid addresses.`
 
 func cmdBench(ctx context.Context, e env, args []string) error {
-	// The event scenarios have flags of their own.
-	if len(args) > 0 {
-		switch args[0] {
-		case bench.ScenarioList:
-			return cmdBenchList(ctx, e, args[1:])
-		case bench.ScenarioSubmit:
-			return cmdBenchSubmit(ctx, e, args[1:])
-		}
-	}
 	var scenario string
 	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
 		scenario, args = args[0], args[1:]

@@ -37,8 +37,8 @@ Usage:
   psims mail list [--to EMAIL]     show email sent or queued
   psims audit verify               check the audit log has not been changed
   psims guard check                report identifiers in text on standard input (exit 3 when found)
-  psims demo seed                  load synthetic organisations and users for demos and benchmarks
-  psims bench SCENARIO             measure performance (signin, register, authz, userlist, gate)
+  psims demo seed                  load synthetic organisations, users and events for demos and benchmarks
+  psims bench SCENARIO             measure performance (signin, register, authz, userlist, gate, list, submit)
   psims version                    print the version
 
 Run "psims COMMAND --help" for the flags of a command. Every flag can also be
@@ -104,8 +104,15 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		if len(rest) > 0 && slices.Contains(bench.AdminScenarios(), rest[0]) {
 			return cmdBenchAdmin(ctx, e, rest[0], rest[1:])
 		}
-		if len(rest) > 0 && rest[0] == bench.ScenarioGate {
-			return cmdBenchGate(ctx, e, rest[1:])
+		if len(rest) > 0 {
+			switch rest[0] {
+			case bench.ScenarioGate:
+				return cmdBenchGate(ctx, e, rest[1:])
+			case bench.ScenarioList:
+				return cmdBenchList(ctx, e, rest[1:])
+			case bench.ScenarioSubmit:
+				return cmdBenchSubmit(ctx, e, rest[1:])
+			}
 		}
 		return cmdBench(ctx, e, rest)
 	default:
