@@ -162,6 +162,13 @@ func (s *Server) parseEventFilter(q url.Values) (incident.Filter, eventListForm,
 	} else {
 		f.Sort = incident.Sort(form.Sort)
 	}
+	// Asked for when it happened, people want it in that order; reading an
+	// organisation's events in date-happened order is also what lets a
+	// month of a million events come back at once.
+	if form.Sort == "" && (!f.OccurredFrom.IsZero() || !f.OccurredTo.IsZero()) {
+		f.Sort = incident.OccurredNewest
+		form.Sort = string(incident.OccurredNewest)
+	}
 	return f, form, errs
 }
 
