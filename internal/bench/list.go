@@ -159,7 +159,9 @@ func eventListKinds(now time.Time) []eventListKind {
 		{"no filter", url.Values{}, incident.Filter{}},
 		{"incidents with severe physical harm", url.Values{"type": {string(incident.Incident)}, "physical": {"2"}},
 			incident.Filter{Types: []incident.Type{incident.Incident}, PhysicalHarm: []string{"2"}}},
-		{"happened in one month", month, incident.Filter{OccurredFrom: from, OccurredTo: to}},
+		// The page sorts a list filtered by when events happened in that
+		// order, unless another is asked for; so does the SQL under it here.
+		{"happened in one month", month, incident.Filter{OccurredFrom: from, OccurredTo: to, Sort: incident.OccurredNewest}},
 		{"safety challenge: falls", url.Values{"challenge": {"2"}}, incident.Filter{SafetyChallenge: "2"}},
 		{"agent: medications", url.Values{"agent": {"4"}}, incident.Filter{Agent: "4"}},
 	}

@@ -117,14 +117,3 @@ func (s *Service) DeleteDraft(ctx context.Context, userID, id int64) error {
 	}
 	return nil
 }
-
-// DeleteStaleDrafts deletes every draft not saved within keep, and returns
-// how many it deleted.
-func (s *Service) DeleteStaleDrafts(ctx context.Context, keep time.Duration) (int, error) {
-	res, err := s.db.ExecContext(ctx, `DELETE FROM drafts WHERE updated_at < $1`, s.db.Now().Add(-keep))
-	if err != nil {
-		return 0, fmt.Errorf("incident: delete stale drafts: %w", err)
-	}
-	n, _ := res.RowsAffected()
-	return int(n), nil
-}

@@ -367,7 +367,14 @@ func countQuery(scope Scope, f Filter, limit int) (string, []any) {
 			` LIMIT ` + q.arg(limit) + `) x`, q.args
 	}
 	q := filterQuery(scope, f)
-	return `SELECT COUNT(*) FROM (SELECT 1 FROM events e` + q.clause() + ` LIMIT ` + q.arg(limit) + `) x`, q.args
+	order := ""
+	if !f.OccurredFrom.IsZero() || !f.OccurredTo.IsZero() {
+		// From the end of the range back: events that happened in it are
+		// found at once, before those that only start within the longest
+		// span before it.
+		order = ` ORDER BY e.occurred_from DESC`
+	}
+	return `SELECT COUNT(*) FROM (SELECT 1 FROM events e` + q.clause() + order + ` LIMIT ` + q.arg(limit) + `) x`, q.args
 }
 
 // dayStart is midnight UTC at the start of t's day.

@@ -220,8 +220,9 @@ func TestAmendmentsKeepEveryVersion(t *testing.T) {
 	})
 }
 
-// Drafts are their author's alone, can be resumed and changed, go when
-// the event is submitted, and are deleted once stale.
+// Drafts are their author's alone, can be resumed and changed, and go
+// when the event is submitted (the sweep that deletes stale drafts is
+// tested in lifecycle_test.go).
 func TestDraftsBelongToTheirAuthor(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
 		f := newFixture(t, d)
@@ -261,20 +262,6 @@ func TestDraftsBelongToTheirAuthor(t *testing.T) {
 		}
 		if list, _ := f.svc.Drafts(ctx, f.ann); len(list) != 0 {
 			t.Fatal("the draft stayed after its event was submitted")
-		}
-
-		old, _ := f.svc.SaveDraft(ctx, f.ann, 0, Risk, Answers{"q": {"old"}})
-		d.SetClock(func() time.Time { return time.Now().Add(31 * 24 * time.Hour) })
-		fresh, _ := f.svc.SaveDraft(ctx, f.ann, 0, Risk, Answers{"q": {"fresh"}})
-		n, err := f.svc.DeleteStaleDrafts(ctx, 30*24*time.Hour)
-		if err != nil || n != 1 {
-			t.Fatalf("deleted %d stale drafts, %v; want 1", n, err)
-		}
-		if _, err := f.svc.Draft(ctx, f.ann, old); apperr.CodeOf(err) != apperr.NotFound {
-			t.Fatal("the stale draft is still there")
-		}
-		if _, err := f.svc.Draft(ctx, f.ann, fresh); err != nil {
-			t.Fatal("the fresh draft was deleted")
 		}
 	})
 }
