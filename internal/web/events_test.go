@@ -44,7 +44,7 @@ func (s *eventsSite) event(u account.User, edit func(*incident.Submission)) inci
 	day := time.Date(2026, 11, 20, 0, 0, 0, 0, time.UTC)
 	sub := incident.Submission{Type: incident.Incident, OrgCode: u.OrgCode, Source: incident.Staff, ReporterID: u.ID,
 		OccurredFrom: day, OccurredTo: day, StatementVersion: 1,
-		Answers: incident.Answers{"AdverseEvent.description": {"A fall in the day room."}, "PatientInformation.PhysicalHarm": {"4"}},
+		Answers: incident.Answers{"AdverseEvent.description": {"A fall in the day room."}, "PSIMS.PatientCount": {"1"}, "PatientInformation.PhysicalHarm": {"4"}},
 		Index:   incident.Index{PhysicalHarm: "4", ServiceType: "1"}}
 	if edit != nil {
 		edit(&sub)
@@ -161,7 +161,7 @@ func TestViewingAnEventAndItsHistory(t *testing.T) {
 			s := newEventsSite(t, e)
 			rita := s.event(s.rita, nil)
 			quentin := s.event(s.quentin, nil)
-			amended := incident.Answers{"AdverseEvent.description": {"A fall in the day room, found at once."}, "PatientInformation.PhysicalHarm": {"3"}}
+			amended := incident.Answers{"AdverseEvent.description": {"A fall in the day room, found at once."}, "PSIMS.PatientCount": {"1"}, "PatientInformation.PhysicalHarm": {"3"}}
 			if _, err := s.site.App.Incidents.Amend(context.Background(), rita.ID, s.victor.ID, "Harm was worse than first thought",
 				incident.Change{Answers: amended, Index: incident.Index{PhysicalHarm: "3"}, OccurredFrom: rita.OccurredFrom, OccurredTo: rita.OccurredTo},
 				incident.Client{}); err != nil {
