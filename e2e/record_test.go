@@ -38,7 +38,18 @@ const cleanDescription = "During the evening drug round the patient in bay 3 was
 func TestAReporterRecordsAnIncidentAndAReviewerFindsIt(t *testing.T) {
 	t.Parallel()
 	chromium(t)
-	site, _ := startSite(t, dbtest.Engines(t)[0])
+	for _, e := range dbtest.Engines(t) {
+		t.Run(e.Name, func(t *testing.T) {
+			t.Parallel()
+			recordAndFind(t, e)
+		})
+	}
+}
+
+// recordAndFind is the journey of TestAReporterRecordsAnIncidentAndAReviewerFindsIt
+// on one engine.
+func recordAndFind(t *testing.T, e dbtest.Engine) {
+	site, _ := startSite(t, e)
 	ctx := context.Background()
 	const password = "saffron kettle harbour violin"
 	people := map[account.Role]string{account.RoleReporter: "rhys.reporter@nhs.net", account.RoleReviewer: "rae.reviewer@nhs.net"}
@@ -155,7 +166,18 @@ func wantHeadingWords(b *browser, want string) {
 func TestAMemberOfThePublicRecordsAConcern(t *testing.T) {
 	t.Parallel()
 	chromium(t)
-	site, _ := startSite(t, dbtest.Engines(t)[0])
+	for _, e := range dbtest.Engines(t) {
+		t.Run(e.Name, func(t *testing.T) {
+			t.Parallel()
+			recordAConcern(t, e)
+		})
+	}
+}
+
+// recordAConcern is the journey of TestAMemberOfThePublicRecordsAConcern on
+// one engine.
+func recordAConcern(t *testing.T, e dbtest.Engine) {
+	site, _ := startSite(t, e)
 	b := newBrowser(t, site.URL, false)
 	b.open("/report", 200)
 	b.wantHeading("Tell us about a patient safety concern")
