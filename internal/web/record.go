@@ -181,20 +181,24 @@ func (s *Server) newEvent(w http.ResponseWriter, r *http.Request) {
 
 func draftPath(id int64, step string) string { return fmt.Sprintf("/drafts/%d/%s", id, step) }
 
-// loadDraft returns the viewer's draft named in the path; anything else,
-// including another person's draft, is not found.
-func (s *Server) loadDraft(w http.ResponseWriter, r *http.Request, sub authz.Subject) (incident.Draft, bool) {
+// loadDraft checks the viewer may record and returns their draft named in
+// the path; anything else, including another person's draft, is not found.
+func (s *Server) loadDraft(w http.ResponseWriter, r *http.Request) (authz.Subject, incident.Draft, bool) {
+	sub, ok := s.canRecord(w, r)
+	if !ok {
+		return sub, incident.Draft{}, false
+	}
 	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
 	if err != nil || id <= 0 {
 		s.notFound(w, r)
-		return incident.Draft{}, false
+		return sub, incident.Draft{}, false
 	}
 	d, err := s.Incidents.Draft(r.Context(), sub.UserID, id)
 	if err != nil {
 		s.fail(w, r, err)
-		return incident.Draft{}, false
+		return sub, incident.Draft{}, false
 	}
-	return d, true
+	return sub, d, true
 }
 
 // draftStep returns the draft's step named in the path.
@@ -208,11 +212,7 @@ func (s *Server) draftStep(w http.ResponseWriter, r *http.Request, sub authz.Sub
 }
 
 func (s *Server) questionPage(w http.ResponseWriter, r *http.Request) {
-	sub, ok := s.canRecord(w, r)
-	if !ok {
-		return
-	}
-	d, ok := s.loadDraft(w, r, sub)
+	sub, d, ok := s.loadDraft(w, r)
 	if !ok {
 		return
 	}
@@ -258,11 +258,7 @@ func (s *Server) checkOrg(ctx context.Context, code string) ([]FieldError, error
 }
 
 func (s *Server) answerQuestion(w http.ResponseWriter, r *http.Request) {
-	sub, ok := s.canRecord(w, r)
-	if !ok {
-		return
-	}
-	d, ok := s.loadDraft(w, r, sub)
+	sub, d, ok := s.loadDraft(w, r)
 	if !ok {
 		return
 	}
@@ -363,11 +359,7 @@ type checkData struct {
 }
 
 func (s *Server) checkAnswersPage(w http.ResponseWriter, r *http.Request) {
-	sub, ok := s.canRecord(w, r)
-	if !ok {
-		return
-	}
-	d, ok := s.loadDraft(w, r, sub)
+	sub, d, ok := s.loadDraft(w, r)
 	if !ok {
 		return
 	}
@@ -397,11 +389,7 @@ type statementData struct {
 }
 
 func (s *Server) statementPage(w http.ResponseWriter, r *http.Request) {
-	sub, ok := s.canRecord(w, r)
-	if !ok {
-		return
-	}
-	d, ok := s.loadDraft(w, r, sub)
+	_, d, ok := s.loadDraft(w, r)
 	if !ok {
 		return
 	}
@@ -428,11 +416,7 @@ func (s *Server) renderStatement(w http.ResponseWriter, r *http.Request, d incid
 // whole, the statement version shown must still be the current one (T7),
 // and the submission is durable before the confirmation is shown.
 func (s *Server) submitDraft(w http.ResponseWriter, r *http.Request) {
-	sub, ok := s.canRecord(w, r)
-	if !ok {
-		return
-	}
-	d, ok := s.loadDraft(w, r, sub)
+	sub, d, ok := s.loadDraft(w, r)
 	if !ok {
 		return
 	}
@@ -575,11 +559,7 @@ func shorten(text string, n int) string {
 }
 
 func (s *Server) deleteDraftForm(w http.ResponseWriter, r *http.Request) {
-	sub, ok := s.canRecord(w, r)
-	if !ok {
-		return
-	}
-	d, ok := s.loadDraft(w, r, sub)
+	_, d, ok := s.loadDraft(w, r)
 	if !ok {
 		return
 	}
@@ -589,11 +569,7 @@ func (s *Server) deleteDraftForm(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) deleteDraft(w http.ResponseWriter, r *http.Request) {
-	sub, ok := s.canRecord(w, r)
-	if !ok {
-		return
-	}
-	d, ok := s.loadDraft(w, r, sub)
+	sub, d, ok := s.loadDraft(w, r)
 	if !ok {
 		return
 	}
