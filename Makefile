@@ -4,7 +4,29 @@
 # from the npm packages pinned in assets/package-lock.json, so every target
 # that compiles Go runs `assets` first.
 
-.PHONY: assets build run test
+.PHONY: assets build run check test
+
+# Go 1.26.8, which these machines start with, has 13 vulnerabilities in the
+# standard library (net/http, crypto/tls, crypto/x509, html/template,
+# net/textproto) that PSIMS calls, found by govulncheck below; Go 1.27.3
+# fixes them. The go command fetches that toolchain once through the module
+# proxy and runs every target with it.
+export GOTOOLCHAIN := go1.27.3
+
+# staticcheck and govulncheck are pinned, with checksums, in tools/go.mod and
+# tools/go.sum: a module of their own, so their dependencies stay out of
+# PSIMS's go.mod. `go tool -modfile` builds them from there (cached after the
+# first time) and runs them here, on PSIMS.
+TOOL := go tool -modfile=tools/go.mod
+
+# govulncheck reads the Go vulnerability database from a pinned commit of
+# golang.org/x/vulndb, fetched like any module through the module proxy and
+# checked against the checksum database, rather than from vuln.go.dev, which
+# not every machine that runs this can reach; and a pin makes the result
+# depend only on the commit. The module's data/osv holds one OSV file per
+# report, which govulncheck's -db file://DIR reads as it is. To pick up newer
+# reports, move the pin to `go list -m golang.org/x/vulndb@latest`.
+VULNDB := golang.org/x/vulndb@v0.0.0-20261105234957-e22db6528018
 
 # npm writes this file on every install, so it is newer than the lockfile
 # exactly when node_modules matches it.
@@ -23,8 +45,15 @@ build: assets
 run: build
 	./psims serve
 
-test: assets
+# The static checks, which fail on any finding; `make test` runs them first.
+check: assets
 	go vet ./...
 	@unformatted="$$(gofmt -l .)"; \
 	if [ -n "$$unformatted" ]; then echo "gofmt -w needed on:"; echo "$$unformatted"; exit 1; fi
+	$(TOOL) staticcheck ./...
+	go mod download $(VULNDB)
+	@go list -m -f 'govulncheck: reports in golang.org/x/vulndb as of {{.Time.Format "2 January 2006"}} ({{.Version}})' $(VULNDB)
+	$(TOOL) govulncheck -db file://$$(go env GOMODCACHE)/$(VULNDB)/data/osv ./...
+
+test: check
 	go test -race -count=1 ./...

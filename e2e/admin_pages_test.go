@@ -17,7 +17,7 @@ import (
 func TestAdministrationPagesAreAccessible(t *testing.T) {
 	t.Parallel()
 	chromium(t)
-	site, _ := startSite(t, dbtest.Engines(t)[0])
+	site, _ := startSite(t, dbtest.SQLite(t))
 	ctx := context.Background()
 	const password = "granite meadow puzzle harbour"
 	var people []account.User

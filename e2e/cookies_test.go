@@ -43,7 +43,7 @@ func siteCookies(b *browser) map[string]*network.Cookie {
 func TestCookieChoice(t *testing.T) { // P5
 	t.Parallel()
 	chromium(t)
-	site, _ := startSite(t, dbtest.Engines(t)[0])
+	site, _ := startSite(t, dbtest.SQLite(t))
 	for _, tc := range []struct {
 		name string
 		js   bool

@@ -21,7 +21,7 @@ import (
 func TestSignInWithoutJavaScript(t *testing.T) {
 	t.Parallel()
 	chromium(t)
-	site, _ := startSite(t, dbtest.Engines(t)[0])
+	site, _ := startSite(t, dbtest.SQLite(t))
 	const email, password = "sam.patel@nhs.net", "orange glacier pencil harvest"
 	if _, err := site.App.Accounts.Create(context.Background(), account.NewUser{
 		Email: email, Name: "Sam Patel", JobRole: "Pharmacist", OrgCode: "RM1",

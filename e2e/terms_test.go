@@ -22,7 +22,7 @@ import (
 func TestMaterialTermsChangeReachesASignedInReporter(t *testing.T) {
 	t.Parallel()
 	chromium(t)
-	site, _ := startSite(t, dbtest.Engines(t)[0])
+	site, _ := startSite(t, dbtest.SQLite(t))
 	ctx := context.Background()
 	const password = "copper willow lantern meadow"
 	people := map[account.Role]string{account.RoleNationalAdmin: "ola.operator@nhs.net", account.RoleReporter: "remi.reporter@nhs.net"}

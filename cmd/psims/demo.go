@@ -86,7 +86,7 @@ func cmdDemoSeed(ctx context.Context, e env, args []string) error {
 // seedPeople adds the demo organisations and users and says how to sign
 // in to them.
 func seedPeople(ctx context.Context, e env, a *app.App, opts demo.Options) error {
-	res, err := demo.Seed(ctx, a.DB, a.Hasher, opts)
+	res, err := demo.Seed(ctx, a.DB, a.Orgs, a.Accounts, a.Hasher, opts)
 	if err != nil {
 		return userFacing(err)
 	}

@@ -25,8 +25,10 @@ func direct(t *testing.T, fn func(context.Context, env, []string) error, vars ma
 var demoPasswordLine = regexp.MustCompile(`password: (demo-[a-z0-9-]+)\n`)
 
 func TestDemoSeedAddsSyntheticDataOnceUnlessForced(t *testing.T) {
+	t.Parallel()
 	for _, e := range dbtest.Engines(t) {
 		t.Run(e.Name, func(t *testing.T) {
+			t.Parallel()
 			vars := engineEnv(t, e)
 			out, stderr, code := direct(t, cmdDemo, vars, "seed", "--orgs", "30", "--users", "400", "--seed", "9")
 			if code != 0 {
@@ -53,8 +55,10 @@ func TestDemoSeedAddsSyntheticDataOnceUnlessForced(t *testing.T) {
 }
 
 func TestDemoSeedAddsEventsOverTheUsers(t *testing.T) {
+	t.Parallel()
 	for _, e := range dbtest.Engines(t) {
 		t.Run(e.Name, func(t *testing.T) {
+			t.Parallel()
 			vars := engineEnv(t, e)
 			out, stderr, code := direct(t, cmdDemo, vars, "seed", "--orgs", "30", "--users", "200", "--events", "300", "--seed", "4")
 			if code != 0 || !strings.Contains(out, "Added 30 organisations and 200 users") || !strings.Contains(out, "Added 300 events") {
@@ -97,8 +101,10 @@ func TestDemoSeedBadUsage(t *testing.T) {
 }
 
 func TestUserSetRoleChangesRolesAndGrants(t *testing.T) {
+	t.Parallel()
 	for _, e := range dbtest.Engines(t) {
 		t.Run(e.Name, func(t *testing.T) {
+			t.Parallel()
 			vars := engineEnv(t, e)
 			if _, stderr, code := direct(t, cmdDemo, vars, "seed", "--orgs", "60", "--users", "100"); code != 0 {
 				t.Fatalf("seed: %s", stderr)

@@ -78,8 +78,10 @@ func TestEnvironmentSetsFlagsAndTheCommandLineWins(t *testing.T) {
 }
 
 func TestUserCreateMakesAnActiveNationalAdmin(t *testing.T) { // T13
+	t.Parallel()
 	for _, e := range dbtest.Engines(t) {
 		t.Run(e.Name, func(t *testing.T) {
+			t.Parallel()
 			env := engineEnv(t, e)
 			orgs := filepath.Join(t.TempDir(), "orgs.csv")
 			if err := os.WriteFile(orgs, []byte("RM1,NORFOLK AND NORWICH UNIVERSITY HOSPITALS NHS FOUNDATION TRUST\n"), 0o600); err != nil {
@@ -112,7 +114,8 @@ func TestUserCreateMakesAnActiveNationalAdmin(t *testing.T) { // T13
 }
 
 func TestAuditVerifyFailsOnATamperedLog(t *testing.T) {
-	e := dbtest.Engines(t)[0]
+	t.Parallel()
+	e := dbtest.SQLite(t)
 	env := engineEnv(t, e)
 	orgs := filepath.Join(t.TempDir(), "orgs.csv")
 	if err := os.WriteFile(orgs, []byte("RM1,A TRUST\nRJ1,ANOTHER TRUST\n"), 0o600); err != nil {

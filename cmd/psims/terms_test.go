@@ -12,8 +12,10 @@ import (
 // T2, T19: the command publishes numbered versions; a material one of the
 // terms says everyone must accept it again.
 func TestTermsPublish(t *testing.T) {
+	t.Parallel()
 	for _, e := range dbtest.Engines(t) {
 		t.Run(e.Name, func(t *testing.T) {
+			t.Parallel()
 			env := engineEnv(t, e)
 			file := filepath.Join(t.TempDir(), "terms.md")
 			if err := os.WriteFile(file, []byte("## Using PSIMS\n\nKeep your password to yourself.\n"), 0o600); err != nil {

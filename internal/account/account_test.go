@@ -2,6 +2,7 @@ package account_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"io"
 	"log/slog"
@@ -12,9 +13,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/riverqueue/river"
+
 	"github.com/psims/psims/internal/account"
 	"github.com/psims/psims/internal/apperr"
 	"github.com/psims/psims/internal/audit"
+	"github.com/psims/psims/internal/config"
 	"github.com/psims/psims/internal/db"
 	"github.com/psims/psims/internal/db/dbtest"
 	"github.com/psims/psims/internal/jobs"
@@ -29,6 +33,7 @@ type fixture struct {
 	d        *db.DB
 	svc      *account.Service
 	outbox   *mail.Outbox
+	runner   *jobs.Runner
 	clock    *clock
 	settings account.Settings
 }
@@ -51,7 +56,7 @@ func (c *clock) Advance(d time.Duration) {
 	c.now = c.now.Add(d)
 }
 
-func newFixture(t *testing.T, d *db.DB) *fixture {
+func newFixture(t testing.TB, d *db.DB) *fixture {
 	t.Helper()
 	ctx := context.Background()
 	if err := jobs.Migrate(ctx, d); err != nil {
@@ -69,13 +74,15 @@ func newFixture(t *testing.T, d *db.DB) *fixture {
 	c := &clock{now: time.Date(2026, 11, 24, 9, 0, 0, 0, time.UTC)}
 	d.SetClock(c.Now)
 	outbox := mail.NewOutbox(d, runner, logger)
-	settings := account.DefaultSettings("https://psims.example")
+	cfg := config.Defaults()
+	cfg.BaseURL = "https://psims.example"
+	settings := cfg.AccountSettings()
 	hasher := password.NewHasher(password.Params{MemoryKiB: 1024, Time: 1, Threads: 1}, 4)
-	svc := account.NewService(d, hasher, password.NewPolicy(), orgs, outbox, settings)
-	return &fixture{d: d, svc: svc, outbox: outbox, clock: c, settings: settings}
+	svc := account.NewService(d, hasher, password.NewPolicy(), orgs, outbox, runner, settings)
+	return &fixture{d: d, svc: svc, outbox: outbox, runner: runner, clock: c, settings: settings}
 }
 
-func (f *fixture) register(t *testing.T, email string) {
+func (f *fixture) register(t testing.TB, email string) {
 	t.Helper()
 	err := f.svc.Register(context.Background(), account.Registration{
 		Name: "Alex Morgan", JobRole: "Staff nurse", OrgCode: "RM1", Email: email,
@@ -89,7 +96,7 @@ func (f *fixture) register(t *testing.T, email string) {
 var tokenPattern = regexp.MustCompile(`token=([A-Za-z0-9_%-]+)`)
 
 // token returns the token of the newest link mailed to the address about subject.
-func (f *fixture) token(t *testing.T, to, subject string) string {
+func (f *fixture) token(t testing.TB, to, subject string) string {
 	t.Helper()
 	entries, err := f.outbox.List(context.Background(), to, 20)
 	if err != nil {
@@ -110,7 +117,7 @@ func (f *fixture) token(t *testing.T, to, subject string) string {
 	return ""
 }
 
-func (f *fixture) activeUser(t *testing.T, email string) {
+func (f *fixture) activeUser(t testing.TB, email string) {
 	t.Helper()
 	f.register(t, email)
 	if _, err := f.svc.VerifyEmail(context.Background(), f.token(t, email, "Confirm"), ""); err != nil {
@@ -119,6 +126,7 @@ func (f *fixture) activeUser(t *testing.T, email string) {
 }
 
 func TestRegistrationCollectsOnlyNameRoleOrganisationAndEmail(t *testing.T) { // P1
+	t.Parallel()
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
 		f := newFixture(t, d)
 		f.register(t, "Alex.Morgan@NHS.net")
@@ -133,6 +141,7 @@ func TestRegistrationCollectsOnlyNameRoleOrganisationAndEmail(t *testing.T) { //
 }
 
 func TestRegistrationReportsEveryProblemInFormOrder(t *testing.T) { // P1
+	t.Parallel()
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
 		f := newFixture(t, d)
 		err := f.svc.Register(context.Background(), account.Registration{OrgCode: "ZZZ99", Email: "not an email", Password: "short"}, "")
@@ -151,6 +160,7 @@ func TestRegistrationReportsEveryProblemInFormOrder(t *testing.T) { // P1
 }
 
 func TestVerificationApprovesTrustedDomainsAndHoldsOthers(t *testing.T) {
+	t.Parallel()
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
 		f := newFixture(t, d)
 		ctx := context.Background()
@@ -175,6 +185,7 @@ func TestVerificationApprovesTrustedDomainsAndHoldsOthers(t *testing.T) {
 }
 
 func TestVerificationLinksWorkOnceAndExpireAfter24Hours(t *testing.T) {
+	t.Parallel()
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
 		f := newFixture(t, d)
 		ctx := context.Background()
@@ -197,6 +208,7 @@ func TestVerificationLinksWorkOnceAndExpireAfter24Hours(t *testing.T) {
 }
 
 func TestTokensAreStoredOnlyAsHashes(t *testing.T) {
+	t.Parallel()
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
 		f := newFixture(t, d)
 		f.register(t, "hashes@nhs.net")
@@ -212,6 +224,7 @@ func TestTokensAreStoredOnlyAsHashes(t *testing.T) {
 }
 
 func TestRegisteringATakenAddressChangesNothingAndTellsTheOwner(t *testing.T) {
+	t.Parallel()
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
 		f := newFixture(t, d)
 		ctx := context.Background()
@@ -233,6 +246,7 @@ func TestRegisteringATakenAddressChangesNothingAndTellsTheOwner(t *testing.T) {
 }
 
 func TestSignInGivesOneMessageForUnknownEmailAndWrongPassword(t *testing.T) { // T3
+	t.Parallel()
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
 		f := newFixture(t, d)
 		ctx := context.Background()
@@ -246,6 +260,7 @@ func TestSignInGivesOneMessageForUnknownEmailAndWrongPassword(t *testing.T) { //
 }
 
 func TestParallelWrongPasswordsLockTheAccountCountingNoMoreThanTheLimit(t *testing.T) { // T3
+	t.Parallel()
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
 		f := newFixture(t, d)
 		ctx := context.Background()
@@ -297,6 +312,7 @@ func TestParallelWrongPasswordsLockTheAccountCountingNoMoreThanTheLimit(t *testi
 }
 
 func TestSessionsEndWhenIdleAndAtTheirAbsoluteLimit(t *testing.T) {
+	t.Parallel()
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
 		f := newFixture(t, d)
 		ctx := context.Background()
@@ -332,7 +348,71 @@ func TestSessionsEndWhenIdleAndAtTheirAbsoluteLimit(t *testing.T) {
 	})
 }
 
+// TestAResetRequestDoesTheSameWorkForEveryAddress: asking for a reset link
+// only queues a job, the same one write whether or not the address has an
+// account, so the time the answer takes reveals nothing; the job sends the
+// link to the account holder and nothing to anyone else. // T3
+func TestAResetRequestDoesTheSameWorkForEveryAddress(t *testing.T) {
+	t.Parallel()
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		f := newFixture(t, d)
+		ctx := context.Background()
+		f.activeUser(t, "known@nhs.net")
+		count := func(table string) int {
+			t.Helper()
+			var n int
+			if err := d.QueryRowContext(ctx, "SELECT COUNT(*) FROM "+table).Scan(&n); err != nil {
+				t.Fatal(err)
+			}
+			return n
+		}
+		before := map[string]int{}
+		tables := []string{"user_tokens", "audit_log", "outbox"}
+		for _, tb := range tables {
+			before[tb] = count(tb)
+		}
+		var args []account.ResetArgs
+		for _, email := range []string{"known@nhs.net", "unknown@nhs.net"} {
+			if err := f.svc.RequestReset(ctx, email, "192.0.2.7"); err != nil {
+				t.Fatalf("%s: %v", email, err)
+			}
+			for _, tb := range tables {
+				if n := count(tb); n != before[tb] {
+					t.Fatalf("a reset request for %s wrote to %s before its job ran", email, tb)
+				}
+			}
+			jobs, err := f.runner.Client().JobList(ctx, river.NewJobListParams().Kinds(account.ResetArgs{}.Kind()).OrderBy(river.JobListOrderByID, river.SortOrderDesc).First(1))
+			if err != nil || len(jobs.Jobs) != 1 {
+				t.Fatalf("%s: no job queued: %v", email, err)
+			}
+			var a account.ResetArgs
+			if err := json.Unmarshal(jobs.Jobs[0].EncodedArgs, &a); err != nil {
+				t.Fatal(err)
+			}
+			if a.Email != email {
+				t.Fatalf("job for %q, want %q", a.Email, email)
+			}
+			args = append(args, a)
+		}
+		for _, a := range args {
+			if err := f.svc.SendResetLink(ctx, a.Email, a.IP); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if f.token(t, "known@nhs.net", "Reset") == "" {
+			t.Fatal("the account holder got no link")
+		}
+		if got, err := f.outbox.List(ctx, "unknown@nhs.net", 10); err != nil || len(got) != 0 {
+			t.Fatalf("mail to an address without an account: %v %v", got, err)
+		}
+		if err := f.svc.RequestReset(ctx, "not an address", ""); !account.IsInvalid(err) {
+			t.Fatalf("a malformed address: %v", err)
+		}
+	})
+}
+
 func TestPasswordResetIsSingleUseExpiresAndEndsEverySession(t *testing.T) {
+	t.Parallel()
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
 		f := newFixture(t, d)
 		ctx := context.Background()
@@ -341,10 +421,10 @@ func TestPasswordResetIsSingleUseExpiresAndEndsEverySession(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := f.svc.RequestReset(ctx, "nobody@nhs.net", ""); err != nil {
+		if err := f.svc.SendResetLink(ctx, "nobody@nhs.net", ""); err != nil {
 			t.Fatalf("unknown address must look the same: %v", err)
 		}
-		if err := f.svc.RequestReset(ctx, "reset@nhs.net", ""); err != nil {
+		if err := f.svc.SendResetLink(ctx, "reset@nhs.net", ""); err != nil {
 			t.Fatal(err)
 		}
 		tok := f.token(t, "reset@nhs.net", "Reset")
@@ -362,7 +442,7 @@ func TestPasswordResetIsSingleUseExpiresAndEndsEverySession(t *testing.T) {
 			t.Fatalf("new password: %v", err)
 		}
 
-		if err := f.svc.RequestReset(ctx, "reset@nhs.net", ""); err != nil {
+		if err := f.svc.SendResetLink(ctx, "reset@nhs.net", ""); err != nil {
 			t.Fatal(err)
 		}
 		tok = f.token(t, "reset@nhs.net", "Reset")
@@ -374,6 +454,7 @@ func TestPasswordResetIsSingleUseExpiresAndEndsEverySession(t *testing.T) {
 }
 
 func TestSignInRehashesWhenTheParametersChange(t *testing.T) {
+	t.Parallel()
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
 		f := newFixture(t, d)
 		ctx := context.Background()
@@ -384,7 +465,7 @@ func TestSignInRehashesWhenTheParametersChange(t *testing.T) {
 		}
 		stronger := password.NewHasher(password.Params{MemoryKiB: 2048, Time: 2, Threads: 1}, 2)
 		orgs := org.NewStore(d)
-		svc := account.NewService(d, stronger, password.NewPolicy(), orgs, f.outbox, f.settings)
+		svc := account.NewService(d, stronger, password.NewPolicy(), orgs, f.outbox, f.runner, f.settings)
 		if _, err := svc.SignIn(ctx, "rehash@nhs.net", goodPassword, account.Client{}); err != nil {
 			t.Fatal(err)
 		}
@@ -399,6 +480,7 @@ func TestSignInRehashesWhenTheParametersChange(t *testing.T) {
 }
 
 func TestEveryAccountEventIsAudited(t *testing.T) {
+	t.Parallel()
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
 		f := newFixture(t, d)
 		ctx := context.Background()
@@ -417,7 +499,7 @@ func TestEveryAccountEventIsAudited(t *testing.T) {
 		if err := f.svc.SignOut(ctx, res.Session, ""); err != nil {
 			t.Fatal(err)
 		}
-		if err := f.svc.RequestReset(ctx, "audit@example.org", ""); err != nil {
+		if err := f.svc.SendResetLink(ctx, "audit@example.org", ""); err != nil {
 			t.Fatal(err)
 		}
 		tok := f.token(t, "audit@example.org", "Reset")
@@ -445,6 +527,7 @@ func TestEveryAccountEventIsAudited(t *testing.T) {
 }
 
 func TestParallelRegistrationsOfOneAddressMakeOneAccountAndNoError(t *testing.T) { // P1
+	t.Parallel()
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
 		f := newFixture(t, d)
 		var wg sync.WaitGroup
@@ -466,6 +549,30 @@ func TestParallelRegistrationsOfOneAddressMakeOneAccountAndNoError(t *testing.T)
 		}
 		if n != 1 {
 			t.Fatalf("%d accounts, want 1", n)
+		}
+	})
+}
+
+// TestTheSignInMessageStatesTheLockoutRulesInForce: the message shown for
+// a failed sign-in and a wrong current password says the threshold and
+// duration configured, not the defaults. // T3
+func TestTheSignInMessageStatesTheLockoutRulesInForce(t *testing.T) {
+	t.Parallel()
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		f := newFixture(t, d)
+		ctx := context.Background()
+		f.activeUser(t, "rules@nhs.net")
+		settings := f.settings
+		settings.LockoutThreshold, settings.LockoutDuration = 4, 2*time.Hour
+		hasher := password.NewHasher(password.Params{MemoryKiB: 1024, Time: 1, Threads: 1}, 4)
+		svc := account.NewService(d, hasher, password.NewPolicy(), org.NewStore(d), f.outbox, f.runner, settings)
+		_, err := svc.SignIn(ctx, "rules@nhs.net", "not the password at all", account.Client{})
+		if !errors.Is(err, account.ErrSignInFailed) || !strings.Contains(apperr.MessageOf(err), "After 4 wrong tries your account is locked for 2 hours") {
+			t.Fatalf("sign-in message: %q", apperr.MessageOf(err))
+		}
+		_, err = f.svc.SignIn(ctx, "nobody@nhs.net", "not the password at all", account.Client{})
+		if !strings.Contains(apperr.MessageOf(err), "After 10 wrong tries your account is locked for 15 minutes") {
+			t.Fatalf("default sign-in message: %q", apperr.MessageOf(err))
 		}
 	})
 }

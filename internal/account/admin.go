@@ -13,6 +13,7 @@ import (
 	"github.com/psims/psims/internal/apperr"
 	"github.com/psims/psims/internal/audit"
 	"github.com/psims/psims/internal/authz"
+	"github.com/psims/psims/internal/csvsafe"
 	"github.com/psims/psims/internal/db"
 	"github.com/psims/psims/internal/mail"
 	"github.com/psims/psims/internal/org"
@@ -154,7 +155,7 @@ func (s *Service) userFilterWhere(f UserFilter, now time.Time) (string, []any) {
 		conds = append(conds, "u.org_ods = "+arg(f.Org))
 	}
 	if f.Query != "" {
-		p := arg("%" + adminEscapeLike(f.Query) + "%")
+		p := arg("%" + db.EscapeLike(f.Query) + "%")
 		// The operator comes from the Dialect, never from input.
 		op := s.db.Dialect().ILike
 		conds = append(conds, "(u.name "+op+" "+p+` ESCAPE '\' OR u.email `+op+" "+p+` ESCAPE '\')`)
@@ -184,12 +185,6 @@ func (s *Service) userFilterWhere(f UserFilter, now time.Time) (string, []any) {
 		return "", args
 	}
 	return " WHERE " + strings.Join(conds, " AND "), args
-}
-
-// adminEscapeLike makes s match itself literally in a LIKE pattern whose ESCAPE
-// character is a backslash.
-func adminEscapeLike(s string) string {
-	return strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(s)
 }
 
 // ListUsers returns one page of the users f chooses, ordered by name, with
@@ -329,7 +324,7 @@ func (s *Service) ExportUsers(ctx context.Context, f UserFilter, actorID int64, 
 		rec := []string{u.Name, u.Email, u.JobRole, u.OrgCode, u.OrgName, RoleLabel(u.Role), StatusLabel(u.Status),
 			ig, current, adminFormatTime(u.LastSignInAt), u.CreatedAt.UTC().Format("2006-01-02 15:04")}
 		for i := range rec {
-			rec[i] = csvSafeCell(rec[i])
+			rec[i] = csvsafe.Cell(rec[i])
 		}
 		return cw.Write(rec)
 	})
@@ -348,16 +343,6 @@ func adminFormatTime(t *time.Time) string {
 		return ""
 	}
 	return t.UTC().Format("2006-01-02 15:04")
-}
-
-// csvSafeCell stops a spreadsheet from running a cell as a formula: a cell that
-// starts with =, +, -, @, a tab or a carriage return gets a leading
-// apostrophe.
-func csvSafeCell(s string) string {
-	if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
-		return "'" + s
-	}
-	return s
 }
 
 // StatusChanges returns the statuses an admin may move an account to from
@@ -412,6 +397,9 @@ func (s *Service) SetStatus(ctx context.Context, actor User, target User, to Sta
 		if err != nil {
 			return err
 		}
+		if err := unchangedSince(u, target); err != nil {
+			return err
+		}
 		if !slices.Contains(StatusChanges(u.Status), to) {
 			return apperr.New(apperr.Conflict, fmt.Sprintf("This account is %s, so it cannot be changed to %s.",
 				strings.ToLower(StatusLabel(u.Status)), strings.ToLower(StatusLabel(to))))
@@ -461,6 +449,9 @@ func (s *Service) SetRole(ctx context.Context, actorID int64, target User, role 
 		if err != nil {
 			return err
 		}
+		if err := unchangedSince(u, target); err != nil {
+			return err
+		}
 		if u.Role == role {
 			return apperr.Fields{{Field: "role", Message: "This person already has that account type. Choose a different one"}}
 		}
@@ -488,6 +479,16 @@ func (s *Service) SetRole(ctx context.Context, actorID int64, target User, role 
 		_, err = s.mail.Enqueue(ctx, tx, mail.RoleChanged(u.Email, u.Name, strings.ToLower(RoleLabel(role)), s.link("/sign-in", "")))
 		return err
 	})
+}
+
+// unchangedSince refuses a change to an account whose role or organisation
+// is no longer what the caller saw: the caller was authorised to act on the
+// account as it was (a role it could grant), not as it is now.
+func unchangedSince(now, seen User) error {
+	if now.Role != seen.Role || now.OrgCode != seen.OrgCode {
+		return apperr.New(apperr.Conflict, "This account changed while you were looking at it. Check it again.")
+	}
+	return nil
 }
 
 // SetReadGrants replaces the organisations a read-only user may read with
@@ -537,7 +538,7 @@ func (s *Service) SetReadGrants(ctx context.Context, actorID int64, target User,
 		}
 		for _, c := range codes {
 			if _, err := tx.ExecContext(ctx, `INSERT INTO read_grants (user_id, org_ods, granted_by, granted_at) VALUES ($1, $2, $3, $4)`,
-				u.ID, c, adminNullID(actorID), tx.Now); err != nil {
+				u.ID, c, db.NullID(actorID), tx.Now); err != nil {
 				return fmt.Errorf("account: set read grants: %w", err)
 			}
 		}
@@ -562,12 +563,4 @@ func txReadGrants(ctx context.Context, tx *db.Tx, userID int64) ([]string, error
 		out = append(out, c)
 	}
 	return out, rows.Err()
-}
-
-// adminNullID is an actor ID for a nullable column: NULL for the command line.
-func adminNullID(id int64) any {
-	if id == 0 {
-		return nil
-	}
-	return id
 }

@@ -100,6 +100,7 @@ func names(users []account.User) string {
 }
 
 func TestUserListsFilterBySearchOrganisationRoleStatusAndIGTrainingDue(t *testing.T) { // T18
+	t.Parallel()
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
 		f := newAdminFixture(t, d)
 		ctx := context.Background()
@@ -155,6 +156,7 @@ func TestUserListsFilterBySearchOrganisationRoleStatusAndIGTrainingDue(t *testin
 }
 
 func TestUserListsArePagedInNameOrderWithTheTotalOfEveryPage(t *testing.T) {
+	t.Parallel()
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
 		f := newAdminFixture(t, d)
 		for i := range 7 {
@@ -182,6 +184,7 @@ func TestUserListsArePagedInNameOrderWithTheTotalOfEveryPage(t *testing.T) {
 }
 
 func TestSuspendingNeedsAReasonEndsEverySessionAndIsAuditedAndEmailed(t *testing.T) { // T6
+	t.Parallel()
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
 		f := newAdminFixture(t, d)
 		ctx := context.Background()
@@ -272,13 +275,14 @@ func (failingMailer) Enqueue(context.Context, *db.Tx, mail.Message) (int64, erro
 }
 
 func TestAStatusChangeThatFailsAfterItsAuditEntryLeavesNothingBehind(t *testing.T) { // T6
+	t.Parallel()
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
 		f := newAdminFixture(t, d)
 		ctx := context.Background()
 		target := f.user(t, "Alex Morgan", "alex@nhs.net", "RM1", account.RoleReporter)
 		token := f.signIn(t, "alex@nhs.net")
 		hasher := password.NewHasher(password.Params{MemoryKiB: 1024, Time: 1, Threads: 1}, 1)
-		broken := account.NewService(d, hasher, password.NewPolicy(), org.NewStore(d), failingMailer{}, f.settings)
+		broken := account.NewService(d, hasher, password.NewPolicy(), org.NewStore(d), failingMailer{}, f.runner, f.settings)
 		if err := broken.SetStatus(ctx, f.admin, target, account.StatusSuspended, "Left", ""); err == nil {
 			t.Fatal("want an error")
 		}
@@ -295,6 +299,7 @@ func TestAStatusChangeThatFailsAfterItsAuditEntryLeavesNothingBehind(t *testing.
 }
 
 func TestChangingARoleEndsTheSessionsDropsReadGrantsAndIsAudited(t *testing.T) {
+	t.Parallel()
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
 		f := newAdminFixture(t, d)
 		ctx := context.Background()
@@ -332,6 +337,7 @@ func TestChangingARoleEndsTheSessionsDropsReadGrantsAndIsAudited(t *testing.T) {
 }
 
 func TestReadGrantsNeedRealOrganisationsAndAReadOnlyUser(t *testing.T) {
+	t.Parallel()
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
 		f := newAdminFixture(t, d)
 		ctx := context.Background()
@@ -358,6 +364,7 @@ func TestReadGrantsNeedRealOrganisationsAndAReadOnlyUser(t *testing.T) {
 }
 
 func TestTheUserExportIsAuditedCSVOfTheWholeFilteredListSafeFromFormulas(t *testing.T) {
+	t.Parallel()
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
 		f := newAdminFixture(t, d)
 		ctx := context.Background()
@@ -406,6 +413,32 @@ func TestTheUserExportIsAuditedCSVOfTheWholeFilteredListSafeFromFormulas(t *test
 		}
 		if f.auditCount(t, "users.export", "QMM", `"org":"QMM"`) != 1 || f.auditCount(t, "users.export", "RM1", `"org":"RM1"`) != 1 {
 			t.Fatal("export not audited with its filter")
+		}
+	})
+}
+
+// TestAChangeToAnAccountThatChangedSinceItWasCheckedIsRefused: the policy
+// was asked about the account as the admin saw it; if its role changed
+// meanwhile (say, to national admin), the change is refused rather than
+// made on an account the admin may no longer touch. // T13
+func TestAChangeToAnAccountThatChangedSinceItWasCheckedIsRefused(t *testing.T) {
+	t.Parallel()
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		f := newAdminFixture(t, d)
+		ctx := context.Background()
+		seen := f.user(t, "Sam Reed", "sam@nhs.net", "RM1", account.RoleReviewer)
+		if err := f.svc.SetRole(ctx, f.admin.ID, seen, account.RoleNationalAdmin, ""); err != nil {
+			t.Fatal(err)
+		}
+		if err := f.svc.SetStatus(ctx, f.admin, seen, account.StatusSuspended, "Left", ""); apperr.CodeOf(err) != apperr.Conflict {
+			t.Fatalf("suspending an account whose role changed: %v", err)
+		}
+		if err := f.svc.SetRole(ctx, f.admin.ID, seen, account.RoleReporter, ""); apperr.CodeOf(err) != apperr.Conflict {
+			t.Fatalf("re-roling an account whose role changed: %v", err)
+		}
+		now, err := f.svc.UserByEmail(ctx, "sam@nhs.net")
+		if err != nil || now.Role != account.RoleNationalAdmin || now.Status != account.StatusActive {
+			t.Fatalf("account = %+v, %v", now, err)
 		}
 	})
 }

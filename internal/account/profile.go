@@ -177,8 +177,10 @@ func (s *Service) RequestEmailChange(ctx context.Context, u User, newEmail, curr
 	})
 }
 
-// errWrongCurrentPassword is the field error for a wrong current password.
-var errWrongCurrentPassword = apperr.Fields{{Field: "current_password", Message: "Your current password is wrong. After 10 wrong tries your account is locked for 15 minutes"}}
+// wrongCurrentPassword is the field error for a wrong current password.
+func (s *Service) wrongCurrentPassword() error {
+	return apperr.Fields{{Field: "current_password", Message: "Your current password is wrong. " + s.lockoutRule()}}
+}
 
 // reauthenticate checks the signed-in user's current password, counting the
 // attempt through the sign-in lockout.
@@ -219,7 +221,7 @@ func (s *Service) reauthFailed(ctx context.Context, u User, reason, ip string) e
 	if err != nil {
 		return err
 	}
-	return errWrongCurrentPassword
+	return s.wrongCurrentPassword()
 }
 
 // ErrEmailTaken is returned when a confirmed new address has meanwhile been

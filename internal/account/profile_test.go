@@ -93,6 +93,7 @@ func (f *fixture) profileMailCount(t *testing.T, to string) int {
 }
 
 func TestUpdateDetailsChangesNameAndJobRoleAndAuditsOnlyWhichChanged(t *testing.T) { // P14
+	t.Parallel()
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
 		f := newFixture(t, d)
 		ctx := context.Background()
@@ -125,6 +126,7 @@ func TestUpdateDetailsChangesNameAndJobRoleAndAuditsOnlyWhichChanged(t *testing.
 }
 
 func TestEmailChangeNeedsTheCurrentPasswordAndCountsWrongOnes(t *testing.T) { // P14, T3
+	t.Parallel()
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
 		f := newFixture(t, d)
 		ctx := context.Background()
@@ -160,6 +162,7 @@ func TestEmailChangeNeedsTheCurrentPasswordAndCountsWrongOnes(t *testing.T) { //
 }
 
 func TestEmailChangeAppliesOnlyThroughTheLinkSentToTheNewAddress(t *testing.T) { // P14
+	t.Parallel()
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
 		f := newFixture(t, d)
 		ctx := context.Background()
@@ -221,6 +224,7 @@ func TestEmailChangeAppliesOnlyThroughTheLinkSentToTheNewAddress(t *testing.T) {
 }
 
 func TestEmailChangeLinkExpiresAfter24Hours(t *testing.T) { // P14
+	t.Parallel()
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
 		f := newFixture(t, d)
 		ctx := context.Background()
@@ -243,6 +247,7 @@ func TestEmailChangeLinkExpiresAfter24Hours(t *testing.T) { // P14
 }
 
 func TestEmailChangeToATakenAddressLooksTheSameAndTellsItsOwner(t *testing.T) { // P14
+	t.Parallel()
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
 		f := newFixture(t, d)
 		ctx := context.Background()
@@ -283,6 +288,7 @@ func TestEmailChangeToATakenAddressLooksTheSameAndTellsItsOwner(t *testing.T) { 
 }
 
 func TestEmailChangeIsRefusedWhenTheAddressIsTakenBeforeConfirming(t *testing.T) { // P14
+	t.Parallel()
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
 		f := newFixture(t, d)
 		ctx := context.Background()
@@ -302,6 +308,7 @@ func TestEmailChangeIsRefusedWhenTheAddressIsTakenBeforeConfirming(t *testing.T)
 }
 
 func TestCancelEmailChangeStopsTheLink(t *testing.T) { // P14
+	t.Parallel()
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
 		f := newFixture(t, d)
 		ctx := context.Background()
@@ -338,6 +345,7 @@ func profileSetRole(t *testing.T, d *db.DB, id int64, role account.Role) {
 }
 
 func TestOrgMoveWaitsForApprovalAndHidesOrganisationDataUntilWithdrawn(t *testing.T) { // P14, T14
+	t.Parallel()
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
 		f := newFixture(t, d)
 		ctx := context.Background()
@@ -418,6 +426,7 @@ func TestOrgMoveWaitsForApprovalAndHidesOrganisationDataUntilWithdrawn(t *testin
 }
 
 func TestIGTrainingDateMustBeRealisticAndIsStoredAsADay(t *testing.T) { // T18
+	t.Parallel()
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
 		f := newFixture(t, d)
 		ctx := context.Background()
@@ -454,6 +463,7 @@ func TestIGTrainingDateMustBeRealisticAndIsStoredAsADay(t *testing.T) { // T18
 }
 
 func TestReviewerWithOldIGTrainingLosesOrganisationDataUntilUpdated(t *testing.T) { // T18
+	t.Parallel()
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
 		f := newFixture(t, d)
 		ctx := context.Background()
@@ -491,6 +501,7 @@ func TestReviewerWithOldIGTrainingLosesOrganisationDataUntilUpdated(t *testing.T
 }
 
 func TestProfileChangesAreRefusedForAccountsNoLongerActive(t *testing.T) { // T6
+	t.Parallel()
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
 		f := newFixture(t, d)
 		ctx := context.Background()

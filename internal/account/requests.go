@@ -451,7 +451,7 @@ func (s *Service) DecideRequest(ctx context.Context, actorID int64, req Request,
 			status, action = ReqRejected, "request.reject"
 		}
 		if _, err := tx.ExecContext(ctx, `UPDATE access_requests SET status = $1, decided_by = $2, decided_at = $3, reason = $4 WHERE id = $5`,
-			status, requestActor(actorID), tx.Now, reason, cur.ID); err != nil {
+			status, db.NullID(actorID), tx.Now, reason, cur.ID); err != nil {
 			return fmt.Errorf("account: decide request: %w", err)
 		}
 		details := map[string]string{"user": strconv.FormatInt(u.ID, 10), "kind": string(cur.Kind), "org": cur.OrgCode, "from_role": string(u.Role)}
@@ -524,12 +524,4 @@ func (s *Service) applyRequest(ctx context.Context, tx *db.Tx, u User, req Reque
 	}
 	// New privileges, new sessions.
 	return endAllSessions(ctx, tx, u.ID)
-}
-
-// requestActor stores 0 as NULL.
-func requestActor(id int64) any {
-	if id == 0 {
-		return nil
-	}
-	return id
 }

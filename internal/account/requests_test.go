@@ -128,6 +128,7 @@ func (f requestsFixture) pendingRequest(t *testing.T, u account.User, kind accou
 }
 
 func TestApprovingARegistrationLetsThePersonSignInAndEmailsThem(t *testing.T) {
+	t.Parallel()
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
 		f := newRequestsFixture(t, d)
 		ctx := context.Background()
@@ -157,6 +158,7 @@ func TestApprovingARegistrationLetsThePersonSignInAndEmailsThem(t *testing.T) {
 }
 
 func TestRejectingARegistrationNeedsAReasonAndEmailsIt(t *testing.T) {
+	t.Parallel()
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
 		f := newRequestsFixture(t, d)
 		ctx := context.Background()
@@ -196,6 +198,7 @@ func TestRejectingARegistrationNeedsAReasonAndEmailsIt(t *testing.T) {
 }
 
 func TestAnApprovedRoleRequestChangesTheRoleAndEndsEverySession(t *testing.T) {
+	t.Parallel()
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
 		f := newRequestsFixture(t, d)
 		ctx := context.Background()
@@ -237,6 +240,7 @@ func TestAnApprovedRoleRequestChangesTheRoleAndEndsEverySession(t *testing.T) {
 }
 
 func TestARejectedRoleRequestKeepsTheRoleAndEmailsTheReason(t *testing.T) {
+	t.Parallel()
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
 		f := newRequestsFixture(t, d)
 		ctx := context.Background()
@@ -278,6 +282,7 @@ func TestARejectedRoleRequestKeepsTheRoleAndEmailsTheReason(t *testing.T) {
 }
 
 func TestRoleRequestsAreCheckedAndOnlyOneWaitsAtATime(t *testing.T) {
+	t.Parallel()
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
 		f := newRequestsFixture(t, d)
 		ctx := context.Background()
@@ -317,6 +322,7 @@ func TestRoleRequestsAreCheckedAndOnlyOneWaitsAtATime(t *testing.T) {
 }
 
 func TestAUserCanWithdrawTheirPendingRequestAndAskAgain(t *testing.T) {
+	t.Parallel()
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
 		f := newRequestsFixture(t, d)
 		ctx := context.Background()
@@ -368,6 +374,7 @@ func (f requestsFixture) startMove(t *testing.T, u account.User, to string) {
 }
 
 func TestAnApprovedMoveChangesOrganisationResetsTheRoleAndEndsSessions(t *testing.T) { // P14
+	t.Parallel()
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
 		f := newRequestsFixture(t, d)
 		ctx := context.Background()
@@ -415,6 +422,7 @@ func TestAnApprovedMoveChangesOrganisationResetsTheRoleAndEndsSessions(t *testin
 }
 
 func TestARejectedMoveLeavesThePersonWhereTheyWere(t *testing.T) { // P14
+	t.Parallel()
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
 		f := newRequestsFixture(t, d)
 		ctx := context.Background()
@@ -437,6 +445,7 @@ func TestARejectedMoveLeavesThePersonWhereTheyWere(t *testing.T) { // P14
 }
 
 func TestTheQueueOfAnOrganisationHoldsOnlyItsOwnPeopleOldestFirst(t *testing.T) {
+	t.Parallel()
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
 		f := newRequestsFixture(t, d)
 		ctx := context.Background()
@@ -471,6 +480,7 @@ func TestTheQueueOfAnOrganisationHoldsOnlyItsOwnPeopleOldestFirst(t *testing.T) 
 }
 
 func TestTheQueueOnlyOffersOrgAdminsTheRolesTheyMayGrant(t *testing.T) { // T14
+	t.Parallel()
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
 		f := newRequestsFixture(t, d)
 		ctx := context.Background()
@@ -486,15 +496,17 @@ func TestTheQueueOnlyOffersOrgAdminsTheRolesTheyMayGrant(t *testing.T) { // T14
 			role authz.Object
 			want bool
 		}{
-			{authz.Object{Org: "RM1", UserID: 99, Role: authz.Reviewer}, true},
-			{authz.Object{Org: "RM1", UserID: 99, Role: authz.OrgAdmin}, true},
-			{authz.Object{Org: "RM1", UserID: 99, Role: authz.Reporter}, true},
-			{authz.Object{Org: "RM1", UserID: 99, Role: authz.NationalAdmin}, false},
-			{authz.Object{Org: "RM1", UserID: 99, Role: authz.ReadOnly}, false},
-			{authz.Object{Org: "D82044", UserID: 99, Role: authz.Reviewer}, false},
+			{authz.Object{Org: "RM1", UserID: 99, Role: authz.Reporter, NewRole: authz.Reviewer}, true},
+			{authz.Object{Org: "RM1", UserID: 99, Role: authz.Reporter, NewRole: authz.OrgAdmin}, true},
+			{authz.Object{Org: "RM1", UserID: 99, Role: authz.Reviewer, NewRole: authz.Reporter}, true},
+			{authz.Object{Org: "RM1", UserID: 99, Role: authz.Reporter, NewRole: authz.NationalAdmin}, false},
+			{authz.Object{Org: "RM1", UserID: 99, Role: authz.Reporter, NewRole: authz.ReadOnly}, false},
+			{authz.Object{Org: "RM1", UserID: 99, Role: authz.NationalAdmin, NewRole: authz.Reviewer}, false},
+			{authz.Object{Org: "RM1", UserID: 99, Role: authz.ReadOnly, NewRole: authz.Reviewer}, false},
+			{authz.Object{Org: "D82044", UserID: 99, Role: authz.Reporter, NewRole: authz.Reviewer}, false},
 		} {
 			if got := authz.Decide(sub, authz.DecideRequest, c.role).Allowed; got != c.want {
-				t.Errorf("RM1 org admin deciding a request for %s in %s: allowed %v, want %v", c.role.Role, c.role.Org, got, c.want)
+				t.Errorf("RM1 org admin deciding a %s's request for %s in %s: allowed %v, want %v", c.role.Role, c.role.NewRole, c.role.Org, got, c.want)
 			}
 		}
 	})

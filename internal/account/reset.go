@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"strconv"
 
+	"github.com/riverqueue/river"
+
 	"github.com/psims/psims/internal/apperr"
 	"github.com/psims/psims/internal/audit"
 	"github.com/psims/psims/internal/db"
@@ -12,16 +14,42 @@ import (
 	"github.com/psims/psims/internal/mail"
 )
 
-// RequestReset emails a password reset link when the address has an account
-// that may sign in or is waiting to. The caller shows the same message
-// whatever happened, so nobody learns whether an address is registered.
+// ResetArgs is the job that sends a password reset link: RequestReset
+// queues it for every well-formed address, known or not.
+type ResetArgs struct {
+	Email string `json:"email"`
+	IP    string `json:"ip"`
+}
+
+// Kind names the job.
+func (ResetArgs) Kind() string { return "password_reset_link" }
+
+// InsertOpts gives the job few attempts: a link that cannot be sent soon
+// is better asked for again than sent late.
+func (ResetArgs) InsertOpts() river.InsertOpts { return river.InsertOpts{MaxAttempts: 3} }
+
+// RequestReset asks for a password reset link to be emailed to the address
+// when it has an account that may sign in or is waiting to. It only queues
+// a job, the same single write whatever the address, so neither the answer
+// nor the time it takes tells anybody whether an address is registered;
+// the job (SendResetLink) does the rest. Errors: Invalid for an address
+// that is not one.
 func (s *Service) RequestReset(ctx context.Context, email, ip string) error {
 	addr, err := emailaddr.Parse(email)
 	if err != nil {
 		return err
 	}
 	return s.db.InTx(ctx, func(tx *db.Tx) error {
-		u, err := userByEmail(ctx, tx, addr.String())
+		return s.jobs.InsertTx(ctx, tx, ResetArgs{Email: addr.String(), IP: ip}, nil)
+	})
+}
+
+// SendResetLink emails a reset link to the address when it has an account
+// that may sign in or is waiting to, and does nothing otherwise. It is the
+// work of the job RequestReset queues.
+func (s *Service) SendResetLink(ctx context.Context, email, ip string) error {
+	return s.db.InTx(ctx, func(tx *db.Tx) error {
+		u, err := userByEmail(ctx, tx, email)
 		if apperr.CodeOf(err) == apperr.NotFound {
 			return nil
 		}
@@ -42,6 +70,22 @@ func (s *Service) RequestReset(ctx context.Context, email, ip string) error {
 		_, err = s.mail.Enqueue(ctx, tx, mail.ResetPassword(u.Email, u.Name, s.link("/password-reset/new", token)))
 		return err
 	})
+}
+
+// AddResetWorker registers the job that sends reset links. accounts gives
+// the service once it is made: it is made after the job runner it queues
+// through, and jobs run only once the runner starts, by which time it is.
+func AddResetWorker(workers *river.Workers, accounts func() *Service) {
+	river.AddWorker(workers, &resetWorker{accounts: accounts})
+}
+
+type resetWorker struct {
+	river.WorkerDefaults[ResetArgs]
+	accounts func() *Service
+}
+
+func (w *resetWorker) Work(ctx context.Context, job *river.Job[ResetArgs]) error {
+	return w.accounts().SendResetLink(ctx, job.Args.Email, job.Args.IP)
 }
 
 // CheckResetToken reports whether a reset link still works, so the form is

@@ -12,13 +12,16 @@ import (
 	"time"
 
 	"github.com/psims/psims/internal/apperr"
+	"github.com/riverqueue/river"
+
 	"github.com/psims/psims/internal/db"
 	"github.com/psims/psims/internal/mail"
 	"github.com/psims/psims/internal/org"
 	"github.com/psims/psims/internal/password"
 )
 
-// Settings are the rules the service applies.
+// Settings are the rules the service applies; config.Config.AccountSettings
+// gives them with their defaults.
 type Settings struct {
 	BaseURL            string   // where links in emails point
 	AutoApproveDomains []string // verified addresses here are approved at once
@@ -37,26 +40,15 @@ type Settings struct {
 	IGTrainingValidMonths int
 }
 
-// DefaultSettings returns the rules of the service as documented.
-func DefaultSettings(baseURL string) Settings {
-	return Settings{
-		BaseURL:            baseURL,
-		AutoApproveDomains: []string{"nhs.net"},
-		SessionIdle:        30 * time.Minute,
-		SessionAbsolute:    12 * time.Hour,
-		LockoutThreshold:   10,
-		LockoutWindow:      15 * time.Minute,
-		LockoutDuration:    15 * time.Minute,
-		VerifyTTL:          24 * time.Hour,
-		ResetTTL:           time.Hour,
-
-		IGTrainingValidMonths: 12,
-	}
-}
-
 // Mailer queues email inside a transaction.
 type Mailer interface {
 	Enqueue(ctx context.Context, tx *db.Tx, m mail.Message) (int64, error)
+}
+
+// JobInserter queues background work inside a transaction; *jobs.Runner
+// is one.
+type JobInserter interface {
+	InsertTx(ctx context.Context, tx *db.Tx, args river.JobArgs, opts *river.InsertOpts) error
 }
 
 // Organisations finds an organisation by its ODS code.
@@ -71,12 +63,14 @@ type Service struct {
 	policy   *password.Policy
 	orgs     Organisations
 	mail     Mailer
+	jobs     JobInserter
 	settings Settings
 }
 
-// NewService returns the account service.
-func NewService(d *db.DB, hasher *password.Hasher, policy *password.Policy, orgs Organisations, mailer Mailer, s Settings) *Service {
-	return &Service{db: d, hasher: hasher, policy: policy, orgs: orgs, mail: mailer, settings: s}
+// NewService returns the account service. It queues email through mailer
+// and other background work (password reset links) through jobs.
+func NewService(d *db.DB, hasher *password.Hasher, policy *password.Policy, orgs Organisations, mailer Mailer, jobs JobInserter, s Settings) *Service {
+	return &Service{db: d, hasher: hasher, policy: policy, orgs: orgs, mail: mailer, jobs: jobs, settings: s}
 }
 
 // Settings returns the rules the service applies.

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"time"
 
 	"github.com/psims/psims/internal/apperr"
 	"github.com/psims/psims/internal/audit"
@@ -24,9 +25,44 @@ const (
 )
 
 // ErrSignInFailed is the one error for an unknown email, a wrong password
-// and a locked account, so sign-in never reveals who has an account.
-var ErrSignInFailed = apperr.New(apperr.Unauthorized,
-	"Your email address or password is wrong. After 10 wrong tries your account is locked for 15 minutes: reset your password if you cannot remember it.")
+// and a locked account, so sign-in never reveals who has an account. The
+// error SignIn returns wraps it with a message that states the lockout
+// rules in force (see lockoutRule).
+var ErrSignInFailed = errors.New("account: sign-in failed")
+
+// lockoutRule says in words when an account is locked and for how long,
+// from the settings in force, such as "After 10 wrong tries your account
+// is locked for 15 minutes".
+func (s *Service) lockoutRule() string {
+	return fmt.Sprintf("After %d wrong tries your account is locked for %s", s.settings.LockoutThreshold, durationWords(s.settings.LockoutDuration))
+}
+
+// signInFailed is ErrSignInFailed with the message people see.
+func (s *Service) signInFailed() error {
+	return apperr.Wrap(apperr.Unauthorized,
+		"Your email address or password is wrong. "+s.lockoutRule()+": reset your password if you cannot remember it.", ErrSignInFailed)
+}
+
+// durationWords says a duration as people do: "15 minutes", "1 hour",
+// "2 days"; whole units only, the largest that fits exactly.
+func durationWords(d time.Duration) string {
+	unit := func(n int64, one string) string {
+		if n == 1 {
+			return "1 " + one
+		}
+		return fmt.Sprintf("%d %ss", n, one)
+	}
+	switch {
+	case d >= 24*time.Hour && d%(24*time.Hour) == 0:
+		return unit(int64(d/(24*time.Hour)), "day")
+	case d >= time.Hour && d%time.Hour == 0:
+		return unit(int64(d/time.Hour), "hour")
+	case d >= time.Minute && d%time.Minute == 0:
+		return unit(int64(d/time.Minute), "minute")
+	default:
+		return unit(max(int64(d/time.Second), 1), "second")
+	}
+}
 
 // SignInResult is what a sign-in attempt came to.
 type SignInResult struct {
@@ -146,7 +182,7 @@ func (s *Service) failed(ctx context.Context, userID int64, reason string, c Cli
 	if err != nil {
 		return SignInResult{}, err
 	}
-	return SignInResult{Outcome: OutcomeFailed}, ErrSignInFailed
+	return SignInResult{Outcome: OutcomeFailed}, s.signInFailed()
 }
 
 func (s *Service) succeed(ctx context.Context, u User, newHash string, c Client) (SignInResult, error) {

@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/psims/psims/internal/apperr"
-	"github.com/psims/psims/internal/db"
 )
 
 // Status is where an account is in its life.
@@ -151,12 +150,4 @@ func (s *Service) UserByEmail(ctx context.Context, email string) (User, error) {
 // UserByID returns the user with that ID. Errors: NotFound.
 func (s *Service) UserByID(ctx context.Context, id int64) (User, error) {
 	return userByID(ctx, s.db, id)
-}
-
-func setStatus(ctx context.Context, tx *db.Tx, id int64, status Status) error {
-	_, err := tx.ExecContext(ctx, `UPDATE users SET status = $1, updated_at = $2 WHERE id = $3`, status, tx.Now, id)
-	if err != nil {
-		return fmt.Errorf("account: set status: %w", err)
-	}
-	return nil
 }

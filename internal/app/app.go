@@ -17,14 +17,18 @@ import (
 	"github.com/riverqueue/river"
 
 	"github.com/psims/psims/internal/account"
+	"github.com/psims/psims/internal/clientip"
 	"github.com/psims/psims/internal/config"
 	"github.com/psims/psims/internal/db"
 	"github.com/psims/psims/internal/incident"
+	"github.com/psims/psims/internal/incident/form"
 	"github.com/psims/psims/internal/incident/taxonomy"
 	"github.com/psims/psims/internal/jobs"
 	"github.com/psims/psims/internal/mail"
 	"github.com/psims/psims/internal/org"
 	"github.com/psims/psims/internal/password"
+	"github.com/psims/psims/internal/ratelimit"
+	"github.com/psims/psims/internal/secret"
 	"github.com/psims/psims/internal/terms"
 	"github.com/psims/psims/internal/web"
 )
@@ -40,10 +44,15 @@ type App struct {
 	Accounts *account.Service
 	Terms    *terms.Service
 	Hasher   *password.Hasher
-	// Incidents records events; Taxonomy is the national code lists they
-	// are recorded on, parsed once.
+	// Incidents keeps events and Recorder submits them; Taxonomy is the
+	// national code lists they are recorded on, parsed once.
 	Incidents *incident.Service
+	Recorder  *incident.Recorder
 	Taxonomy  *taxonomy.Taxonomy
+	// RateLimits are the per-address limits every process shares.
+	RateLimits *ratelimit.Store
+	// FormKey signs values the web forms must get back unchanged.
+	FormKey []byte
 }
 
 // NewLogger returns the JSON logger every part writes to.
@@ -88,6 +97,18 @@ func open(ctx context.Context, cfg config.Config, logger *slog.Logger, workers b
 		return nil, err
 	}
 	a := &App{Config: cfg, Logger: logger, DB: d}
+	// Secrets every process shares, made once in the database.
+	secrets := secret.New(d)
+	if a.FormKey, err = secrets.Get(ctx, "form-signing"); err != nil {
+		d.Close()
+		return nil, err
+	}
+	limitKey, err := secrets.Get(ctx, "rate-limit-keys")
+	if err != nil {
+		d.Close()
+		return nil, err
+	}
+	a.RateLimits = ratelimit.NewKeyed(d, limitKey)
 	var register func(*river.Workers, *jobs.Runner)
 	if workers {
 		register = func(w *river.Workers, r *jobs.Runner) {
@@ -96,6 +117,8 @@ func open(ctx context.Context, cfg config.Config, logger *slog.Logger, workers b
 			terms.AddNoticeWorker(w, d, outbox, cfg.BaseURL+"/review-terms", logger)
 			retention := incident.DraftRetention{Keep: cfg.DraftRetention, Remind: cfg.DraftReminder}
 			incident.AddDraftWorker(w, r, d, outbox, retention, cfg.BaseURL+"/drafts", logger)
+			account.AddResetWorker(w, func() *account.Service { return a.Accounts })
+			ratelimit.AddSweepWorker(w, r, a.RateLimits)
 		}
 	}
 	if a.Jobs, err = jobs.New(d, logger, register); err != nil {
@@ -114,18 +137,32 @@ func open(ctx context.Context, cfg config.Config, logger *slog.Logger, workers b
 		return nil, err
 	}
 	a.Incidents = incident.NewService(d)
+	forms, err := form.New(a.Taxonomy)
+	if err != nil {
+		d.Close()
+		return nil, err
+	}
+	a.Recorder = incident.NewRecorder(a.Incidents, forms, a.Terms, a.Orgs, a.Outbox, cfg.BaseURL+"/events")
 	a.Hasher = password.NewHasher(password.Params{MemoryKiB: cfg.HashMemoryKiB, Time: cfg.HashTime, Threads: cfg.HashThreads}, cfg.HashConcurrency)
-	settings := account.DefaultSettings(cfg.BaseURL)
-	settings.AutoApproveDomains = cfg.AutoApproveDomains
-	settings.SessionIdle = cfg.SessionIdle
-	settings.SessionAbsolute = cfg.SessionAbsolute
-	settings.IGTrainingValidMonths = cfg.IGTrainingValidMonths
-	a.Accounts = account.NewService(d, a.Hasher, password.NewPolicy(), a.Orgs, a.Outbox, settings)
+	a.Accounts = account.NewService(d, a.Hasher, password.NewPolicy(), a.Orgs, a.Outbox, a.Jobs, cfg.AccountSettings())
 	return a, nil
 }
 
 // Close closes the database.
 func (a *App) Close() error { return a.DB.Close() }
+
+// WebDeps are what the web server is made of in this system, counting
+// into metrics.
+func (a *App) WebDeps(metrics *web.Metrics) web.Deps {
+	cfg := a.Config
+	return web.Deps{
+		Accounts: a.Accounts, Terms: a.Terms, Orgs: a.Orgs, Incidents: a.Incidents, Recorder: a.Recorder, Taxonomy: a.Taxonomy,
+		DraftRetention: cfg.DraftRetention, PublicReportRate: cfg.PublicReportRate, SignInRate: cfg.SignInRate,
+		RateLimits: a.RateLimits, ClientIPs: clientip.Resolver{Trusted: cfg.TrustedProxies}, FormKey: a.FormKey,
+		Clock: a.DB.Now, Ready: a.DB.Ping, Metrics: metrics, Logger: a.Logger,
+		SecureCookies: cfg.SecureCookies(), MetricsElsewhere: cfg.MetricsAddr != "",
+	}
+}
 
 // Serve runs the web service and background jobs until ctx is cancelled
 // (SIGTERM or Ctrl-C), then stops taking requests, finishes those in flight
@@ -144,12 +181,7 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 		}
 		return float64(n)
 	})
-	srv, err := web.New(web.Deps{
-		Accounts: a.Accounts, Terms: a.Terms, Orgs: a.Orgs, Incidents: a.Incidents, Taxonomy: a.Taxonomy,
-		Outbox: a.Outbox, BaseURL: cfg.BaseURL, DraftRetention: cfg.DraftRetention, PublicReportRate: cfg.PublicReportRate,
-		Ready: a.DB.Ping, Metrics: metrics, Logger: logger,
-		SecureCookies: cfg.SecureCookies(), SignInRate: cfg.SignInRate,
-	})
+	srv, err := web.New(a.WebDeps(metrics))
 	if err != nil {
 		return err
 	}
@@ -186,7 +218,11 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 	}
 	logger.Info("PSIMS is running", "url", "http://"+ln.Addr().String(), "database", a.DB.Dialect().Name, "smtp", cfg.SMTP != "")
 
-	served := make(chan error, 1)
+	served := make(chan error, 2)
+	metricsServer, err := serveMetrics(cfg.MetricsAddr, metrics, served)
+	if err != nil {
+		return err
+	}
 	go func() { served <- httpServer.Serve(ln) }()
 	var serveErr error
 	select {
@@ -197,9 +233,31 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 	}
 	stopCtx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	if err := errors.Join(serveErr, httpServer.Shutdown(stopCtx), a.Jobs.Stop(stopCtx)); err != nil {
+	if err := errors.Join(serveErr, httpServer.Shutdown(stopCtx), metricsServer.Shutdown(stopCtx), a.Jobs.Stop(stopCtx)); err != nil {
 		return fmt.Errorf("serve: %w", err)
 	}
 	logger.Info("stopped cleanly")
 	return nil
+}
+
+// serveMetrics serves /metrics alone on addr, for a scraper on a private
+// network, sending the server's end to served. With no addr it serves
+// nothing and returns a server whose Shutdown does nothing.
+func serveMetrics(addr string, metrics *web.Metrics, served chan<- error) (*http.Server, error) {
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", metrics.Handler())
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, WriteTimeout: 30 * time.Second}
+	if addr == "" {
+		return srv, nil
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("listen on --metrics-addr %s: %w", addr, err)
+	}
+	go func() {
+		if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
+			served <- fmt.Errorf("metrics server: %w", err)
+		}
+	}()
+	return srv, nil
 }

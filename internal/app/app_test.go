@@ -15,12 +15,14 @@ import (
 	"time"
 
 	"github.com/psims/psims/internal/app"
+	"github.com/psims/psims/internal/app/apptest"
 	"github.com/psims/psims/internal/config"
 	"github.com/psims/psims/internal/db/dbtest"
 )
 
 func TestShutdownFinishesRequestsInFlight(t *testing.T) {
-	e := dbtest.Engines(t)[0]
+	t.Parallel()
+	e := dbtest.SQLite(t)
 	cfg := config.Defaults()
 	cfg.DataDir = filepath.Dir(e.SQLitePath)
 	a, err := app.OpenServer(context.Background(), cfg, slog.New(slog.NewJSONHandler(io.Discard, nil)))
@@ -107,5 +109,43 @@ func waitUntil(t *testing.T, ok func() bool) {
 			t.Fatal("condition not reached within 10s")
 		}
 		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// TestMetricsCanHaveAnAddressOfTheirOwn: with --metrics-addr, /metrics is
+// served there and the service's own address answers it with 404.
+func TestMetricsCanHaveAnAddressOfTheirOwn(t *testing.T) {
+	free, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	metricsAddr := free.Addr().String()
+	free.Close()
+	site := apptest.Start(t, dbtest.SQLite(t), func(c *config.Config) { c.MetricsAddr = metricsAddr })
+	get := func(url string) (int, string) {
+		t.Helper()
+		resp, err := http.Get(url)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	var code int
+	var body string
+	waitUntil(t, func() bool {
+		resp, err := http.Get("http://" + metricsAddr + "/metrics")
+		if err != nil {
+			return false
+		}
+		resp.Body.Close()
+		return true
+	})
+	if code, body = get("http://" + metricsAddr + "/metrics"); code != http.StatusOK || !strings.Contains(body, "psims_http_requests_in_flight") {
+		t.Fatalf("metrics on their own address: %d", code)
+	}
+	if code, _ = get(site.URL + "/metrics"); code != http.StatusNotFound {
+		t.Fatalf("metrics on the service's address: %d, want 404", code)
 	}
 }

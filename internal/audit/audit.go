@@ -57,14 +57,10 @@ func Record(ctx context.Context, tx *db.Tx, e Entry) error {
 	}
 	r := Row{Entry: e, At: tx.Now, PrevHash: prev}
 	r.Hash = r.computeHash(details)
-	var actor any
-	if e.ActorID != 0 {
-		actor = e.ActorID
-	}
 	_, err = tx.ExecContext(ctx, `INSERT INTO audit_log
 		(at, actor_user_id, action, subject_type, subject_id, details, ip, prev_hash, hash)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
-		r.At, actor, e.Action, e.SubjectType, e.SubjectID, details, e.IP, r.PrevHash, r.Hash)
+		r.At, db.NullID(e.ActorID), e.Action, e.SubjectType, e.SubjectID, details, e.IP, r.PrevHash, r.Hash)
 	if err != nil {
 		return fmt.Errorf("audit: insert %s: %w", e.Action, err)
 	}

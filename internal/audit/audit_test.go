@@ -28,6 +28,7 @@ func record(t *testing.T, d *db.DB, n int) {
 }
 
 func TestVerifyAcceptsAnIntactChain(t *testing.T) {
+	t.Parallel()
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
 		record(t, d, 5)
 		n, problem, err := audit.Verify(context.Background(), d)
@@ -41,6 +42,7 @@ func TestVerifyAcceptsAnIntactChain(t *testing.T) {
 }
 
 func TestVerifyReportsTheFirstChangedRow(t *testing.T) {
+	t.Parallel()
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
 		record(t, d, 5)
 		ctx := context.Background()
@@ -61,6 +63,7 @@ func TestVerifyReportsTheFirstChangedRow(t *testing.T) {
 }
 
 func TestVerifyReportsARemovedRow(t *testing.T) {
+	t.Parallel()
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
 		record(t, d, 5)
 		ctx := context.Background()
@@ -81,6 +84,7 @@ func TestVerifyReportsARemovedRow(t *testing.T) {
 }
 
 func TestConcurrentAppendersKeepOneChain(t *testing.T) {
+	t.Parallel()
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
 		ctx := context.Background()
 		var wg sync.WaitGroup
@@ -110,6 +114,7 @@ func TestConcurrentAppendersKeepOneChain(t *testing.T) {
 }
 
 func TestAnEntryRolledBackWithItsChangeLeavesNoTrace(t *testing.T) {
+	t.Parallel()
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
 		ctx := context.Background()
 		_ = d.InTx(ctx, func(tx *db.Tx) error {

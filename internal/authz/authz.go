@@ -49,10 +49,12 @@ const (
 	// ChangeStatus suspends, deactivates or reinstates a user of
 	// Object.Org whose current role is Object.Role.
 	ChangeStatus Action = "users.change_status"
-	// ChangeRole gives a user of Object.Org the role Object.Role.
+	// ChangeRole gives a user of Object.Org, whose current role is
+	// Object.Role, the role Object.NewRole.
 	ChangeRole Action = "users.change_role"
 	// DecideRequest approves or rejects a role request or an organisation
-	// move into Object.Org, for a role of Object.Role.
+	// move into Object.Org by a user whose current role is Object.Role,
+	// for the role Object.NewRole.
 	DecideRequest Action = "requests.decide"
 	// ManageReadGrants sets which organisations a read-only user may read.
 	ManageReadGrants Action = "users.read_grants"
@@ -78,7 +80,13 @@ const (
 type Object struct {
 	Org    string // the organisation it belongs to; "" means all organisations
 	UserID int64  // the user it is, or belongs to, when there is one
-	Role   string // for user actions: the role involved (the target's role, or the one granted)
+	// Role is, for actions on a user, the role they hold now. Nobody may
+	// act on an account whose role they could not grant, so it is checked
+	// for every such action, whatever the action would change.
+	Role string
+	// NewRole is, for ChangeRole and DecideRequest, the role the user
+	// would hold afterwards.
+	NewRole string
 }
 
 // Reason says why an action was refused, so the page can say what to do.
@@ -111,6 +119,13 @@ func deny(r Reason) Decision { return Decision{Reason: r} }
 // needs current IG training (T18).
 func SeesOthersData(role string) bool {
 	return role == Reviewer || role == OrgAdmin || role == ReadOnly || role == NationalAdmin
+}
+
+// Reviews reports whether s answers the governance questions of the
+// events they record or amend (duty of candour, never event, serious
+// incident): reviewers, organisation admins and national admins.
+func Reviews(s Subject) bool {
+	return s.Role == Reviewer || s.Role == OrgAdmin || s.Role == NationalAdmin
 }
 
 // Decide answers whether s may do a to o.
@@ -169,12 +184,13 @@ func roleAllows(s Subject, a Action, o Object) bool {
 		case ListUsers, ExportUsers, ViewUser, DecideRegistration, ViewOrgRecords, ViewRecord, AmendRecord:
 			return true
 		case ChangeStatus:
-			// An organisation's admin manages its staff, not the operator's.
-			return o.Role != NationalAdmin
+			// An organisation's admin manages its staff, not the
+			// operator's: only accounts whose role they could grant.
+			return orgAdminGrants(o.Role)
 		case ChangeRole, DecideRequest:
-			// Organisation admins grant the organisation's own roles;
-			// read-only and national roles are the operator's to give.
-			return o.Role == Reporter || o.Role == Reviewer || o.Role == OrgAdmin
+			// Both the role held now and the new one must be theirs to
+			// give, or an org admin could demote a national admin.
+			return orgAdminGrants(o.Role) && orgAdminGrants(o.NewRole)
 		}
 		return false
 	case Reviewer:
@@ -183,4 +199,11 @@ func roleAllows(s Subject, a Action, o Object) bool {
 		return (a == ViewOrgRecords || a == ViewRecord) && o.Org != "" && slices.Contains(s.ReadOrgs, o.Org)
 	}
 	return false
+}
+
+// orgAdminGrants reports whether an organisation admin may grant role:
+// the organisation's own roles. Read-only and national roles are the
+// operator's to give, and an unknown or missing role is nobody's.
+func orgAdminGrants(role string) bool {
+	return role == Reporter || role == Reviewer || role == OrgAdmin
 }

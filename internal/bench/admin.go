@@ -149,14 +149,14 @@ func RunAdmin(ctx context.Context, opts AdminOptions) (_ AdminReport, err error)
 	fmt.Fprintf(progress, "Starting PSIMS in this process and loading %d organisations and %d demo users...\n", opts.Orgs, opts.Users)
 	var seeded demo.Result
 	s, err := startApp(ctx, opts.Database, opts.Params, func(ctx context.Context, a *app.App, _ *site) error {
-		res, err := demo.Seed(ctx, a.DB, a.Hasher, demo.Options{Orgs: opts.Orgs, Users: opts.Users, Seed: opts.Seed})
+		res, err := demo.Seed(ctx, a.DB, a.Orgs, a.Accounts, a.Hasher, demo.Options{Orgs: opts.Orgs, Users: opts.Users, Seed: opts.Seed})
 		if err != nil {
 			return fmt.Errorf("bench: demo data: %w", err)
 		}
 		seeded = res
 		// The demo users have accepted nothing, and the acceptance gate
 		// would send the admins to the review page.
-		if _, _, err := acceptEverything(ctx, a.DB); err != nil {
+		if _, _, err := acceptEverything(ctx, a); err != nil {
 			return err
 		}
 		return nil

@@ -16,6 +16,8 @@ import (
 // on every engine. It checks behaviour (every request succeeds, something
 // was counted), never timing.
 func TestRunAdmin(t *testing.T) {
+	// Not parallel: it counts what finishes within short time windows,
+	// which tests running alongside could leave empty.
 	if testing.Short() {
 		t.Skip("runs the whole service")
 	}

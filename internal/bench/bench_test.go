@@ -90,6 +90,8 @@ func TestFill(t *testing.T) {
 // second, with quick hashing, on every engine. It checks behaviour (every
 // request succeeds, something was counted), never timing.
 func TestRun(t *testing.T) {
+	// Not parallel: it counts what finishes within short time windows,
+	// which tests running alongside could leave empty.
 	if testing.Short() {
 		t.Skip("runs the whole service")
 	}

@@ -33,10 +33,6 @@ const GoalGateP99 = time.Millisecond
 // DefaultGateUsers is how many demo users the gate scenario loads.
 const DefaultGateUsers = 10000
 
-// acceptanceBatch is how many acceptance rows one INSERT writes: 6
-// parameters a row stays far below both engines' limits.
-const acceptanceBatch = 500
-
 // GateOptions say what to measure and how.
 type GateOptions struct {
 	// Database is the in-process site's database: "" for SQLite in a new
@@ -146,11 +142,11 @@ func RunGate(ctx context.Context, opts GateOptions) (_ GateReport, err error) {
 		if err != nil {
 			return err
 		}
-		seeded, err = demo.Seed(ctx, a.DB, a.Hasher, demo.Options{Orgs: max(2, opts.Users/20), Users: opts.Users, Seed: demo.DefaultSeed})
+		seeded, err = demo.Seed(ctx, a.DB, a.Orgs, a.Accounts, a.Hasher, demo.Options{Orgs: max(2, opts.Users/20), Users: opts.Users, Seed: demo.DefaultSeed})
 		if err != nil {
 			return fmt.Errorf("bench: demo data: %w", err)
 		}
-		userIDs, r.Acceptances, err = acceptEverything(ctx, a.DB)
+		userIDs, r.Acceptances, err = acceptEverything(ctx, a)
 		if err != nil {
 			return err
 		}
@@ -298,84 +294,34 @@ func publishVersions(ctx context.Context, svc *terms.Service) (int, error) {
 // versions as done: they were published before the users existed, and the
 // notice job would otherwise queue an email to every user while the bench
 // measures. It returns the users' IDs and the number of rows written.
-func acceptEverything(ctx context.Context, d *db.DB) (userIDs []int64, rows int, err error) {
-	err = d.InTx(ctx, func(tx *db.Tx) error {
-		type version struct {
-			kind    terms.Kind
-			version int
-		}
-		kinds := terms.AcceptedKinds()
-		docs, err := tx.QueryContext(ctx, `SELECT kind, version FROM documents WHERE kind IN ($1, $2) ORDER BY kind, version`,
-			kinds[0], kinds[1])
+func acceptEverything(ctx context.Context, a *app.App) (userIDs []int64, rows int, err error) {
+	var versions []terms.LoadAcceptance
+	for _, kind := range terms.AcceptedKinds() {
+		docs, err := a.Terms.Versions(ctx, kind)
 		if err != nil {
-			return fmt.Errorf("bench: read versions: %w", err)
+			return nil, 0, fmt.Errorf("bench: read versions: %w", err)
 		}
-		var versions []version
-		for docs.Next() {
-			var v version
-			if err := docs.Scan(&v.kind, &v.version); err != nil {
-				docs.Close()
-				return fmt.Errorf("bench: read versions: %w", err)
-			}
-			versions = append(versions, v)
+		for _, d := range docs {
+			versions = append(versions, terms.LoadAcceptance{Kind: kind, Version: d.Version})
 		}
-		docs.Close()
-		if err := docs.Err(); err != nil {
-			return fmt.Errorf("bench: read versions: %w", err)
+	}
+	members, err := a.Accounts.Members(ctx)
+	if err != nil {
+		return nil, 0, fmt.Errorf("bench: read users: %w", err)
+	}
+	accepted := make([]terms.LoadAcceptance, 0, len(members)*len(versions))
+	for _, m := range members {
+		userIDs = append(userIDs, m.ID)
+		for _, v := range versions {
+			v.UserID = m.ID
+			accepted = append(accepted, v)
 		}
-
-		ids, err := tx.QueryContext(ctx, `SELECT id FROM users ORDER BY id`)
-		if err != nil {
-			return fmt.Errorf("bench: read users: %w", err)
+	}
+	err = a.DB.InTx(ctx, func(tx *db.Tx) error {
+		if err := a.Terms.LoadAcceptances(ctx, tx, terms.Client{IP: "127.0.0.1", UserAgent: "psims bench"}, accepted); err != nil {
+			return fmt.Errorf("bench: record acceptances: %w", err)
 		}
-		for ids.Next() {
-			var id int64
-			if err := ids.Scan(&id); err != nil {
-				ids.Close()
-				return fmt.Errorf("bench: read users: %w", err)
-			}
-			userIDs = append(userIDs, id)
-		}
-		ids.Close()
-		if err := ids.Err(); err != nil {
-			return fmt.Errorf("bench: read users: %w", err)
-		}
-
-		var b strings.Builder
-		args := make([]any, 0, 6*acceptanceBatch)
-		flush := func() error {
-			if len(args) == 0 {
-				return nil
-			}
-			if _, err := tx.ExecContext(ctx, b.String(), args...); err != nil {
-				return fmt.Errorf("bench: record acceptances: %w", err)
-			}
-			rows += len(args) / 6
-			b.Reset()
-			args = args[:0]
-			return nil
-		}
-		for _, id := range userIDs {
-			for _, v := range versions {
-				if len(args) == 0 {
-					b.WriteString(`INSERT INTO acceptances (user_id, kind, version, accepted_at, ip, user_agent) VALUES `)
-				} else {
-					b.WriteString(", ")
-				}
-				n := len(args)
-				fmt.Fprintf(&b, "($%d, $%d, $%d, $%d, $%d, $%d)", n+1, n+2, n+3, n+4, n+5, n+6)
-				args = append(args, id, v.kind, v.version, tx.Now, "127.0.0.1", "psims bench")
-				if len(args) == 6*acceptanceBatch {
-					if err := flush(); err != nil {
-						return err
-					}
-				}
-			}
-		}
-		if err := flush(); err != nil {
-			return err
-		}
-		if _, err := tx.ExecContext(ctx, `UPDATE document_notices SET finished_at = $1 WHERE finished_at IS NULL`, tx.Now); err != nil {
+		if err := a.Terms.FinishNotices(ctx, tx); err != nil {
 			return fmt.Errorf("bench: mark notices done: %w", err)
 		}
 		return nil
@@ -384,10 +330,10 @@ func acceptEverything(ctx context.Context, d *db.DB) (userIDs []int64, rows int,
 		return nil, 0, err
 	}
 	// Fresh statistics, as demo.Seed does for its tables.
-	if _, err := d.ExecContext(ctx, "ANALYZE acceptances"); err != nil {
-		return nil, 0, fmt.Errorf("bench: analyze acceptances: %w", err)
+	if err := a.Terms.Analyze(ctx); err != nil {
+		return nil, 0, fmt.Errorf("bench: %w", err)
 	}
-	return userIDs, rows, nil
+	return userIDs, len(accepted), nil
 }
 
 // WriteText writes the report for people to read.

@@ -16,6 +16,8 @@ import (
 // engine. It checks behaviour (every call and request succeeds, each phase
 // counted something, the ledger was filled), never timing.
 func TestRunGate(t *testing.T) {
+	// Not parallel: it counts what finishes within short time windows,
+	// which tests running alongside could leave empty.
 	if testing.Short() {
 		t.Skip("runs the whole service")
 	}

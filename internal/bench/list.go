@@ -16,7 +16,6 @@ import (
 
 	"github.com/psims/psims/internal/account"
 	"github.com/psims/psims/internal/app"
-	"github.com/psims/psims/internal/db"
 	"github.com/psims/psims/internal/demo"
 	"github.com/psims/psims/internal/incident"
 	"github.com/psims/psims/internal/incident/form"
@@ -201,7 +200,7 @@ func RunList(ctx context.Context, opts ListOptions) (_ ListReport, err error) {
 	fmt.Fprintf(progress, "Starting PSIMS in this process and loading %d organisations, %d demo users and %d events...\n",
 		opts.Orgs, opts.Users, opts.Events)
 	s, err := startApp(ctx, opts.Database, opts.Params, func(ctx context.Context, a *app.App, _ *site) error {
-		seeded, err := demo.Seed(ctx, a.DB, a.Hasher, demo.Options{Orgs: opts.Orgs, Users: opts.Users, Seed: opts.Seed})
+		seeded, err := demo.Seed(ctx, a.DB, a.Orgs, a.Accounts, a.Hasher, demo.Options{Orgs: opts.Orgs, Users: opts.Users, Seed: opts.Seed})
 		if err != nil {
 			return fmt.Errorf("bench: demo data: %w", err)
 		}
@@ -218,15 +217,15 @@ func RunList(ctx context.Context, opts ListOptions) (_ ListReport, err error) {
 		r.AnalyzeTime = time.Since(start)
 		r.Events = opts.Events
 		r.LoadPerSec = perSecond(opts.Events, r.LoadTime)
-		if r.Biggest, r.BiggestEvents, err = biggestByEvents(ctx, a.DB); err != nil {
-			return err
+		if r.Biggest, r.BiggestEvents, err = a.Incidents.BusiestOrg(ctx); err != nil {
+			return fmt.Errorf("bench: biggest organisation: %w", err)
 		}
 		if err := createReviewer(ctx, a, r.Biggest); err != nil {
 			return err
 		}
 		// The demo users have accepted nothing, and the acceptance gate
 		// would send the reviewer to the review page.
-		_, _, err = acceptEverything(ctx, a.DB)
+		_, _, err = acceptEverything(ctx, a)
 		return err
 	})
 	if err != nil {
@@ -256,7 +255,7 @@ func LoadEvents(ctx context.Context, a *app.App, n int, seed uint64, progress io
 	if err != nil {
 		return fmt.Errorf("bench: form: %w", err)
 	}
-	reporters, err := Reporters(ctx, a.DB)
+	reporters, err := Reporters(ctx, a.Accounts)
 	if err != nil {
 		return err
 	}
@@ -283,38 +282,19 @@ func LoadEvents(ctx context.Context, a *app.App, n int, seed uint64, progress io
 // Reporters lists every user of the database as a reporter of synthetic
 // events, in their organisation. Past events may have been recorded by
 // people whose accounts have since closed, so every status counts.
-func Reporters(ctx context.Context, d *db.DB) ([]synth.Reporter, error) {
-	rows, err := d.QueryContext(ctx, `SELECT id, org_ods FROM users ORDER BY id`)
+func Reporters(ctx context.Context, accounts *account.Service) ([]synth.Reporter, error) {
+	members, err := accounts.Members(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("bench: read users: %w", err)
 	}
-	defer rows.Close()
-	var out []synth.Reporter
-	for rows.Next() {
-		var r synth.Reporter
-		if err := rows.Scan(&r.ID, &r.OrgCode); err != nil {
-			return nil, fmt.Errorf("bench: read users: %w", err)
-		}
-		out = append(out, r)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("bench: read users: %w", err)
-	}
-	if len(out) == 0 {
+	if len(members) == 0 {
 		return nil, errors.New("bench: no users to record events; load demo users first")
 	}
-	return out, nil
-}
-
-// biggestByEvents returns the organisation with the most events.
-func biggestByEvents(ctx context.Context, d *db.DB) (string, int, error) {
-	var org string
-	var n int
-	err := d.QueryRowContext(ctx, `SELECT org_ods, COUNT(*) AS n FROM events GROUP BY org_ods ORDER BY n DESC, org_ods LIMIT 1`).Scan(&org, &n)
-	if err != nil {
-		return "", 0, fmt.Errorf("bench: biggest organisation: %w", err)
+	out := make([]synth.Reporter, len(members))
+	for i, m := range members {
+		out[i] = synth.Reporter{ID: m.ID, OrgCode: m.OrgCode}
 	}
-	return org, n, nil
+	return out, nil
 }
 
 // createReviewer makes the reviewer of org whose list is measured, with

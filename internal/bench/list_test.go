@@ -17,6 +17,8 @@ import (
 // something was counted, the biggest organisation has the most events),
 // never timing.
 func TestRunList(t *testing.T) {
+	// Not parallel: it counts what finishes within short time windows,
+	// which tests running alongside could leave empty.
 	if testing.Short() {
 		t.Skip("runs the whole service")
 	}

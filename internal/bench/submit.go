@@ -159,7 +159,7 @@ func RunSubmit(ctx context.Context, opts SubmitOptions) (_ SubmitReport, err err
 			s.Accounts = append(s.Accounts, c)
 			users = append(users, u.ID)
 		}
-		if _, _, err := acceptEverything(ctx, a.DB); err != nil {
+		if _, _, err := acceptEverything(ctx, a); err != nil {
 			return err
 		}
 		if _, err := a.DB.ExecContext(ctx, rawTable); err != nil {

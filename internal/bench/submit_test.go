@@ -16,6 +16,8 @@ import (
 // behaviour (every submission answers with the confirmation, both phases
 // counted, the ratios computed), never timing.
 func TestRunSubmit(t *testing.T) {
+	// Not parallel: it counts what finishes within short time windows,
+	// which tests running alongside could leave empty.
 	if testing.Short() {
 		t.Skip("runs the whole service")
 	}

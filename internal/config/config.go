@@ -10,10 +10,14 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"net/netip"
 	"net/url"
 	"path/filepath"
 	"strings"
 	"time"
+
+	"github.com/psims/psims/internal/account"
+	"github.com/psims/psims/internal/clientip"
 )
 
 // Config is the whole configuration of a psims process.
@@ -29,6 +33,13 @@ type Config struct {
 
 	SessionIdle     time.Duration // a session ends after this long without a request
 	SessionAbsolute time.Duration // a session ends this long after sign-in, whatever happens
+
+	LockoutThreshold int           // wrong passwords within LockoutWindow that lock an account
+	LockoutWindow    time.Duration // how far back wrong passwords count
+	LockoutDuration  time.Duration // how long a locked account stays locked
+
+	VerifyTTL time.Duration // how long an email confirmation link works
+	ResetTTL  time.Duration // how long a password reset link works
 
 	// Argon2id parameters for new password hashes.
 	HashMemoryKiB uint32
@@ -53,6 +64,14 @@ type Config struct {
 	DraftRetention time.Duration
 	DraftReminder  time.Duration
 
+	// MetricsAddr, when set, is a separate address that serves /metrics
+	// (for a scraper on a private network); when empty, /metrics answers
+	// only clients on the loopback interface.
+	MetricsAddr string
+	// TrustedProxies are the reverse proxies whose X-Forwarded-For header
+	// says which address a request came from. Empty: the header is ignored.
+	TrustedProxies []netip.Prefix
+
 	LogLevel string // debug, info, warn or error
 }
 
@@ -66,6 +85,11 @@ func Defaults() Config {
 		AutoApproveDomains:    []string{"nhs.net"},
 		SessionIdle:           30 * time.Minute,
 		SessionAbsolute:       12 * time.Hour,
+		LockoutThreshold:      10,
+		LockoutWindow:         15 * time.Minute,
+		LockoutDuration:       15 * time.Minute,
+		VerifyTTL:             24 * time.Hour,
+		ResetTTL:              time.Hour,
 		HashMemoryKiB:         19 * 1024,
 		HashTime:              2,
 		HashThreads:           1,
@@ -127,6 +151,15 @@ func (c *Config) Register(fs *flag.FlagSet, groups Flags) {
 		fs.IntVar(&c.HashConcurrency, "hash-concurrency", c.HashConcurrency, "password hashes allowed at once; 0 means one per CPU")
 		fs.DurationVar(&c.DraftRetention, "draft-retention", c.DraftRetention, "delete a draft this long after it was last saved")
 		fs.DurationVar(&c.DraftReminder, "draft-reminder", c.DraftReminder, "email a draft's owner this long before it is deleted; less than --draft-retention")
+		fs.IntVar(&c.LockoutThreshold, "lockout-attempts", c.LockoutThreshold, "wrong passwords within --lockout-window that lock an account")
+		fs.DurationVar(&c.LockoutWindow, "lockout-window", c.LockoutWindow, "how far back wrong passwords count towards a lockout")
+		fs.DurationVar(&c.LockoutDuration, "lockout-duration", c.LockoutDuration, "how long a locked account stays locked")
+		fs.StringVar(&c.MetricsAddr, "metrics-addr", c.MetricsAddr, "address that serves /metrics; empty serves it on --addr to loopback clients only")
+		fs.Func("trusted-proxies", "comma-separated addresses or CIDR ranges of reverse proxies whose X-Forwarded-For is believed", func(s string) error {
+			p, err := clientip.ParseTrusted(s)
+			c.TrustedProxies = p
+			return err
+		})
 	}
 }
 
@@ -187,6 +220,9 @@ func (c *Config) check() error {
 		return fmt.Errorf("--draft-reminder (%s) must be less than --draft-retention (%s): the reminder goes that long before the draft is deleted",
 			c.DraftReminder, c.DraftRetention)
 	}
+	if c.LockoutThreshold < 1 || c.LockoutWindow <= 0 || c.LockoutDuration <= 0 {
+		return errors.New("--lockout-attempts must be at least 1, and --lockout-window and --lockout-duration positive durations such as 15m")
+	}
 	if c.HashMemoryKiB < 19*1024 || c.HashTime < 2 {
 		return errors.New("argon2id needs at least 19456 KiB of memory and 2 iterations")
 	}
@@ -196,6 +232,23 @@ func (c *Config) check() error {
 		return fmt.Errorf("--log-level must be debug, info, warn or error, not %q", c.LogLevel)
 	}
 	return nil
+}
+
+// AccountSettings are the rules of the account service under this
+// configuration.
+func (c *Config) AccountSettings() account.Settings {
+	return account.Settings{
+		BaseURL:               c.BaseURL,
+		AutoApproveDomains:    c.AutoApproveDomains,
+		SessionIdle:           c.SessionIdle,
+		SessionAbsolute:       c.SessionAbsolute,
+		LockoutThreshold:      c.LockoutThreshold,
+		LockoutWindow:         c.LockoutWindow,
+		LockoutDuration:       c.LockoutDuration,
+		VerifyTTL:             c.VerifyTTL,
+		ResetTTL:              c.ResetTTL,
+		IGTrainingValidMonths: c.IGTrainingValidMonths,
+	}
 }
 
 // SecureCookies reports whether cookies must carry the Secure attribute.

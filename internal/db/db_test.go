@@ -11,6 +11,7 @@ import (
 )
 
 func TestMigrateIsIdempotent(t *testing.T) {
+	t.Parallel()
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
 		ctx := context.Background()
 		if err := d.Migrate(ctx); err != nil {
@@ -31,6 +32,7 @@ func TestMigrateIsIdempotent(t *testing.T) {
 }
 
 func TestTimesRoundTripInUTCAndCompareInOrder(t *testing.T) {
+	t.Parallel()
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
 		ctx := context.Background()
 		base := time.Date(2026, 3, 29, 0, 59, 59, 0, time.UTC)
@@ -72,6 +74,7 @@ func TestTimesRoundTripInUTCAndCompareInOrder(t *testing.T) {
 }
 
 func TestInTxRollsBackOnError(t *testing.T) {
+	t.Parallel()
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
 		ctx := context.Background()
 		boom := errors.New("boom")
@@ -103,6 +106,7 @@ func joined(s []string) string {
 }
 
 func TestUniqueViolationsAreRecognisedOnEveryEngine(t *testing.T) {
+	t.Parallel()
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
 		ctx := context.Background()
 		insert := func() error {

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/jackc/pgx/v5/pgconn"
 	"modernc.org/sqlite"
@@ -15,8 +16,12 @@ import (
 // feature code needs. Feature code asks the Dialect; it never branches on the
 // engine's name.
 type Dialect struct {
-	// Name is "sqlite" or "postgres", for logs and messages only.
+	// Name is "sqlite" or "postgres", for logs and messages only: code
+	// that must tell the engines apart asks Engine.
 	Name string
+	// Engine is the engine, for the adapters that must pick a library's
+	// driver by it (River's); feature code asks for a difference instead.
+	Engine Engine
 	// ILike is the case-insensitive LIKE operator.
 	ILike string
 	// serialize runs inside a transaction and blocks other transactions that
@@ -25,10 +30,41 @@ type Dialect struct {
 	serialize string
 }
 
-var (
-	sqliteDialect   = Dialect{Name: "sqlite", ILike: "LIKE"}
-	postgresDialect = Dialect{Name: "postgres", ILike: "ILIKE", serialize: "SELECT pg_advisory_xact_lock($1)"}
+// Engine is a database engine.
+type Engine int
+
+// The engines.
+const (
+	SQLite Engine = iota + 1
+	PostgreSQL
 )
+
+var (
+	sqliteDialect   = Dialect{Name: "sqlite", Engine: SQLite, ILike: "LIKE"}
+	postgresDialect = Dialect{Name: "postgres", Engine: PostgreSQL, ILike: "ILIKE", serialize: "SELECT pg_advisory_xact_lock($1)"}
+)
+
+// EscapeLike makes s match itself literally in a LIKE (or Dialect.ILike)
+// pattern whose ESCAPE character is a backslash, so that % and _ typed in
+// a search are not wildcards:
+//
+//	`name ` + d.ILike + ` $1 ESCAPE '\'` with "%" + EscapeLike(q) + "%"
+func EscapeLike(s string) string {
+	if !strings.ContainsAny(s, `\%_`) {
+		return s
+	}
+	var b strings.Builder
+	b.Grow(len(s) + 4)
+	// Byte by byte: the three are ASCII, and other bytes pass unchanged,
+	// even in text that is not valid UTF-8.
+	for i := range len(s) {
+		if c := s[i]; c == '\\' || c == '%' || c == '_' {
+			b.WriteByte('\\')
+		}
+		b.WriteByte(s[i])
+	}
+	return b.String()
+}
 
 // Serialize makes transactions that call it with the same key run one after
 // another, from the call until commit or rollback. Appending to a chain, such

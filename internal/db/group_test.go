@@ -15,6 +15,7 @@ import (
 // which fail after writing; every caller gets its own answer, the failed
 // callers' rows are gone and everyone else's are committed.
 func TestSharedTransactionsKeepEachCallerApart(t *testing.T) {
+	t.Parallel()
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
 		ctx := context.Background()
 		const callers = 200
@@ -70,6 +71,7 @@ func TestSharedTransactionsKeepEachCallerApart(t *testing.T) {
 // A cancelled caller is answered with its context's error and writes
 // nothing.
 func TestSharedTransactionOfACancelledCaller(t *testing.T) {
+	t.Parallel()
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
 		ctx, cancel := context.WithCancel(context.Background())
 		cancel()

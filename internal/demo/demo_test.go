@@ -9,6 +9,7 @@ import (
 
 	"github.com/psims/psims/internal/account"
 	"github.com/psims/psims/internal/apperr"
+	"github.com/psims/psims/internal/config"
 	"github.com/psims/psims/internal/db"
 	"github.com/psims/psims/internal/db/dbtest"
 	"github.com/psims/psims/internal/org"
@@ -111,11 +112,15 @@ func TestGenerateNeedsSomethingToMake(t *testing.T) {
 }
 
 func TestSeedWritesEverythingAndRefusesASecondTimeUnlessForced(t *testing.T) {
+	t.Parallel()
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
 		ctx := context.Background()
 		hasher := password.NewHasher(password.Params{MemoryKiB: 64, Time: 1, Threads: 1}, 1)
 		opts := Options{Orgs: 60, Users: 700, Seed: 3}
-		res, err := Seed(ctx, d, hasher, opts)
+		orgs := org.NewStore(d)
+		defaults := config.Defaults()
+		accounts := account.NewService(d, hasher, password.NewPolicy(), orgs, nil, nil, defaults.AccountSettings())
+		res, err := Seed(ctx, d, orgs, accounts, hasher, opts)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -146,7 +151,6 @@ func TestSeedWritesEverythingAndRefusesASecondTimeUnlessForced(t *testing.T) {
 			t.Errorf("%d demo.seed audit entries", n)
 		}
 
-		accounts := account.NewService(d, hasher, password.NewPolicy(), org.NewStore(d), nil, account.DefaultSettings("http://localhost"))
 		for _, email := range []string{res.NationalAdmin, res.BiggestOrgAdmin} {
 			u, err := accounts.UserByEmail(ctx, email)
 			if err != nil {
@@ -168,11 +172,11 @@ func TestSeedWritesEverythingAndRefusesASecondTimeUnlessForced(t *testing.T) {
 			t.Errorf("org admin is %s of %s, want org-admin of %s", admin.Role, admin.OrgCode, res.Biggest)
 		}
 
-		if _, err := Seed(ctx, d, hasher, opts); apperr.CodeOf(err) != apperr.Conflict || !strings.Contains(err.Error(), "--force") {
+		if _, err := Seed(ctx, d, orgs, accounts, hasher, opts); apperr.CodeOf(err) != apperr.Conflict || !strings.Contains(err.Error(), "--force") {
 			t.Fatalf("second seed: %v, want a conflict naming --force", err)
 		}
 		opts.Force = true
-		more, err := Seed(ctx, d, hasher, opts)
+		more, err := Seed(ctx, d, orgs, accounts, hasher, opts)
 		if err != nil {
 			t.Fatalf("forced seed: %v", err)
 		}

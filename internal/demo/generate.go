@@ -5,7 +5,9 @@
 // address is at demo.psims.invalid, a domain that can never receive mail.
 //
 // Generate is pure and deterministic for a seed; Seed writes what it
-// generates to the database in a few large statements.
+// generates in one transaction through the loaders of the packages that own
+// the tables (org.Store.Load, account.Service.Load), a few large statements
+// each.
 package demo
 
 import (

@@ -1,11 +1,9 @@
 package incident
 
 import (
-	"context"
 	"time"
 
 	"github.com/psims/psims/internal/apperr"
-	"github.com/psims/psims/internal/db"
 )
 
 // Type is the kind of patient safety event.
@@ -93,10 +91,6 @@ type Submission struct {
 	// DraftID, when not 0, is the reporter's draft this submission comes
 	// from; it is deleted in the same transaction.
 	DraftID int64
-	// Then, when not nil, runs inside the submission's transaction once the
-	// event is stored, for work that must stand or fall with it, such as
-	// queueing the reporter's receipt email.
-	Then func(ctx context.Context, tx *db.Tx, ev Event) error
 }
 
 // Event is a submitted event as it stands: its latest version.

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/psims/psims/internal/audit"
+	"github.com/psims/psims/internal/csvsafe"
 	"github.com/psims/psims/internal/db"
 	"github.com/psims/psims/internal/incident/taxonomy"
 )
@@ -96,7 +97,7 @@ func (s *Service) writeCSV(ctx context.Context, tax *taxonomy.Taxonomy, scope Sc
 				display(lists[listSafetyChallenges], codes[e.ID][ElementSafetyChallenges]...),
 				display(lists[listAgents], codes[e.ID][ElementAgents]...), yes}
 			for i := range rec {
-				rec[i] = safeCell(rec[i])
+				rec[i] = csvsafe.Cell(rec[i])
 			}
 			if err := cw.Write(rec); err != nil {
 				return n, fmt.Errorf("incident: export: %w", err)
@@ -160,16 +161,6 @@ func display(l taxonomy.CodeList, codes ...string) string {
 		}
 	}
 	return strings.Join(texts, "; ")
-}
-
-// safeCell stops a spreadsheet from running a cell as a formula: a cell
-// that starts with =, +, -, @, a tab or a carriage return gets a leading
-// apostrophe.
-func safeCell(s string) string {
-	if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
-		return "'" + s
-	}
-	return s
 }
 
 // exportDetails describes the scope and filter of an export for the audit

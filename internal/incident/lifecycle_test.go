@@ -126,6 +126,7 @@ func (f sweepFixture) exists(t *testing.T, userID, id int64) bool {
 // runs; saving it again clears the reminder, and the next one comes 23
 // days after that save. Suspended users get none.
 func TestAStaleDraftGetsOneReminderPerPeriodOfNeglect(t *testing.T) {
+	t.Parallel()
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
 		f := newSweepFixture(t, d)
 		f.at(0)
@@ -186,6 +187,7 @@ func TestAStaleDraftGetsOneReminderPerPeriodOfNeglect(t *testing.T) {
 // A draft goes 30 days after it was last saved: at once when its owner
 // cannot be reminded, and never before the reminder's full notice.
 func TestStaleDraftsAreDeletedAfterTheReminder(t *testing.T) {
+	t.Parallel()
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
 		f := newSweepFixture(t, d)
 		f.at(0)
@@ -218,6 +220,7 @@ func TestStaleDraftsAreDeletedAfterTheReminder(t *testing.T) {
 // A reminder that goes late (the service was down, or the owner was
 // suspended until now) still gives 7 days' notice, and says so.
 func TestALateReminderStillGivesFullNotice(t *testing.T) {
+	t.Parallel()
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
 		f := newSweepFixture(t, d)
 		f.at(0)
@@ -249,6 +252,7 @@ func TestALateReminderStillGivesFullNotice(t *testing.T) {
 
 // Many due drafts are reminded over several batches, each once.
 func TestRemindersGoInBatches(t *testing.T) {
+	t.Parallel()
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
 		f := newSweepFixture(t, d)
 		f.at(0)
@@ -267,6 +271,7 @@ func TestRemindersGoInBatches(t *testing.T) {
 // In a running system the sweep runs when the jobs start, and the reminder
 // reaches the owner's mailbox through SMTP without the draft's content.
 func TestTheSweepRunsAtStartAndTheReminderIsDelivered(t *testing.T) {
+	t.Parallel()
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
 		f := newSweepFixture(t, d)
 		ctx := context.Background()
@@ -315,6 +320,7 @@ func TestTheSweepRunsAtStartAndTheReminderIsDelivered(t *testing.T) {
 
 // Retention settings that would delete every draft at once delete none.
 func TestABadRetentionDeletesNothing(t *testing.T) {
+	t.Parallel()
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
 		f := newSweepFixture(t, d)
 		f.at(0)

@@ -8,7 +8,6 @@ import (
 	"maps"
 	"slices"
 	"strconv"
-	"strings"
 
 	"github.com/psims/psims/internal/audit"
 	"github.com/psims/psims/internal/db"
@@ -116,10 +115,7 @@ func insertLoadedEvents(ctx context.Context, tx *db.Tx, subs []Submission) ([]in
 	refs := make([]any, len(subs))
 	byRef := make(map[Reference]int, len(subs))
 	for i, sub := range subs {
-		var reporter any
-		if sub.ReporterID != 0 {
-			reporter = sub.ReporterID
-		}
+		reporter := db.NullID(sub.ReporterID)
 		for trial := 0; refs[i] == nil; trial++ {
 			ref := NewReference()
 			if _, taken := byRef[ref]; taken {
@@ -143,16 +139,7 @@ func insertLoadedEvents(ctx context.Context, tx *db.Tx, subs []Submission) ([]in
 	}
 	ids := make([]int64, len(subs))
 	text := func(rows int) string {
-		var b strings.Builder
-		b.WriteString(`SELECT id, reference FROM events WHERE reference IN (`)
-		for j := range rows {
-			if j > 0 {
-				b.WriteString(", ")
-			}
-			b.WriteString("$" + strconv.Itoa(j+1))
-		}
-		b.WriteString(")")
-		return b.String()
+		return `SELECT id, reference FROM events WHERE reference IN ` + db.Values(1, rows, 1, "")
 	}
 	err = inChunks(ctx, tx, len(subs), loadLookupRows, text, func(st *sql.Stmt, from, to int) error {
 		rows, err := st.QueryContext(ctx, refs[from:to]...)
@@ -181,20 +168,14 @@ func insertLoadedEvents(ctx context.Context, tx *db.Tx, subs []Submission) ([]in
 
 func insertLoadedVersions(ctx context.Context, tx *db.Tx, subs []Submission, ids []int64, answers []string) error {
 	text := func(rows int) string {
-		var b strings.Builder
-		b.WriteString(`INSERT INTO event_versions (created_at, version, reason, event_id, author_id, answers) VALUES `)
-		loadValues(&b, rows, 3, 2, "$1, 1, '', ")
-		return b.String()
+		return `INSERT INTO event_versions (created_at, version, reason, event_id, author_id, answers) VALUES ` +
+			db.Values(rows, 3, 2, "$1, 1, '', ")
 	}
 	return inChunks(ctx, tx, len(subs), loadVersionRows, text, func(st *sql.Stmt, from, to int) error {
 		args := make([]any, 0, 1+3*(to-from))
 		args = append(args, tx.Now)
 		for i := from; i < to; i++ {
-			var author any
-			if subs[i].ReporterID != 0 {
-				author = subs[i].ReporterID
-			}
-			args = append(args, ids[i], author, answers[i])
+			args = append(args, ids[i], db.NullID(subs[i].ReporterID), answers[i])
 		}
 		if _, err := st.ExecContext(ctx, args...); err != nil {
 			return fmt.Errorf("incident: load versions: %w", err)
@@ -256,29 +237,6 @@ func inChunks(ctx context.Context, tx *db.Tx, rows, size int, text func(rows int
 	return nil
 }
 
-// loadValues writes the VALUES list of a multi-row INSERT: rows groups of
-// perRow placeholders numbered from first, each group starting with
-// shared, such as "$1, 1, " for values every row shares.
-func loadValues(b *strings.Builder, rows, perRow, first int, shared string) {
-	n := first
-	for i := range rows {
-		if i > 0 {
-			b.WriteString(", ")
-		}
-		b.WriteByte('(')
-		b.WriteString(shared)
-		for j := range perRow {
-			if j > 0 {
-				b.WriteString(", ")
-			}
-			b.WriteByte('$')
-			b.WriteString(strconv.Itoa(n))
-			n++
-		}
-		b.WriteByte(')')
-	}
-}
-
 // Analyze refreshes the statistics the query planner keeps on the event
 // tables, so that after a large Load it chooses indexes for the new sizes
 // at once rather than when it next gets round to it.
@@ -289,4 +247,18 @@ func (s *Service) Analyze(ctx context.Context) error {
 		}
 	}
 	return nil
+}
+
+// BusiestOrg returns the organisation with the most events and how many
+// it has (the first by code of those with as many): the one a benchmark
+// of the event list measures. With no events the error wraps
+// sql.ErrNoRows.
+func (s *Service) BusiestOrg(ctx context.Context) (string, int, error) {
+	var org string
+	var n int
+	err := s.db.QueryRowContext(ctx, `SELECT org_ods, COUNT(*) AS n FROM events GROUP BY org_ods ORDER BY n DESC, org_ods LIMIT 1`).Scan(&org, &n)
+	if err != nil {
+		return "", 0, fmt.Errorf("incident: busiest organisation: %w", err)
+	}
+	return org, n, nil
 }

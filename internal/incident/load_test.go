@@ -55,6 +55,7 @@ func withoutIdentity(ev Event) Event {
 // submitted one by one, across more than one transaction, with one audit
 // entry per transaction.
 func TestLoadStoresWhatSubmitWould(t *testing.T) {
+	t.Parallel()
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
 		f := newFixture(t, d)
 		ctx := context.Background()
@@ -163,6 +164,7 @@ func TestLoadStoresWhatSubmitWould(t *testing.T) {
 // T12 holds for loading too: one submission with an identifier stops the
 // whole load before anything is stored.
 func TestLoadRefusesIdentifiersAndStoresNothing(t *testing.T) {
+	t.Parallel()
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
 		f := newFixture(t, d)
 		ctx := context.Background()
@@ -181,6 +183,32 @@ func TestLoadRefusesIdentifiersAndStoresNothing(t *testing.T) {
 		}
 		if err := f.svc.Load(ctx, nil); err != nil {
 			t.Fatalf("loading nothing: %v", err)
+		}
+	})
+}
+
+// BusiestOrg finds the organisation with the most events, for the event
+// list benchmark, and says when there are none.
+func TestBusiestOrgHasTheMostEvents(t *testing.T) {
+	t.Parallel()
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		f := newFixture(t, d)
+		ctx := context.Background()
+		if _, _, err := f.svc.BusiestOrg(ctx); err == nil {
+			t.Fatal("no error without events")
+		}
+		if _, err := d.ExecContext(ctx, `INSERT INTO organisations (ods_code, name, created_at, updated_at) VALUES ('RM2', 'Other trust', $1, $1)`, d.Now()); err != nil {
+			t.Fatal(err)
+		}
+		subs := loadSubmissions(f.ann, 8)
+		for i := range subs[3:] {
+			subs[3+i].OrgCode = "RM2"
+		}
+		if err := f.svc.Load(ctx, subs); err != nil {
+			t.Fatal(err)
+		}
+		if org, n, err := f.svc.BusiestOrg(ctx); org != "RM2" || n != 5 || err != nil {
+			t.Errorf("busiest %s with %d, %v; want RM2 with 5", org, n, err)
 		}
 	})
 }

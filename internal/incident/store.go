@@ -101,16 +101,33 @@ func (s *Service) Submit(ctx context.Context, sub Submission, c Client) (Event, 
 	if err := validateSubmission(sub); err != nil {
 		return Event{}, err
 	}
-	answers, err := json.Marshal(sub.Answers)
-	if err != nil {
-		return Event{}, fmt.Errorf("incident: encode answers: %w", err)
-	}
-	ev := Event{Type: sub.Type, OrgCode: sub.OrgCode, Source: sub.Source, ReporterID: sub.ReporterID,
-		OccurredFrom: sub.OccurredFrom.UTC(), OccurredTo: sub.OccurredTo.UTC(), Version: 1, Index: sub.Index,
-		SharingOptOut: sub.SharingOptOut, StatementVersion: sub.StatementVersion, Answers: sub.Answers}
+	return s.submit(ctx, func(context.Context, *db.Tx) (Submission, error) { return sub, nil }, nil, c)
+}
+
+// submit stores the submission that build makes inside the transaction
+// (so that its checks use the transaction's clock), then runs then, when
+// not nil, in the same transaction for work that must stand or fall with
+// the event, such as queueing the reporter's receipt.
+func (s *Service) submit(ctx context.Context, build func(ctx context.Context, tx *db.Tx) (Submission, error),
+	then func(ctx context.Context, tx *db.Tx, ev Event) error, c Client) (Event, error) {
+	var ev Event
 	// Submissions share commits when many arrive at once (a group commit on
 	// SQLite); each is still its own unit, and durable before Submit returns.
-	err = s.db.InSharedTx(ctx, func(tx *db.Tx) error {
+	err := s.db.InSharedTx(ctx, func(tx *db.Tx) error {
+		sub, err := build(ctx, tx)
+		if err != nil {
+			return err
+		}
+		if err := validateSubmission(sub); err != nil {
+			return err
+		}
+		answers, err := json.Marshal(sub.Answers)
+		if err != nil {
+			return fmt.Errorf("incident: encode answers: %w", err)
+		}
+		ev = Event{Type: sub.Type, OrgCode: sub.OrgCode, Source: sub.Source, ReporterID: sub.ReporterID,
+			OccurredFrom: sub.OccurredFrom.UTC(), OccurredTo: sub.OccurredTo.UTC(), Version: 1, Index: sub.Index,
+			SharingOptOut: sub.SharingOptOut, StatementVersion: sub.StatementVersion, Answers: sub.Answers}
 		ev.SubmittedAt, ev.UpdatedAt = tx.Now, tx.Now
 		var reporter sql.NullInt64
 		if sub.ReporterID != 0 {
@@ -155,8 +172,8 @@ func (s *Service) Submit(ctx context.Context, sub Submission, c Client) (Event, 
 				return apperr.New(apperr.NotFound, "That draft no longer exists.")
 			}
 		}
-		if sub.Then != nil {
-			if err := sub.Then(ctx, tx, ev); err != nil {
+		if then != nil {
+			if err := then(ctx, tx, ev); err != nil {
 				return err
 			}
 		}

@@ -79,6 +79,7 @@ func count(t *testing.T, d *db.DB, table string) int {
 // recording statement version shown and the sharing answer; versions
 // cannot be changed afterwards.
 func TestSubmitStoresVersionOne(t *testing.T) {
+	t.Parallel()
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
 		f := newFixture(t, d)
 		ctx := context.Background()
@@ -121,6 +122,7 @@ func TestSubmitStoresVersionOne(t *testing.T) {
 // T12: text that could identify someone is refused, field by field,
 // without echoing it, and nothing is stored: not the event, not a draft.
 func TestIdentifiersAreRefusedAndNothingIsStored(t *testing.T) {
+	t.Parallel()
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
 		f := newFixture(t, d)
 		ctx := context.Background()
@@ -161,6 +163,7 @@ func TestIdentifiersAreRefusedAndNothingIsStored(t *testing.T) {
 
 // T8: a public submission has no reporter and says where it came from.
 func TestPublicSubmissionHasNoReporter(t *testing.T) {
+	t.Parallel()
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
 		f := newFixture(t, d)
 		sub := submission(0)
@@ -183,6 +186,7 @@ func TestPublicSubmissionHasNoReporter(t *testing.T) {
 // An amendment is a new version with its own time, author and reason; the
 // earlier versions stay as they were.
 func TestAmendmentsKeepEveryVersion(t *testing.T) {
+	t.Parallel()
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
 		f := newFixture(t, d)
 		ctx := context.Background()
@@ -224,6 +228,7 @@ func TestAmendmentsKeepEveryVersion(t *testing.T) {
 // when the event is submitted (the sweep that deletes stale drafts is
 // tested in lifecycle_test.go).
 func TestDraftsBelongToTheirAuthor(t *testing.T) {
+	t.Parallel()
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
 		f := newFixture(t, d)
 		ctx := context.Background()
@@ -268,6 +273,7 @@ func TestDraftsBelongToTheirAuthor(t *testing.T) {
 
 // Submissions made at the same moment each get their own reference.
 func TestParallelSubmissionsGetTheirOwnReferences(t *testing.T) {
+	t.Parallel()
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
 		f := newFixture(t, d)
 		var mu sync.Mutex

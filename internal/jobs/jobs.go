@@ -50,10 +50,10 @@ type Runner struct {
 	periodic []*river.PeriodicJob
 }
 
-// driver picks River's driver for the engine. It is the one place in jobs
-// that looks at the engine's name.
+// driver picks River's driver for the engine: River writes its own SQL for
+// each, so this is the one place in jobs that asks which engine it is.
 func driver(d *db.DB) riverdriver.Driver[*sql.Tx] {
-	if d.Dialect().Name == "postgres" {
+	if d.Dialect().Engine == db.PostgreSQL {
 		return riverdatabasesql.New(d.WritePool())
 	}
 	return riversqlite.New(d.WritePool())
@@ -79,7 +79,8 @@ func Migrate(ctx context.Context, d *db.DB) error {
 			}
 			// MigrateTx is deprecated only because it batches migrations;
 			// one step per transaction is what Migrate does, plus our lock.
-			res, err := m.MigrateTx(ctx, tx.Tx, rivermigrate.DirectionUp, &rivermigrate.MigrateOpts{MaxSteps: 1}) //nolint:staticcheck
+			//lint:ignore SA1019 one step per transaction, as said above
+			res, err := m.MigrateTx(ctx, tx.Tx, rivermigrate.DirectionUp, &rivermigrate.MigrateOpts{MaxSteps: 1})
 			if err != nil {
 				return err
 			}

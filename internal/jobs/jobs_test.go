@@ -41,6 +41,7 @@ func migrated(t *testing.T, d *db.DB) {
 }
 
 func TestJobsInsertedInATransactionRunOnlyWhenItCommits(t *testing.T) {
+	t.Parallel()
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
 		ctx := context.Background()
 		migrated(t, d)
@@ -97,6 +98,7 @@ func TestJobsInsertedInATransactionRunOnlyWhenItCommits(t *testing.T) {
 }
 
 func TestInsertOnlyRunnerInsertsButCannotStart(t *testing.T) {
+	t.Parallel()
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
 		ctx := context.Background()
 		migrated(t, d)
@@ -126,6 +128,7 @@ func TestInsertOnlyRunnerInsertsButCannotStart(t *testing.T) {
 }
 
 func TestStopLetsARunningJobFinish(t *testing.T) {
+	t.Parallel()
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
 		ctx := context.Background()
 		migrated(t, d)
@@ -194,6 +197,7 @@ func (w *slowWorker) Work(ctx context.Context, job *river.Job[slowArgs]) error {
 // A job scheduled with Every runs as soon as the runner starts, without
 // waiting for its first interval, and only from register.
 func TestEveryRunsAPeriodicJobAtStart(t *testing.T) {
+	t.Parallel()
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
 		ctx := context.Background()
 		migrated(t, d)

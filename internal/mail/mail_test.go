@@ -155,6 +155,7 @@ func count(t *testing.T, d *db.DB, query string) int {
 }
 
 func TestEnqueueInATransactionThatRollsBackLeavesNoMessageAndNoJob(t *testing.T) {
+	t.Parallel()
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
 		ctx := context.Background()
 		o := insertOnly(t, d)
@@ -178,6 +179,7 @@ func TestEnqueueInATransactionThatRollsBackLeavesNoMessageAndNoJob(t *testing.T)
 }
 
 func TestQueuedMailIsDeliveredWithItsLinkWhichIsThenForgotten(t *testing.T) {
+	t.Parallel()
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
 		ctx := context.Background()
 		srv := smtptest.Start(t)
@@ -252,6 +254,7 @@ func TestQueuedMailIsDeliveredWithItsLinkWhichIsThenForgotten(t *testing.T) {
 }
 
 func TestATemporarySMTPFailureIsRetriedAndCounted(t *testing.T) {
+	t.Parallel()
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
 		srv := smtptest.Start(t)
 		srv.FailNext(1)
@@ -290,6 +293,7 @@ func TestATemporarySMTPFailureIsRetriedAndCounted(t *testing.T) {
 }
 
 func TestWithoutSMTPMailStaysQueuedAndOneLineIsLogged(t *testing.T) {
+	t.Parallel()
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
 		ctx := context.Background()
 		sys := startSystem(t, d, nil)
@@ -325,6 +329,7 @@ func TestWithoutSMTPMailStaysQueuedAndOneLineIsLogged(t *testing.T) {
 }
 
 func TestMailQueuedWithoutSMTPIsSentOnceAServerIsConfigured(t *testing.T) {
+	t.Parallel()
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
 		ctx := context.Background()
 		before := startSystem(t, d, nil)
@@ -358,6 +363,7 @@ func TestMailQueuedWithoutSMTPIsSentOnceAServerIsConfigured(t *testing.T) {
 }
 
 func TestListShowsNewestFirstAndFiltersByRecipient(t *testing.T) {
+	t.Parallel()
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
 		ctx := context.Background()
 		o := insertOnly(t, d)
@@ -422,6 +428,7 @@ func TestListShowsNewestFirstAndFiltersByRecipient(t *testing.T) {
 }
 
 func TestEnqueueRefusesMessagesThatWouldStoreALink(t *testing.T) {
+	t.Parallel()
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
 		o := insertOnly(t, d)
 		good := mail.VerifyEmail("ann@example.nhs.uk", "Ann", link)

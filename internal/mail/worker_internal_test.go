@@ -21,6 +21,7 @@ type noJobs struct{}
 func (noJobs) InsertTx(context.Context, *db.Tx, river.JobArgs, *river.InsertOpts) error { return nil }
 
 func TestTheLastFailedTryMarksTheMessageFailedAndDropsTheLink(t *testing.T) {
+	t.Parallel()
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
 		ctx := context.Background()
 		srv := smtptest.Start(t)

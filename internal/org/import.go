@@ -125,24 +125,18 @@ func upsertSQL(hasType, hasParent bool) string {
 
 // upsert writes one batch of rows with a single statement.
 func upsert(ctx context.Context, tx *db.Tx, onConflict string, rows []ImportRow) error {
-	var b strings.Builder
-	b.WriteString(`INSERT INTO organisations (ods_code, name, org_type, parent_ods, active, created_at, updated_at) VALUES `)
+	q := `INSERT INTO organisations (created_at, updated_at, active, ods_code, name, org_type, parent_ods) VALUES ` +
+		db.Values(len(rows), 4, 2, "$1, $1, TRUE, ") + onConflict
 	args := make([]any, 0, 1+4*len(rows))
 	args = append(args, tx.Now)
-	for i, row := range rows {
-		if i > 0 {
-			b.WriteString(", ")
-		}
-		n := len(args)
-		fmt.Fprintf(&b, "($%d, $%d, $%d, $%d, TRUE, $1, $1)", n+1, n+2, n+3, n+4)
+	for _, row := range rows {
 		var parent any
 		if !row.Parent.IsZero() {
 			parent = row.Parent.String()
 		}
 		args = append(args, row.Code.String(), row.Name, string(row.Type), parent)
 	}
-	b.WriteString(onConflict)
-	if _, err := tx.ExecContext(ctx, b.String(), args...); err != nil {
+	if _, err := tx.ExecContext(ctx, q, args...); err != nil {
 		return fmt.Errorf("org: write organisations from line %d: %w", rows[0].Line, err)
 	}
 	return nil

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+
+	"github.com/psims/psims/internal/db"
 )
 
 // This file is browsing organisations for national admins: a filtered,
@@ -108,8 +110,8 @@ func (s *Store) List(ctx context.Context, f OrgFilter) (OrgPage, error) {
 	if f.Query != "" {
 		upper := strings.ToUpper(f.Query)
 		// The operator comes from the Dialect, never from input.
-		conds = append(conds, "(o.ods_code LIKE "+arg(escapeLike(upper)+"%")+` ESCAPE '\' OR o.name `+
-			s.db.Dialect().ILike+" "+arg("%"+escapeLike(f.Query)+"%")+` ESCAPE '\')`)
+		conds = append(conds, "(o.ods_code LIKE "+arg(db.EscapeLike(upper)+"%")+` ESCAPE '\' OR o.name `+
+			s.db.Dialect().ILike+" "+arg("%"+db.EscapeLike(f.Query)+"%")+` ESCAPE '\')`)
 		exact = upper
 	}
 	if f.Type != "" {

@@ -26,6 +26,7 @@ func listedCodes(ls []Listed) string {
 }
 
 func TestListFiltersPagesAndCountsUsers(t *testing.T) {
+	t.Parallel()
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
 		ctx := context.Background()
 		s := NewStore(d)

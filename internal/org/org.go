@@ -95,13 +95,13 @@ func (s *Store) Search(ctx context.Context, query string, limit int) ([]Organisa
 	}
 	limit = min(limit, MaxSearchLimit)
 	upper := strings.ToUpper(query)
-	pattern := escapeLike(query)
+	pattern := db.EscapeLike(query)
 	// The operator comes from the Dialect, never from input.
 	q := selectColumns + ` WHERE active
 		AND (ods_code LIKE $1 ESCAPE '\' OR name ` + s.db.Dialect().ILike + ` $2 ESCAPE '\')
 		ORDER BY CASE WHEN ods_code = $3 THEN 0 ELSE 1 END, name, ods_code
 		LIMIT $4`
-	rows, err := s.db.QueryContext(ctx, q, escapeLike(upper)+"%", "%"+pattern+"%", upper, limit)
+	rows, err := s.db.QueryContext(ctx, q, db.EscapeLike(upper)+"%", "%"+pattern+"%", upper, limit)
 	if err != nil {
 		return nil, fmt.Errorf("org: search: %w", err)
 	}
@@ -127,12 +127,6 @@ func (s *Store) Count(ctx context.Context) (int, error) {
 		return 0, fmt.Errorf("org: count: %w", err)
 	}
 	return n, nil
-}
-
-// escapeLike makes s match itself literally in a LIKE pattern whose ESCAPE
-// character is a backslash.
-func escapeLike(s string) string {
-	return strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(s)
 }
 
 func scan(row interface{ Scan(...any) error }) (Organisation, error) {

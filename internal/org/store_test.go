@@ -49,6 +49,7 @@ func codes(orgs []Organisation) string {
 }
 
 func TestImportTheExampleFile(t *testing.T) {
+	t.Parallel()
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
 		ctx := context.Background()
 		s := NewStore(d)
@@ -75,6 +76,7 @@ func TestImportTheExampleFile(t *testing.T) {
 }
 
 func TestReimportUpdatesNamesAndKeepsTheRest(t *testing.T) {
+	t.Parallel()
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
 		ctx := context.Background()
 		s := NewStore(d)
@@ -105,6 +107,7 @@ func TestReimportUpdatesNamesAndKeepsTheRest(t *testing.T) {
 }
 
 func TestImportRefusesABadLineAndImportsNothing(t *testing.T) {
+	t.Parallel()
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
 		ctx := context.Background()
 		s := NewStore(d)
@@ -137,6 +140,7 @@ func TestImportRefusesABadLineAndImportsNothing(t *testing.T) {
 }
 
 func TestImportAcceptsParentsInTheFileOrAlreadyStored(t *testing.T) {
+	t.Parallel()
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
 		s := NewStore(d)
 		// The child comes before its parent in the file.
@@ -146,6 +150,7 @@ func TestImportAcceptsParentsInTheFileOrAlreadyStored(t *testing.T) {
 }
 
 func TestGetReportsAMissingOrganisation(t *testing.T) {
+	t.Parallel()
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
 		_, err := NewStore(d).Get(context.Background(), mustCode(t, "RM1"))
 		if apperr.CodeOf(err) != apperr.NotFound {
@@ -155,6 +160,7 @@ func TestGetReportsAMissingOrganisation(t *testing.T) {
 }
 
 func TestSearch(t *testing.T) {
+	t.Parallel()
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
 		ctx := context.Background()
 		s := NewStore(d)
@@ -198,6 +204,7 @@ func TestSearch(t *testing.T) {
 }
 
 func TestImportTheFullReferenceFile(t *testing.T) {
+	t.Parallel()
 	if testing.Short() || raceEnabled {
 		// It measures speed; under the race detector SQLite alone takes
 		// about 13 seconds. TestParseTheFullReferenceFile still runs.

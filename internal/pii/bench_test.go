@@ -2,10 +2,12 @@ package pii
 
 import (
 	"fmt"
+	"math"
 	"regexp"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 )
 
 // realisticText returns n bytes of incident text made of corpus sentences,
@@ -116,6 +118,21 @@ func adversarial() map[string]string {
 		"postcodes":     "NR4 7UY NR4 NR47 ",
 		"name-labels":   "named named named NOK ",
 		"invalid-utf-8": "\xff\xfe\xc3(\x80",
+		// Inputs for normalisation and the rules that came with it.
+		"zero-width":       "9\u200b4\u200b3\u200b\u00ad\u2060\ufeff",
+		"zero-width-run":   strings.Repeat("\u200b", 40) + "1",
+		"fullwidth-nhs":    "９４３ ４７６ ５９１９ ",
+		"arabic-digits":    "٩٤٣\u00a0٤٧٦\u00a0٥٩١٩ ",
+		"spaced-digits":    "9 4 3 4 7 6 5 9 1 ",
+		"combining-marks":  "e\u0301\u0301\u0301\u0301",
+		"at-dot":           "a at b dot c at ",
+		"at-dot-chain":     "at dot ",
+		"bracketed-at-dot": "x(at)y(dot)z[at][dot]",
+		"o-for-zero":       "o77oo 9oo ",
+		"spaced-letters":   "N R 4 7 U ",
+		"lower-titles":     "mrs smith mr dr jones ",
+		"the-patient":      "Jane Smith (the patient) ",
+		"born-words":       "born the twelfth of b. D/O/B ",
 	}
 }
 
@@ -141,4 +158,50 @@ func BenchmarkScanScaling(b *testing.B) {
 			})
 		}
 	}
+}
+
+// BenchmarkScanLinearity is the linearity check: for every adversarial
+// input it times the guard on 512 KB of it at once and on 32 KB of it 16
+// times over (the same number of bytes, so that a busy machine slows both
+// alike), the fastest of five rounds each, and fails when the larger text
+// costs more than three times as much per byte. A scan that is linear
+// stays near 1 (caches and the collector move it a little); one that is
+// quadratic would cost 16 times as much. It reports the worst ratio. Run
+// it on its own, as it times itself:
+//
+//	go test -run x -bench BenchmarkScanLinearity -benchtime 1x ./internal/pii
+func BenchmarkScanLinearity(b *testing.B) {
+	const small, large = 32 << 10, 512 << 10
+	inputs := adversarial()
+	names := make([]string, 0, len(inputs))
+	for name := range inputs {
+		names = append(names, name)
+	}
+	slices.Sort(names)
+	timed := func(text string, times int) time.Duration {
+		start := time.Now()
+		for range times {
+			Scan(text)
+		}
+		return time.Since(start)
+	}
+	worst := 0.0
+	for b.Loop() {
+		for _, name := range names {
+			in := inputs[name]
+			s := strings.Repeat(in, small/len(in)+1)[:small]
+			l := strings.Repeat(in, large/len(in)+1)[:large]
+			bestSmall, bestLarge := time.Duration(math.MaxInt64), time.Duration(math.MaxInt64)
+			for range 5 {
+				bestSmall = min(bestSmall, timed(s, large/small))
+				bestLarge = min(bestLarge, timed(l, 1))
+			}
+			ratio := float64(bestLarge) / float64(bestSmall)
+			worst = max(worst, ratio)
+			if ratio > 3 {
+				b.Errorf("%s: 512 KB at once costs %.1f times as much as 32 KB 16 times", name, ratio)
+			}
+		}
+	}
+	b.ReportMetric(worst, "worst-ratio")
 }

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"fmt"
 	"os"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -38,7 +39,15 @@ type sentence struct {
 // readCorpus parses testdata/corpus.txt: see the comment at its top.
 func readCorpus(t testing.TB) []sentence {
 	t.Helper()
-	f, err := os.Open("testdata/corpus.txt")
+	return readCorpusFile(t, "testdata/corpus.txt")
+}
+
+// readCorpusFile parses a corpus file in the format of testdata/corpus.txt,
+// with the escapes described in testdata/evasions.txt taken out of each
+// line before its markers are read.
+func readCorpusFile(t testing.TB, name string) []sentence {
+	t.Helper()
+	f, err := os.Open(name)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -52,7 +61,10 @@ func readCorpus(t testing.TB) []sentence {
 		}
 		s := sentence{line: n}
 		var b strings.Builder
-		rest := line
+		rest, err := unescape(line)
+		if err != nil {
+			t.Fatalf("%s line %d: %v", name, n, err)
+		}
 		for {
 			i := strings.Index(rest, "[[")
 			if i < 0 {
@@ -101,12 +113,60 @@ func ratio(a, b int) float64 {
 // start and end are exactly those marked. It prints the table recorded in
 // docs/benchmarks.md (go test -run TestCorpus -v ./internal/pii).
 func TestCorpus(t *testing.T) {
-	corpus := readCorpus(t)
-	counts := map[Kind]*tally{}
+	sc := score(t, readCorpus(t))
+	if sc.sentences < 300 || sc.withIDs < 100 || sc.clean < 100 {
+		t.Errorf("the corpus has %d sentences, %d with identifiers and %d clean; want at least 300, 100 and 100", sc.sentences, sc.withIDs, sc.clean)
+	}
+	if sc.all.recall() < 0.98 || sc.all.precision() < 0.95 {
+		t.Errorf("overall recall %.3f, precision %.3f; want at least 0.98 and 0.95", sc.all.recall(), sc.all.precision())
+	}
+	for _, k := range allKinds() {
+		if r := sc.kinds[k].recall(); r < 0.95 {
+			t.Errorf("recall for %s is %.3f; want at least 0.95", k.Label(), r)
+		}
+	}
+}
+
+// TestEvasions measures the guard on testdata/evasions.txt: identifiers
+// hidden by formatting (Unicode spaces and digits, invisible characters,
+// dashes, odd separators, spelt-out @ and dots, names in lower case or
+// capitals, DOB labels and date forms) and clean clinical sentences that
+// look like them. It wants recall of at least 0.98 (findings exactly as
+// marked, as in TestCorpus) and no more than 1% of the clean sentences
+// refused (go test -run TestEvasions -v ./internal/pii).
+func TestEvasions(t *testing.T) {
+	sc := score(t, readCorpusFile(t, "testdata/evasions.txt"))
+	marked := sc.all.truePos + sc.all.falseNeg
+	if marked < 150 || sc.clean < 150 {
+		t.Errorf("the evasion corpus has %d identifiers and %d clean sentences; want at least 150 of each", marked, sc.clean)
+	}
+	if r := sc.all.recall(); r < 0.98 {
+		t.Errorf("recall %.3f; want at least 0.98", r)
+	}
+	if fp := ratio(sc.cleanRefused, sc.clean); fp > 0.01 {
+		t.Errorf("%d of %d clean sentences refused (%.3f); want at most 1%%", sc.cleanRefused, sc.clean, fp)
+	}
+	t.Logf("recall %.3f over %d identifiers; %d of %d clean sentences refused (%.3f)",
+		sc.all.recall(), marked, sc.cleanRefused, sc.clean, ratio(sc.cleanRefused, sc.clean))
+}
+
+// scores are the guard's results on a corpus.
+type scores struct {
+	kinds                                   map[Kind]*tally
+	all                                     tally
+	sentences, withIDs, clean, cleanRefused int
+	idsMissedWhole, outside, outsideFound   int
+}
+
+// score scans every sentence of a corpus, logs each wrong find and miss,
+// and logs and returns the table of results.
+func score(t *testing.T, corpus []sentence) scores {
+	t.Helper()
+	sc := scores{kinds: map[Kind]*tally{}, sentences: len(corpus)}
+	counts := sc.kinds
 	for _, k := range allKinds() {
 		counts[k] = &tally{}
 	}
-	var withIDs, clean, cleanRefused, idsMissedWhole, outside, outsideFound int
 	for _, s := range corpus {
 		got := Scan(s.text)
 		inRules := 0
@@ -117,14 +177,14 @@ func TestCorpus(t *testing.T) {
 		}
 		switch {
 		case inRules > 0:
-			withIDs++
+			sc.withIDs++
 			if len(got) == 0 {
-				idsMissedWhole++
+				sc.idsMissedWhole++
 			}
 		case len(s.want) == 0:
-			clean++
+			sc.clean++
 			if len(got) > 0 {
-				cleanRefused++
+				sc.cleanRefused++
 			}
 		}
 		matched := make([]bool, len(s.want))
@@ -148,9 +208,9 @@ func TestCorpus(t *testing.T) {
 		for i, w := range s.want {
 			switch {
 			case w.outside:
-				outside++
+				sc.outside++
 				if matched[i] {
-					outsideFound++
+					sc.outsideFound++
 				}
 			case !matched[i]:
 				counts[w.Kind].falseNeg++
@@ -159,30 +219,61 @@ func TestCorpus(t *testing.T) {
 		}
 	}
 
-	var all tally
 	var table strings.Builder
 	fmt.Fprintf(&table, "\n| Kind | Marked | Found right | Wrong finds | Missed | Precision | Recall |\n|---|---|---|---|---|---|---|\n")
 	for _, k := range allKinds() {
 		c := counts[k]
-		all.truePos += c.truePos
-		all.falsePos += c.falsePos
-		all.falseNeg += c.falseNeg
+		sc.all.truePos += c.truePos
+		sc.all.falsePos += c.falsePos
+		sc.all.falseNeg += c.falseNeg
 		fmt.Fprintf(&table, "| %s | %d | %d | %d | %d | %.3f | %.3f |\n", k.Label(), c.truePos+c.falseNeg, c.truePos, c.falsePos, c.falseNeg, c.precision(), c.recall())
 	}
+	all := sc.all
 	fmt.Fprintf(&table, "| **all** | %d | %d | %d | %d | **%.3f** | **%.3f** |\n", all.truePos+all.falseNeg, all.truePos, all.falsePos, all.falseNeg, all.precision(), all.recall())
 	fmt.Fprintf(&table, "\n%d sentences: %d with identifiers (%d of them let through whole), %d clean (%d refused); %d more identifiers outside the rules, %d of them found anyway.\n",
-		len(corpus), withIDs, idsMissedWhole, clean, cleanRefused, outside, outsideFound)
+		len(corpus), sc.withIDs, sc.idsMissedWhole, sc.clean, sc.cleanRefused, sc.outside, sc.outsideFound)
 	t.Log(table.String())
+	return sc
+}
 
-	if len(corpus) < 300 || withIDs < 100 || clean < 100 {
-		t.Errorf("the corpus has %d sentences, %d with identifiers and %d clean; want at least 300, 100 and 100", len(corpus), withIDs, clean)
+// unescape replaces \uXXXX, \n, \t, \r and \\ in line with what they
+// stand for.
+func unescape(line string) (string, error) {
+	if !strings.Contains(line, `\`) {
+		return line, nil
 	}
-	if all.recall() < 0.98 || all.precision() < 0.95 {
-		t.Errorf("overall recall %.3f, precision %.3f; want at least 0.98 and 0.95", all.recall(), all.precision())
-	}
-	for _, k := range allKinds() {
-		if r := counts[k].recall(); r < 0.95 {
-			t.Errorf("recall for %s is %.3f; want at least 0.95", k.Label(), r)
+	var b strings.Builder
+	for i := 0; i < len(line); i++ {
+		if line[i] != '\\' {
+			b.WriteByte(line[i])
+			continue
+		}
+		if i+1 >= len(line) {
+			return "", fmt.Errorf("a backslash at the end of the line")
+		}
+		i++
+		switch line[i] {
+		case 'n':
+			b.WriteByte('\n')
+		case 't':
+			b.WriteByte('\t')
+		case 'r':
+			b.WriteByte('\r')
+		case '\\':
+			b.WriteByte('\\')
+		case 'u':
+			if i+5 > len(line) {
+				return "", fmt.Errorf("a short \\u escape")
+			}
+			r, err := strconv.ParseUint(line[i+1:i+5], 16, 32)
+			if err != nil {
+				return "", fmt.Errorf("a bad \\u escape %q", line[i-1:i+5])
+			}
+			b.WriteRune(rune(r))
+			i += 4
+		default:
+			return "", fmt.Errorf("an unknown escape \\%c", line[i])
 		}
 	}
+	return b.String(), nil
 }

@@ -8,59 +8,95 @@ import (
 )
 
 // A personal name is caught after a title ("Mr Jones", "Dr. A. Patel",
-// "Mrs O'Neil", "Ms Anne-Marie Lee", "Prof Kaur", "DR OKAFOR") or after a
-// label ("patient name: John", "the patient, named Ahmed Khan", "NOK Jane
-// Smith", "Name: JOHN SMITH"). The finding covers the name, not the title
-// or the label. A name is one to three words, each starting with a capital
-// letter and going on in lower case (with O'Neil, McDonald and Anne-Marie
-// forms), maybe after initials ("J. R. Smith"); after a title in capitals,
-// or after a label, words in capitals count too. A title followed by a word
-// in lower case ("Dr on call"), by a single capital ("Mrs A", which is how
-// reports anonymise) or by a common word ("Mr Men", "Dr On Call") is not a
-// name. Names with neither a title nor a label are not caught.
+// "Mrs O'Neil", "Ms Anne-Marie Lee", "Prof Kaur", "DR OKAFOR", "mrs smith",
+// "Mrs. SMITH"), after a label ("patient name: John", "the patient, named
+// Ahmed Khan", "NOK Jane Smith", "Name: JOHN SMITH", "pt name: john
+// smith"), after the looser labels "patient", "pt", "patient:", "called",
+// "known as" and "aka" ("patient John Smith", "a man called Tom Reid"),
+// or before "(the patient)" or "(patient)". The finding covers the name,
+// not the title or the label.
+//
+// A name is one to three words, maybe after initials ("J. R. Smith"), in
+// one of three cases:
+//   - capitalised (with O'Neil, McDonald and Anne-Marie forms): after any
+//     title or label;
+//   - in capitals: after a title in capitals or a label, or after another
+//     title when the name has three letters or more ("Mrs. SMITH"; "Mr AB"
+//     is more likely initials), and not a common abbreviation ("Dr SHO");
+//   - in lower case: after Mr, Mrs, Ms, Mx, Miss, Dr or Doctor (mr, mrs,
+//     ms, mx and dr in lower case count as titles too; miss and prof in
+//     lower case do, but only before a capitalised name, as "did not miss
+//     doses" and "prof dev" show), or after a label that ends in a colon,
+//     an equals sign or a word such as "is" ("patient name: john"). Lower
+//     case is where names and ordinary words meet, so a name in lower case
+//     must be three letters or more (two are more likely initials: "mrs
+//     ab"), not an ordinary word (ordinaryWords: "Dr on call", "Dr to
+//     review", "mr tablets"), and not end as verbs and adverbs do ("dr
+//     informed", "mrs walking"); it stops before the first word that is.
+//
+// A title followed by a single capital ("Mrs A", which is how reports
+// anonymise) or by a common word ("Mr Men", "Dr On Call") is not a name;
+// after the looser labels, only a capitalised word that is not an ordinary
+// word, role or service and does not end as a verb ("Patient Transport",
+// "called Switchboard", "patient Stated") counts, and before "(the
+// patient)" only capitalised words or words in capitals. Names with
+// neither a title nor a label are not caught.
 const (
-	nameWord = `\p{Lu}(?:\p{Ll}+|['’]\p{Lu}\p{Ll}+)(?:\p{Lu}\p{Ll}+)?(?:-\p{Lu}\p{Ll}+)?`
-	capsWord = `\p{Lu}['’]?\p{Lu}+(?:-\p{Lu}+)?`
-	initials = `(?:\p{Lu}(?:\.[ \t]?|[ \t]))*`
+	nameWord  = `\p{Lu}(?:\p{Ll}+|['’]\p{Lu}\p{Ll}+)(?:\p{Lu}\p{Ll}+)?(?:-\p{Lu}\p{Ll}+)?`
+	capsWord  = `\p{Lu}['’]?\p{Lu}+(?:-\p{Lu}+)?`
+	lowerWord = `\p{Ll}+(?:['’]\p{Ll}+)?(?:-\p{Ll}+)?`
+	initials  = `(?:\p{Lu}(?:\.[ \t]?|[ \t])){0,4}`
 )
 
 var (
-	// nameShape is a name in the usual case (group 1) or in capitals
-	// (group 2), anchored where it starts. Its * are bounded by the
-	// window it runs in; checkName keeps at most maxNameWords words.
-	nameShape = regexp.MustCompile(`^(?:(` + initials + nameWord + `(?:[ \t]` + nameWord + `)*)` +
-		`|(` + initials + capsWord + `(?:[ \t]` + capsWord + `)*))`)
-	// nameLabel is a label for a name and the glue after it, anchored at
-	// the label's first word. Group 1 is the label.
-	nameLabel = regexp.MustCompile(`^(?i:((?:patient|pt|patient's|patient’s|his|her|their|nok|next[ \t]of[ \t]kin|full|first|last|sur|fore|given|family|maiden|mother's|father's|husband's|wife's|partner's|son's|daughter's)[ \t]?names?|surname|forename|named|nok|next[ \t]of[ \t]kin|name[ \t]of[ \t](?:the[ \t])?(?:patient|pt)|name[ \t]?[:=]))` +
-		`[ \t]*(?:[:=\-][ \t]*)?(?i:(?:is|was|recorded|given|written|entered|documented|noted|listed|as)[ \t]+)*`)
+	// nameShape is a name capitalised (group 1), in capitals (group 2) or
+	// in lower case (group 3), anchored where it starts. It takes at most
+	// four initials and five words, which is more than checkName keeps
+	// (maxNameWords), so that a run of titles or capitalised words does
+	// not make it read far.
+	nameShape = regexp.MustCompile(`^(?:(` + initials + nameWord + `(?:[ \t]` + nameWord + `){0,4})` +
+		`|(` + initials + capsWord + `(?:[ \t]` + capsWord + `){0,4})` +
+		`|(` + lowerWord + `(?:[ \t]` + lowerWord + `){0,4}))`)
 )
 
 // maxNameWords is how many words a name can have after its initials.
 const maxNameWords = 3
 
-// notNames are words that follow a title or label without being a name,
-// between spaces and in lower case.
-const notNames = " on in at of the and or to for by with was is are has had men called review" +
-	" reviewed informed aware attended contacted bleeped patient patients team registrar" +
-	" wife husband partner son daughter mother father brother sister friend carer family" +
-	" consultant surgeon anaesthetist nurse doctor practitioner unknown not none withheld" +
-	" ed ae icu itu hdu sho gp spr reg mri ecg tbc na "
+// cases says in which cases a name may be written at a place.
+type cases struct {
+	capitals  bool // JONES
+	shortCaps bool // two capitals: JO (after a title in capitals or a label)
+	lower     bool // jones
+	loose     bool // after a looser label: capitalised only, no ordinary word
+}
 
 // isTitle reports whether word is a title that can stand before a name.
 func isTitle(word string) bool {
 	switch word {
 	case "Mr", "Mrs", "Ms", "Miss", "Mx", "Master", "Dr", "Doctor", "Prof", "Professor", "Sir", "Dame",
 		"Lady", "Lord", "Rev", "Revd", "Reverend", "Sister",
-		"MR", "MRS", "MS", "MISS", "MX", "DR", "PROF":
+		"MR", "MRS", "MS", "MISS", "MX", "DR", "PROF",
+		"mr", "mrs", "ms", "mx", "dr", "miss", "prof":
 		return true
 	}
 	return false
 }
 
-// inCapitals reports whether word, a title, is written in capitals ("DR"),
-// after which a name in capitals ("DR OKAFOR") is a name too.
-func inCapitals(word string) bool { return strings.ToUpper(word) == word }
+// titleCases returns the cases a name may take after title.
+func titleCases(title string) cases {
+	c := cases{capitals: true, shortCaps: strings.ToUpper(title) == title}
+	switch title {
+	case "miss", "prof":
+		// Also a verb and the start of "professional" in lower case:
+		// "did not miss doses", "prof dev".
+	default:
+		switch strings.ToLower(title) {
+		case "mr", "mrs", "ms", "mx", "miss", "dr", "doctor":
+			c.lower = true
+		}
+	}
+	return c
+}
 
 // afterTitle returns where the name after a title ending at end would
 // start: after a full stop and any spaces ("Dr.Smith", "Dr. Smith"), or
@@ -88,80 +124,52 @@ func titledNameAt(in input, start int, word string, found []Finding) []Finding {
 	if !ok {
 		return found
 	}
-	return nameAt(in.text, p, inCapitals(word), found)
+	return nameAt(in.text, p, titleCases(word), found)
 }
 
-// labelledNameAt finds a name after a label whose first word is at start;
-// lower is the word in lower case. A title between the label and the name
-// is passed over ("patient name: Mrs Doris Fielding").
-func labelledNameAt(in input, start int, lower string, found []Finding) []Finding {
-	switch lower {
-	case "surname", "forename", "named", "nok", "next", "name":
-	case "patient", "pt", "his", "her", "their", "full", "first", "last", "given", "family", "maiden",
-		"mother", "father", "husband", "wife", "partner", "son", "daughter":
-		// Common words: only a label when "name" comes next, as in
-		// "patient's name", so look before running the pattern.
-		after := start + len(lower)
-		if !strings.Contains(in.lower[after:min(len(in.lower), after+12)], "name") {
-			return found
-		}
-	default:
+// nameAt finds a name that starts at p, in the cases allowed.
+func nameAt(text string, p int, c cases, found []Finding) []Finding {
+	// A cheap test first: a name starts with a letter, in lower case only
+	// where that is allowed.
+	if p >= len(text) || text[p] < utf8.RuneSelf && !('A' <= text[p] && text[p] <= 'Z' || c.lower && 'a' <= text[p] && text[p] <= 'z') {
 		return found
 	}
-	m := matchAt(nameLabel, in.text, start, anchoredWindow)
-	if m == nil {
-		return found
-	}
-	if lower == "name" && strings.ContainsAny(in.text[m[2]:m[3]], ":=") && !personNameLabel(in.text, start) {
-		return found
-	}
-	p := m[1]
-	end := p
-	for end < len(in.text) && isWordByte(in.text[end]) {
-		end++
-	}
-	if isTitle(in.text[p:end]) {
-		if q, ok := afterTitle(in.text, end); ok {
-			p = q
-		}
-	}
-	return nameAt(in.text, p, true, found)
-}
-
-// nameAt finds a name that starts at p; in capitals too when capitals is
-// true.
-func nameAt(text string, p int, capitals bool, found []Finding) []Finding {
 	m := matchAt(nameShape, text, p, anchoredWindow)
 	if m == nil {
 		return found
 	}
-	start, end := m[2], m[3]
-	if start < 0 {
-		if !capitals {
-			return found
-		}
-		start, end = m[4], m[5]
+	var end int
+	var ok bool
+	switch {
+	case m[2] >= 0:
+		end, ok = checkName(text, m[2], m[3], false, c.loose)
+	case m[4] >= 0 && c.capitals:
+		end, ok = checkName(text, m[4], m[5], true, false)
+		ok = ok && (c.shortCaps || firstWordLetters(text[p:end]) >= 3)
+	case m[6] >= 0 && c.lower:
+		end, ok = checkLowerName(text, m[6], m[7])
 	}
-	if end, ok := checkName(text, start, end); ok {
-		found = append(found, Finding{Name, start, end})
+	if ok {
+		found = append(found, Finding{Name, p, end})
 	}
 	return found
 }
 
-// checkName checks text[start:end], a match of a name pattern, and returns
-// where the name ends. It is not a name when it stops in the middle of a
-// word ("DR SMITHson", "Dr FY1") or when its first word is a common word
-// or another title ("Mr Mr", "Dr. Prof. Kaur", where Prof begins its own).
-// A name keeps at most maxNameWords words after its initials, and common
-// words after the name ("PATEL REVIEWED PATIENT") are left out.
-func checkName(text string, start, end int) (int, bool) {
-	r, _ := utf8.DecodeRuneInString(text[end:])
-	if end < len(text) && (unicode.IsLetter(r) || unicode.IsDigit(r)) {
-		return 0, false
+// firstWordLetters counts the letters of the first word of a name after
+// its initials.
+func firstWordLetters(name string) int {
+	for _, w := range strings.Fields(name) {
+		if n := utf8.RuneCountInString(strings.ReplaceAll(w, ".", "")); n > 1 {
+			return n
+		}
 	}
-	// The words of the name, as offsets into text.
-	type span struct{ start, end int }
-	var words []span
+	return 0
+}
+
+// words returns the words of text[start:end], split at spaces and tabs,
+// as offsets into text.
+func words(text string, start, end int) []span {
+	var out []span
 	for i := start; i < end; {
 		if text[i] == ' ' || text[i] == '\t' {
 			i++
@@ -171,35 +179,71 @@ func checkName(text string, start, end int) (int, bool) {
 		for j < end && text[j] != ' ' && text[j] != '\t' {
 			j++
 		}
-		words = append(words, span{i, j})
+		out = append(out, span{i, j})
 		i = j
 	}
-	word := func(i int) string { return text[words[i].start:words[i].end] }
-	// Initials ("J.", "R", "J.R.") are kept but not judged.
-	first := 0
-	for first < len(words)-1 && utf8.RuneCountInString(strings.ReplaceAll(word(first), ".", "")) <= 1 {
-		first++
+	return out
+}
+
+// endsWord reports whether a name ending at end ends a word: not in the
+// middle of one ("DR SMITHson", "Dr FY1", "Post-op").
+func endsWord(text string, end int) bool {
+	r, _ := utf8.DecodeRuneInString(text[end:])
+	if r == '-' && end+1 < len(text) {
+		r, _ = utf8.DecodeRuneInString(text[end+1:])
 	}
-	if first >= len(words) || commonWord(word(first)) || isTitle(word(first)) {
+	return end >= len(text) || !unicode.IsLetter(r) && !unicode.IsDigit(r)
+}
+
+// checkName checks text[start:end], a match of a capitalised name or
+// (with capitals) a name in capitals, and returns where the name ends. It
+// is not a name when it stops in the middle of a word, or when its first
+// word is a common word (in capitals, an abbreviation too; when loose, an
+// ordinary word too, and initials are not allowed) or another title ("Mr
+// Mr", "Dr. Prof. Kaur", where Prof begins its own). A name keeps at most
+// maxNameWords words after its initials, and common words after the name
+// ("PATEL REVIEWED PATIENT") are left out.
+func checkName(text string, start, end int, capitals, loose bool) (int, bool) {
+	if !endsWord(text, end) {
 		return 0, false
 	}
-	last := min(len(words), first+maxNameWords) - 1
-	for last > first && commonWord(word(last)) {
+	ws := words(text, start, end)
+	word := func(i int) string { return text[ws[i].start:ws[i].end] }
+	// Initials ("J.", "R", "J.R.") are kept but not judged.
+	first := 0
+	for first < len(ws)-1 && utf8.RuneCountInString(strings.ReplaceAll(word(first), ".", "")) <= 1 {
+		first++
+	}
+	if first >= len(ws) || commonWord(word(first)) || isTitle(word(first)) ||
+		capitals && isAbbreviation(word(first)) ||
+		loose && (first > 0 || isOrdinary(word(first)) || verbLike(word(first))) {
+		return 0, false
+	}
+	last := min(len(ws), first+maxNameWords) - 1
+	for last > first && (commonWord(word(last)) || loose && (isOrdinary(word(last)) || verbLike(word(last)))) {
 		last--
 	}
-	return words[last].end, true
+	return ws[last].end, true
 }
 
-// commonWord reports whether word is in notNames.
-func commonWord(word string) bool {
-	return strings.Contains(notNames, " "+strings.ToLower(word)+" ")
-}
-
-// personNameLabel reports whether a bare "name:" at label is about a
-// person, not a drug, device or place ("drug name: ...").
-func personNameLabel(text string, label int) bool {
-	before := strings.TrimRight(text[max(0, label-24):label], " \t")
-	i := strings.LastIndexAny(before, " \t\n(,;")
-	word := strings.ToLower(before[i+1:])
-	return !strings.Contains(" drug medication medicine product brand device ward trade generic team file user unit hospital trust practice surgery company equipment procedure operation test ", " "+word+" ")
+// checkLowerName checks text[start:end], a match of a name in lower case,
+// and returns where the name ends: before the first word that is
+// ordinary or verb-like, after at most maxNameWords words.
+func checkLowerName(text string, start, end int) (int, bool) {
+	if !endsWord(text, end) {
+		return 0, false
+	}
+	ws := words(text, start, end)
+	n := 0
+	for n < len(ws) && n < maxNameWords {
+		w := text[ws[n].start:ws[n].end]
+		if utf8.RuneCountInString(w) < 3 || isOrdinary(w) || verbLike(w) || isTitle(w) {
+			break
+		}
+		n++
+	}
+	if n == 0 {
+		return 0, false
+	}
+	return ws[n-1].end, true
 }

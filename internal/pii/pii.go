@@ -5,23 +5,31 @@
 // It looks for NHS numbers, UK postcodes, dates of birth, UK phone numbers,
 // email addresses, hospital or medical record numbers and personal names
 // after a title or a label. Each kind has a shape (found with a regular
-// expression) and, where the shape alone is not enough, a check in Go (the
-// NHS number's modulus 11 check digit, postcode areas, real calendar dates,
-// the length of a phone number) or a label just before it ("NHS number",
-// "DOB", "MRN", "patient name"). See the files of each kind for the rules.
+// expression, or, for the groups of digits of NHS and phone numbers, read
+// in Go: see digits.go) and, where the shape alone is not enough, a check
+// in Go (the NHS number's modulus 11 check digit, postcode areas, real
+// calendar dates, the length of a phone number) or a label just before it
+// ("NHS number", "DOB", "MRN", "patient name"). See the files of each kind
+// for the rules.
 //
 // The package does no I/O and keeps no state. A Finding holds only a kind
 // and byte offsets, never the text, so that callers cannot log or store what
 // was found by accident; Describe words a finding for people without
 // repeating it.
 //
-// Scan runs in time linear in the length of the text. It walks the words
-// of the text once and, at a word that can begin an identifier, runs that
-// kind's regular expression (RE2, itself linear) anchored there over a
-// bounded window (see words.go); email addresses are found from each @ with
-// a bounded reach; every check in Go looks at a bounded window around a
-// candidate; and the findings come out in order, so merging them is linear
-// too.
+// Formatting does not hide an identifier: Scan normalises the text first
+// (NFKC, invisible characters dropped, Unicode spaces, digits and dashes
+// made ASCII; see normalise.go), scans the result and maps what it finds
+// back to the original text, so offsets are always into the text given.
+//
+// Scan runs in time linear in the length of the text. Normalising is one
+// pass. It then walks the words of the text once and, at a word that can
+// begin an identifier, runs that kind's regular expression (RE2, itself
+// linear) or reads its groups of digits, anchored there over a bounded
+// window (see words.go); email addresses are found from each @ (or "at")
+// with a bounded reach; every check in Go looks at a bounded window around
+// a candidate; and the findings come out in order, so merging them and
+// mapping them back are linear too.
 package pii
 
 import (
@@ -114,7 +122,8 @@ type Finding struct {
 // overlaps. It runs in time linear in len(text) and never panics, whatever
 // the bytes (invalid UTF-8 included).
 func Scan(text string) []Finding {
-	return tidy(scanAll(text)...)
+	n := normalise(text)
+	return n.toOriginal(tidy(scanAll(n.text)...))
 }
 
 // scanAll runs every scanner over text. Each returns its findings in order

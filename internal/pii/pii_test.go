@@ -302,6 +302,10 @@ func TestScanHugeInputs(t *testing.T) {
 		{"256 KB of capitals is clean", repeat("ABCDEFGHIJKLMNOPQRSTUVWXYZ"), 0},
 		{"256 KB of one lower-case word is clean", repeat("a"), 0},
 		{"256 KB of labels without values is clean", repeat("NHS number: DOB: MRN: name: postcode "), 0},
+		{"256 KB of zero-width spaces is clean", repeat("\u200b"), 0},
+		{"256 KB of spelt-out at and dot is clean", repeat("at dot "), 0},
+		{"256 KB of spaced digits is clean", repeat("9 4 3 4 7 6 5 9 1 "), 0},
+		{"256 KB of fullwidth NHS numbers finds every one", repeat("９４３ ４７６ ５９１９ "), size / len("９４３ ４７６ ５９１９ ")},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -12,8 +12,18 @@ import (
 // or V, which never appear there; that alone keeps out "5mg", "2ml" and
 // "3kg". An outward code alone ("NR4", or "NR4 7" with the sector) is a
 // postcode only when labelled ("postcode NR4").
+//
+// Between the outward and inward codes may stand up to four bytes of
+// spaces (after normalisation, any Unicode space), tabs, line breaks,
+// hyphens (and dashes), dots, slashes, underscores and brackets ("NR4  7UY",
+// "NR4–7UY", "NR4/7UY", "NR4\n7UY"). A postcode may also be spelt out one
+// character at a time ("N R 4 7 U Y"), when no other single character
+// stands just before or after it.
+const postcodeSep = `[ \t\r\n\-./_()\[\]]`
+
 var (
-	postcodeShape = regexp.MustCompile(`^(?i:[A-Z]{1,2}\d[A-Z\d]? ?\d[A-Z]{2}|GIR ?0AA)\b`)
+	postcodeShape = regexp.MustCompile(`^(?i:[A-Z]{1,2}\d[A-Z\d]?` + postcodeSep + `{0,4}\d[A-Z]{2}|GIR` + postcodeSep + `{0,4}0AA)\b`)
+	spacedShape   = regexp.MustCompile(`^(?i:[A-Z](?: {1,2}[A-Z])? {1,2}\d(?: {1,2}[A-Z\d])? {1,2}\d {1,2}[A-Z] {1,2}[A-Z])\b`)
 	outwardShape  = regexp.MustCompile(`^(?i)(?:post[ \-]?codes?|postal[ \t]codes?|p/code)\b` + glue + `([A-Z]{1,2}\d[A-Z\d]?(?: ?\d)?)\b`)
 )
 
@@ -30,14 +40,54 @@ const postcodeAreas = " AB AL B BA BB BD BF BH BL BN BR BS BT BX CA CB CF CH CM 
 // outward code (a letter or two, then a digit) or the whole postcode
 // without its space; lower is the word in lower case.
 func postcodeAt(in input, start int, lower string, found []Finding) []Finding {
+	if len(lower) == 1 && isASCIILetter(lower[0]) {
+		return spacedPostcodeAt(in, start, found)
+	}
 	if len(lower) < 2 || !isASCIILetter(lower[0]) ||
 		!isDigit(lower[1]) && !(len(lower) > 2 && isDigit(lower[2])) && !strings.HasPrefix(lower, "gir") {
 		return found
 	}
-	if m := matchAt(postcodeShape, in.text, start, 9); m != nil && validPostcode(in.text[m[0]:m[1]]) {
+	if m := matchAt(postcodeShape, in.text, start, 16); m != nil && validPostcode(in.text[m[0]:m[1]]) {
 		found = append(found, Finding{Postcode, m[0], m[1]})
 	}
 	return found
+}
+
+// spacedPostcodeAt finds a postcode spelt out one character at a time
+// from the one-letter word at start.
+func spacedPostcodeAt(in input, start int, found []Finding) []Finding {
+	text := in.text
+	if start+2 >= len(text) || text[start+1] != ' ' || !digitWithin(text, start, 8) {
+		return found
+	}
+	m := matchAt(spacedShape, text, start, 24)
+	if m == nil || singleBefore(text, m[0]) || singleAfter(text, m[1]) {
+		return found
+	}
+	if validPostcode(lettersAndDigits(text[m[0]:m[1]])) {
+		found = append(found, Finding{Postcode, m[0], m[1]})
+	}
+	return found
+}
+
+// singleBefore reports whether a letter or digit standing alone is one or
+// two spaces before start.
+func singleBefore(text string, start int) bool {
+	q := start
+	for q > 0 && start-q < 2 && text[q-1] == ' ' {
+		q--
+	}
+	return q < start && q > 0 && isWordByte(text[q-1]) && (q == 1 || !isWordByte(text[q-2]))
+}
+
+// singleAfter reports whether a letter or digit standing alone is one or
+// two spaces after end.
+func singleAfter(text string, end int) bool {
+	q := end
+	for q < len(text) && q-end < 2 && text[q] == ' ' {
+		q++
+	}
+	return q > end && q < len(text) && isWordByte(text[q]) && (q+1 == len(text) || !isWordByte(text[q+1]))
 }
 
 // outwardCodeAt finds an outward code labelled as a postcode whose label
@@ -57,9 +107,9 @@ func outwardCodeAt(in input, start int, lower string, found []Finding) []Finding
 	return found
 }
 
-// validPostcode checks a match of postcodeShape.
+// validPostcode checks a match of postcodeShape or spacedShape.
 func validPostcode(s string) bool {
-	if strings.EqualFold(strings.ReplaceAll(s, " ", ""), "GIR0AA") {
+	if strings.EqualFold(lettersAndDigits(s), "GIR0AA") {
 		return true
 	}
 	inward := s[len(s)-2:]
@@ -83,4 +133,15 @@ func validArea(s string) bool {
 		n++
 	}
 	return n > 0 && strings.Contains(postcodeAreas, " "+strings.ToUpper(s[:n])+" ")
+}
+
+// lettersAndDigits returns the ASCII letters and digits of s, in order.
+func lettersAndDigits(s string) string {
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		if isASCIILetter(s[i]) || isDigit(s[i]) {
+			b.WriteByte(s[i])
+		}
+	}
+	return b.String()
 }

@@ -6,15 +6,17 @@ import (
 )
 
 // Every kind but email addresses begins at a word: the first group of an
-// NHS number or phone number ("943", "07700"; a phone number may start one
-// byte before, at "+44" or "(0"), the outward code of a postcode, a title,
-// or a label's first word. Rather than run each kind's pattern over the
-// whole text, where the regular expression engine would try its many
-// alternatives at every byte, scanWords walks the words once and, at a word
-// that can begin a kind (a cheap test in Go), runs that kind's pattern
-// anchored there over a bounded window. The work per word is bounded, so
-// the scan stays linear, and ordinary text, where few words can begin an
-// identifier, costs little more than the walk.
+// NHS number or phone number ("943", "07700", "o77oo"; either may start
+// one byte before, at "+44" or "(0"), the outward code of a postcode (or
+// its first letter, spelt out), a title, or a label's first word; a name
+// before "(the patient)" is found from the word "patient", up to three
+// words back. Rather than run each kind's pattern over the whole text,
+// where the regular expression engine would try its many alternatives at
+// every byte, scanWords walks the words once and, at a word that can begin
+// a kind (a cheap test in Go), runs that kind's pattern anchored there
+// over a bounded window. The work per word is bounded, so the scan stays
+// linear, and ordinary text, where few words can begin an identifier,
+// costs little more than the walk.
 const anchoredWindow = 160
 
 // scanWords runs each kind's word check at every word of the text.
@@ -36,6 +38,8 @@ func scanWords(in input, found []Finding) []Finding {
 		found = phoneAt(in, start, word, found)
 		found = titledNameAt(in, start, word, found)
 		found = labelledNameAt(in, start, lower, found)
+		found = nameBeforeAt(in, start, lower, found)
+		found = emailAtWord(in, start, lower, found)
 		found = dateOfBirthAt(in, start, lower, found)
 		found = recordNumberAt(in, start, word, lower, found)
 		found = outwardCodeAt(in, start, lower, found)
@@ -75,7 +79,7 @@ func matchAt(re *regexp.Regexp, text string, start, window int) []int {
 // digitWithin reports whether a digit is among the n bytes of text from
 // start: a cheap test before running a pattern whose value has digits.
 func digitWithin(text string, start, n int) bool {
-	return strings.IndexAny(text[start:min(len(text), start+n)], "0123456789") >= 0
+	return strings.ContainsAny(text[start:min(len(text), start+n)], "0123456789")
 }
 
 // isWordByte reports whether c is an ASCII word character, as \b in the

@@ -224,13 +224,9 @@ func (s *Service) publish(ctx context.Context, actorID int64, c Client, d Draft,
 			doc.Material = true
 		}
 		doc.PublishedAt = tx.Now
-		var by sql.NullInt64
-		if actorID != 0 {
-			by = sql.NullInt64{Int64: actorID, Valid: true}
-		}
 		err := tx.QueryRowContext(ctx, `INSERT INTO documents (kind, version, body, html, summary, material, published_at, published_by)
 			VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id`,
-			doc.Kind, doc.Version, doc.Body, string(doc.HTML), doc.Summary, doc.Material, doc.PublishedAt, by).Scan(&doc.ID)
+			doc.Kind, doc.Version, doc.Body, string(doc.HTML), doc.Summary, doc.Material, doc.PublishedAt, db.NullID(actorID)).Scan(&doc.ID)
 		if db.IsUniqueViolation(err) {
 			return apperr.New(apperr.Conflict, "Another version was published at the same moment. Look at it before publishing yours.")
 		}

@@ -82,6 +82,7 @@ var browser = Client{IP: "192.0.2.7", UserAgent: "Mozilla/5.0 (X11; Linux x86_64
 // T2, T7: versions are numbered per kind, the first is always material,
 // and published text cannot be changed or removed, even by SQL.
 func TestPublishedVersionsAreNumberedAndImmutable(t *testing.T) {
+	t.Parallel()
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
 		f := newFixture(t, d)
 		ctx := context.Background()
@@ -122,6 +123,7 @@ func TestPublishedVersionsAreNumberedAndImmutable(t *testing.T) {
 // T2: a version written from an older one is not published over a newer
 // one the author has not seen.
 func TestPublishRefusesADraftOfAnOutdatedVersion(t *testing.T) {
+	t.Parallel()
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
 		f := newFixture(t, d)
 		ctx := context.Background()
@@ -139,6 +141,7 @@ func TestPublishRefusesADraftOfAnOutdatedVersion(t *testing.T) {
 }
 
 func TestPublishRefusesEmptyAndOversizedText(t *testing.T) {
+	t.Parallel()
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
 		f := newFixture(t, d)
 		for name, draft := range map[string]Draft{
@@ -161,6 +164,7 @@ func TestPublishRefusesEmptyAndOversizedText(t *testing.T) {
 // T1, T2, P16: a new user must accept both documents; a material version
 // makes them accept again, a version that is not material does not.
 func TestAcceptanceGateStatus(t *testing.T) {
+	t.Parallel()
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
 		f := newFixture(t, d)
 		ctx := context.Background()
@@ -209,6 +213,7 @@ func TestAcceptanceGateStatus(t *testing.T) {
 // T2, P16: the review shows every summary since the version last accepted
 // and the changes between the two texts.
 func TestReviewShowsWhatChangedSinceLastAcceptance(t *testing.T) {
+	t.Parallel()
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
 		f := newFixture(t, d)
 		ctx := context.Background()
@@ -250,6 +255,7 @@ func TestReviewShowsWhatChangedSinceLastAcceptance(t *testing.T) {
 // The ledger keeps who accepted what, when, from where and with which
 // browser, and cannot be rewritten; every acceptance and decline is audited.
 func TestLedgerIsAppendOnlyAndAudited(t *testing.T) {
+	t.Parallel()
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
 		f := newFixture(t, d)
 		ctx := context.Background()
@@ -298,6 +304,7 @@ func TestLedgerIsAppendOnlyAndAudited(t *testing.T) {
 // given, changes take effect at once, and every change is kept with the
 // privacy version it was given under.
 func TestConsentPreferencesAndHistory(t *testing.T) {
+	t.Parallel()
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
 		f := newFixture(t, d)
 		ctx := context.Background()
@@ -372,6 +379,7 @@ func TestConsentPreferencesAndHistory(t *testing.T) {
 }
 
 func TestVersionStatsCountAcceptancesAndListWhoHasNot(t *testing.T) {
+	t.Parallel()
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
 		f := newFixture(t, d)
 		ctx := context.Background()
@@ -404,6 +412,7 @@ func TestVersionStatsCountAcceptancesAndListWhoHasNot(t *testing.T) {
 // T19: a material version of the terms or privacy policy emails every
 // active user once, through the outbox; other versions email nobody.
 func TestMaterialVersionEmailsEveryActiveUserOnce(t *testing.T) {
+	t.Parallel()
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
 		f := newFixture(t, d)
 		ctx := context.Background()
@@ -446,6 +455,7 @@ func TestMaterialVersionEmailsEveryActiveUserOnce(t *testing.T) {
 }
 
 func TestPublishDefaultsPublishesEachKindOnce(t *testing.T) {
+	t.Parallel()
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
 		f := newFixture(t, d)
 		ctx := context.Background()

@@ -75,7 +75,7 @@ func (s *Server) register(w http.ResponseWriter, r *http.Request) {
 	err := s.Accounts.Register(r.Context(), account.Registration{
 		Name: f.Name, JobRole: f.JobRole, OrgCode: code, Email: f.Email,
 		Password: r.PostFormValue("password"), ConfirmPassword: r.PostFormValue("confirm_password"),
-	}, client(r).IP)
+	}, s.client(r).IP)
 	if err == nil {
 		http.Redirect(w, r, "/register/check-email", http.StatusSeeOther)
 		return
@@ -112,7 +112,7 @@ func (s *Server) verifyEmailForm(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) verifyEmail(w http.ResponseWriter, r *http.Request) {
-	u, err := s.Accounts.VerifyEmail(r.Context(), r.PostFormValue("token"), client(r).IP)
+	u, err := s.Accounts.VerifyEmail(r.Context(), r.PostFormValue("token"), s.client(r).IP)
 	if apperr.CodeOf(err) == apperr.Invalid {
 		p := s.page(r, "This link has expired")
 		s.render.Render(w, r, http.StatusUnprocessableEntity, "account-link-expired", p)
@@ -181,7 +181,7 @@ func (s *Server) signIn(w http.ResponseWriter, r *http.Request) {
 		s.render.Render(w, r, http.StatusUnprocessableEntity, "account-sign-in", p)
 		return
 	}
-	res, err := s.Accounts.SignIn(r.Context(), f.Email, plain, client(r))
+	res, err := s.Accounts.SignIn(r.Context(), f.Email, plain, s.client(r))
 	if res.Outcome != "" {
 		s.Metrics.SignIn(res.Outcome)
 	}
@@ -214,7 +214,7 @@ func (s *Server) signIn(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) signOut(w http.ResponseWriter, r *http.Request) {
 	if v := viewerFrom(r.Context()); v != nil {
-		if err := s.Accounts.SignOut(r.Context(), v.session, client(r).IP); err != nil {
+		if err := s.Accounts.SignOut(r.Context(), v.session, s.client(r).IP); err != nil {
 			s.fail(w, r, err)
 			return
 		}
@@ -228,7 +228,7 @@ func (s *Server) signOut(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) signOutEverywhere(w http.ResponseWriter, r *http.Request) {
 	v := viewerFrom(r.Context())
-	if err := s.Accounts.SignOutEverywhere(r.Context(), v.user.ID, client(r).IP); err != nil {
+	if err := s.Accounts.SignOutEverywhere(r.Context(), v.user.ID, s.client(r).IP); err != nil {
 		s.fail(w, r, err)
 		return
 	}
@@ -267,7 +267,7 @@ func (s *Server) resetRequestForm(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) resetRequest(w http.ResponseWriter, r *http.Request) {
 	f := emailForm{Email: r.PostFormValue("email")}
-	err := s.Accounts.RequestReset(r.Context(), f.Email, client(r).IP)
+	err := s.Accounts.RequestReset(r.Context(), f.Email, s.client(r).IP)
 	if account.IsInvalid(err) {
 		p := s.page(r, "Reset your password")
 		p.Form = f
@@ -304,7 +304,7 @@ func (s *Server) resetForm(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) reset(w http.ResponseWriter, r *http.Request) {
 	token := r.PostFormValue("token")
-	err := s.Accounts.ResetPassword(r.Context(), token, r.PostFormValue("password"), r.PostFormValue("confirm_password"), client(r).IP)
+	err := s.Accounts.ResetPassword(r.Context(), token, r.PostFormValue("password"), r.PostFormValue("confirm_password"), s.client(r).IP)
 	if err == nil {
 		s.clearSessionCookie(w)
 		p := s.page(r, "Your password has been changed")

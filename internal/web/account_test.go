@@ -2,10 +2,12 @@ package web_test
 
 import (
 	"context"
+	"fmt"
 	"html"
 	"io"
 	"net/http"
 	"net/http/cookiejar"
+	"net/netip"
 	"net/url"
 	"regexp"
 	"strings"
@@ -117,8 +119,10 @@ func signIn(t *testing.T, b *browser, email, password string) response {
 }
 
 func TestRegisterVerifySignInAndSignOut(t *testing.T) { // P1, T3
+	t.Parallel()
 	for _, e := range dbtest.Engines(t) {
 		t.Run(e.Name, func(t *testing.T) {
+			t.Parallel()
 			site := apptest.Start(t, e, nil)
 			b := newBrowser(t, site)
 			registerAndVerify(t, b, "alex.morgan@nhs.net")
@@ -140,7 +144,8 @@ func TestRegisterVerifySignInAndSignOut(t *testing.T) { // P1, T3
 }
 
 func TestRegistrationErrorsKeepWhatWasTyped(t *testing.T) { // P1
-	site := apptest.Start(t, dbtest.Engines(t)[0], nil)
+	t.Parallel()
+	site := apptest.Start(t, dbtest.SQLite(t), nil)
 	b := newBrowser(t, site)
 	form := registration("not-an-email")
 	form.Set("confirm_password", "something different entirely")
@@ -159,7 +164,8 @@ func TestRegistrationErrorsKeepWhatWasTyped(t *testing.T) { // P1
 }
 
 func TestOrganisationSearchWorksWithoutJavaScript(t *testing.T) { // P1
-	site := apptest.Start(t, dbtest.Engines(t)[0], nil)
+	t.Parallel()
+	site := apptest.Start(t, dbtest.SQLite(t), nil)
 	b := newBrowser(t, site)
 	form := registration("searcher@nhs.net")
 	form.Set("org_query", "norwich")
@@ -176,7 +182,8 @@ func TestOrganisationSearchWorksWithoutJavaScript(t *testing.T) { // P1
 }
 
 func TestSignInShowsOneMessageForUnknownEmailAndWrongPassword(t *testing.T) { // T3
-	site := apptest.Start(t, dbtest.Engines(t)[0], nil)
+	t.Parallel()
+	site := apptest.Start(t, dbtest.SQLite(t), nil)
 	b := newBrowser(t, site)
 	registerAndVerify(t, b, "known@nhs.net")
 	unknown := signIn(t, b, "nobody@nhs.net", passphrase)
@@ -191,7 +198,8 @@ func TestSignInShowsOneMessageForUnknownEmailAndWrongPassword(t *testing.T) { //
 }
 
 func TestPendingAccountsWaitForApproval(t *testing.T) {
-	site := apptest.Start(t, dbtest.Engines(t)[0], nil)
+	t.Parallel()
+	site := apptest.Start(t, dbtest.SQLite(t), nil)
 	b := newBrowser(t, site)
 	registerAndVerify(t, b, "agency@example.org")
 	if r := signIn(t, b, "agency@example.org", passphrase); r.status != http.StatusSeeOther || r.location != "/pending-approval" {
@@ -206,7 +214,8 @@ func TestPendingAccountsWaitForApproval(t *testing.T) {
 }
 
 func TestPasswordResetChangesThePasswordAndEndsSessions(t *testing.T) { // T3
-	site := apptest.Start(t, dbtest.Engines(t)[0], nil)
+	t.Parallel()
+	site := apptest.Start(t, dbtest.SQLite(t), nil)
 	other := newBrowser(t, site)
 	registerAndVerify(t, other, "forgetful@nhs.net")
 	signIn(t, other, "forgetful@nhs.net", passphrase)
@@ -243,7 +252,8 @@ func TestPasswordResetChangesThePasswordAndEndsSessions(t *testing.T) { // T3
 }
 
 func TestSignOutEverywhereEndsOtherSessions(t *testing.T) { // T3
-	site := apptest.Start(t, dbtest.Engines(t)[0], nil)
+	t.Parallel()
+	site := apptest.Start(t, dbtest.SQLite(t), nil)
 	laptop, phone := newBrowser(t, site), newBrowser(t, site)
 	registerAndVerify(t, laptop, "two.devices@nhs.net")
 	signIn(t, laptop, "two.devices@nhs.net", passphrase)
@@ -260,7 +270,8 @@ func TestSignOutEverywhereEndsOtherSessions(t *testing.T) { // T3
 }
 
 func TestSessionOfASuspendedUserStopsOnTheNextRequest(t *testing.T) { // T6
-	site := apptest.Start(t, dbtest.Engines(t)[0], nil)
+	t.Parallel()
+	site := apptest.Start(t, dbtest.SQLite(t), nil)
 	b := newBrowser(t, site)
 	registerAndVerify(t, b, "suspended@nhs.net")
 	signIn(t, b, "suspended@nhs.net", passphrase)
@@ -277,7 +288,8 @@ func TestSessionOfASuspendedUserStopsOnTheNextRequest(t *testing.T) { // T6
 }
 
 func TestFormsNeedTheirToken(t *testing.T) {
-	site := apptest.Start(t, dbtest.Engines(t)[0], nil)
+	t.Parallel()
+	site := apptest.Start(t, dbtest.SQLite(t), nil)
 	b := newBrowser(t, site)
 	b.get("/sign-in")
 	r := b.post("/sign-in", url.Values{"email": {"a@nhs.net"}, "password": {"whatever"}})
@@ -301,7 +313,8 @@ func TestFormsNeedTheirToken(t *testing.T) {
 }
 
 func TestSignInIsRateLimitedPerIP(t *testing.T) { // T3
-	site := apptest.Start(t, dbtest.Engines(t)[0], func(c *config.Config) { c.SignInRate = 3 })
+	t.Parallel()
+	site := apptest.Start(t, dbtest.SQLite(t), func(c *config.Config) { c.SignInRate = 3 })
 	b := newBrowser(t, site)
 	var last int
 	for range 4 {
@@ -312,8 +325,64 @@ func TestSignInIsRateLimitedPerIP(t *testing.T) { // T3
 	}
 }
 
+// forwardedFor makes b's requests arrive as if through a proxy that says
+// they came from ip.
+func forwardedFor(b *browser, ip string) *browser {
+	b.c.Transport = headerTransport{name: "X-Forwarded-For", value: ip}
+	return b
+}
+
+type headerTransport struct{ name, value string }
+
+func (h headerTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	r = r.Clone(r.Context())
+	r.Header.Set(h.name, h.value)
+	return http.DefaultTransport.RoundTrip(r)
+}
+
+// TestSignInLimitsAreSharedByEveryProcess: two servers on one database
+// (two processes) count one limit per address between them; an address a
+// trusted proxy forwards for is limited on its own; and without trusted
+// proxies X-Forwarded-For is ignored, so changing it gets no new limit.
+// // T3
+func TestSignInLimitsAreSharedByEveryProcess(t *testing.T) {
+	t.Parallel()
+	for _, e := range dbtest.Engines(t) {
+		t.Run(e.Name, func(t *testing.T) {
+			proxied := func(c *config.Config) {
+				c.SignInRate = 3
+				c.TrustedProxies = []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32"), netip.MustParsePrefix("::1/128")}
+			}
+			one, two := apptest.Start(t, e, proxied), apptest.Start(t, e, proxied)
+			wrong := func(b *browser) int { return signIn(t, b, "someone@nhs.net", "a wrong password here").status }
+			for i, site := range []*apptest.Site{one, two, one} {
+				if got := wrong(forwardedFor(newBrowser(t, site), "203.0.113.7")); got == http.StatusTooManyRequests {
+					t.Fatalf("attempt %d from one address across two processes refused early", i+1)
+				}
+			}
+			if got := wrong(forwardedFor(newBrowser(t, two), "203.0.113.7")); got != http.StatusTooManyRequests {
+				t.Fatalf("4th attempt from one address across two processes: %d, want 429", got)
+			}
+			if got := wrong(forwardedFor(newBrowser(t, one), "203.0.113.8")); got == http.StatusTooManyRequests {
+				t.Fatal("another address behind the trusted proxy shares the first one's limit")
+			}
+
+			direct := apptest.Start(t, e, func(c *config.Config) { c.SignInRate = 3 })
+			for i := range 3 {
+				if got := wrong(forwardedFor(newBrowser(t, direct), fmt.Sprintf("198.51.100.%d", i+1))); got == http.StatusTooManyRequests {
+					t.Fatalf("attempt %d refused early", i+1)
+				}
+			}
+			if got := wrong(forwardedFor(newBrowser(t, direct), "198.51.100.99")); got != http.StatusTooManyRequests {
+				t.Fatalf("an untrusted X-Forwarded-For got a new limit: %d", got)
+			}
+		})
+	}
+}
+
 func TestOnlyStrictlyNecessaryCookiesAreSet(t *testing.T) { // P5
-	site := apptest.Start(t, dbtest.Engines(t)[0], nil)
+	t.Parallel()
+	site := apptest.Start(t, dbtest.SQLite(t), nil)
 	b := newBrowser(t, site)
 	registerAndVerify(t, b, "cookies@nhs.net")
 	signIn(t, b, "cookies@nhs.net", passphrase)
@@ -342,7 +411,8 @@ func TestOnlyStrictlyNecessaryCookiesAreSet(t *testing.T) { // P5
 }
 
 func TestOperationsEndpoints(t *testing.T) {
-	site := apptest.Start(t, dbtest.Engines(t)[0], nil)
+	t.Parallel()
+	site := apptest.Start(t, dbtest.SQLite(t), nil)
 	b := newBrowser(t, site)
 	if r := b.get("/healthz"); r.status != http.StatusOK {
 		t.Fatalf("healthz: %d", r.status)
@@ -363,7 +433,8 @@ func TestOperationsEndpoints(t *testing.T) {
 }
 
 func TestOpeningAVerificationLinkChangesNothingUntilConfirmed(t *testing.T) {
-	site := apptest.Start(t, dbtest.Engines(t)[0], nil)
+	t.Parallel()
+	site := apptest.Start(t, dbtest.SQLite(t), nil)
 	b := newBrowser(t, site)
 	if r := b.submit("/register", "/register", registration("scanned@nhs.net")); r.status != http.StatusSeeOther {
 		t.Fatalf("register: %d", r.status)
@@ -389,5 +460,22 @@ func TestOpeningAVerificationLinkChangesNothingUntilConfirmed(t *testing.T) {
 	r = b.submit(link.RequestURI(), "/verify-email", url.Values{"token": {link.Query().Get("token")}})
 	if r.status != http.StatusUnprocessableEntity || !strings.Contains(r.body, "This link has expired") {
 		t.Fatalf("second confirm: %d", r.status)
+	}
+}
+
+// TestAnOversizedFormIsTooLargeNotExpired: a post over the size limit gets
+// 413 and a page saying what was too large, not the "form has expired"
+// page a missing form token gives.
+func TestAnOversizedFormIsTooLargeNotExpired(t *testing.T) {
+	t.Parallel()
+	site := apptest.Start(t, dbtest.SQLite(t), nil)
+	b := newBrowser(t, site)
+	r := b.submit("/report", "/report", url.Values{"description": {strings.Repeat("The pump alarmed. ", 70000)}})
+	if r.status != http.StatusRequestEntityTooLarge || !strings.Contains(r.body, "What you sent was too large") ||
+		!strings.Contains(r.body, "1 MB") {
+		t.Fatalf("oversized form: %d %q", r.status, r.body[:min(len(r.body), 300)])
+	}
+	if strings.Contains(r.body, "expired") {
+		t.Fatal("an oversized form is called expired")
 	}
 }

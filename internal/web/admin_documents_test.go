@@ -31,8 +31,10 @@ func currentVersion(t *testing.T, site *apptest.Site, kind terms.Kind) terms.Doc
 // never overwritten, and a material version is audited, emailed to
 // everyone and must be accepted again, the publisher included.
 func TestNationalAdminsPublishNewVersionsOfDocuments(t *testing.T) { // T2, T7, T19
+	t.Parallel()
 	for _, e := range dbtest.Engines(t) {
 		t.Run(e.Name, func(t *testing.T) {
+			t.Parallel()
 			site := apptest.Start(t, e, nil)
 			ctx := context.Background()
 			admin := orgsAdminAs(t, site, account.RoleNationalAdmin)
@@ -210,7 +212,8 @@ func TestNationalAdminsPublishNewVersionsOfDocuments(t *testing.T) { // T2, T7, 
 // Only national admins reach the document pages; nothing is published for
 // anyone else, and only they see the Documents link.
 func TestOnlyNationalAdminsManageDocuments(t *testing.T) { // T2
-	site := apptest.Start(t, dbtest.Engines(t)[0], nil)
+	t.Parallel()
+	site := apptest.Start(t, dbtest.SQLite(t), nil)
 	for _, role := range []account.Role{account.RoleReporter, account.RoleReviewer, account.RoleOrgAdmin, account.RoleReadOnly} {
 		b := orgsAdminAs(t, site, role)
 		if r := b.get("/account"); strings.Contains(r.body, `href="/admin/documents"`) {

@@ -46,8 +46,10 @@ func orgsWant(t *testing.T, what string, r response, status int, texts ...string
 }
 
 func TestNationalAdminsBrowseOrganisations(t *testing.T) {
+	t.Parallel()
 	for _, e := range dbtest.Engines(t) {
 		t.Run(e.Name, func(t *testing.T) {
+			t.Parallel()
 			site := apptest.Start(t, e, nil)
 			ctx := context.Background()
 			// 30 more practices under the board, so the list has pages, and
@@ -102,7 +104,8 @@ func TestNationalAdminsBrowseOrganisations(t *testing.T) {
 }
 
 func TestOnlyNationalAdminsSeeOrganisationPages(t *testing.T) {
-	site := apptest.Start(t, dbtest.Engines(t)[0], nil)
+	t.Parallel()
+	site := apptest.Start(t, dbtest.SQLite(t), nil)
 	for _, role := range []account.Role{account.RoleReporter, account.RoleOrgAdmin, account.RoleReviewer, account.RoleReadOnly} {
 		b := orgsAdminAs(t, site, role)
 		for _, path := range []string{"/admin/organisations", "/admin/organisations/RM1", "/admin/organisations/QMM", "/admin/organisations/X99"} {

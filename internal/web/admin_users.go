@@ -250,7 +250,7 @@ func (s *Server) adminUsersExport(w http.ResponseWriter, r *http.Request) {
 	}
 	v := viewerFrom(r.Context())
 	out := &csvDownload{w: w, filename: fmt.Sprintf("psims-users-%s-%s.csv", scope, time.Now().UTC().Format("2006-01-02"))}
-	if err := s.Accounts.ExportUsers(r.Context(), f, v.user.ID, client(r).IP, out); err != nil {
+	if err := s.Accounts.ExportUsers(r.Context(), f, v.user.ID, s.client(r).IP, out); err != nil {
 		if !out.started {
 			s.fail(w, r, err)
 			return
@@ -311,13 +311,20 @@ func (s *Server) targetUser(w http.ResponseWriter, r *http.Request) (account.Use
 	return u, true
 }
 
-func targetObject(u account.User, role account.Role) authz.Object {
-	return authz.Object{Org: u.OrgCode, UserID: u.ID, Role: string(role)}
+func targetObject(u account.User) authz.Object {
+	return authz.Object{Org: u.OrgCode, UserID: u.ID, Role: string(u.Role)}
+}
+
+// roleChange is the object of giving u the role to.
+func roleChange(u account.User, to account.Role) authz.Object {
+	o := targetObject(u)
+	o.NewRole = string(to)
+	return o
 }
 
 func (s *Server) adminUser(w http.ResponseWriter, r *http.Request) {
 	u, ok := s.targetUser(w, r)
-	if !ok || !s.authorize(w, r, authz.ViewUser, targetObject(u, u.Role)) {
+	if !ok || !s.authorize(w, r, authz.ViewUser, targetObject(u)) {
 		return
 	}
 	form := adminUserForm{}
@@ -339,12 +346,12 @@ func (s *Server) renderAdminUser(w http.ResponseWriter, r *http.Request, status 
 			return
 		}
 		data.ReadGrants = grants
-		data.CanGrant = authz.Decide(sub, authz.ManageReadGrants, targetObject(u, u.Role)).Allowed
+		data.CanGrant = authz.Decide(sub, authz.ManageReadGrants, targetObject(u)).Allowed
 		if data.CanGrant && form.Orgs == "" && len(errs) == 0 {
 			form.Orgs = strings.Join(grants, "\n")
 		}
 	}
-	if authz.Decide(sub, authz.ChangeStatus, targetObject(u, u.Role)).Allowed {
+	if authz.Decide(sub, authz.ChangeStatus, targetObject(u)).Allowed {
 		for _, st := range account.StatusChanges(u.Status) {
 			o := userOption{Value: string(st), Selected: form.Status == string(st)}
 			switch st {
@@ -359,7 +366,7 @@ func (s *Server) renderAdminUser(w http.ResponseWriter, r *http.Request, status 
 		}
 	}
 	for _, role := range account.Roles() {
-		if role != u.Role && authz.Decide(sub, authz.ChangeRole, targetObject(u, role)).Allowed {
+		if role != u.Role && authz.Decide(sub, authz.ChangeRole, roleChange(u, role)).Allowed {
 			data.RoleOptions = append(data.RoleOptions, userOption{Value: string(role), Label: account.RoleLabel(role), Selected: form.Role == string(role)})
 		}
 	}
@@ -373,7 +380,7 @@ func (s *Server) renderAdminUser(w http.ResponseWriter, r *http.Request, status 
 
 func (s *Server) adminUserStatus(w http.ResponseWriter, r *http.Request) {
 	u, ok := s.targetUser(w, r)
-	if !ok || !s.authorize(w, r, authz.ChangeStatus, targetObject(u, u.Role)) {
+	if !ok || !s.authorize(w, r, authz.ChangeStatus, targetObject(u)) {
 		return
 	}
 	form := adminUserForm{Status: r.PostFormValue("status"), Reason: r.PostFormValue("reason")}
@@ -383,7 +390,7 @@ func (s *Server) adminUserStatus(w http.ResponseWriter, r *http.Request) {
 			[]FieldError{{Field: "status", Message: "Choose what to do with this account"}}, "")
 		return
 	}
-	err := s.Accounts.SetStatus(r.Context(), viewerFrom(r.Context()).user, u, to, form.Reason, client(r).IP)
+	err := s.Accounts.SetStatus(r.Context(), viewerFrom(r.Context()).user, u, to, form.Reason, s.client(r).IP)
 	if errs, ok := fieldErrors(err); ok {
 		s.renderAdminUser(w, r, http.StatusUnprocessableEntity, u, form, errs, "")
 		return
@@ -412,22 +419,22 @@ func (s *Server) adminUserRole(w http.ResponseWriter, r *http.Request) {
 		}
 		some := ""
 		for _, candidate := range account.Roles() {
-			if authz.Decide(sub, authz.ChangeRole, targetObject(u, candidate)).Allowed {
+			if authz.Decide(sub, authz.ChangeRole, roleChange(u, candidate)).Allowed {
 				some = string(candidate)
 				break
 			}
 		}
-		if !s.authorize(w, r, authz.ChangeRole, authz.Object{Org: u.OrgCode, UserID: u.ID, Role: some}) {
+		if !s.authorize(w, r, authz.ChangeRole, roleChange(u, account.Role(some))) {
 			return
 		}
 		s.renderAdminUser(w, r, http.StatusUnprocessableEntity, u, adminUserForm{},
 			[]FieldError{{Field: "role", Message: "Choose an account type"}}, "")
 		return
 	}
-	if !s.authorize(w, r, authz.ChangeRole, targetObject(u, role)) {
+	if !s.authorize(w, r, authz.ChangeRole, roleChange(u, role)) {
 		return
 	}
-	err = s.Accounts.SetRole(r.Context(), viewerFrom(r.Context()).user.ID, u, role, client(r).IP)
+	err = s.Accounts.SetRole(r.Context(), viewerFrom(r.Context()).user.ID, u, role, s.client(r).IP)
 	if errs, ok := fieldErrors(err); ok {
 		s.renderAdminUser(w, r, http.StatusUnprocessableEntity, u, form, errs, "")
 		return
@@ -441,14 +448,14 @@ func (s *Server) adminUserRole(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) adminUserReadGrants(w http.ResponseWriter, r *http.Request) {
 	u, ok := s.targetUser(w, r)
-	if !ok || !s.authorize(w, r, authz.ManageReadGrants, targetObject(u, u.Role)) {
+	if !ok || !s.authorize(w, r, authz.ManageReadGrants, targetObject(u)) {
 		return
 	}
 	form := adminUserForm{Orgs: r.PostFormValue("orgs")}
 	codes := strings.FieldsFunc(form.Orgs, func(c rune) bool {
 		return c == ',' || c == ';' || c == ' ' || c == '\n' || c == '\r' || c == '\t'
 	})
-	err := s.Accounts.SetReadGrants(r.Context(), viewerFrom(r.Context()).user.ID, u, codes, client(r).IP)
+	err := s.Accounts.SetReadGrants(r.Context(), viewerFrom(r.Context()).user.ID, u, codes, s.client(r).IP)
 	if errs, ok := fieldErrors(err); ok {
 		s.renderAdminUser(w, r, http.StatusUnprocessableEntity, u, form, errs, "")
 		return

@@ -84,7 +84,8 @@ func wantStatus(t *testing.T, what string, r response, status int) {
 }
 
 func TestAnOrganisationAdminSeesOnlyTheirOwnOrganisationsUsersWhateverTheAddressSays(t *testing.T) { // T3
-	s := newAdminUsersSite(t, dbtest.Engines(t)[0])
+	t.Parallel()
+	s := newAdminUsersSite(t, dbtest.SQLite(t))
 	olive := s.as("olive@nhs.net")
 
 	for _, path := range []string{"/admin/users", "/admin/users?org=QMM", "/admin/users?org=", "/admin/users?org=not+a+code&q=r"} {
@@ -133,7 +134,8 @@ func TestAnOrganisationAdminSeesOnlyTheirOwnOrganisationsUsersWhateverTheAddress
 }
 
 func TestANationalAdminSeesEveryOrganisationOrTheOneTheyChoose(t *testing.T) {
-	s := newAdminUsersSite(t, dbtest.Engines(t)[0])
+	t.Parallel()
+	s := newAdminUsersSite(t, dbtest.SQLite(t))
 	nina := s.as("nina@nhs.net")
 	r := nina.get("/admin/users")
 	wantStatus(t, "all users", r, http.StatusOK)
@@ -159,8 +161,10 @@ func TestANationalAdminSeesEveryOrganisationOrTheOneTheyChoose(t *testing.T) {
 }
 
 func TestSuspendingEndsTheirSessionOnTheNextRequestAndReinstatingLetsThemBackIn(t *testing.T) { // T6
+	t.Parallel()
 	for _, e := range dbtest.Engines(t) {
 		t.Run(e.Name, func(t *testing.T) {
+			t.Parallel()
 			s := newAdminUsersSite(t, e)
 			olive := s.as("olive@nhs.net")
 			rita := s.as("rita@nhs.net")
@@ -199,7 +203,8 @@ func TestSuspendingEndsTheirSessionOnTheNextRequestAndReinstatingLetsThemBackIn(
 }
 
 func TestAnOrganisationAdminGivesTheirOwnRolesButNotTheOperators(t *testing.T) {
-	s := newAdminUsersSite(t, dbtest.Engines(t)[0])
+	t.Parallel()
+	s := newAdminUsersSite(t, dbtest.SQLite(t))
 	olive := s.as("olive@nhs.net")
 	rita := s.as("rita@nhs.net")
 	page := fmt.Sprintf("/admin/users/%d", s.rita.ID)

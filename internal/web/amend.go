@@ -24,7 +24,7 @@ func (s *Server) eventSteps(ev incident.Event, sub authz.Subject) []form.Step {
 	if ev.Source == incident.Public {
 		return s.forms.PublicSteps(ev.Answers)
 	}
-	return s.forms.Steps(ev.Type, ev.Answers, reviews(sub))
+	return s.forms.Steps(ev.Type, ev.Answers, authz.Reviews(sub))
 }
 
 // amendable returns the event and the step to change, when the viewer may
@@ -95,7 +95,7 @@ func (s *Server) change(w http.ResponseWriter, r *http.Request) {
 		errs, _ = fieldErrors(problems)
 	} else {
 		_, err := s.Incidents.Amend(r.Context(), ev.ID, sub.UserID, reason, incident.Change{Answers: res.Answers, Index: res.Index,
-			OccurredFrom: res.OccurredFrom, OccurredTo: res.OccurredTo, SharingOptOut: res.SharingOptOut}, incident.Client{IP: client(r).IP})
+			OccurredFrom: res.OccurredFrom, OccurredTo: res.OccurredTo, SharingOptOut: res.SharingOptOut}, incident.Client{IP: s.client(r).IP})
 		if fe, ok := fieldErrors(err); ok {
 			for i := range fe {
 				if fe[i].Field != "reason" {

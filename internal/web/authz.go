@@ -39,6 +39,12 @@ func (s *Server) authorize(w http.ResponseWriter, r *http.Request, a authz.Actio
 	if d.Allowed {
 		return true
 	}
+	s.refuse(w, r, sub, d, o)
+	return false
+}
+
+// refuse shows the page for a refusal d of sub's request on o.
+func (s *Server) refuse(w http.ResponseWriter, r *http.Request, sub authz.Subject, d authz.Decision, o authz.Object) {
 	switch d.Reason {
 	case authz.NotSignedIn:
 		s.requireUser(func(http.ResponseWriter, *http.Request) {})(w, r)
@@ -51,9 +57,8 @@ func (s *Server) authorize(w http.ResponseWriter, r *http.Request, a authz.Actio
 	default:
 		if o.Org != "" && o.Org != sub.Org && sub.Role != authz.NationalAdmin {
 			s.notFound(w, r)
-			return false
+			return
 		}
 		s.render.Render(w, r, http.StatusForbidden, "forbidden", s.page(r, "You do not have permission to see this page"))
 	}
-	return false
 }

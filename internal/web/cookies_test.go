@@ -91,7 +91,8 @@ func chooseFromBanner(b *browser, path, analytics string) response {
 }
 
 func TestFreshVisitorsGetOnlyStrictlyNecessaryCookies(t *testing.T) { // P5
-	site := apptest.Start(t, dbtest.Engines(t)[0], nil)
+	t.Parallel()
+	site := apptest.Start(t, dbtest.SQLite(t), nil)
 	categories := cookieCategories(t, site)
 	b := newBrowser(t, site)
 	rec := recordCookies(b)
@@ -122,7 +123,8 @@ func TestFreshVisitorsGetOnlyStrictlyNecessaryCookies(t *testing.T) { // P5
 }
 
 func TestCookiesPageListsEveryCookieTheServiceSets(t *testing.T) { // P5
-	site := apptest.Start(t, dbtest.Engines(t)[0], nil)
+	t.Parallel()
+	site := apptest.Start(t, dbtest.SQLite(t), nil)
 	categories := cookieCategories(t, site)
 	want := map[string]string{
 		"psims_session":       "Strictly necessary cookies",
@@ -153,7 +155,8 @@ func TestCookiesPageListsEveryCookieTheServiceSets(t *testing.T) { // P5
 }
 
 func TestCookieBanner(t *testing.T) { // P5
-	site := apptest.Start(t, dbtest.Engines(t)[0], nil)
+	t.Parallel()
+	site := apptest.Start(t, dbtest.SQLite(t), nil)
 
 	t.Run("shows on every page until the visitor chooses, except the cookies page", func(t *testing.T) {
 		b := newBrowser(t, site)
@@ -346,10 +349,12 @@ func (l *logLines) request(t *testing.T, id string) map[string]any {
 }
 
 func TestRequestLogCountsOnlyVisitorsWhoAgreed(t *testing.T) { // P5
-	site := apptest.Start(t, dbtest.Engines(t)[0], nil)
+	t.Parallel()
+	site := apptest.Start(t, dbtest.SQLite(t), nil)
 	logs := &logLines{written: make(chan struct{}, 1)}
-	srv, err := web.New(web.Deps{Accounts: site.App.Accounts, Terms: site.App.Terms, Orgs: site.App.Orgs, Ready: site.App.DB.Ping,
-		Metrics: web.NewMetrics(prometheus.NewRegistry(), nil), Logger: slog.New(slog.NewJSONHandler(logs, nil))})
+	deps := site.App.WebDeps(web.NewMetrics(prometheus.NewRegistry(), nil))
+	deps.Logger = slog.New(slog.NewJSONHandler(logs, nil))
+	srv, err := web.New(deps)
 	if err != nil {
 		t.Fatal(err)
 	}

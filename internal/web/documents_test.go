@@ -26,8 +26,10 @@ func publishedOn(t *testing.T, site *apptest.Site, kind terms.Kind) string {
 // stays readable after a new one is published; the recording statement is
 // published the same way.
 func TestDocumentsArePublicAndEveryVersionStaysReadable(t *testing.T) { // T2, T7
+	t.Parallel()
 	for _, e := range dbtest.Engines(t) {
 		t.Run(e.Name, func(t *testing.T) {
+			t.Parallel()
 			site := apptest.Start(t, e, nil)
 			anon := newBrowser(t, site)
 

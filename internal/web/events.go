@@ -183,78 +183,45 @@ type eventView struct {
 	national bool     // the viewer may type any organisation
 }
 
-// eventScope decides whose events the request lists, asking the policy.
-// Reporters, and anyone who asks for "Your events", see what they
-// recorded; reviewers and organisation admins their organisation's;
-// read-only users their granted organisations' (one of them when chosen);
-// national admins everyone's, or one organisation's. An export is never of
-// one's own events only: it needs ViewOrgRecords, so reporters are
-// refused. It returns false when it has already answered the request; errs
-// holds a problem with the organisation typed.
+// eventScope asks the policy whose events the request lists (see
+// authz.ListEvents) and shows the refusal when the answer is no. It
+// returns false when it has already answered the request; errs holds a
+// problem with the organisation typed.
 func (s *Server) eventScope(w http.ResponseWriter, r *http.Request, form *eventListForm, export bool) (eventView, []FieldError, bool) {
 	sub, err := s.subject(r)
 	if err != nil {
 		s.fail(w, r, err)
 		return eventView{}, nil, false
 	}
-	mine := eventView{scope: incident.Scope{ReporterID: sub.UserID}, mine: true}
-	own := authz.Object{Org: sub.Org}
-	switch sub.Role {
-	case authz.Reviewer, authz.OrgAdmin:
-		form.Org = ""
-		v := eventView{scope: incident.Scope{Orgs: []string{sub.Org}}, orgs: []string{sub.Org}, canOrgs: true}
-		if !export && (form.View == "mine" || (form.View == "" && authz.Decide(sub, authz.ViewOrgRecords, own).Denied())) {
-			mine.canOrgs = true
-			return mine, nil, true
-		}
-		form.View = ""
-		return v, nil, s.authorize(w, r, authz.ViewOrgRecords, own)
-	case authz.ReadOnly:
-		form.View = ""
-		v := eventView{grants: sub.ReadOrgs}
-		if form.Org != "" {
-			code := form.Org
-			if c, err := org.ParseCode(form.Org); err == nil {
-				code = c.String()
-			}
-			form.Org = code
-			v.orgs = []string{code}
+	req := authz.EventList{Mine: form.View == "mine", Export: export}
+	var errs []FieldError
+	if form.Org != "" {
+		code, err := org.ParseCode(form.Org)
+		if err != nil {
+			errs = append(errs, FieldError{Field: "org", Message: apperr.MessageOf(err)})
 		} else {
-			v.orgs = sub.ReadOrgs
+			req.Org = code.String()
 		}
-		for _, o := range v.orgs {
-			if !s.authorize(w, r, authz.ViewOrgRecords, authz.Object{Org: o}) {
-				return eventView{}, nil, false
-			}
-		}
-		v.scope = incident.Scope{Orgs: v.orgs}
-		return v, nil, true
-	case authz.NationalAdmin:
-		if !export && form.View == "mine" {
-			form.Org = ""
-			mine.canOrgs, mine.national = true, true
-			return mine, nil, true
-		}
-		form.View = ""
-		v := eventView{scope: incident.Scope{All: true}, all: true, canOrgs: true, national: true}
-		var errs []FieldError
-		if form.Org != "" {
-			code, err := org.ParseCode(form.Org)
-			if err != nil {
-				errs = append(errs, FieldError{Field: "org", Message: apperr.MessageOf(err)})
-			} else {
-				form.Org = code.String()
-				v = eventView{scope: incident.Scope{Orgs: []string{form.Org}}, orgs: []string{form.Org}, canOrgs: true, national: true}
-			}
-		}
-		return v, errs, s.authorize(w, r, authz.ViewOrgRecords, authz.Object{Org: form.Org})
 	}
-	// Reporters, and any role the policy adds later, see their own.
-	if export {
-		return eventView{}, nil, s.authorize(w, r, authz.ViewOrgRecords, own)
+	l, d, o := authz.ListEvents(sub, req)
+	if d.Denied() {
+		s.refuse(w, r, sub, d, o)
+		return eventView{}, nil, false
 	}
-	form.View, form.Org = "", ""
-	return mine, nil, true
+	// The form shows what is listed: an organisation only to those who may
+	// choose one, "Your events" only to those who may see others' too.
+	form.View, form.Org = "", req.Org
+	if l.Mine() && l.OrgsToo {
+		form.View = "mine"
+	}
+	if l.Mine() || (!l.AnyOrg && l.Granted == nil) {
+		form.Org = ""
+	}
+	if !l.AnyOrg && l.Granted == nil {
+		errs = nil
+	}
+	return eventView{scope: incident.Scope{All: l.All, Orgs: l.Orgs, ReporterID: l.ReporterID}, mine: l.Mine(),
+		orgs: l.Orgs, all: l.All, canOrgs: l.OrgsToo, grants: l.Granted, national: l.AnyOrg}, errs, true
 }
 
 // eventRow is one event in a list.
@@ -461,7 +428,7 @@ func (s *Server) eventExport(w http.ResponseWriter, r *http.Request) {
 	}
 	v := viewerFrom(r.Context())
 	out := &csvDownload{w: w, filename: "psims-events-" + time.Now().UTC().Format("2006-01-02") + ".csv"}
-	_, err := s.Incidents.Export(r.Context(), s.Taxonomy, view.scope, filter, v.user.ID, incident.Client{IP: client(r).IP}, out)
+	_, err := s.Incidents.Export(r.Context(), s.Taxonomy, view.scope, filter, v.user.ID, incident.Client{IP: s.client(r).IP}, out)
 	if err != nil {
 		if !out.started {
 			s.fail(w, r, err)
@@ -495,7 +462,7 @@ func (s *Server) viewEvent(w http.ResponseWriter, r *http.Request, page string) 
 	}
 	v := viewerFrom(r.Context())
 	if v.user.ID != ev.ReporterID {
-		if err := s.Incidents.RecordView(r.Context(), ev.ID, v.user.ID, page, incident.Client{IP: client(r).IP}); err != nil {
+		if err := s.Incidents.RecordView(r.Context(), ev.ID, v.user.ID, page, incident.Client{IP: s.client(r).IP}); err != nil {
 			s.fail(w, r, err)
 			return incident.Event{}, false
 		}
@@ -533,7 +500,7 @@ func (s *Server) eventPage(w http.ResponseWriter, r *http.Request) {
 	}
 	p := s.page(r, "Event "+string(ev.Reference))
 	data := eventPageData{Event: ev, Type: ev.Type.Label(), Source: ev.Source.Label(), OrgName: name,
-		Occurred: occurredText(ev.OccurredFrom, ev.OccurredTo), Answers: s.answerRows(ev, ev.Answers, reviews(sub)),
+		Occurred: occurredText(ev.OccurredFrom, ev.OccurredTo), Answers: s.answerRows(ev, ev.Answers, authz.Reviews(sub)),
 		Mine: viewerFrom(r.Context()).user.ID == ev.ReporterID}
 	if authz.Decide(sub, authz.AmendRecord, authz.Object{Org: ev.OrgCode, UserID: ev.ReporterID}).Allowed {
 		data.ChangeURL = "/events/" + string(ev.Reference) + "/change/"

@@ -85,8 +85,10 @@ func wantRefs(t *testing.T, what, body string, all []incident.Event, want ...inc
 // T14: each role lists exactly the events it may see, and only those with
 // the organisation's records may export them.
 func TestEventListsShowEachRoleWhatItMaySee(t *testing.T) {
+	t.Parallel()
 	for _, e := range dbtest.Engines(t) {
 		t.Run(e.Name, func(t *testing.T) {
+			t.Parallel()
 			s := newEventsSite(t, e)
 			rita := s.event(s.rita, nil)
 			reuben := s.event(s.reuben, func(sub *incident.Submission) { sub.Type = incident.GoodCare })
@@ -156,8 +158,10 @@ func TestEventListsShowEachRoleWhatItMaySee(t *testing.T) {
 // T14: viewing someone else's event, or its history, is audited; viewing
 // one's own is not; nobody sees an event outside their scope.
 func TestViewingAnEventAndItsHistory(t *testing.T) {
+	t.Parallel()
 	for _, e := range dbtest.Engines(t) {
 		t.Run(e.Name, func(t *testing.T) {
+			t.Parallel()
 			s := newEventsSite(t, e)
 			rita := s.event(s.rita, nil)
 			quentin := s.event(s.quentin, nil)
@@ -216,7 +220,8 @@ func TestViewingAnEventAndItsHistory(t *testing.T) {
 // Bad filters are named in an error summary with what was typed kept, and
 // nothing is listed; none of them is a server error.
 func TestBadEventFiltersAreExplained(t *testing.T) {
-	s := newEventsSite(t, dbtest.Engines(t)[0])
+	t.Parallel()
+	s := newEventsSite(t, dbtest.SQLite(t))
 	s.event(s.rita, nil)
 	victor := s.as("victor@nhs.net")
 	r := victor.get("/events?occurred-from-day=31&occurred-from-month=2&occurred-from-year=2026&physical=99&service=x&sort=sideways" +
@@ -242,7 +247,8 @@ func TestBadEventFiltersAreExplained(t *testing.T) {
 
 // Keyset pages link to each other and together hold every event once.
 func TestEventListPages(t *testing.T) {
-	s := newEventsSite(t, dbtest.Engines(t)[0])
+	t.Parallel()
+	s := newEventsSite(t, dbtest.SQLite(t))
 	var all []incident.Event
 	for range incident.DefaultPerPage + 3 {
 		all = append(all, s.event(s.rita, nil))

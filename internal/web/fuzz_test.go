@@ -4,8 +4,6 @@ import (
 	"context"
 	"fmt"
 	"html"
-	"io"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -27,12 +25,8 @@ import (
 // every form of the account pages: whatever arrives, the answer is a page
 // (2xx, 3xx, 4xx), never a 500 or a panic.
 func FuzzFormPosts(f *testing.F) {
-	site := apptest.Start(f, dbtest.Engines(f)[0], nil)
-	srv, err := web.New(web.Deps{
-		Accounts: site.App.Accounts, Orgs: site.App.Orgs, Ready: site.App.DB.Ping,
-		Metrics: web.NewMetrics(prometheus.NewRegistry(), func() float64 { return 0 }),
-		Logger:  slog.New(slog.NewJSONHandler(io.Discard, nil)), SignInRate: 1 << 30,
-	})
+	site := apptest.Start(f, dbtest.SQLite(f), nil)
+	srv, err := web.New(fuzzDeps(site))
 	if err != nil {
 		f.Fatal(err)
 	}
@@ -77,12 +71,8 @@ func FuzzFormPosts(f *testing.F) {
 // admin: the terms review, consent, data preferences, cookies and document
 // publishing.
 func FuzzSignedInFormPosts(f *testing.F) {
-	site := apptest.Start(f, dbtest.Engines(f)[0], nil)
-	srv, err := web.New(web.Deps{
-		Accounts: site.App.Accounts, Terms: site.App.Terms, Orgs: site.App.Orgs, Ready: site.App.DB.Ping,
-		Metrics: web.NewMetrics(prometheus.NewRegistry(), func() float64 { return 0 }),
-		Logger:  slog.New(slog.NewJSONHandler(io.Discard, nil)), SignInRate: 1 << 30,
-	})
+	site := apptest.Start(f, dbtest.SQLite(f), nil)
+	srv, err := web.New(fuzzDeps(site))
 	if err != nil {
 		f.Fatal(err)
 	}
@@ -169,13 +159,8 @@ func (c *fuzzClient) post(action, body string) *httptest.ResponseRecorder {
 // event and the public form. Nothing may give a 500 or send anyone off the
 // site.
 func FuzzRecordingFormPosts(f *testing.F) {
-	site := apptest.Start(f, dbtest.Engines(f)[0], nil)
-	srv, err := web.New(web.Deps{
-		Accounts: site.App.Accounts, Terms: site.App.Terms, Orgs: site.App.Orgs, Incidents: site.App.Incidents,
-		Taxonomy: site.App.Taxonomy, Outbox: site.App.Outbox, Ready: site.App.DB.Ping,
-		Metrics: web.NewMetrics(prometheus.NewRegistry(), func() float64 { return 0 }),
-		Logger:  slog.New(slog.NewJSONHandler(io.Discard, nil)), SignInRate: 1 << 30, PublicReportRate: 1 << 30,
-	})
+	site := apptest.Start(f, dbtest.SQLite(f), nil)
+	srv, err := web.New(fuzzDeps(site))
 	if err != nil {
 		f.Fatal(err)
 	}
@@ -231,4 +216,12 @@ func FuzzRecordingFormPosts(f *testing.F) {
 			t.Fatalf("POST %s %q: redirect off the site to %q", action, body, loc)
 		}
 	})
+}
+
+// fuzzDeps are the site's own, with no per-address limits: a fuzzer posts
+// far more often than any person.
+func fuzzDeps(site *apptest.Site) web.Deps {
+	d := site.App.WebDeps(web.NewMetrics(prometheus.NewRegistry(), func() float64 { return 0 }))
+	d.RateLimits = nil
+	return d
 }

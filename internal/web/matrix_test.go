@@ -4,8 +4,6 @@ import (
 	"context"
 	"fmt"
 	"html"
-	"io"
-	"log/slog"
 	"net/http"
 	"net/url"
 	"slices"
@@ -57,8 +55,14 @@ type matrixCase struct {
 	// pending makes the target a registration waiting for approval rather
 	// than an active user.
 	pending bool
-	own     []string // roles allowed on an object of their own organisation
-	other   []string // roles allowed on an object of another organisation
+	// targetRole is the target user's role (a reporter when empty).
+	targetRole string
+	// listsOwn and listsOther, for lists, are the roles whose list shows
+	// the target's event, in the actor's organisation and in another: the
+	// scope the policy chose (authz.ListEvents).
+	listsOwn, listsOther []string
+	own        []string // roles allowed on an object of their own organisation
+	other      []string // roles allowed on an object of another organisation
 }
 
 func (c matrixCase) method() string { m, _, _ := strings.Cut(c.pattern, " "); return m }
@@ -167,6 +171,14 @@ func matrixCases() []matrixCase {
 		{pattern: "POST /admin/users/{id}/status", path: userPath("/admin/users/%d/status"), form: url.Values{"status": {"suspended"}, "reason": {"Matrix test"}}, own: admins, other: national},
 		{pattern: "POST /admin/users/{id}/role", path: userPath("/admin/users/%d/role"), form: url.Values{"role": {"reviewer"}}, own: admins, other: national},
 		{pattern: "POST /admin/users/{id}/read-grants", path: userPath("/admin/users/%d/read-grants"), form: url.Values{"orgs": {"QMM"}}, own: national, other: national},
+		// Nobody acts on an account whose role they could not grant: an
+		// org admin may not suspend, re-role or decide for a read-only
+		// user or a national admin of their own organisation.
+		{pattern: "POST /admin/users/{id}/status", path: userPath("/admin/users/%d/status"), targetRole: authz.NationalAdmin, form: url.Values{"status": {"suspended"}, "reason": {"Matrix test"}}, own: national, other: national},
+		{pattern: "POST /admin/users/{id}/status", path: userPath("/admin/users/%d/status"), targetRole: authz.ReadOnly, form: url.Values{"status": {"deactivated"}, "reason": {"Matrix test"}}, own: national, other: national},
+		{pattern: "POST /admin/users/{id}/role", path: userPath("/admin/users/%d/role"), targetRole: authz.NationalAdmin, form: url.Values{"role": {"reporter"}}, own: national, other: national},
+		{pattern: "POST /admin/users/{id}/role", path: userPath("/admin/users/%d/role"), targetRole: authz.ReadOnly, form: url.Values{"role": {"reviewer"}}, own: national, other: national},
+		{pattern: "GET /admin/users/{id}", path: userPath("/admin/users/%d"), targetRole: authz.NationalAdmin, own: admins, other: national},
 
 		// Organisations, for the operator.
 		{pattern: "GET /admin/organisations", own: national, other: national},
@@ -194,6 +206,9 @@ func matrixCases() []matrixCase {
 		{pattern: "POST /admin/approvals/registrations/{id}", path: userPath("/admin/approvals/registrations/%d"), form: url.Values{"decision": {"reject"}, "reason": {"Matrix test"}}, pending: true, own: admins, other: national},
 		{pattern: "GET /admin/approvals/requests/{id}", path: requestPath("/admin/approvals/requests/%d"), own: admins, other: national},
 		{pattern: "POST /admin/approvals/requests/{id}", path: requestPath("/admin/approvals/requests/%d"), form: url.Values{"decision": {"reject"}, "reason": {"Matrix test"}}, own: admins, other: national},
+		// Approving a national admin's request for the reviewer role would
+		// demote them: only the operator decides it.
+		{pattern: "POST /admin/approvals/requests/{id}", path: requestPath("/admin/approvals/requests/%d"), targetRole: authz.NationalAdmin, form: url.Values{"decision": {"approve"}}, own: national, other: national},
 
 		// Event lists and pages (events.go). Everyone signed in has a list:
 		// a reporter's own events, a reviewer's or org admin's organisation,
@@ -206,8 +221,13 @@ func matrixCases() []matrixCase {
 		// history, is for its organisation's reviewers and admins and the
 		// operator; the target's reporter is not the actor, so reporters are
 		// refused.
-		{pattern: "GET /events", own: signedIn, other: signedIn},
-		{pattern: "GET /events/export", path: func(tg target) string { return "/events/export?org=" + tg.Org }, own: orgRecords, other: orgRecords},
+		{pattern: "GET /events", own: signedIn, other: signedIn, listsOwn: orgRecords, listsOther: national},
+		// Asking for an organisation: reporters, reviewers and org admins
+		// get their usual list whatever they ask; a read-only user is
+		// refused an organisation not granted.
+		{pattern: "GET /events", path: func(tg target) string { return "/events?org=" + tg.Org }, own: recorders, other: recorders, listsOwn: orgRecords, listsOther: national},
+		{pattern: "GET /events", path: func(target) string { return "/events?view=mine" }, own: signedIn, other: signedIn, listsOwn: []string{}, listsOther: []string{}},
+		{pattern: "GET /events/export", path: func(tg target) string { return "/events/export?org=" + tg.Org }, own: orgRecords, other: orgRecords, listsOwn: orgRecords, listsOther: national},
 		{pattern: "GET /events/{ref}", path: eventPath(""), own: orgRecords, other: national},
 		{pattern: "GET /events/{ref}/history", path: eventPath("/history"), own: orgRecords, other: national},
 
@@ -293,11 +313,15 @@ func (f *matrixFixture) newUser(role, org string, pending bool) account.User {
 	return u
 }
 
-// target makes a fresh object in org: a reporter with a pending request for
-// the reviewer role, or a pending registration.
-func (f *matrixFixture) target(org string, pending bool) target {
+// target makes a fresh object in org: a user of the role (a reporter when
+// empty) with a pending request for the reviewer role, or a pending
+// registration.
+func (f *matrixFixture) target(org string, pending bool, role string) target {
 	f.t.Helper()
-	u := f.newUser(authz.Reporter, org, pending)
+	if role == "" {
+		role = authz.Reporter
+	}
+	u := f.newUser(role, org, pending)
 	var id int64
 	err := f.site.App.DB.WritePool().QueryRowContext(context.Background(), `INSERT INTO access_requests
 		(user_id, kind, org_ods, requested_role, justification, status, created_at)
@@ -326,7 +350,8 @@ func (f *matrixFixture) target(org string, pending bool) target {
 // or 404 (or, when not signed in, the sign-in page), and no response to
 // anyone not allowed mentions the object. // T13, T14
 func TestAuthorisationMatrix(t *testing.T) {
-	site := apptest.Start(t, dbtest.Engines(t)[0], nil)
+	t.Parallel()
+	site := apptest.Start(t, dbtest.SQLite(t), nil)
 	f := &matrixFixture{t: t, site: site}
 	cases := matrixCases()
 
@@ -334,8 +359,7 @@ func TestAuthorisationMatrix(t *testing.T) {
 	for _, c := range cases {
 		covered[c.pattern] = true
 	}
-	srv, err := web.New(web.Deps{Accounts: site.App.Accounts, Orgs: site.App.Orgs, Incidents: site.App.Incidents, Taxonomy: site.App.Taxonomy, Ready: site.App.DB.Ping,
-		Metrics: web.NewMetrics(prometheus.NewRegistry(), nil), Logger: slog.New(slog.NewJSONHandler(io.Discard, nil))})
+	srv, err := web.New(site.App.WebDeps(web.NewMetrics(prometheus.NewRegistry(), nil)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -352,10 +376,13 @@ func TestAuthorisationMatrix(t *testing.T) {
 		}{{ownOrg, c.own}, {otherOrg, c.other}} {
 			for _, role := range everyone {
 				name := fmt.Sprintf("%s/%s/%s", c.pattern, scope.org, role)
+				if c.targetRole != "" {
+					name += "/on-" + c.targetRole
+				}
 				t.Run(name, func(t *testing.T) {
 					f.t = t
 					b := f.actor(role)
-					tg := f.target(scope.org, c.pending)
+					tg := f.target(scope.org, c.pending, c.targetRole)
 					r := b.request(c.method(), c.pathFor(tg), c.form)
 					got := !refused(r)
 					want := slices.Contains(scope.allowed, role)
@@ -371,6 +398,11 @@ func TestAuthorisationMatrix(t *testing.T) {
 					}
 					if scope.org == otherOrg && role != authz.NationalAdmin && showsEvent(r.body, path, tg) {
 						t.Fatal("a response shows another organisation's event")
+					}
+					if lists := map[string][]string{ownOrg: c.listsOwn, otherOrg: c.listsOther}[scope.org]; lists != nil && got {
+						if shown := strings.Contains(r.body, string(tg.Reference)); shown != slices.Contains(lists, role) {
+							t.Fatalf("the list shows the target's event: %v, want %v", shown, slices.Contains(lists, role))
+						}
 					}
 				})
 			}

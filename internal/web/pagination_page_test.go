@@ -11,7 +11,8 @@ import (
 )
 
 func TestLongUserListsArePagedWithTheNHSPaginationComponent(t *testing.T) {
-	site := apptest.Start(t, dbtest.Engines(t)[0], nil)
+	t.Parallel()
+	site := apptest.Start(t, dbtest.SQLite(t), nil)
 	for i := range 30 {
 		_, err := site.App.Accounts.Create(context.Background(), account.NewUser{Email: fmt.Sprintf("paged%02d@nhs.net", i),
 			Name: fmt.Sprintf("Paged Person %02d", i), JobRole: "Nurse", OrgCode: "RM1", Role: account.RoleReporter, Password: passphrase})

@@ -3,13 +3,13 @@ package web
 import (
 	"errors"
 	"net/http"
-	"strconv"
 	"strings"
 	"time"
 
 	"github.com/psims/psims/internal/account"
 	"github.com/psims/psims/internal/apperr"
 	"github.com/psims/psims/internal/authz"
+	"github.com/psims/psims/internal/datepart"
 	"github.com/psims/psims/internal/org"
 )
 
@@ -157,7 +157,7 @@ func (s *Server) profileDetails(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	f := detailsForm{Name: r.PostFormValue("name"), JobRole: r.PostFormValue("job_role")}
-	err := s.Accounts.UpdateDetails(r.Context(), v.user, f.Name, f.JobRole, client(r).IP)
+	err := s.Accounts.UpdateDetails(r.Context(), v.user, f.Name, f.JobRole, s.client(r).IP)
 	if err == nil {
 		http.Redirect(w, r, "/account/profile?done=details", http.StatusSeeOther)
 		return
@@ -199,7 +199,7 @@ func (s *Server) profileEmail(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	f := emailChangeForm{Email: strings.TrimSpace(r.PostFormValue("email"))}
-	err := s.Accounts.RequestEmailChange(r.Context(), v.user, f.Email, r.PostFormValue("current_password"), client(r).IP)
+	err := s.Accounts.RequestEmailChange(r.Context(), v.user, f.Email, r.PostFormValue("current_password"), s.client(r).IP)
 	if err == nil {
 		http.Redirect(w, r, "/account/profile?done=email", http.StatusSeeOther)
 		return
@@ -221,7 +221,7 @@ func (s *Server) profileEmailCancel(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	if err := s.Accounts.CancelEmailChange(r.Context(), v.user, client(r).IP); err != nil {
+	if err := s.Accounts.CancelEmailChange(r.Context(), v.user, s.client(r).IP); err != nil {
 		s.fail(w, r, err)
 		return
 	}
@@ -242,7 +242,7 @@ func (s *Server) profileEmailConfirmForm(w http.ResponseWriter, r *http.Request)
 }
 
 func (s *Server) profileEmailConfirm(w http.ResponseWriter, r *http.Request) {
-	_, err := s.Accounts.ConfirmEmailChange(r.Context(), r.PostFormValue("token"), client(r).IP)
+	_, err := s.Accounts.ConfirmEmailChange(r.Context(), r.PostFormValue("token"), s.client(r).IP)
 	if err != nil {
 		s.emailLinkFailed(w, r, err)
 		return
@@ -356,7 +356,7 @@ func (s *Server) profileOrg(w http.ResponseWriter, r *http.Request) {
 	if code == "" {
 		code = f.OrgQuery
 	}
-	err = s.Accounts.RequestOrgMove(r.Context(), v.user, code, f.Justification, client(r).IP)
+	err = s.Accounts.RequestOrgMove(r.Context(), v.user, code, f.Justification, s.client(r).IP)
 	if err == nil {
 		http.Redirect(w, r, "/account/profile?done=organisation", http.StatusSeeOther)
 		return
@@ -389,7 +389,7 @@ func (s *Server) profileOrgWithdraw(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	if err := s.Accounts.WithdrawOrgMove(r.Context(), v.user, client(r).IP); err != nil {
+	if err := s.Accounts.WithdrawOrgMove(r.Context(), v.user, s.client(r).IP); err != nil {
 		s.fail(w, r, err)
 		return
 	}
@@ -419,49 +419,17 @@ func (d dateInput) errorField(name string) string {
 	return name + "-year"
 }
 
-// parseDateInput checks a date typed into day, month and year boxes,
-// following the NHS.UK date input pattern. label starts the messages, as
-// in "Date you completed the training must include a month"; missing is
-// the message when nothing was typed. It returns the date, or d with the
-// message and the parts in error set.
+// parseDateInput checks a date typed into day, month and year boxes with
+// datepart.Parse, in NHS.UK style. label starts the messages, as in "Date
+// you completed the training must include a month"; missing is the
+// message when nothing was typed. It returns the date, or d (its parts
+// trimmed) with the message and the parts in error set.
 func parseDateInput(d dateInput, label, missing string) (time.Time, dateInput, bool) {
 	d.Day, d.Month, d.Year = strings.TrimSpace(d.Day), strings.TrimSpace(d.Month), strings.TrimSpace(d.Year)
-	var absent []string
-	if d.Day == "" {
-		absent = append(absent, "day")
-		d.DayErr = true
-	}
-	if d.Month == "" {
-		absent = append(absent, "month")
-		d.MonthErr = true
-	}
-	if d.Year == "" {
-		absent = append(absent, "year")
-		d.YearErr = true
-	}
-	switch len(absent) {
-	case 3:
-		d.Message = missing
-		return time.Time{}, d, false
-	case 2:
-		d.Message = label + " must include a " + absent[0] + " and " + absent[1]
-		return time.Time{}, d, false
-	case 1:
-		d.Message = label + " must include a " + absent[0]
-		return time.Time{}, d, false
-	}
-	day, errDay := strconv.Atoi(d.Day)
-	month, errMonth := strconv.Atoi(d.Month)
-	year, errYear := strconv.Atoi(d.Year)
-	if errYear == nil && (len(d.Year) != 4 || year < 1000) {
-		d.YearErr = true
-		d.Message = "Year must include 4 numbers"
-		return time.Time{}, d, false
-	}
-	t := time.Date(year, time.Month(month), day, 0, 0, 0, 0, time.UTC)
-	if errDay != nil || errMonth != nil || errYear != nil || month < 1 || month > 12 || day < 1 || t.Day() != day {
-		d.DayErr, d.MonthErr, d.YearErr = true, true, true
-		d.Message = label + " must be a real date"
+	t, p := datepart.Parse(d.Day, d.Month, d.Year, datepart.Rules{Label: label, Missing: missing})
+	if p != nil {
+		d.DayErr, d.MonthErr, d.YearErr = p.Parts.Has(datepart.Day), p.Parts.Has(datepart.Month), p.Parts.Has(datepart.Year)
+		d.Message = p.Message
 		return time.Time{}, d, false
 	}
 	return t, d, true
@@ -492,7 +460,7 @@ func (s *Server) igTraining(w http.ResponseWriter, r *http.Request) {
 	in := dateInput{Day: r.PostFormValue(igDateField + "-day"), Month: r.PostFormValue(igDateField + "-month"), Year: r.PostFormValue(igDateField + "-year")}
 	day, in, valid := parseDateInput(in, "Date you completed the training", "Enter the date you completed the training")
 	if valid {
-		err := s.Accounts.RecordIGTraining(r.Context(), v.user, day, client(r).IP)
+		err := s.Accounts.RecordIGTraining(r.Context(), v.user, day, s.client(r).IP)
 		if err == nil {
 			http.Redirect(w, r, "/account/ig-training?done=ig-training", http.StatusSeeOther)
 			return

@@ -50,7 +50,8 @@ func profileBody(t *testing.T, what string, r response, texts ...string) {
 }
 
 func TestProfilePagesNeedSignIn(t *testing.T) { // P14
-	site := apptest.Start(t, dbtest.Engines(t)[0], nil)
+	t.Parallel()
+	site := apptest.Start(t, dbtest.SQLite(t), nil)
 	b := newBrowser(t, site)
 	for _, path := range []string{"/account/profile", "/account/profile/details", "/account/profile/email", "/account/profile/organisation", "/account/ig-training"} {
 		r := b.get(path)
@@ -64,8 +65,10 @@ func TestProfilePagesNeedSignIn(t *testing.T) { // P14
 }
 
 func TestProfileDetailsCanBeChanged(t *testing.T) { // P14
+	t.Parallel()
 	for _, e := range dbtest.Engines(t) {
 		t.Run(e.Name, func(t *testing.T) {
+			t.Parallel()
 			site := apptest.Start(t, e, nil)
 			b := profileBrowser(t, site, "details.page@nhs.net")
 			r := b.get("/account/profile")
@@ -88,8 +91,10 @@ func TestProfileDetailsCanBeChanged(t *testing.T) { // P14
 }
 
 func TestProfileEmailChangeIsConfirmedFromTheNewAddress(t *testing.T) { // P14
+	t.Parallel()
 	for _, e := range dbtest.Engines(t) {
 		t.Run(e.Name, func(t *testing.T) {
+			t.Parallel()
 			site := apptest.Start(t, e, nil)
 			b := profileBrowser(t, site, "first.address@nhs.net")
 
@@ -138,7 +143,8 @@ func TestProfileEmailChangeIsConfirmedFromTheNewAddress(t *testing.T) { // P14
 }
 
 func TestProfileEmailChangeToATakenAddressLooksLikeAnyOther(t *testing.T) { // P14
-	site := apptest.Start(t, dbtest.Engines(t)[0], nil)
+	t.Parallel()
+	site := apptest.Start(t, dbtest.SQLite(t), nil)
 	registerAndVerify(t, newBrowser(t, site), "someone.else@nhs.net")
 	b := profileBrowser(t, site, "asker@nhs.net")
 	free := b.submit("/account/profile/email", "/account/profile/email", url.Values{"email": {"free.address@nhs.net"}, "current_password": {passphrase}})
@@ -150,7 +156,8 @@ func TestProfileEmailChangeToATakenAddressLooksLikeAnyOther(t *testing.T) { // P
 }
 
 func TestProfileEmailConfirmLinkThatDoesNotWork(t *testing.T) { // P14
-	site := apptest.Start(t, dbtest.Engines(t)[0], nil)
+	t.Parallel()
+	site := apptest.Start(t, dbtest.SQLite(t), nil)
 	b := newBrowser(t, site)
 	r := b.get("/account/profile/email/confirm?token=not-a-token")
 	profileStatus(t, "bad link", r, http.StatusUnprocessableEntity)
@@ -158,8 +165,10 @@ func TestProfileEmailConfirmLinkThatDoesNotWork(t *testing.T) { // P14
 }
 
 func TestProfileOrganisationMoveCanBeAskedForAndWithdrawn(t *testing.T) { // P14, T14
+	t.Parallel()
 	for _, e := range dbtest.Engines(t) {
 		t.Run(e.Name, func(t *testing.T) {
+			t.Parallel()
 			site := apptest.Start(t, e, nil)
 			b := profileBrowser(t, site, "org.admin@nhs.net")
 			profileSQL(t, site, `UPDATE users SET role = 'org-admin', ig_training_at = $1 WHERE email = 'org.admin@nhs.net'`, site.App.DB.Now())
@@ -195,7 +204,8 @@ func profileIGForm(day, month, year string) url.Values {
 }
 
 func TestIGTrainingDateFormFollowsTheDateInputPattern(t *testing.T) { // T18
-	site := apptest.Start(t, dbtest.Engines(t)[0], nil)
+	t.Parallel()
+	site := apptest.Start(t, dbtest.SQLite(t), nil)
 	b := profileBrowser(t, site, "ig.form@nhs.net")
 	profileStatus(t, "form", b.get("/account/ig-training"), http.StatusOK)
 	tomorrow := time.Now().UTC().AddDate(0, 0, 2)
@@ -228,8 +238,10 @@ func TestIGTrainingDateFormFollowsTheDateInputPattern(t *testing.T) { // T18
 }
 
 func TestIGTrainingOutOfDateHidesOrganisationDataUntilUpdated(t *testing.T) { // T18
+	t.Parallel()
 	for _, e := range dbtest.Engines(t) {
 		t.Run(e.Name, func(t *testing.T) {
+			t.Parallel()
 			site := apptest.Start(t, e, nil)
 			b := profileBrowser(t, site, "ig.admin@nhs.net")
 			profileSQL(t, site, `UPDATE users SET role = 'org-admin', ig_training_at = $1 WHERE email = 'ig.admin@nhs.net'`,

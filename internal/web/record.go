@@ -2,6 +2,7 @@ package web
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -11,10 +12,8 @@ import (
 
 	"github.com/psims/psims/internal/apperr"
 	"github.com/psims/psims/internal/authz"
-	"github.com/psims/psims/internal/db"
 	"github.com/psims/psims/internal/incident"
 	"github.com/psims/psims/internal/incident/form"
-	"github.com/psims/psims/internal/mail"
 	"github.com/psims/psims/internal/org"
 	"github.com/psims/psims/internal/terms"
 )
@@ -107,12 +106,6 @@ func (s *Server) canRecord(w http.ResponseWriter, r *http.Request) (authz.Subjec
 	return sub, s.authorize(w, r, authz.RecordEvents, authz.Object{UserID: sub.UserID})
 }
 
-// reviews reports whether the subject answers the governance questions:
-// reviewers, organisation admins and national admins.
-func reviews(sub authz.Subject) bool {
-	return sub.Role == authz.Reviewer || sub.Role == authz.OrgAdmin || sub.Role == authz.NationalAdmin
-}
-
 // caption names the form a page belongs to.
 func caption(t incident.Type) string {
 	switch t {
@@ -175,7 +168,7 @@ func (s *Server) newEvent(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	first := s.forms.Steps(t, incident.Answers{}, reviews(sub))[0]
+	first := s.forms.Steps(t, incident.Answers{}, authz.Reviews(sub))[0]
 	http.Redirect(w, r, draftPath(id, first.Slug), http.StatusSeeOther)
 }
 
@@ -203,7 +196,7 @@ func (s *Server) loadDraft(w http.ResponseWriter, r *http.Request) (authz.Subjec
 
 // draftStep returns the draft's step named in the path.
 func (s *Server) draftStep(w http.ResponseWriter, r *http.Request, sub authz.Subject, d incident.Draft) ([]form.Step, form.Step, bool) {
-	steps := s.forms.Steps(d.Type, d.Answers, reviews(sub))
+	steps := s.forms.Steps(d.Type, d.Answers, authz.Reviews(sub))
 	step, ok := form.Find(steps, r.PathValue("step"))
 	if !ok {
 		s.notFound(w, r)
@@ -287,7 +280,7 @@ func (s *Server) answerQuestion(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, "/drafts?saved="+strconv.FormatInt(d.ID, 10), http.StatusSeeOther)
 		return
 	}
-	http.Redirect(w, r, draftPath(d.ID, nextStep(s.forms.Steps(d.Type, answers, reviews(sub)), step.Slug, answers, r.PostFormValue("return") == "check")), http.StatusSeeOther)
+	http.Redirect(w, r, draftPath(d.ID, nextStep(s.forms.Steps(d.Type, answers, authz.Reviews(sub)), step.Slug, answers, r.PostFormValue("return") == "check")), http.StatusSeeOther)
 }
 
 // applyAnswer records one posted answer, checking an organisation exists.
@@ -368,7 +361,7 @@ func (s *Server) checkAnswersPage(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) renderCheck(w http.ResponseWriter, r *http.Request, sub authz.Subject, d incident.Draft, status int, problems apperr.Fields) {
-	data := checkData{DraftID: d.ID, Caption: caption(d.Type), Rows: s.forms.Rows(d.Type, d.Answers, reviews(sub)),
+	data := checkData{DraftID: d.ID, Caption: caption(d.Type), Rows: s.forms.Rows(d.Type, d.Answers, authz.Reviews(sub)),
 		Missing: map[string]string{}, Complete: len(problems) == 0}
 	p := s.page(r, "Check your answers")
 	for _, pr := range problems {
@@ -379,6 +372,24 @@ func (s *Server) renderCheck(w http.ResponseWriter, r *http.Request, sub authz.S
 	}
 	p.Data = data
 	s.render.Render(w, r, status, "record-check", p)
+}
+
+// pageProblems names each problem by the page of the draft to go back to.
+// The form's own problems already do; the store's last check of the
+// identifier guard names the answer (its element), which is turned into
+// the page that asks it.
+func (s *Server) pageProblems(sub authz.Subject, d incident.Draft, problems apperr.Fields) apperr.Fields {
+	steps := s.forms.Steps(d.Type, d.Answers, authz.Reviews(sub))
+	out := slices.Clone(problems)
+	for i, p := range out {
+		for _, st := range steps {
+			if st.Question.Element == p.Field {
+				out[i].Field = st.Slug
+				break
+			}
+		}
+	}
+	return out
 }
 
 type statementData struct {
@@ -412,55 +423,25 @@ func (s *Server) renderStatement(w http.ResponseWriter, r *http.Request, d incid
 	s.render.Render(w, r, status, "record-statement", p)
 }
 
-// submitDraft submits a finished draft. The answers are checked again as a
-// whole, the statement version shown must still be the current one (T7),
-// and the submission is durable before the confirmation is shown.
+// submitDraft submits a finished draft through the recorder, which checks
+// the answers as a whole, the organisation and the statement version shown
+// (T7), and makes the submission durable before the confirmation is shown.
 func (s *Server) submitDraft(w http.ResponseWriter, r *http.Request) {
 	sub, d, ok := s.loadDraft(w, r)
 	if !ok {
 		return
 	}
-	res, problems := s.forms.Complete(d.Type, d.Answers, s.now())
-	if problems == nil {
-		if errs, err := s.checkOrg(r.Context(), res.OrgCode); err != nil {
-			s.fail(w, r, err)
-			return
-		} else if errs != nil {
-			problems = apperr.Fields{{Field: "organisation", Message: errs[0].Message}}
-		}
-	}
-	if problems != nil {
-		s.renderCheck(w, r, sub, d, http.StatusUnprocessableEntity, problems)
-		return
-	}
 	receipt := r.PostFormValue("receipt") == "yes"
-	current, err := s.Terms.Current(r.Context(), terms.RecordingStatement)
-	if err != nil {
-		s.fail(w, r, err)
+	shown, _ := strconv.Atoi(r.PostFormValue("statement_version"))
+	u := viewerFrom(r.Context()).user
+	ev, err := s.Recorder.SubmitDraft(r.Context(), incident.DraftSubmission{Draft: d, StatementVersion: shown, Receipt: receipt,
+		Reporter: incident.Reporter{ID: sub.UserID, Email: u.Email, Name: u.Name}}, incident.Client{IP: s.client(r).IP})
+	if errors.Is(err, incident.ErrStatementChanged) {
+		s.renderStatement(w, r, d, http.StatusConflict, apperr.MessageOf(err), receipt)
 		return
 	}
-	if shown, _ := strconv.Atoi(r.PostFormValue("statement_version")); shown != current.Version {
-		s.renderStatement(w, r, d, http.StatusConflict, "The recording statement changed while you were reading it. Read this version, then submit.", receipt)
-		return
-	}
-	submission := incident.Submission{
-		Type: d.Type, OrgCode: res.OrgCode, Source: incident.Staff, ReporterID: sub.UserID,
-		OccurredFrom: res.OccurredFrom, OccurredTo: res.OccurredTo, Answers: res.Answers, Index: res.Index,
-		StatementVersion: current.Version, SharingOptOut: res.SharingOptOut, DraftID: d.ID,
-	}
-	if receipt && s.Outbox != nil {
-		// The receipt is queued with the event, so it goes if and only if
-		// the event is stored. It holds the reference, nothing recorded.
-		u := viewerFrom(r.Context()).user
-		submission.Then = func(ctx context.Context, tx *db.Tx, ev incident.Event) error {
-			_, err := s.Outbox.Enqueue(ctx, tx, mail.EventReceipt(u.Email, u.Name, string(ev.Reference), ev.Type.Label(),
-				ev.SubmittedAt, s.BaseURL+"/events/"+string(ev.Reference)))
-			return err
-		}
-	}
-	ev, err := s.Incidents.Submit(r.Context(), submission, incident.Client{IP: client(r).IP})
-	if errs := answerErrors(err); errs != nil {
-		s.renderCheck(w, r, sub, d, http.StatusUnprocessableEntity, apperr.Fields{{Field: "description", Message: errs[0].Message}})
+	if problems, ok := err.(apperr.Fields); ok {
+		s.renderCheck(w, r, sub, d, http.StatusUnprocessableEntity, s.pageProblems(sub, d, problems))
 		return
 	}
 	if err != nil {
@@ -526,7 +507,7 @@ func (s *Server) draftsPage(w http.ResponseWriter, r *http.Request) {
 	}
 	rows := make([]draftRow, 0, len(drafts))
 	for _, d := range drafts {
-		steps := s.forms.Steps(d.Type, d.Answers, reviews(sub))
+		steps := s.forms.Steps(d.Type, d.Answers, authz.Reviews(sub))
 		row := draftRow{ID: d.ID, Type: d.Type, CreatedAt: d.CreatedAt, UpdatedAt: d.UpdatedAt, Questions: len(steps),
 			Resume: draftPath(d.ID, resumeStep(steps, d.Answers)), DeletionOn: d.UpdatedAt.Add(s.DraftRetention)}
 		for _, st := range steps {

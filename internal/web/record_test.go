@@ -141,8 +141,10 @@ func errorSummary(body string) string { return summaryPattern.FindString(body) }
 // your answers, the recording statement and a durable submission with its
 // version (T7, T12, T15).
 func TestRecordingAnIncidentFromStartToFinish(t *testing.T) {
+	t.Parallel()
 	for _, e := range dbtest.Engines(t) {
 		t.Run(e.Name, func(t *testing.T) {
+			t.Parallel()
 			site := apptest.Start(t, e, nil)
 			b, u := staff(t, site, "rowan.recorder@nhs.net", account.RoleReporter)
 			rc := start(t, b, site, u, incident.Incident)
@@ -243,8 +245,10 @@ func TestRecordingAnIncidentFromStartToFinish(t *testing.T) {
 // resuming at the first unanswered question, and deleting. A draft is its
 // author's alone.
 func TestDraftsAreSavedAndResumed(t *testing.T) {
+	t.Parallel()
 	for _, e := range dbtest.Engines(t) {
 		t.Run(e.Name, func(t *testing.T) {
+			t.Parallel()
 			site := apptest.Start(t, e, nil)
 			b, u := staff(t, site, "dana.draft@nhs.net", account.RoleReporter)
 			rc := start(t, b, site, u, incident.GoodCare)
@@ -284,7 +288,8 @@ func TestDraftsAreSavedAndResumed(t *testing.T) {
 // TestIncompleteDraftsCannotBeSubmitted: the check page marks what is
 // missing, and the statement and submission send people back to it.
 func TestIncompleteDraftsCannotBeSubmitted(t *testing.T) {
-	site := apptest.Start(t, dbtest.Engines(t)[0], nil)
+	t.Parallel()
+	site := apptest.Start(t, dbtest.SQLite(t), nil)
 	b, u := staff(t, site, "ivy.incomplete@nhs.net", account.RoleReporter)
 	rc := start(t, b, site, u, incident.Risk)
 	check := b.get(fmt.Sprintf("/drafts/%d/check", rc.draft))
@@ -306,7 +311,8 @@ func TestIncompleteDraftsCannotBeSubmitted(t *testing.T) {
 // TestBadAnswersAreExplained: unknown organisations, impossible dates and
 // foreign codes get NHS.UK errors and keep what was typed; nothing is a 500.
 func TestBadAnswersAreExplained(t *testing.T) {
-	site := apptest.Start(t, dbtest.Engines(t)[0], nil)
+	t.Parallel()
+	site := apptest.Start(t, dbtest.SQLite(t), nil)
 	b, u := staff(t, site, "bea.bad@nhs.net", account.RoleReporter)
 	rc := start(t, b, site, u, incident.Incident)
 	rc.through(nil)
@@ -345,7 +351,8 @@ func TestBadAnswersAreExplained(t *testing.T) {
 // TestReadOnlyUsersDoNotRecord: read-only accounts read; they do not
 // record. // T14
 func TestReadOnlyUsersDoNotRecord(t *testing.T) {
-	site := apptest.Start(t, dbtest.Engines(t)[0], nil)
+	t.Parallel()
+	site := apptest.Start(t, dbtest.SQLite(t), nil)
 	b, _ := staff(t, site, "reed.only@nhs.net", account.RoleReadOnly)
 	if r := b.get("/events/new"); r.status != http.StatusForbidden {
 		t.Errorf("read-only user starts recording: %d", r.status)
@@ -365,8 +372,10 @@ func countRows(t *testing.T, site *apptest.Site, table string) int {
 // reviewer answers the governance questions; each change is a version with
 // its author and reason, and a change that asks a new question leads to it.
 func TestChangesAreNewVersions(t *testing.T) {
+	t.Parallel()
 	for _, e := range dbtest.Engines(t) {
 		t.Run(e.Name, func(t *testing.T) {
+			t.Parallel()
 			site := apptest.Start(t, e, nil)
 			b, u := staff(t, site, "cora.changer@nhs.net", account.RoleReporter)
 			rc := start(t, b, site, u, incident.Incident)

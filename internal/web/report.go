@@ -1,6 +1,7 @@
 package web
 
 import (
+	"errors"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -11,6 +12,7 @@ import (
 	"github.com/psims/psims/internal/incident"
 	"github.com/psims/psims/internal/incident/form"
 	"github.com/psims/psims/internal/org"
+	"github.com/psims/psims/internal/secret"
 	"github.com/psims/psims/internal/terms"
 )
 
@@ -39,11 +41,32 @@ type reportData struct {
 	Searched      bool
 	Results       []org.Organisation
 	Statement     terms.Document
-	Started       string
+	// Started is when the form was first shown (Unix seconds), and
+	// StartedMAC its signature.
+	Started, StartedMAC string
 }
 
 func (s *Server) reportForm(w http.ResponseWriter, r *http.Request) {
 	s.renderReport(w, r, http.StatusOK, url.Values{}, nil, "")
+}
+
+// formStarted is when the public form was first shown, from the signed
+// value it carries; false when it carries none, a forged one, or one older
+// than a day (a form left open that long is shown afresh).
+func (s *Server) formStarted(posted url.Values) (time.Time, bool) {
+	v := posted.Get("started")
+	if !secret.Verify(s.FormKey, posted.Get("started_mac"), "report-started", v) {
+		return time.Time{}, false
+	}
+	sec, err := strconv.ParseInt(v, 10, 64)
+	if err != nil {
+		return time.Time{}, false
+	}
+	t := time.Unix(sec, 0)
+	if age := time.Since(t); age < 0 || age > 24*time.Hour {
+		return time.Time{}, false
+	}
+	return t, true
 }
 
 // publicField is the name the public page gives an input of a question:
@@ -85,8 +108,15 @@ func (s *Server) renderReport(w http.ResponseWriter, r *http.Request, status int
 		s.fail(w, r, err)
 		return
 	}
+	// The form keeps the time it was first shown through every time it is
+	// sent back, signed so that a program cannot claim to have waited.
+	started, ok := s.formStarted(posted)
+	if !ok {
+		started = time.Now()
+	}
 	data := reportData{Statement: doc, OrgQuery: posted.Get("org_query"), Org: posted.Get("org"),
-		Started: strconv.FormatInt(time.Now().Unix(), 10)}
+		Started: strconv.FormatInt(started.Unix(), 10)}
+	data.StartedMAC = secret.Sign(s.FormKey, "report-started", data.Started)
 	for _, st := range s.publicSteps() {
 		if st.Question.Kind == form.Org {
 			data.OrgError = fieldError(errs, "org_query")
@@ -130,71 +160,67 @@ func (s *Server) report(w http.ResponseWriter, r *http.Request) {
 		s.renderReport(w, r, http.StatusOK, posted, errs, "")
 		return
 	}
+	// Every attempt to submit counts against the address's limit, refused
+	// ones included, so the form cannot be used to tune text until the
+	// identifier guard lets it through.
+	if !s.allowed(w, r, "report", s.PublicReportRate, time.Hour) {
+		s.renderReport(w, r, http.StatusTooManyRequests, posted, nil,
+			"This form has been sent too many times from your internet connection. Keep this page open and try again in an hour: what you typed is still here.")
+		return
+	}
 	if posted.Get(honeypotField) != "" {
 		// Only a program fills in a field nobody can see: store nothing.
 		s.renderReport(w, r, http.StatusUnprocessableEntity, posted, nil, "We could not accept this form. If you are a person, submit it again.")
 		return
 	}
-	started, err := strconv.ParseInt(posted.Get("started"), 10, 64)
-	if err != nil || time.Since(time.Unix(started, 0)) < minFillTime {
+	if started, ok := s.formStarted(posted); !ok || time.Since(started) < minFillTime {
 		s.renderReport(w, r, http.StatusUnprocessableEntity, posted, nil, "Check your answers, then submit the form again.")
 		return
 	}
 
 	answers, errs := s.publicAnswers(r, posted)
-	if errs == nil {
-		if code := posted.Get("org"); code != "" || posted.Get("org_query") != "" {
-			if code == "" {
-				code = posted.Get("org_query")
-			}
-			if orgErrs, err := s.checkOrg(r.Context(), code); err != nil {
-				s.fail(w, r, err)
-				return
-			} else if orgErrs != nil {
-				errs = append(errs, FieldError{Field: "org_query", Message: orgErrs[0].Message})
-			}
-		}
-	}
-	var res form.Result
-	if errs == nil {
-		var problems apperr.Fields
-		res, problems = s.forms.CompletePublic(answers, time.Now())
-		for _, pr := range problems {
-			field := pr.Field
-			if field == "organisation" {
-				field = "org_query"
-			}
-			errs = append(errs, FieldError{Field: field, Message: pr.Message})
-		}
-	}
 	if errs != nil {
 		s.renderReport(w, r, http.StatusUnprocessableEntity, posted, errs, "")
 		return
 	}
-	current, err := s.Terms.Current(r.Context(), terms.RecordingStatement)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	if shown, _ := strconv.Atoi(posted.Get("statement_version")); shown != current.Version {
+	shown, _ := strconv.Atoi(posted.Get("statement_version"))
+	ev, err := s.Recorder.SubmitPublic(r.Context(), incident.PublicReport{Answers: answers, StatementVersion: shown}, incident.Client{IP: s.client(r).IP})
+	if errors.Is(err, incident.ErrStatementChanged) {
 		s.renderReport(w, r, http.StatusConflict, posted, nil, "The statement about how we use what you tell us changed while you were writing. Read it again, then submit.")
 		return
 	}
-	if !s.reportLimiter.allow(client(r).IP, time.Now()) {
-		w.Header().Set("Retry-After", "3600")
-		s.render.Render(w, r, http.StatusTooManyRequests, "too-many-requests", s.page(r, "Too many attempts"))
+	if problems, ok := err.(apperr.Fields); ok {
+		s.renderReport(w, r, http.StatusUnprocessableEntity, posted, s.publicProblems(answers, problems), "")
 		return
 	}
-	ev, err := s.Incidents.Submit(r.Context(), incident.Submission{
-		Type: incident.Incident, OrgCode: res.OrgCode, Source: incident.Public,
-		OccurredFrom: res.OccurredFrom, OccurredTo: res.OccurredTo, Answers: res.Answers, Index: res.Index,
-		StatementVersion: current.Version, SharingOptOut: res.SharingOptOut,
-	}, incident.Client{IP: client(r).IP})
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
 	http.Redirect(w, r, "/report/recorded/"+string(ev.Reference), http.StatusSeeOther)
+}
+
+// publicProblems names each problem by the input of the public page it is
+// about: the organisation search box for the organisation, and for the
+// store's last check of the identifier guard, which names an answer by its
+// element, the question that asks it.
+func (s *Server) publicProblems(a incident.Answers, problems apperr.Fields) []FieldError {
+	steps := s.forms.PublicSteps(a)
+	var errs []FieldError
+	for _, p := range problems {
+		field := p.Field
+		for _, st := range steps {
+			if st.Question.Element == field {
+				field = st.Slug
+				break
+			}
+		}
+		if field == "organisation" || field == "org" {
+			field = "org_query"
+		}
+		errs = append(errs, FieldError{Field: field, Message: p.Message})
+	}
+	return errs
 }
 
 // publicAnswers reads every question of the public page, in order, so that
@@ -223,7 +249,7 @@ func (s *Server) publicAnswers(r *http.Request, posted url.Values) (incident.Ans
 			}
 			values = url.Values{form.FieldAnswer: {code}}
 		}
-		answered, problems := s.forms.Apply(a, *next, values, time.Now())
+		answered, problems := s.forms.Apply(a, *next, values, s.now())
 		for _, pr := range problems {
 			field := publicField(next.Slug, pr.Field)
 			if next.Question.Kind == form.Org {

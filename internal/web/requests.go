@@ -82,7 +82,7 @@ func requestObject(req account.Request) authz.Object {
 	if req.Kind == account.KindOrgMove {
 		role = authz.Reporter
 	}
-	return authz.Object{Org: req.OrgCode, UserID: req.UserID, Role: role}
+	return authz.Object{Org: req.OrgCode, UserID: req.UserID, Role: string(req.UserRole), NewRole: role}
 }
 
 // requestWhat says in words what a request asks for.
@@ -282,7 +282,7 @@ func (s *Server) decideRegistration(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	v := viewerFrom(r.Context())
-	if err := s.Accounts.DecideRegistration(r.Context(), v.user.ID, target, approve, f.Reason, client(r).IP); err != nil {
+	if err := s.Accounts.DecideRegistration(r.Context(), v.user.ID, target, approve, f.Reason, s.client(r).IP); err != nil {
 		s.decisionFailed(w, r, s.registrationDecisionPage(r, target), f, nil, err)
 		return
 	}
@@ -368,7 +368,7 @@ func (s *Server) decideRequest(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	v := viewerFrom(r.Context())
-	if err := s.Accounts.DecideRequest(r.Context(), v.user.ID, req, approve, f.Reason, client(r).IP); err != nil {
+	if err := s.Accounts.DecideRequest(r.Context(), v.user.ID, req, approve, f.Reason, s.client(r).IP); err != nil {
 		s.decisionFailed(w, r, s.requestDecisionPage(r, req), f, nil, err)
 		return
 	}
@@ -462,7 +462,7 @@ func (s *Server) requestRole(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	f := roleRequestForm{Role: r.PostFormValue("role"), Justification: r.PostFormValue("justification")}
-	err := s.Accounts.RequestRole(r.Context(), u, account.Role(f.Role), f.Justification, client(r).IP)
+	err := s.Accounts.RequestRole(r.Context(), u, account.Role(f.Role), f.Justification, s.client(r).IP)
 	if err == nil {
 		http.Redirect(w, r, "/account/role-request?done=role-requested", http.StatusSeeOther)
 		return
@@ -492,7 +492,7 @@ func (s *Server) withdrawRoleRequest(w http.ResponseWriter, r *http.Request) {
 	// Withdrawing what is no longer waiting (say, from a second tab) shows
 	// the page as it now is, rather than an error.
 	id, _ := strconv.ParseInt(r.PostFormValue("request_id"), 10, 64)
-	err := s.Accounts.WithdrawRequest(r.Context(), u, id, client(r).IP)
+	err := s.Accounts.WithdrawRequest(r.Context(), u, id, s.client(r).IP)
 	if apperr.CodeOf(err) == apperr.NotFound {
 		http.Redirect(w, r, "/account/role-request", http.StatusSeeOther)
 		return

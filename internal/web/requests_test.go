@@ -70,8 +70,10 @@ func registerPendingAt(t *testing.T, site *apptest.Site, email, orgCode string) 
 var queueLink = regexp.MustCompile(`href="(/admin/approvals/(?:registrations|requests)/\d+)"`)
 
 func TestAnOrgAdminApprovesARegistrationAndThePersonSignsIn(t *testing.T) {
+	t.Parallel()
 	for _, e := range dbtest.Engines(t) {
 		t.Run(e.Name, func(t *testing.T) {
+			t.Parallel()
 			site := apptest.Start(t, e, nil)
 			admin := approvalsUser(t, site, "admin@rm1.example", "RM1", account.RoleOrgAdmin, time.Now())
 			sam := registerPendingAt(t, site, "sam.jones@example.org", "RM1")
@@ -117,7 +119,8 @@ func TestAnOrgAdminApprovesARegistrationAndThePersonSignsIn(t *testing.T) {
 }
 
 func TestRejectingARegistrationNeedsAReasonAndKeepsWhatWasTyped(t *testing.T) {
-	site := apptest.Start(t, dbtest.Engines(t)[0], nil)
+	t.Parallel()
+	site := apptest.Start(t, dbtest.SQLite(t), nil)
 	admin := approvalsUser(t, site, "admin@rm1.example", "RM1", account.RoleOrgAdmin, time.Now())
 	sam := registerPendingAt(t, site, "sam.jones@example.org", "RM1")
 	b := signedInAs(t, site, admin.Email)
@@ -154,7 +157,8 @@ func TestRejectingARegistrationNeedsAReasonAndKeepsWhatWasTyped(t *testing.T) {
 }
 
 func TestNobodyCanProbeRegistrationsOrRequestsOfAnotherOrganisation(t *testing.T) { // T14
-	site := apptest.Start(t, dbtest.Engines(t)[0], nil)
+	t.Parallel()
+	site := apptest.Start(t, dbtest.SQLite(t), nil)
 	admin := approvalsUser(t, site, "admin@rm1.example", "RM1", account.RoleOrgAdmin, time.Now())
 	gp := registerPendingAt(t, site, "gp.person@example.org", "D82044")
 	gpNurse := approvalsUser(t, site, "nurse@gp.example", "D82044", account.RoleReporter, time.Time{})
@@ -202,7 +206,8 @@ func TestNobodyCanProbeRegistrationsOrRequestsOfAnotherOrganisation(t *testing.T
 }
 
 func TestNationalAdminsSeeTheQueueOfEveryOrganisation(t *testing.T) {
-	site := apptest.Start(t, dbtest.Engines(t)[0], nil)
+	t.Parallel()
+	site := apptest.Start(t, dbtest.SQLite(t), nil)
 	national := approvalsUser(t, site, "national@psims.example", "QMM", account.RoleNationalAdmin, time.Now())
 	registerPendingAt(t, site, "sam.jones@example.org", "RM1")
 	gp := registerPendingAt(t, site, "gp.person@example.org", "D82044")
@@ -218,7 +223,8 @@ func TestNationalAdminsSeeTheQueueOfEveryOrganisation(t *testing.T) {
 }
 
 func TestAnAdminWhoseIGTrainingHasExpiredIsToldToUpdateIt(t *testing.T) { // T18
-	site := apptest.Start(t, dbtest.Engines(t)[0], nil)
+	t.Parallel()
+	site := apptest.Start(t, dbtest.SQLite(t), nil)
 	admin := approvalsUser(t, site, "admin@rm1.example", "RM1", account.RoleOrgAdmin, time.Now().AddDate(0, -13, 0))
 	sam := registerPendingAt(t, site, "sam.jones@example.org", "RM1")
 	b := signedInAs(t, site, admin.Email)
@@ -234,8 +240,10 @@ func TestAnAdminWhoseIGTrainingHasExpiredIsToldToUpdateIt(t *testing.T) { // T18
 }
 
 func TestARoleRequestGoesToTheAdminAndApprovalEndsTheRequestersSession(t *testing.T) {
+	t.Parallel()
 	for _, e := range dbtest.Engines(t) {
 		t.Run(e.Name, func(t *testing.T) {
+			t.Parallel()
 			site := apptest.Start(t, e, nil)
 			admin := approvalsUser(t, site, "admin@rm1.example", "RM1", account.RoleOrgAdmin, time.Now())
 			nurse := approvalsUser(t, site, "nurse@rm1.example", "RM1", account.RoleReporter, time.Time{})
@@ -292,7 +300,8 @@ func TestARoleRequestGoesToTheAdminAndApprovalEndsTheRequestersSession(t *testin
 }
 
 func TestAUserCanWithdrawTheirRoleRequest(t *testing.T) {
-	site := apptest.Start(t, dbtest.Engines(t)[0], nil)
+	t.Parallel()
+	site := apptest.Start(t, dbtest.SQLite(t), nil)
 	nurse := approvalsUser(t, site, "nurse@rm1.example", "RM1", account.RoleReporter, time.Time{})
 	nb := signedInAs(t, site, nurse.Email)
 	if r := nb.submit("/account/role-request", "/account/role-request", url.Values{"role": {"org-admin"}, "justification": {"Our admin is leaving next month."}}); r.status != http.StatusSeeOther {

@@ -8,16 +8,18 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"net"
 	"net/http"
+	"net/netip"
 	"slices"
 	"time"
 
 	"github.com/psims/psims/internal/account"
 	"github.com/psims/psims/internal/apperr"
+	"github.com/psims/psims/internal/clientip"
 	"github.com/psims/psims/internal/incident"
 	"github.com/psims/psims/internal/incident/form"
 	"github.com/psims/psims/internal/incident/taxonomy"
-	"github.com/psims/psims/internal/mail"
 	"github.com/psims/psims/internal/org"
 	"github.com/psims/psims/internal/terms"
 	"github.com/psims/psims/internal/web/static"
@@ -28,26 +30,41 @@ type Deps struct {
 	Accounts *account.Service
 	Terms    *terms.Service
 	Orgs     *org.Store
-	// Incidents records and lists events, on the national Taxonomy.
+	// Incidents keeps and lists events, on the national Taxonomy;
+	// Recorder submits them.
 	Incidents *incident.Service
+	Recorder  *incident.Recorder
 	Taxonomy  *taxonomy.Taxonomy
 	Ready     func(ctx context.Context) error // reports whether the database answers
 	Metrics   *Metrics
-	Logger    *slog.Logger
+	// MetricsElsewhere is true when /metrics is served on an address of its
+	// own (--metrics-addr): this server then answers it with 404. When
+	// false, it serves /metrics to loopback clients only.
+	MetricsElsewhere bool
+	Logger           *slog.Logger
 	// SecureCookies marks cookies Secure (the base URL is https).
 	SecureCookies bool
-	// Outbox queues email; BaseURL starts the links in it.
-	Outbox  *mail.Outbox
-	BaseURL string
-	// DraftRetention is how long a draft is kept after its last change
-	// (30 days when 0).
+	// Clock is the system's clock, the one transactions take their time
+	// from (time.Now when nil).
+	Clock func() time.Time
+	// DraftRetention is how long a draft is kept after its last change.
 	DraftRetention time.Duration
-	// PublicReportRate is how many concerns one IP address may submit
-	// through the public route per hour (10 when 0).
+	// RateLimits keeps the per-address limits in the database, so every
+	// process shares them; nil (only in tests that do not post to the
+	// limited forms) limits nothing.
+	RateLimits RateLimits
+	// PublicReportRate is how many concerns one address may try to submit
+	// through the public route per hour.
 	PublicReportRate int
-	// SignInRate is how many sign-in, registration and reset posts one IP
+	// SignInRate is how many sign-in, registration and reset posts one
 	// address may make per minute.
 	SignInRate int
+	// ClientIPs says which address a request came from, believing
+	// X-Forwarded-For only from trusted proxies.
+	ClientIPs clientip.Resolver
+	// FormKey signs values the server puts in forms and must get back
+	// unchanged, such as when the public form was first shown.
+	FormKey []byte
 }
 
 // Server handles every HTTP request.
@@ -56,10 +73,7 @@ type Server struct {
 	render  *Renderer
 	assets  *static.Assets
 	forms   *form.Form
-	limiter *ipLimiter
-	// reportLimiter limits public submissions per IP address (T8).
-	reportLimiter *ipLimiter
-	handler       http.Handler
+	handler http.Handler
 	// routeList is every pattern registered, for the authorisation matrix test.
 	routeList []string
 	// ungatedRoutes are the patterns a user who must accept new terms can
@@ -78,14 +92,10 @@ func New(d Deps) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	if d.SignInRate <= 0 {
-		d.SignInRate = 20
-	}
-	if d.PublicReportRate <= 0 {
-		d.PublicReportRate = 10
-	}
-	if d.DraftRetention <= 0 {
-		d.DraftRetention = 30 * 24 * time.Hour
+	// The settings come from config, which gives their defaults; a zero
+	// here is a wiring mistake.
+	if d.SignInRate <= 0 || d.PublicReportRate <= 0 || d.DraftRetention <= 0 || len(d.FormKey) == 0 {
+		return nil, errors.New("web: SignInRate, PublicReportRate, DraftRetention and FormKey must be set")
 	}
 	if d.Taxonomy == nil {
 		if d.Taxonomy, err = taxonomy.Load(); err != nil {
@@ -96,10 +106,29 @@ func New(d Deps) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{Deps: d, render: render, assets: assets, forms: forms,
-		limiter: newIPLimiter(d.SignInRate, time.Minute), reportLimiter: newIPLimiter(d.PublicReportRate, time.Hour)}
+	s := &Server{Deps: d, render: render, assets: assets, forms: forms}
 	s.handler = s.routes()
 	return s, nil
+}
+
+// localMetrics serves /metrics on the service's own address, to a scraper
+// on the same machine only: Prometheus figures describe the service's load
+// and errors, which are nobody else's business. A request that came through
+// a proxy (it names a forwarded address) is not local, whatever the
+// connection's address, since the proxy may itself run on this machine.
+func (s *Server) localMetrics() http.HandlerFunc {
+	metrics := s.Metrics.Handler()
+	return func(w http.ResponseWriter, r *http.Request) {
+		host, _, err := net.SplitHostPort(r.RemoteAddr)
+		ip, perr := netip.ParseAddr(host)
+		local := err == nil && perr == nil && ip.Unmap().IsLoopback() &&
+			r.Header.Get("X-Forwarded-For") == "" && r.Header.Get("Forwarded") == ""
+		if s.MetricsElsewhere || !local {
+			s.notFound(w, r)
+			return
+		}
+		metrics.ServeHTTP(w, r)
+	}
 }
 
 // ServeHTTP serves a request.
@@ -111,7 +140,7 @@ func (s *Server) routes() http.Handler {
 	r.handle("GET /static/", s.assets.Handler())
 	r.open("GET /healthz", s.healthz)
 	r.open("GET /readyz", s.readyz)
-	r.handle("GET /metrics", s.Metrics.Handler())
+	r.handle("GET /metrics", s.localMetrics())
 
 	r.open("GET /{$}", s.infoPage("home", "Record and learn from patient safety events"))
 	s.documentRoutes(r)
@@ -196,8 +225,14 @@ func (r *router) handleFunc(pattern string, h http.HandlerFunc) {
 // to.
 func (r *router) open(pattern string, h http.HandlerFunc) { r.handle(pattern, h) }
 
-// now is the time, for checking that dates are not in the future.
-func (s *Server) now() time.Time { return time.Now() }
+// now is the time by the system's one clock (the database's, which stamps
+// every transaction), for checking answers as they are typed.
+func (s *Server) now() time.Time {
+	if s.Clock == nil {
+		return time.Now()
+	}
+	return s.Clock()
+}
 
 // Routes lists every route pattern the server serves, apart from the
 // catch-all that answers 404.

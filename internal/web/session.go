@@ -6,16 +6,20 @@ import (
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/base64"
-	"net"
+	"errors"
+	"fmt"
+	"math"
 	"net/http"
+	"net/netip"
 	"net/url"
+	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/psims/psims/internal/account"
 	"github.com/psims/psims/internal/apperr"
 	"github.com/psims/psims/internal/authz"
+	"github.com/psims/psims/internal/ratelimit"
 	"github.com/psims/psims/internal/terms"
 )
 
@@ -134,6 +138,13 @@ func (s *Server) checkCSRF(next http.Handler) http.Handler {
 		want := tokenFor(binding)
 		if r.Method == http.MethodPost {
 			r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
+			var tooLarge *http.MaxBytesError
+			if err := r.ParseForm(); errors.As(err, &tooLarge) {
+				p := s.page(r, "What you sent was too large")
+				p.Data = fmt.Sprintf("%d MB", maxFormBytes>>20)
+				s.render.Render(w, r, http.StatusRequestEntityTooLarge, "form-too-large", p)
+				return
+			}
 			got := r.PostFormValue("csrf_token")
 			if binding == "" || subtle.ConstantTimeCompare([]byte(got), []byte(want)) != 1 {
 				p := s.page(r, "This form has expired")
@@ -160,54 +171,60 @@ func csrfToken(r *http.Request) string {
 	return t
 }
 
-// client describes where the request came from. The service listens behind
-// no proxy it trusts, so the address is the connection's.
-func client(r *http.Request) account.Client {
-	ip, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		ip = r.RemoteAddr
-	}
-	return account.Client{IP: ip, UserAgent: r.UserAgent()}
+// client describes where the request came from: the connection's address,
+// or behind a trusted proxy the address it forwarded for.
+func (s *Server) client(r *http.Request) account.Client {
+	return account.Client{IP: s.ClientIPs.From(r), UserAgent: r.UserAgent()}
 }
 
-// limited applies the per-IP rate limit for sign-in, registration and reset.
+// RateLimits decides per-key limits kept in the database; *ratelimit.Store
+// is one.
+type RateLimits interface {
+	Allow(ctx context.Context, key string, limit int, window time.Duration, now time.Time) (ratelimit.Decision, error)
+}
+
+// allowed takes one of the requests the address may make under the limit
+// named kind (limit per window). When none is left it sets Retry-After
+// and returns false. A database error lets the request through, logged:
+// the limits slow abuse, and a broken limit must not shut people out.
+func (s *Server) allowed(w http.ResponseWriter, r *http.Request, kind string, limit int, window time.Duration) bool {
+	if s.RateLimits == nil {
+		return true
+	}
+	d, err := s.RateLimits.Allow(r.Context(), kind+":"+rateKey(s.client(r).IP), limit, window, time.Now())
+	if err != nil {
+		s.Logger.Error("rate limit", "limit", kind, "err", err)
+		return true
+	}
+	if !d.Allowed {
+		w.Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(d.RetryAfter.Seconds()))))
+	}
+	return d.Allowed
+}
+
+// rateKey is the part of an address a limit counts by: the whole IPv4
+// address, or the /64 network of an IPv6 one, since one household or
+// server is usually given a whole /64 and could otherwise step through it.
+func rateKey(ip string) string {
+	a, err := netip.ParseAddr(ip)
+	if err != nil || a.Is4() {
+		return ip
+	}
+	p, err := a.Prefix(64)
+	if err != nil {
+		return ip
+	}
+	return p.String()
+}
+
+// limited applies the per-address limit of sign-in, registration and reset.
 func (s *Server) limited(h http.HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		if !s.limiter.allow(client(r).IP, time.Now()) {
-			w.Header().Set("Retry-After", "60")
+		if !s.allowed(w, r, "signin", s.SignInRate, time.Minute) {
 			p := s.page(r, "Too many attempts")
 			s.render.Render(w, r, http.StatusTooManyRequests, "too-many-requests", p)
 			return
 		}
 		h(w, r)
 	}
-}
-
-// ipLimiter allows each IP address a number of requests per window. It is a
-// fixed-window counter kept in memory: with several processes each applies
-// its own limit, which the account lockout (kept in the database) backs up.
-type ipLimiter struct {
-	mu     sync.Mutex
-	limit  int
-	window time.Duration
-	start  time.Time
-	counts map[string]int
-}
-
-func newIPLimiter(limit int, window time.Duration) *ipLimiter {
-	return &ipLimiter{limit: limit, window: window, counts: map[string]int{}}
-}
-
-func (l *ipLimiter) allow(ip string, now time.Time) bool {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if now.Sub(l.start) >= l.window {
-		l.start = now
-		clear(l.counts)
-	}
-	if l.counts[ip] >= l.limit {
-		return false
-	}
-	l.counts[ip]++
-	return true
 }

@@ -4,8 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
-	"log/slog"
 	"net/http"
 	"net/url"
 	"slices"
@@ -69,9 +67,9 @@ func publish(t *testing.T, site *apptest.Site, kind terms.Kind, body, summary st
 // what it links to; every other route, page, form or API alike, sends them
 // there (or, for a program, answers 403 with the reason).
 func TestGateLeavesOnlyTheReviewPageAndItsLinks(t *testing.T) {
-	site := apptest.Start(t, dbtest.Engines(t)[0], nil)
-	srv, err := web.New(web.Deps{Accounts: site.App.Accounts, Terms: site.App.Terms, Orgs: site.App.Orgs, Ready: site.App.DB.Ping,
-		Metrics: web.NewMetrics(prometheus.NewRegistry(), nil), Logger: slog.New(slog.NewJSONHandler(io.Discard, nil))})
+	t.Parallel()
+	site := apptest.Start(t, dbtest.SQLite(t), nil)
+	srv, err := web.New(site.App.WebDeps(web.NewMetrics(prometheus.NewRegistry(), nil)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -147,8 +145,10 @@ func TestGateLeavesOnlyTheReviewPageAndItsLinks(t *testing.T) {
 // T1, P9: a new user accepts both documents, is offered consent once with
 // nothing ticked, may go on without it, and returns where they were going.
 func TestNewUserAcceptsAndIsOfferedConsentOnce(t *testing.T) {
+	t.Parallel()
 	for _, e := range dbtest.Engines(t) {
 		t.Run(e.Name, func(t *testing.T) {
+			t.Parallel()
 			site := apptest.Start(t, e, nil)
 			b, u := newcomer(t, site, "nia.newcomer@nhs.net")
 			r := b.get("/account/profile")
@@ -195,8 +195,10 @@ func TestNewUserAcceptsAndIsOfferedConsentOnce(t *testing.T) {
 // request, sees the summary and what changed, accepts and carries on; a
 // version that is not material only shows a notice until they read it.
 func TestReacceptanceAfterMaterialVersionOnly(t *testing.T) {
+	t.Parallel()
 	for _, e := range dbtest.Engines(t) {
 		t.Run(e.Name, func(t *testing.T) {
+			t.Parallel()
 			site := apptest.Start(t, e, nil)
 			b, u := newcomer(t, site, "rhys.regular@nhs.net")
 			site.AcceptTerms(t, u.Email)
@@ -256,7 +258,8 @@ func TestReacceptanceAfterMaterialVersionOnly(t *testing.T) {
 
 // T2: declining signs the user out, says why, and is audited.
 func TestDecliningSignsOut(t *testing.T) {
-	site := apptest.Start(t, dbtest.Engines(t)[0], nil)
+	t.Parallel()
+	site := apptest.Start(t, dbtest.SQLite(t), nil)
 	b, u := newcomer(t, site, "dee.decliner@nhs.net")
 	r := b.submit("/review-terms", "/review-terms", url.Values{"action": {"decline"}, "version-terms": {"1"}, "version-privacy": {"1"}})
 	if r.status != http.StatusOK || !strings.Contains(r.body, "You have been signed out") {
@@ -274,7 +277,8 @@ func TestDecliningSignsOut(t *testing.T) {
 // T2: accepting a version that was replaced while the user read it shows
 // the newer one instead of recording the old.
 func TestAcceptingAReplacedVersionShowsTheNewOne(t *testing.T) {
-	site := apptest.Start(t, dbtest.Engines(t)[0], nil)
+	t.Parallel()
+	site := apptest.Start(t, dbtest.SQLite(t), nil)
 	b, u := newcomer(t, site, "sol.slow@nhs.net")
 	page := b.get("/review-terms")
 	m := csrfPattern.FindStringSubmatch(page.body)
@@ -295,8 +299,10 @@ func TestAcceptingAReplacedVersionShowsTheNewOne(t *testing.T) {
 // P15, P19: consent can be given and withdrawn at any time, with effect at
 // once.
 func TestDataPreferencesTakeEffectAtOnce(t *testing.T) {
+	t.Parallel()
 	for _, e := range dbtest.Engines(t) {
 		t.Run(e.Name, func(t *testing.T) {
+			t.Parallel()
 			site := apptest.Start(t, e, nil)
 			b, u := newcomer(t, site, "pat.prefs@nhs.net")
 			site.AcceptTerms(t, u.Email)

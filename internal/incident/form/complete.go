@@ -12,20 +12,7 @@ import (
 )
 
 // Result is what a finished set of answers gives the event store.
-type Result struct {
-	OrgCode string
-	// OccurredFrom and OccurredTo are the first and last day it can have
-	// happened on: the same day when the date is known, the month when it
-	// is roughly known.
-	OccurredFrom, OccurredTo time.Time
-	Index                    incident.Index
-	// SharingOptOut is true when the person answered that the record may
-	// not be shared beyond the organisation and the national team (T15).
-	SharingOptOut bool
-	// Answers are the answers to the questions asked, and nothing else:
-	// answers to questions a later change made irrelevant are dropped.
-	Answers incident.Answers
-}
+type Result = incident.Completed
 
 // Complete checks a finished set of answers to the form for type t and
 // derives what the store needs. Every question asked must have a valid

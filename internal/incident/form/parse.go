@@ -11,6 +11,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/psims/psims/internal/apperr"
+	"github.com/psims/psims/internal/datepart"
 	"github.com/psims/psims/internal/incident"
 	"github.com/psims/psims/internal/pii"
 )
@@ -194,29 +195,18 @@ func number(values url.Values, field string) (n int, present, ok bool) {
 }
 
 func parseDate(values url.Values, now time.Time) ([]string, apperr.Fields) {
-	d, dOK, dNum := number(values, FieldDay)
-	m, mOK, mNum := number(values, FieldMonth)
-	y, yOK, yNum := number(values, FieldYear)
-	var problems apperr.Fields
-	switch {
-	case !dOK && !mOK && !yOK:
-		problems.Add(FieldDay, "Enter the date it happened")
-	case !dOK:
-		problems.Add(FieldDay, "Date must include a day")
-	case !mOK:
-		problems.Add(FieldMonth, "Date must include a month")
-	case !yOK:
-		problems.Add(FieldYear, "Date must include a year")
-	case !dNum || !mNum || !yNum || !realDate(d, m, y):
-		problems.Add(FieldDay, "Date must be a real date")
-	}
-	if len(problems) > 0 {
-		return nil, problems
-	}
-	date := time.Date(y, time.Month(m), d, 0, 0, 0, 0, time.UTC)
-	if date.After(today(now)) {
-		problems.Add(FieldDay, "Date must be today or in the past")
-		return nil, problems
+	rules := datepart.Rules{Label: "Date", Missing: "Enter the date it happened", EarliestYear: oldestYear, Today: now}
+	date, p := datepart.Parse(values.Get(FieldDay), values.Get(FieldMonth), values.Get(FieldYear), rules)
+	if p != nil {
+		// One error, on the first box to fix, which the summary links to.
+		field := FieldDay
+		switch p.Parts.First() {
+		case datepart.Month:
+			field = FieldMonth
+		case datepart.Year:
+			field = FieldYear
+		}
+		return nil, apperr.Fields{{Field: field, Message: p.Message}}
 	}
 	return []string{date.Format(time.DateOnly)}, nil
 }
@@ -273,13 +263,6 @@ func AgeParts(days int) (years, months int) {
 		years, months = years+1, 0
 	}
 	return years, months
-}
-
-func realDate(d, m, y int) bool {
-	if y < oldestYear || y > 9999 || m < 1 || m > 12 || d < 1 {
-		return false
-	}
-	return d <= time.Date(y, time.Month(m)+1, 0, 0, 0, 0, 0, time.UTC).Day()
 }
 
 // today is the start of now's day, in UTC.
