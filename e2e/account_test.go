@@ -42,11 +42,9 @@ func startSite(t *testing.T, e dbtest.Engine) (*apptest.Site, *smtptest.Server) 
 // axe-core and the console. It runs on SQLite, and on PostgreSQL too when
 // PSIMS_TEST_POSTGRES_URL is set.
 func TestAccountJourney(t *testing.T) {
-	t.Parallel()
 	chromium(t)
 	for _, e := range dbtest.Engines(t) {
 		t.Run(e.Name, func(t *testing.T) {
-			t.Parallel()
 			site, mail := startSite(t, e)
 			b := newBrowser(t, site.URL, true)
 			// One screenshot, from the engine that always runs.

@@ -15,7 +15,6 @@ import (
 // console check run on each (the journeys check the pages they pass
 // through).
 func TestAdministrationPagesAreAccessible(t *testing.T) {
-	t.Parallel()
 	chromium(t)
 	site, _ := startSite(t, dbtest.SQLite(t))
 	ctx := context.Background()

@@ -29,11 +29,9 @@ const (
 // person gets the approval email and signs in. Both browsers run with
 // JavaScript on, and every page is checked with axe-core and the console.
 func TestOrgAdminApprovesANewRegistrant(t *testing.T) {
-	t.Parallel()
 	chromium(t)
 	for _, e := range dbtest.Engines(t) {
 		t.Run(e.Name, func(t *testing.T) {
-			t.Parallel()
 			site, mail := startSite(t, e)
 			ctx := context.Background()
 			admin, err := site.App.Accounts.Create(ctx, account.NewUser{Email: approvalAdminEmail, Name: approvalAdminName,

@@ -41,7 +41,6 @@ func siteCookies(b *browser) map[string]*network.Cookie {
 // rejecting brings it back to the same page with no banner and no analytics
 // cookie, and choosing analytics cookies on the cookies page sets one.
 func TestCookieChoice(t *testing.T) { // P5
-	t.Parallel()
 	chromium(t)
 	site, _ := startSite(t, dbtest.SQLite(t))
 	for _, tc := range []struct {
@@ -49,7 +48,6 @@ func TestCookieChoice(t *testing.T) { // P5
 		js   bool
 	}{{"with JavaScript", true}, {"without JavaScript", false}} {
 		t.Run(tc.name, func(t *testing.T) {
-			t.Parallel()
 			b := newBrowser(t, site.URL, tc.js)
 
 			b.open("/accessibility", 200)

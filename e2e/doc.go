@@ -6,4 +6,9 @@
 // The tests skip when /usr/bin/chromium is missing, unless
 // PSIMS_REQUIRE_CHROMIUM=1 is set (as CI sets it), when they fail instead.
 // They need `make assets` first, for axe-core.
+//
+// The tests run one at a time, unlike those of the other packages: on two
+// cores, two browsers and two race-instrumented servers at once took as long
+// as one after the other, and over a quarter more processor time, which the
+// other packages' tests running alongside then lack.
 package e2e

@@ -19,7 +19,6 @@ import (
 // the forms, the error summary and the header's sign-out button must all
 // work as plain HTML.
 func TestSignInWithoutJavaScript(t *testing.T) {
-	t.Parallel()
 	chromium(t)
 	site, _ := startSite(t, dbtest.SQLite(t))
 	const email, password = "sam.patel@nhs.net", "orange glacier pencil harvest"
@@ -76,7 +75,6 @@ func TestSignInWithoutJavaScript(t *testing.T) {
 // an image with no text alternative, the browser must record a CSP
 // violation and axe-core must report the image.
 func TestChecksCatchProblems(t *testing.T) {
-	t.Parallel()
 	chromium(t)
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Security-Policy", "default-src 'self'; script-src 'self'")

@@ -36,11 +36,9 @@ const cleanDescription = "During the evening drug round the patient in bay 3 was
 // the event in the list and opens it. Every page of the form is checked with
 // axe-core and the console. // T7, T12, T14
 func TestAReporterRecordsAnIncidentAndAReviewerFindsIt(t *testing.T) {
-	t.Parallel()
 	chromium(t)
 	for _, e := range dbtest.Engines(t) {
 		t.Run(e.Name, func(t *testing.T) {
-			t.Parallel()
 			recordAndFind(t, e)
 		})
 	}
@@ -164,11 +162,9 @@ func wantHeadingWords(b *browser, want string) {
 // number, the organisation is found by name, and a reference comes at the
 // end. Every page is checked with axe-core. // T8, T12
 func TestAMemberOfThePublicRecordsAConcern(t *testing.T) {
-	t.Parallel()
 	chromium(t)
 	for _, e := range dbtest.Engines(t) {
 		t.Run(e.Name, func(t *testing.T) {
-			t.Parallel()
 			recordAConcern(t, e)
 		})
 	}

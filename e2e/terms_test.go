@@ -20,7 +20,6 @@ import (
 // carries on where they were going. Both browsers run with JavaScript on
 // and every page is checked with axe-core and the console.
 func TestMaterialTermsChangeReachesASignedInReporter(t *testing.T) {
-	t.Parallel()
 	chromium(t)
 	site, _ := startSite(t, dbtest.SQLite(t))
 	ctx := context.Background()

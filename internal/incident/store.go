@@ -129,10 +129,7 @@ func (s *Service) submit(ctx context.Context, build func(ctx context.Context, tx
 			OccurredFrom: sub.OccurredFrom.UTC(), OccurredTo: sub.OccurredTo.UTC(), Version: 1, Index: sub.Index,
 			SharingOptOut: sub.SharingOptOut, StatementVersion: sub.StatementVersion, Answers: sub.Answers}
 		ev.SubmittedAt, ev.UpdatedAt = tx.Now, tx.Now
-		var reporter sql.NullInt64
-		if sub.ReporterID != 0 {
-			reporter = sql.NullInt64{Int64: sub.ReporterID, Valid: true}
-		}
+		reporter := db.NullID(sub.ReporterID)
 		for range referenceTrials {
 			ev.Reference = NewReference()
 			// A reference drawn twice inserts nothing and is drawn again;

@@ -61,8 +61,8 @@ type matrixCase struct {
 	// the target's event, in the actor's organisation and in another: the
 	// scope the policy chose (authz.ListEvents).
 	listsOwn, listsOther []string
-	own        []string // roles allowed on an object of their own organisation
-	other      []string // roles allowed on an object of another organisation
+	own                  []string // roles allowed on an object of their own organisation
+	other                []string // roles allowed on an object of another organisation
 }
 
 func (c matrixCase) method() string { m, _, _ := strings.Cut(c.pattern, " "); return m }
@@ -351,62 +351,75 @@ func (f *matrixFixture) target(org string, pending bool, role string) target {
 // anyone not allowed mentions the object. // T13, T14
 func TestAuthorisationMatrix(t *testing.T) {
 	t.Parallel()
-	site := apptest.Start(t, dbtest.SQLite(t), nil)
-	f := &matrixFixture{t: t, site: site}
 	cases := matrixCases()
-
 	covered := map[string]bool{}
 	for _, c := range cases {
 		covered[c.pattern] = true
 	}
-	srv, err := web.New(site.App.WebDeps(web.NewMetrics(prometheus.NewRegistry(), nil)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, p := range srv.Routes() {
-		if !covered[p] {
-			t.Errorf("route %q is not in the authorisation matrix", p)
-		}
-	}
-
-	for _, c := range cases {
-		for _, scope := range []struct {
-			org     string
-			allowed []string
-		}{{ownOrg, c.own}, {otherOrg, c.other}} {
-			for _, role := range everyone {
-				name := fmt.Sprintf("%s/%s/%s", c.pattern, scope.org, role)
-				if c.targetRole != "" {
-					name += "/on-" + c.targetRole
+	// The cases are shared out among parts that run in parallel, each on a
+	// site of its own: one site took minutes for the whole matrix, as
+	// every request gets a fresh actor and target, and used less than one
+	// core.
+	const parts = 4
+	for part := range parts {
+		t.Run(fmt.Sprintf("part-%d-of-%d", part+1, parts), func(t *testing.T) {
+			t.Parallel()
+			site := apptest.Start(t, dbtest.SQLite(t), nil)
+			f := &matrixFixture{t: t, site: site}
+			if part == 0 {
+				srv, err := web.New(site.App.WebDeps(web.NewMetrics(prometheus.NewRegistry(), nil)))
+				if err != nil {
+					t.Fatal(err)
 				}
-				t.Run(name, func(t *testing.T) {
-					f.t = t
-					b := f.actor(role)
-					tg := f.target(scope.org, c.pending, c.targetRole)
-					r := b.request(c.method(), c.pathFor(tg), c.form)
-					got := !refused(r)
-					want := slices.Contains(scope.allowed, role)
-					if got != want {
-						t.Fatalf("allowed = %v (status %d, location %q), want %v", got, r.status, r.location, want)
+				for _, p := range srv.Routes() {
+					if !covered[p] {
+						t.Errorf("route %q is not in the authorisation matrix", p)
 					}
-					path := c.pathFor(tg)
-					if !want && (strings.Contains(r.body, tg.User.Email) || showsEvent(r.body, path, tg)) {
-						t.Fatal("a refused response mentions the object")
-					}
-					if scope.org == otherOrg && role != authz.NationalAdmin && strings.Contains(r.body, tg.User.Email) {
-						t.Fatal("a response shows another organisation's user")
-					}
-					if scope.org == otherOrg && role != authz.NationalAdmin && showsEvent(r.body, path, tg) {
-						t.Fatal("a response shows another organisation's event")
-					}
-					if lists := map[string][]string{ownOrg: c.listsOwn, otherOrg: c.listsOther}[scope.org]; lists != nil && got {
-						if shown := strings.Contains(r.body, string(tg.Reference)); shown != slices.Contains(lists, role) {
-							t.Fatalf("the list shows the target's event: %v, want %v", shown, slices.Contains(lists, role))
-						}
-					}
-				})
+				}
 			}
-		}
+			for i, c := range cases {
+				if i%parts != part {
+					continue
+				}
+				for _, scope := range []struct {
+					org     string
+					allowed []string
+				}{{ownOrg, c.own}, {otherOrg, c.other}} {
+					for _, role := range everyone {
+						name := fmt.Sprintf("%s/%s/%s", c.pattern, scope.org, role)
+						if c.targetRole != "" {
+							name += "/on-" + c.targetRole
+						}
+						t.Run(name, func(t *testing.T) {
+							f.t = t
+							b := f.actor(role)
+							tg := f.target(scope.org, c.pending, c.targetRole)
+							r := b.request(c.method(), c.pathFor(tg), c.form)
+							got := !refused(r)
+							want := slices.Contains(scope.allowed, role)
+							if got != want {
+								t.Fatalf("allowed = %v (status %d, location %q), want %v", got, r.status, r.location, want)
+							}
+							path := c.pathFor(tg)
+							if !want && (strings.Contains(r.body, tg.User.Email) || showsEvent(r.body, path, tg)) {
+								t.Fatal("a refused response mentions the object")
+							}
+							if scope.org == otherOrg && role != authz.NationalAdmin && strings.Contains(r.body, tg.User.Email) {
+								t.Fatal("a response shows another organisation's user")
+							}
+							if scope.org == otherOrg && role != authz.NationalAdmin && showsEvent(r.body, path, tg) {
+								t.Fatal("a response shows another organisation's event")
+							}
+							if lists := map[string][]string{ownOrg: c.listsOwn, otherOrg: c.listsOther}[scope.org]; lists != nil && got {
+								if shown := strings.Contains(r.body, string(tg.Reference)); shown != slices.Contains(lists, role) {
+									t.Fatalf("the list shows the target's event: %v, want %v", shown, slices.Contains(lists, role))
+								}
+							}
+						})
+					}
+				}
+			}
+		})
 	}
 }
 
