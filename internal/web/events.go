@@ -478,6 +478,8 @@ type eventPageData struct {
 	Occurred     string
 	Answers      []form.Row
 	Mine         bool
+	// RecordedBy is who recorded it, in the words of its history page.
+	RecordedBy string
 	// ChangeURL starts the links that change an answer, when the viewer
 	// may; empty otherwise.
 	ChangeURL string
@@ -499,11 +501,23 @@ func (s *Server) eventPage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	p := s.page(r, "Event "+string(ev.Reference))
+	mine := sub.UserID == ev.ReporterID
+	by, err := s.authorName(r, ev, ev.ReporterID, 1, sub.UserID, map[int64]string{})
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
 	data := eventPageData{Event: ev, Type: ev.Type.Label(), Source: ev.Source.Label(), OrgName: name,
-		Occurred: occurredText(ev.OccurredFrom, ev.OccurredTo), Answers: s.answerRows(ev, ev.Answers, authz.Reviews(sub)),
-		Mine: viewerFrom(r.Context()).user.ID == ev.ReporterID}
+		Occurred: occurredText(ev.OccurredFrom, ev.OccurredTo), Answers: s.answerRows(ev, ev.Answers, authz.Reviews(sub), mine),
+		Mine: mine, RecordedBy: by}
 	if authz.Decide(sub, authz.AmendRecord, authz.Object{Org: ev.OrgCode, UserID: ev.ReporterID}).Allowed {
 		data.ChangeURL = "/events/" + string(ev.Reference) + "/change/"
+		// Answers nobody may change have no link.
+		for i, row := range data.Answers {
+			if st, ok := form.Find(s.eventSteps(ev, ev.Answers, sub), row.Step); ok && !s.changeable(ev, sub, st) {
+				data.Answers[i].Step = ""
+			}
+		}
 	}
 	if r.URL.Query().Get("changed") != "" {
 		p.Notice = "Your change has been saved as a new version. The earlier versions are kept."
@@ -540,25 +554,34 @@ func (s *Server) eventHistory(w http.ResponseWriter, r *http.Request) {
 	}
 	names := map[int64]string{}
 	data := eventHistoryData{Event: ev, Type: ev.Type.Label()}
+	viewer := viewerFrom(r.Context()).user.ID
 	for i := len(versions) - 1; i >= 0; i-- {
 		v := versions[i]
-		author, err := s.authorName(r, v.AuthorID, names)
+		author, err := s.authorName(r, ev, v.AuthorID, v.Version, viewer, names)
 		if err != nil {
 			s.fail(w, r, err)
 			return
 		}
 		data.Versions = append(data.Versions, eventVersionData{Version: v.Version, Author: author, At: v.CreatedAt,
-			Reason: v.Reason, Answers: s.answerRows(ev, v.Answers, true)})
+			Reason: v.Reason, Answers: s.answerRows(ev, v.Answers, true, viewer == ev.ReporterID)})
 	}
 	p := s.page(r, "History of event "+string(ev.Reference))
 	p.Data = data
 	s.render.Render(w, r, http.StatusOK, "event-history", p)
 }
 
-// authorName is who wrote a version, looked up once per person.
-func (s *Server) authorName(r *http.Request, id int64, names map[int64]string) (string, error) {
-	if id == 0 {
-		return "A patient or member of the public, or a deleted account", nil
+// authorName is who wrote a version of the event, looked up once per
+// person, in the same words on the event's page and its history: "You"
+// for the viewer, the person's name and organisation for staff, "A member
+// of the public" for the first version of a public report.
+func (s *Server) authorName(r *http.Request, ev incident.Event, id int64, version int, viewer int64, names map[int64]string) (string, error) {
+	switch {
+	case id == 0 && version == 1 && ev.Source == incident.Public:
+		return "A member of the public", nil
+	case id == 0:
+		return "A deleted account", nil
+	case id == viewer:
+		return "You", nil
 	}
 	if n, ok := names[id]; ok {
 		return n, nil
@@ -579,10 +602,8 @@ func accountLabel(u account.User) string { return fmt.Sprintf("%s, %s", u.Name, 
 
 // answerRows lists an event's answers under the form's questions, in the
 // form's order, with display text from the taxonomy. Reviewers also see
-// the governance questions.
-func (s *Server) answerRows(ev incident.Event, a incident.Answers, reviewer bool) []form.Row {
-	if ev.Source == incident.Public {
-		return s.forms.PublicRows(a)
-	}
-	return s.forms.Rows(ev.Type, a, reviewer)
+// the governance questions; questions about the person recording are
+// worded for the reader (own is true for that person).
+func (s *Server) answerRows(ev incident.Event, a incident.Answers, reviewer, own bool) []form.Row {
+	return s.forms.RowsFor(ev.Type, ev.Source == incident.Public, a, form.Reader{Own: own, Governance: reviewer})
 }

@@ -92,6 +92,11 @@ type questionPageData struct {
 	// Amend is true when the page changes a submitted event: it asks why.
 	Amend  bool
 	Reason string
+	// Pending, when not empty, is an amendment's answers changed so far
+	// and not yet saved, with the version they change and the signature
+	// that lets them come back unaltered.
+	Pending, PendingMAC string
+	Base                int
 	Return string // "check" when the page was reached from "check your answers"
 }
 
