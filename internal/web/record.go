@@ -97,7 +97,7 @@ type questionPageData struct {
 	// that lets them come back unaltered.
 	Pending, PendingMAC string
 	Base                int
-	Return string // "check" when the page was reached from "check your answers"
+	Return              string // "check" when the page was reached from "check your answers"
 }
 
 // canRecord asks the policy whether the viewer may record events, showing
