@@ -49,6 +49,8 @@ type eventListForm struct {
 	Service, Challenge, Agent, Sort string
 	Dates                           map[string]dateInput
 	cursor                          string
+	// Review is the review filters (review.go).
+	Review reviewListForm
 }
 
 // values is the form as a query string, without the page.
@@ -79,6 +81,7 @@ func (f eventListForm) values() url.Values {
 	set("challenge", f.Challenge)
 	set("agent", f.Agent)
 	set("sort", f.Sort)
+	f.Review.values(q)
 	return q
 }
 
@@ -157,7 +160,8 @@ func (s *Server) parseEventFilter(q url.Values) (incident.Filter, eventListForm,
 	f.ServiceType = one(serviceTypeList, form.Service, "service", "Choose a service type from the list")
 	f.SafetyChallenge = one(safetyChallengeList, form.Challenge, "challenge", "Choose a safety challenge from the list")
 	f.Agent = one(agentList, form.Agent, "agent", "Choose an agent from the list")
-	if form.Sort != "" && !slices.Contains(incident.Sorts(), incident.Sort(form.Sort)) {
+	form.Review = parseReviewFilter(q, &f, fail)
+	if form.Sort != "" && !slices.Contains(append(incident.Sorts(), incident.ReviewSorts()...), incident.Sort(form.Sort)) {
 		fail("sort", "Choose how to sort the events")
 	} else {
 		f.Sort = incident.Sort(form.Sort)
@@ -181,6 +185,7 @@ type eventView struct {
 	canOrgs  bool     // the viewer may also see their organisation's events
 	grants   []string // a read-only user's organisations, to choose from
 	national bool     // the viewer may type any organisation
+	review   bool     // the viewer may read the reviews of the events listed
 }
 
 // eventScope asks the policy whose events the request lists (see
@@ -221,7 +226,7 @@ func (s *Server) eventScope(w http.ResponseWriter, r *http.Request, form *eventL
 		errs = nil
 	}
 	return eventView{scope: incident.Scope{All: l.All, Orgs: l.Orgs, ReporterID: l.ReporterID}, mine: l.Mine(),
-		orgs: l.Orgs, all: l.All, canOrgs: l.OrgsToo, grants: l.Granted, national: l.AnyOrg}, errs, true
+		orgs: l.Orgs, all: l.All, canOrgs: l.OrgsToo, grants: l.Granted, national: l.AnyOrg, review: l.Review}, errs, true
 }
 
 // eventRow is one event in a list.
@@ -230,6 +235,7 @@ type eventRow struct {
 	Type, Org, Occurred, Submitted string
 	Harm                           []string
 	Service                        string
+	Review                         string // where its review stands, for those who may read it
 }
 
 // eventListData is what the list page shows besides the form.
@@ -253,6 +259,9 @@ type eventListData struct {
 	ExportURL        string
 	MineURL, OrgsURL string
 	Filtered         bool
+	// Review is the review filters and column (review.go).
+	Review reviewListData
+	names  map[int64]string
 }
 
 // eventDateData is one date range input of the filter form.
@@ -276,6 +285,11 @@ func (s *Server) eventList(w http.ResponseWriter, r *http.Request) {
 	view, orgErrs, ok := s.eventScope(w, r, &form, false)
 	if !ok {
 		return
+	}
+	scopeReviewFilter(&filter, &form, view.review, viewerFrom(r.Context()).user.ID)
+	if !view.review {
+		errs = slices.DeleteFunc(errs, func(e FieldError) bool { return strings.HasPrefix(e.Field, reviewDueParam) ||
+			e.Field == reviewStateParam || e.Field == reviewAssigneeParam })
 	}
 	errs = append(orgErrs, errs...)
 	data := s.eventListPage(r, view, form)
@@ -318,6 +332,9 @@ func (s *Server) eventList(w http.ResponseWriter, r *http.Request) {
 		}
 		if e.ServiceType != "" {
 			row.Service = services.Display(e.ServiceType)
+		}
+		if view.review {
+			row.Review = s.reviewCell(r, e, data.names)
 		}
 		data.Rows = append(data.Rows, row)
 	}
@@ -378,10 +395,15 @@ func (s *Server) eventListPage(r *http.Request, view eventView, form eventListFo
 	data.Services = s.options(serviceTypeList, form.Service)
 	data.Challenges = s.options(safetyChallengeList, form.Challenge)
 	data.Agents = s.options(agentList, form.Agent)
-	for _, o := range incident.Sorts() {
+	sorts := incident.Sorts()
+	if view.review {
+		sorts = append(sorts, incident.ReviewSorts()...)
+	}
+	for _, o := range sorts {
 		data.Sorts = append(data.Sorts, userOption{Value: string(o), Label: o.Label(),
 			Selected: form.Sort == string(o) || (form.Sort == "" && o == incident.SubmittedNewest)})
 	}
+	data.Review, data.names = s.reviewListPage(r, view, form)
 	for _, d := range eventDateFields {
 		data.Dates = append(data.Dates, eventDateData{Name: d.name, Label: d.label, Input: form.Dates[d.name]})
 	}
@@ -422,6 +444,7 @@ func (s *Server) eventExport(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
+	scopeReviewFilter(&filter, &form, view.review, viewerFrom(r.Context()).user.ID)
 	if errs = append(orgErrs, errs...); len(errs) > 0 {
 		s.fail(w, r, apperr.New(apperr.Invalid, errs[0].Message))
 		return
@@ -483,6 +506,8 @@ type eventPageData struct {
 	// ChangeURL starts the links that change an answer, when the viewer
 	// may; empty otherwise.
 	ChangeURL string
+	// Review is the review panel, for those who may read it (review.go).
+	Review *reviewPanel
 }
 
 func (s *Server) eventPage(w http.ResponseWriter, r *http.Request) {
@@ -490,12 +515,18 @@ func (s *Server) eventPage(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	name, err := s.orgName(r, ev.OrgCode)
+	sub, err := s.subject(r)
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	sub, err := s.subject(r)
+	s.showEvent(w, r, ev, sub, http.StatusOK, nil, nil)
+}
+
+// showEvent renders an event's page, with the review form as typed (in)
+// and its problems when it is shown again after a refused change.
+func (s *Server) showEvent(w http.ResponseWriter, r *http.Request, ev incident.Event, sub authz.Subject, status int, in *reviewForm, errs []FieldError) {
+	name, err := s.orgName(r, ev.OrgCode)
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -519,11 +550,22 @@ func (s *Server) eventPage(w http.ResponseWriter, r *http.Request) {
 			}
 		}
 	}
-	if r.URL.Query().Get("changed") != "" {
-		p.Notice = "Your change has been saved as a new version. The earlier versions are kept."
+	if data.Review, err = s.reviewPanelFor(r, ev, sub, in, errs); err != nil {
+		s.fail(w, r, err)
+		return
 	}
+	q := r.URL.Query()
+	switch {
+	case q.Get("changed") != "":
+		p.Notice = "Your change has been saved as a new version. The earlier versions are kept."
+	case q.Get("reviewed") != "":
+		p.Notice = "The review has been updated."
+	case q.Get("noted") != "":
+		p.Notice = "Your note has been changed. The earlier text is kept."
+	}
+	p.Errors = errs
 	p.Data = data
-	s.render.Render(w, r, http.StatusOK, "event", p)
+	s.render.Render(w, r, status, "event", p)
 }
 
 // eventVersionData is one version on the history page.
