@@ -286,11 +286,7 @@ func (s *Server) eventList(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	scopeReviewFilter(&filter, &form, view.review, viewerFrom(r.Context()).user.ID)
-	if !view.review {
-		errs = slices.DeleteFunc(errs, func(e FieldError) bool { return strings.HasPrefix(e.Field, reviewDueParam) ||
-			e.Field == reviewStateParam || e.Field == reviewAssigneeParam })
-	}
+	errs = scopeReviewFilter(&filter, &form, view.review, viewerFrom(r.Context()).user.ID, errs)
 	errs = append(orgErrs, errs...)
 	data := s.eventListPage(r, view, form)
 	p := s.page(r, data.Heading)
@@ -444,7 +440,7 @@ func (s *Server) eventExport(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	scopeReviewFilter(&filter, &form, view.review, viewerFrom(r.Context()).user.ID)
+	errs = scopeReviewFilter(&filter, &form, view.review, viewerFrom(r.Context()).user.ID, errs)
 	if errs = append(orgErrs, errs...); len(errs) > 0 {
 		s.fail(w, r, apperr.New(apperr.Invalid, errs[0].Message))
 		return

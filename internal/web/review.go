@@ -316,20 +316,24 @@ func parseReviewFilter(q url.Values, f *incident.Filter, fail func(field, messag
 }
 
 // scopeReviewFilter applies the review filters when the viewer may read
-// the reviews of the events listed, and drops them otherwise, so a list
-// never tells anyone else where a review stands.
-func scopeReviewFilter(f *incident.Filter, form *eventListForm, review bool, viewerID int64) {
+// the reviews of the events listed, and drops them otherwise, with their
+// problems among errs, so a list never tells anyone else where a review
+// stands. It returns the problems that remain.
+func scopeReviewFilter(f *incident.Filter, form *eventListForm, review bool, viewerID int64, errs []FieldError) []FieldError {
 	if !review {
 		f.ReviewStates, f.AssigneeID, f.Unassigned, f.DueBy = nil, 0, false, time.Time{}
 		form.Review = reviewListForm{}
 		if slices.Contains(incident.ReviewSorts(), f.Sort) {
 			f.Sort, form.Sort = "", ""
 		}
-		return
+		return slices.DeleteFunc(errs, func(e FieldError) bool {
+			return strings.HasPrefix(e.Field, reviewDueParam) || e.Field == reviewStateParam || e.Field == reviewAssigneeParam
+		})
 	}
 	if form.Review.Assignee == "me" {
 		f.AssigneeID = viewerID
 	}
+	return errs
 }
 
 // values adds the review filters to a list's query string.
