@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strconv"
 
+	"github.com/psims/psims/internal/apperr"
 	"github.com/psims/psims/internal/authz"
 	"github.com/psims/psims/internal/incident"
 	"github.com/psims/psims/internal/incident/form"
@@ -162,7 +163,9 @@ func (s *Server) change(w http.ResponseWriter, r *http.Request) {
 		steps := s.eventSteps(ev, answers, sub)
 		ask, ok := form.Find(steps, more.Steps[0])
 		if !ok {
-			s.fail(w, r, err)
+			// Only a governance question, which this person is not asked,
+			// can be missing from their pages.
+			s.fail(w, r, apperr.New(apperr.Conflict, "This change needs an answer that only your organisation's reviewers can give. Ask one of them to make it."))
 			return
 		}
 		p := form.FormValues(ask, answers)

@@ -110,7 +110,7 @@ func (s *Server) reviewPanelFor(r *http.Request, ev incident.Event, sub authz.Su
 	if !rv.Due.IsZero() {
 		f.Due = dateInput{Day: strconv.Itoa(rv.Due.Day()), Month: strconv.Itoa(int(rv.Due.Month())), Year: strconv.Itoa(rv.Due.Year())}
 	}
-	if in != nil {
+	if in != nil && in.NoteID == 0 {
 		f = *in
 	}
 	p.Form = f

@@ -80,6 +80,11 @@ func TestAReviewerAssignsNotesAndClosesAnEvent(t *testing.T) {
 			if r := victor.submit(page, noteAction, url.Values{"body": {""}, "version": {"1"}}); r.status != http.StatusUnprocessableEntity {
 				t.Fatalf("an empty note: %d", r.status)
 			}
+			r = victor.submit(page, noteAction, url.Values{"body": {"Rang Mr John Smith about it."}, "version": {"1"}})
+			if r.status != http.StatusUnprocessableEntity || !strings.Contains(r.body, "Rang Mr John Smith about it.") ||
+				!strings.Contains(r.body, `value="in-review" checked`) || !strings.Contains(errorSummary(r.body), "#note-"+m[1]) {
+				t.Fatalf("a name in a changed note: %d %s", r.status, errorSummary(r.body))
+			}
 			if r := victor.submit(page, noteAction, url.Values{"body": {"Asked the ward for the rota and the handover sheet."}, "version": {"1"}}); r.status != http.StatusSeeOther {
 				t.Fatalf("changing the note: %d %s", r.status, errorSummary(r.body))
 			}
