@@ -71,6 +71,20 @@ const (
 	// AmendRecord adds a version to one event of Object.Org recorded by
 	// Object.UserID: its reporter, or a reviewer of its organisation.
 	AmendRecord Action = "records.amend"
+	// ViewReview reads the review of one event of Object.Org: its state,
+	// assignee, due date and review notes. They are the recording
+	// organisation's own working: its reviewers and admins read them, and
+	// the operator; nobody else, the event's reporter included unless they
+	// review for that organisation.
+	ViewReview Action = "records.review_view"
+	// ReviewEvent changes the review of one event of Object.Org (state,
+	// assignee, due date) and adds review notes: its organisation's
+	// reviewers and admins.
+	ReviewEvent Action = "records.review"
+	// EditReviewNote changes a review note of an event of Object.Org
+	// written by Object.UserID: its author, while they review for that
+	// organisation. Every version is kept.
+	EditReviewNote Action = "records.review_note_edit"
 	// ManageDocuments publishes versions of the terms, privacy policy and
 	// recording statement, and shows who has accepted them (T2, T19).
 	ManageDocuments Action = "documents.manage"
@@ -128,6 +142,14 @@ func Reviews(s Subject) bool {
 	return s.Role == Reviewer || s.Role == OrgAdmin || s.Role == NationalAdmin
 }
 
+// Assignable reports whether a person with the role may be given the
+// review of their organisation's events: reviewers and organisation
+// admins.
+func Assignable(role string) bool { return role == Reviewer || role == OrgAdmin }
+
+// AssignableRoles lists the roles Assignable admits.
+func AssignableRoles() []string { return []string{Reviewer, OrgAdmin} }
+
 // Decide answers whether s may do a to o.
 func Decide(s Subject, a Action, o Object) Decision {
 	if s.UserID == 0 {
@@ -175,14 +197,19 @@ func Decide(s Subject, a Action, o Object) Decision {
 func roleAllows(s Subject, a Action, o Object) bool {
 	switch s.Role {
 	case NationalAdmin:
-		return true
+		// The operator reads an organisation's reviews but does not do
+		// them: the review is the organisation's.
+		return a != ReviewEvent && a != EditReviewNote
 	case OrgAdmin:
 		if o.Org == "" || o.Org != s.Org {
 			return false
 		}
 		switch a {
-		case ListUsers, ExportUsers, ViewUser, DecideRegistration, ViewOrgRecords, ViewRecord, AmendRecord:
+		case ListUsers, ExportUsers, ViewUser, DecideRegistration, ViewOrgRecords, ViewRecord, AmendRecord,
+			ViewReview, ReviewEvent:
 			return true
+		case EditReviewNote:
+			return o.UserID == s.UserID
 		case ChangeStatus:
 			// An organisation's admin manages its staff, not the
 			// operator's: only accounts whose role they could grant.
@@ -194,7 +221,11 @@ func roleAllows(s Subject, a Action, o Object) bool {
 		}
 		return false
 	case Reviewer:
-		return (a == ViewOrgRecords || a == ViewRecord || a == AmendRecord) && o.Org != "" && o.Org == s.Org
+		if a == EditReviewNote {
+			return o.Org != "" && o.Org == s.Org && o.UserID == s.UserID
+		}
+		return (a == ViewOrgRecords || a == ViewRecord || a == AmendRecord || a == ViewReview || a == ReviewEvent) &&
+			o.Org != "" && o.Org == s.Org
 	case ReadOnly:
 		return (a == ViewOrgRecords || a == ViewRecord) && o.Org != "" && slices.Contains(s.ReadOrgs, o.Org)
 	}

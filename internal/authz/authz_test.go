@@ -173,3 +173,60 @@ func TestEveryoneButReadOnlyRecordsAndSeesTheirOwnRecords(t *testing.T) {
 		t.Error("an anonymous subject records through the staff route")
 	}
 }
+
+// TestReviewsAreTheRecordingOrganisations: its reviewers and admins read
+// and change an event's review, and edit only their own notes; the
+// operator reads reviews but does not do them; reporters (even the
+// event's own) and read-only users see none; IG training is needed, and
+// a reviewer without it is told so. Only reviewers and admins may be
+// assigned reviews.
+func TestReviewsAreTheRecordingOrganisations(t *testing.T) {
+	type want struct{ view, review, editOwn, editOthers bool }
+	for role, w := range map[string]want{
+		authz.Reporter:      {},
+		authz.ReadOnly:      {},
+		authz.Reviewer:      {true, true, true, false},
+		authz.OrgAdmin:      {true, true, true, false},
+		authz.NationalAdmin: {true, false, false, false},
+	} {
+		s := subject(role)
+		for _, org := range []string{"RM1", "D82044", "QMM"} {
+			own := org == "RM1"
+			check := func(name string, a authz.Action, o authz.Object, allowed bool) {
+				t.Helper()
+				if !own && role != authz.NationalAdmin {
+					allowed = false
+				}
+				if d := authz.Decide(s, a, o); d.Allowed != allowed {
+					t.Errorf("%s %s at %s: allowed = %v, want %v", role, name, org, d.Allowed, allowed)
+				}
+			}
+			check("reads the review of their own event", authz.ViewReview, authz.Object{Org: org, UserID: 1}, w.view)
+			check("changes a review", authz.ReviewEvent, authz.Object{Org: org}, w.review)
+			check("edits their note", authz.EditReviewNote, authz.Object{Org: org, UserID: 1}, w.editOwn)
+			check("edits another's note", authz.EditReviewNote, authz.Object{Org: org, UserID: 2}, w.editOthers)
+		}
+		s.IGCurrent = false
+		if d := authz.Decide(s, authz.ReviewEvent, authz.Object{Org: "RM1"}); w.review && d.Reason != authz.IGTrainingDue {
+			t.Errorf("%s without IG training reviews: %+v", role, d)
+		}
+		if authz.Assignable(role) != (role == authz.Reviewer || role == authz.OrgAdmin) {
+			t.Errorf("%s assignable = %v", role, authz.Assignable(role))
+		}
+	}
+	for _, c := range []struct {
+		s      authz.Subject
+		req    authz.EventList
+		review bool
+	}{
+		{subject(authz.Reviewer), authz.EventList{}, true},
+		{subject(authz.Reviewer), authz.EventList{Mine: true}, false},
+		{subject(authz.Reporter), authz.EventList{}, false},
+		{subject(authz.ReadOnly), authz.EventList{}, false},
+		{subject(authz.NationalAdmin), authz.EventList{}, true},
+	} {
+		if l, _, _ := authz.ListEvents(c.s, c.req); l.Review != c.review {
+			t.Errorf("%s %+v: list shows reviews = %v, want %v", c.s.Role, c.req, l.Review, c.review)
+		}
+	}
+}

@@ -28,6 +28,10 @@ type Listing struct {
 	Granted []string
 	// AnyOrg is true when the viewer may ask for any organisation by code.
 	AnyOrg bool
+	// Review is true when the listed events' reviews (state, assignee, due
+	// date) may be shown, filtered and sorted on: the viewer may read the
+	// review of every organisation listed (ViewReview).
+	Review bool
 }
 
 // Mine reports whether the listing is of the viewer's own events.
@@ -89,5 +93,6 @@ func orgListing(s Subject, l Listing, o Object) (Listing, Decision, Object) {
 		return Listing{}, d, o
 	}
 	l.Orgs = slices.Clone(l.Orgs)
+	l.Review = Decide(s, ViewReview, o).Allowed
 	return l, allow(), o
 }

@@ -2,6 +2,7 @@ package incident
 
 import (
 	"context"
+	"database/sql"
 	"encoding/base64"
 	"fmt"
 	"strconv"
@@ -69,10 +70,18 @@ const (
 	SubmittedOldest Sort = "submitted-oldest"
 	OccurredNewest  Sort = "occurred-newest"
 	OccurredOldest  Sort = "occurred-oldest"
+	// DueSoonest lists the events whose review has a due date, the
+	// soonest due first.
+	DueSoonest Sort = "due-soonest"
 )
 
 // Sorts lists every order, in the order pages offer them.
 func Sorts() []Sort { return []Sort{SubmittedNewest, SubmittedOldest, OccurredNewest, OccurredOldest} }
+
+// ReviewSorts lists the orders of the review, which only those who may
+// read the reviews of the events listed may choose; DueSoonest lists only
+// the events that have a due date.
+func ReviewSorts() []Sort { return []Sort{DueSoonest} }
 
 // Label is how the order is named to people.
 func (s Sort) Label() string {
@@ -83,6 +92,8 @@ func (s Sort) Label() string {
 		return "Happened, newest first"
 	case OccurredOldest:
 		return "Happened, oldest first"
+	case DueSoonest:
+		return "Review due, soonest first"
 	}
 	return "Submitted, newest first"
 }
@@ -95,7 +106,7 @@ func (s Sort) orDefault() Sort {
 }
 
 func (s Sort) valid() bool {
-	for _, x := range Sorts() {
+	for _, x := range append(Sorts(), ReviewSorts()...) {
 		if x == s.orDefault() {
 			return true
 		}
@@ -107,6 +118,9 @@ func (s Sort) valid() bool {
 func (s Sort) column() string {
 	if s == OccurredNewest || s == OccurredOldest {
 		return "e.occurred_from"
+	}
+	if s == DueSoonest {
+		return "e.review_due"
 	}
 	return "e.submitted_at"
 }
@@ -129,6 +143,14 @@ type Filter struct {
 	Agent                           string // a code of agent-type-5
 	Source                          Source // "" means any
 	Sort                            Sort
+	// The review filters: the states chosen, the person the review is
+	// assigned to (or Unassigned), and the last day it is due by. Only
+	// those who may read the reviews of the events listed may use them
+	// (authz.Listing.Review).
+	ReviewStates []ReviewState
+	AssigneeID   int64
+	Unassigned   bool
+	DueBy        time.Time
 }
 
 // check refuses a filter this package cannot apply. Codes are not checked
@@ -154,6 +176,12 @@ func (f Filter) check() error {
 	if !f.OccurredFrom.IsZero() && !f.OccurredTo.IsZero() && f.OccurredTo.Before(f.OccurredFrom) {
 		problems.Add("occurred-to", "The date it happened to must be the same as or after the date from")
 	}
+	for _, st := range f.ReviewStates {
+		if _, err := ParseReviewState(string(st)); err != nil || len(f.ReviewStates) > len(ReviewStates()) {
+			problems.Add("state", "Choose review states from the list")
+			break
+		}
+	}
 	if !f.SubmittedFrom.IsZero() && !f.SubmittedTo.IsZero() && f.SubmittedTo.Before(f.SubmittedFrom) {
 		problems.Add("submitted-to", "The date submitted to must be the same as or after the date from")
 	}
@@ -176,7 +204,12 @@ type Summary struct {
 	PsychologicalHarm        string
 	ServiceType              string
 	SharingOptOut            bool
-	sortKey                  time.Time
+	// The review: its state, who has it (0 for nobody) and when it is due
+	// (zero for no date).
+	ReviewState ReviewState
+	AssigneeID  int64
+	ReviewDue   time.Time
+	sortKey     time.Time
 }
 
 // Cursor is a place in a list: just after (or, going back, just before)
@@ -334,6 +367,25 @@ func (q *sqlQuery) addFilter(scope Scope, f Filter) {
 	if f.ServiceType != "" {
 		q.add("e.service_type = " + q.arg(f.ServiceType))
 	}
+	if len(f.ReviewStates) > 0 {
+		states := make([]string, len(f.ReviewStates))
+		for i, st := range f.ReviewStates {
+			states[i] = string(st)
+		}
+		q.add("e.review_state IN " + q.in(states))
+	}
+	switch {
+	case f.Unassigned:
+		q.add("e.assignee_id IS NULL")
+	case f.AssigneeID != 0:
+		q.add("e.assignee_id = " + q.arg(f.AssigneeID))
+	}
+	if !f.DueBy.IsZero() {
+		q.add("e.review_due < " + q.arg(dayStart(f.DueBy).Add(day)))
+	}
+	if f.Sort == DueSoonest {
+		q.add("e.review_due IS NOT NULL")
+	}
 	for _, c := range []struct{ element, code string }{{ElementSafetyChallenges, f.SafetyChallenge}, {ElementAgents, f.Agent}} {
 		if c.code != "" {
 			q.add("EXISTS (SELECT 1 FROM event_codes c WHERE c.event_id = e.id AND c.element = " + q.arg(c.element) +
@@ -384,7 +436,8 @@ func dayStart(t time.Time) time.Time {
 }
 
 const summaryColumns = `e.id, e.reference, e.event_type, e.org_ods, e.source, COALESCE(e.reporter_id, 0), e.occurred_from,
-	e.occurred_to, e.submitted_at, e.version, e.physical_harm, e.psychological_harm, e.service_type, e.sharing_opt_out`
+	e.occurred_to, e.submitted_at, e.version, e.physical_harm, e.psychological_harm, e.service_type, e.sharing_opt_out,
+	e.review_state, e.assignee_id, e.review_due`
 
 // page reads up to limit events after (or, going back, before) the
 // cursor, in the filter's order, and reports whether there were more.
@@ -412,15 +465,24 @@ func (s *Service) page(ctx context.Context, scope Scope, f Filter, at Cursor, li
 	var list []Summary
 	for rows.Next() {
 		var e Summary
+		var assignee sql.NullInt64
+		var due sql.NullTime
 		if err := rows.Scan(&e.ID, &e.Reference, &e.Type, &e.OrgCode, &e.Source, &e.ReporterID, &e.OccurredFrom,
 			&e.OccurredTo, &e.SubmittedAt, &e.Version, &e.PhysicalHarm, &e.PsychologicalHarm, &e.ServiceType,
-			&e.SharingOptOut); err != nil {
+			&e.SharingOptOut, &e.ReviewState, &assignee, &due); err != nil {
 			return nil, false, fmt.Errorf("incident: scan event: %w", err)
+		}
+		e.AssigneeID = assignee.Int64
+		if due.Valid {
+			e.ReviewDue = due.Time.UTC()
 		}
 		e.OccurredFrom, e.OccurredTo, e.SubmittedAt = e.OccurredFrom.UTC(), e.OccurredTo.UTC(), e.SubmittedAt.UTC()
 		e.sortKey = e.SubmittedAt
 		if col == "e.occurred_from" {
 			e.sortKey = e.OccurredFrom
+		}
+		if col == "e.review_due" {
+			e.sortKey = e.ReviewDue
 		}
 		list = append(list, e)
 	}

@@ -38,6 +38,7 @@ type Completed struct {
 type Form interface {
 	Complete(t Type, a Answers, now time.Time) (Completed, apperr.Fields)
 	CompletePublic(a Answers, now time.Time) (Completed, apperr.Fields)
+	AmendForm
 }
 
 // Statements gives the recording statement in force; *terms.Service is one.

@@ -213,63 +213,95 @@ type Change struct {
 
 // Amend records a new version of an event's answers by authorID, with the
 // reason, and makes it the current one. Earlier versions are kept as they
-// were. Errors: Invalid (as Submit), NotFound.
+// were. It checks the shape of the answers and runs the identifier guard,
+// but not the form's rules: pages and the API amend through
+// Recorder.Amend, which does. Errors: Invalid (as Submit), NotFound.
 func (s *Service) Amend(ctx context.Context, eventID, authorID int64, reason string, ch Change, c Client) (Event, error) {
-	answers, index := ch.Answers, ch.Index
-	if !validOccurred(ch.OccurredFrom, ch.OccurredTo) {
-		return Event{}, apperr.Fields{{Field: "when", Message: "Enter when it happened"}}
-	}
-	reason = strings.TrimSpace(reason)
-	switch n := utf8.RuneCountInString(reason); {
-	case n == 0:
-		return Event{}, apperr.Fields{{Field: "reason", Message: "Enter why you are changing the record"}}
-	case n > maxReasonRunes:
-		return Event{}, apperr.Fields{{Field: "reason", Message: fmt.Sprintf("The reason must be %d characters or fewer", maxReasonRunes)}}
-	}
-	if err := checkShape(answers); err != nil {
-		return Event{}, err
-	}
-	if err := checkAnswers(Answers{"reason": {reason}}); err != nil {
-		return Event{}, err
-	}
-	if err := checkAnswers(answers); err != nil {
-		return Event{}, err
-	}
-	body, err := json.Marshal(answers)
+	reason, body, err := checkChange(reason, ch)
 	if err != nil {
-		return Event{}, fmt.Errorf("incident: encode answers: %w", err)
+		return Event{}, err
 	}
 	err = s.db.InTx(ctx, func(tx *db.Tx) error {
-		var version int
-		var org string
-		err := tx.QueryRowContext(ctx, `UPDATE events SET version = version + 1, updated_at = $1, physical_harm = $2,
-			psychological_harm = $3, service_type = $4, occurred_from = $5, occurred_to = $6, sharing_opt_out = $7
-			WHERE id = $8 RETURNING version, org_ods`,
-			tx.Now, index.PhysicalHarm, index.PsychologicalHarm, index.ServiceType, ch.OccurredFrom.UTC(), ch.OccurredTo.UTC(),
-			ch.SharingOptOut, eventID).Scan(&version, &org)
-		if errors.Is(err, sql.ErrNoRows) {
-			return apperr.New(apperr.NotFound, "There is no such event.")
-		}
-		if err != nil {
-			return fmt.Errorf("incident: amend event: %w", err)
-		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO event_versions (event_id, version, author_id, created_at, reason, answers)
-			VALUES ($1, $2, $3, $4, $5, $6)`, eventID, version, authorID, tx.Now, reason, string(body)); err != nil {
-			return fmt.Errorf("incident: insert version: %w", err)
-		}
-		if _, err := tx.ExecContext(ctx, `DELETE FROM event_codes WHERE event_id = $1`, eventID); err != nil {
-			return fmt.Errorf("incident: clear codes: %w", err)
-		}
-		if err := insertCodes(ctx, tx, eventID, org, index.Codes); err != nil {
-			return err
-		}
-		return audit.Record(ctx, tx, audit.Entry{ActorID: authorID, Action: "event.amend", SubjectType: "event",
-			SubjectID: strconv.FormatInt(eventID, 10), IP: c.IP, Details: map[string]string{"version": strconv.Itoa(version)}})
+		return amendTx(ctx, tx, eventID, 0, authorID, reason, body, ch, c)
 	})
 	if err != nil {
 		return Event{}, err
 	}
 	return s.Get(ctx, eventID)
+}
+
+// checkReason returns the reason for a change, trimmed, or the field
+// error that says what is wrong with it.
+func checkReason(reason string) (string, error) {
+	reason = strings.TrimSpace(reason)
+	switch n := utf8.RuneCountInString(reason); {
+	case n == 0:
+		return "", apperr.Fields{{Field: "reason", Message: "Enter why you are changing the record"}}
+	case n > maxReasonRunes:
+		return "", apperr.Fields{{Field: "reason", Message: fmt.Sprintf("The reason must be %d characters or fewer", maxReasonRunes)}}
+	}
+	if err := checkAnswers(Answers{"reason": {reason}}); err != nil {
+		return "", err
+	}
+	return reason, nil
+}
+
+// checkChange checks a change as the store requires it, returning the
+// trimmed reason and the answers encoded.
+func checkChange(reason string, ch Change) (string, []byte, error) {
+	if !validOccurred(ch.OccurredFrom, ch.OccurredTo) {
+		return "", nil, apperr.Fields{{Field: "when", Message: "Enter when it happened"}}
+	}
+	reason, err := checkReason(reason)
+	if err != nil {
+		return "", nil, err
+	}
+	if err := checkShape(ch.Answers); err != nil {
+		return "", nil, err
+	}
+	if err := checkAnswers(ch.Answers); err != nil {
+		return "", nil, err
+	}
+	body, err := json.Marshal(ch.Answers)
+	if err != nil {
+		return "", nil, fmt.Errorf("incident: encode answers: %w", err)
+	}
+	return reason, body, nil
+}
+
+// amendTx writes a checked change in tx: the event's new current version,
+// the version itself, its codes and the audit entry. When base is not 0
+// the event must still be at that version, or nothing is written.
+func amendTx(ctx context.Context, tx *db.Tx, eventID int64, base int, authorID int64, reason string, body []byte, ch Change, c Client) error {
+	index := ch.Index
+	var version int
+	var org string
+	err := tx.QueryRowContext(ctx, `UPDATE events SET version = version + 1, updated_at = $1, physical_harm = $2,
+		psychological_harm = $3, service_type = $4, occurred_from = $5, occurred_to = $6, sharing_opt_out = $7
+		WHERE id = $8 AND ($9 = 0 OR version = $9) RETURNING version, org_ods`,
+		tx.Now, index.PhysicalHarm, index.PsychologicalHarm, index.ServiceType, ch.OccurredFrom.UTC(), ch.OccurredTo.UTC(),
+		ch.SharingOptOut, eventID, base).Scan(&version, &org)
+	if errors.Is(err, sql.ErrNoRows) && base != 0 {
+		return ErrChangedMeanwhile
+	}
+	if errors.Is(err, sql.ErrNoRows) {
+		return apperr.New(apperr.NotFound, "There is no such event.")
+	}
+	if err != nil {
+		return fmt.Errorf("incident: amend event: %w", err)
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO event_versions (event_id, version, author_id, created_at, reason, answers)
+		VALUES ($1, $2, $3, $4, $5, $6)`, eventID, version, authorID, tx.Now, reason, string(body)); err != nil {
+		return fmt.Errorf("incident: insert version: %w", err)
+	}
+	if _, err := tx.ExecContext(ctx, `DELETE FROM event_codes WHERE event_id = $1`, eventID); err != nil {
+		return fmt.Errorf("incident: clear codes: %w", err)
+	}
+	if err := insertCodes(ctx, tx, eventID, org, index.Codes); err != nil {
+		return err
+	}
+	return audit.Record(ctx, tx, audit.Entry{ActorID: authorID, Action: "event.amend", SubjectType: "event",
+		SubjectID: strconv.FormatInt(eventID, 10), IP: c.IP, Details: map[string]string{"version": strconv.Itoa(version)}})
 }
 
 const eventColumns = `e.id, e.reference, e.event_type, e.org_ods, e.source, COALESCE(e.reporter_id, 0), e.occurred_from,

@@ -49,6 +49,8 @@ type eventListForm struct {
 	Service, Challenge, Agent, Sort string
 	Dates                           map[string]dateInput
 	cursor                          string
+	// Review is the review filters (review.go).
+	Review reviewListForm
 }
 
 // values is the form as a query string, without the page.
@@ -79,6 +81,7 @@ func (f eventListForm) values() url.Values {
 	set("challenge", f.Challenge)
 	set("agent", f.Agent)
 	set("sort", f.Sort)
+	f.Review.values(q)
 	return q
 }
 
@@ -157,7 +160,8 @@ func (s *Server) parseEventFilter(q url.Values) (incident.Filter, eventListForm,
 	f.ServiceType = one(serviceTypeList, form.Service, "service", "Choose a service type from the list")
 	f.SafetyChallenge = one(safetyChallengeList, form.Challenge, "challenge", "Choose a safety challenge from the list")
 	f.Agent = one(agentList, form.Agent, "agent", "Choose an agent from the list")
-	if form.Sort != "" && !slices.Contains(incident.Sorts(), incident.Sort(form.Sort)) {
+	form.Review = parseReviewFilter(q, &f, fail)
+	if form.Sort != "" && !slices.Contains(append(incident.Sorts(), incident.ReviewSorts()...), incident.Sort(form.Sort)) {
 		fail("sort", "Choose how to sort the events")
 	} else {
 		f.Sort = incident.Sort(form.Sort)
@@ -181,6 +185,7 @@ type eventView struct {
 	canOrgs  bool     // the viewer may also see their organisation's events
 	grants   []string // a read-only user's organisations, to choose from
 	national bool     // the viewer may type any organisation
+	review   bool     // the viewer may read the reviews of the events listed
 }
 
 // eventScope asks the policy whose events the request lists (see
@@ -221,7 +226,7 @@ func (s *Server) eventScope(w http.ResponseWriter, r *http.Request, form *eventL
 		errs = nil
 	}
 	return eventView{scope: incident.Scope{All: l.All, Orgs: l.Orgs, ReporterID: l.ReporterID}, mine: l.Mine(),
-		orgs: l.Orgs, all: l.All, canOrgs: l.OrgsToo, grants: l.Granted, national: l.AnyOrg}, errs, true
+		orgs: l.Orgs, all: l.All, canOrgs: l.OrgsToo, grants: l.Granted, national: l.AnyOrg, review: l.Review}, errs, true
 }
 
 // eventRow is one event in a list.
@@ -230,6 +235,7 @@ type eventRow struct {
 	Type, Org, Occurred, Submitted string
 	Harm                           []string
 	Service                        string
+	Review                         string // where its review stands, for those who may read it
 }
 
 // eventListData is what the list page shows besides the form.
@@ -253,6 +259,9 @@ type eventListData struct {
 	ExportURL        string
 	MineURL, OrgsURL string
 	Filtered         bool
+	// Review is the review filters and column (review.go).
+	Review reviewListData
+	names  map[int64]string
 }
 
 // eventDateData is one date range input of the filter form.
@@ -277,6 +286,7 @@ func (s *Server) eventList(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
+	errs = scopeReviewFilter(&filter, &form, view.review, viewerFrom(r.Context()).user.ID, errs)
 	errs = append(orgErrs, errs...)
 	data := s.eventListPage(r, view, form)
 	p := s.page(r, data.Heading)
@@ -318,6 +328,9 @@ func (s *Server) eventList(w http.ResponseWriter, r *http.Request) {
 		}
 		if e.ServiceType != "" {
 			row.Service = services.Display(e.ServiceType)
+		}
+		if view.review {
+			row.Review = s.reviewCell(r, e, data.names)
 		}
 		data.Rows = append(data.Rows, row)
 	}
@@ -378,10 +391,15 @@ func (s *Server) eventListPage(r *http.Request, view eventView, form eventListFo
 	data.Services = s.options(serviceTypeList, form.Service)
 	data.Challenges = s.options(safetyChallengeList, form.Challenge)
 	data.Agents = s.options(agentList, form.Agent)
-	for _, o := range incident.Sorts() {
+	sorts := incident.Sorts()
+	if view.review {
+		sorts = append(sorts, incident.ReviewSorts()...)
+	}
+	for _, o := range sorts {
 		data.Sorts = append(data.Sorts, userOption{Value: string(o), Label: o.Label(),
 			Selected: form.Sort == string(o) || (form.Sort == "" && o == incident.SubmittedNewest)})
 	}
+	data.Review, data.names = s.reviewListPage(r, view, form)
 	for _, d := range eventDateFields {
 		data.Dates = append(data.Dates, eventDateData{Name: d.name, Label: d.label, Input: form.Dates[d.name]})
 	}
@@ -422,6 +440,7 @@ func (s *Server) eventExport(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
+	errs = scopeReviewFilter(&filter, &form, view.review, viewerFrom(r.Context()).user.ID, errs)
 	if errs = append(orgErrs, errs...); len(errs) > 0 {
 		s.fail(w, r, apperr.New(apperr.Invalid, errs[0].Message))
 		return
@@ -478,9 +497,13 @@ type eventPageData struct {
 	Occurred     string
 	Answers      []form.Row
 	Mine         bool
+	// RecordedBy is who recorded it, in the words of its history page.
+	RecordedBy string
 	// ChangeURL starts the links that change an answer, when the viewer
 	// may; empty otherwise.
 	ChangeURL string
+	// Review is the review panel, for those who may read it (review.go).
+	Review *reviewPanel
 }
 
 func (s *Server) eventPage(w http.ResponseWriter, r *http.Request) {
@@ -488,28 +511,57 @@ func (s *Server) eventPage(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	name, err := s.orgName(r, ev.OrgCode)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
 	sub, err := s.subject(r)
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
+	s.showEvent(w, r, ev, sub, http.StatusOK, nil, nil)
+}
+
+// showEvent renders an event's page, with the review form as typed (in)
+// and its problems when it is shown again after a refused change.
+func (s *Server) showEvent(w http.ResponseWriter, r *http.Request, ev incident.Event, sub authz.Subject, status int, in *reviewForm, errs []FieldError) {
+	name, err := s.orgName(r, ev.OrgCode)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
 	p := s.page(r, "Event "+string(ev.Reference))
+	mine := sub.UserID == ev.ReporterID
+	by, err := s.authorName(r, ev, ev.ReporterID, 1, sub.UserID, map[int64]string{})
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
 	data := eventPageData{Event: ev, Type: ev.Type.Label(), Source: ev.Source.Label(), OrgName: name,
-		Occurred: occurredText(ev.OccurredFrom, ev.OccurredTo), Answers: s.answerRows(ev, ev.Answers, authz.Reviews(sub)),
-		Mine: viewerFrom(r.Context()).user.ID == ev.ReporterID}
+		Occurred: occurredText(ev.OccurredFrom, ev.OccurredTo), Answers: s.answerRows(ev, ev.Answers, authz.Reviews(sub), mine),
+		Mine: mine, RecordedBy: by}
 	if authz.Decide(sub, authz.AmendRecord, authz.Object{Org: ev.OrgCode, UserID: ev.ReporterID}).Allowed {
 		data.ChangeURL = "/events/" + string(ev.Reference) + "/change/"
+		// Answers nobody may change have no link.
+		for i, row := range data.Answers {
+			if st, ok := form.Find(s.eventSteps(ev, ev.Answers, sub), row.Step); ok && !s.changeable(ev, sub, st) {
+				data.Answers[i].Step = ""
+			}
+		}
 	}
-	if r.URL.Query().Get("changed") != "" {
+	if data.Review, err = s.reviewPanelFor(r, ev, sub, in, errs); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	q := r.URL.Query()
+	switch {
+	case q.Get("changed") != "":
 		p.Notice = "Your change has been saved as a new version. The earlier versions are kept."
+	case q.Get("reviewed") != "":
+		p.Notice = "The review has been updated."
+	case q.Get("noted") != "":
+		p.Notice = "Your note has been changed. The earlier text is kept."
 	}
+	p.Errors = errs
 	p.Data = data
-	s.render.Render(w, r, http.StatusOK, "event", p)
+	s.render.Render(w, r, status, "event", p)
 }
 
 // eventVersionData is one version on the history page.
@@ -540,25 +592,34 @@ func (s *Server) eventHistory(w http.ResponseWriter, r *http.Request) {
 	}
 	names := map[int64]string{}
 	data := eventHistoryData{Event: ev, Type: ev.Type.Label()}
+	viewer := viewerFrom(r.Context()).user.ID
 	for i := len(versions) - 1; i >= 0; i-- {
 		v := versions[i]
-		author, err := s.authorName(r, v.AuthorID, names)
+		author, err := s.authorName(r, ev, v.AuthorID, v.Version, viewer, names)
 		if err != nil {
 			s.fail(w, r, err)
 			return
 		}
 		data.Versions = append(data.Versions, eventVersionData{Version: v.Version, Author: author, At: v.CreatedAt,
-			Reason: v.Reason, Answers: s.answerRows(ev, v.Answers, true)})
+			Reason: v.Reason, Answers: s.answerRows(ev, v.Answers, true, viewer == ev.ReporterID)})
 	}
 	p := s.page(r, "History of event "+string(ev.Reference))
 	p.Data = data
 	s.render.Render(w, r, http.StatusOK, "event-history", p)
 }
 
-// authorName is who wrote a version, looked up once per person.
-func (s *Server) authorName(r *http.Request, id int64, names map[int64]string) (string, error) {
-	if id == 0 {
-		return "A patient or member of the public, or a deleted account", nil
+// authorName is who wrote a version of the event, looked up once per
+// person, in the same words on the event's page and its history: "You"
+// for the viewer, the person's name and organisation for staff, "A member
+// of the public" for the first version of a public report.
+func (s *Server) authorName(r *http.Request, ev incident.Event, id int64, version int, viewer int64, names map[int64]string) (string, error) {
+	switch {
+	case id == 0 && version == 1 && ev.Source == incident.Public:
+		return "A member of the public", nil
+	case id == 0:
+		return "A deleted account", nil
+	case id == viewer:
+		return "You", nil
 	}
 	if n, ok := names[id]; ok {
 		return n, nil
@@ -579,10 +640,8 @@ func accountLabel(u account.User) string { return fmt.Sprintf("%s, %s", u.Name, 
 
 // answerRows lists an event's answers under the form's questions, in the
 // form's order, with display text from the taxonomy. Reviewers also see
-// the governance questions.
-func (s *Server) answerRows(ev incident.Event, a incident.Answers, reviewer bool) []form.Row {
-	if ev.Source == incident.Public {
-		return s.forms.PublicRows(a)
-	}
-	return s.forms.Rows(ev.Type, a, reviewer)
+// the governance questions; questions about the person recording are
+// worded for the reader (own is true for that person).
+func (s *Server) answerRows(ev incident.Event, a incident.Answers, reviewer, own bool) []form.Row {
+	return s.forms.RowsFor(ev.Type, ev.Source == incident.Public, a, form.Reader{Own: own, Governance: reviewer})
 }

@@ -282,3 +282,50 @@ func between(body, start, end string) string {
 	}
 	return body[j+len(start) : i]
 }
+
+// TestReviewersReadTheEventInTheirOwnWords: the questions about the
+// person recording say "your" to them and "the reporter's" to a reviewer;
+// the event page and its history say who recorded it in the same words;
+// a public report says a member of the public did, and offers no change
+// to what they wrote, which cannot be changed by posting either.
+func TestReviewersReadTheEventInTheirOwnWords(t *testing.T) {
+	t.Parallel()
+	s := newEventsSite(t, dbtest.SQLite(t))
+	rita := s.event(s.rita, nil)
+	public := s.event(s.rita, func(sub *incident.Submission) {
+		sub.Source, sub.ReporterID = incident.Public, 0
+		sub.Answers["PractitionerDetails.ReporterType"] = []string{"2"}
+	})
+
+	own := s.as("rita@nhs.net").get("/events/" + string(rita.Reference))
+	if !strings.Contains(own.body, "Your role") || strings.Contains(own.body, "Reporter&#39;s role") {
+		t.Fatal("the reporter does not read their own wording")
+	}
+	victor := s.as("victor@nhs.net")
+	page := victor.get("/events/" + string(rita.Reference))
+	if !strings.Contains(page.body, "Reporter&#39;s role") || strings.Contains(page.body, "Your role") {
+		t.Fatalf("a reviewer reads the reporter's wording:\n%s", page.body)
+	}
+	recordedBy := func(body string) string {
+		_, after, _ := strings.Cut(body, "Recorded by</dt><dd class=\"nhsuk-summary-list__value\">")
+		by, _, _ := strings.Cut(after, "</dd>")
+		return strings.TrimSpace(by)
+	}
+	history := victor.get("/events/" + string(rita.Reference) + "/history")
+	if by := recordedBy(page.body); by == "" || by != recordedBy(history.body) || !strings.Contains(by, "Rita Reporter") {
+		t.Fatalf("recorded by %q on the page and %q in the history", by, recordedBy(history.body))
+	}
+
+	page = victor.get("/events/" + string(public.Reference))
+	if recordedBy(page.body) != "A member of the public" || recordedBy(victor.get("/events/"+string(public.Reference)+"/history").body) != "A member of the public" {
+		t.Fatalf("a public report is recorded by %q", recordedBy(page.body))
+	}
+	if strings.Contains(page.body, "/change/description") || !strings.Contains(page.body, "/change/harm") {
+		t.Fatal("the change links of a public report are wrong")
+	}
+	if !strings.Contains(page.body, "Their connection to what happened") {
+		t.Fatal("a reviewer reads the member of the public's wording")
+	}
+	change := "/events/" + string(public.Reference) + "/change/description"
+	wantStatus(t, "changing the public's words", victor.get(change), http.StatusNotFound)
+}

@@ -42,6 +42,7 @@ type target struct {
 	Org       string
 	Reference incident.Reference
 	DraftID   int64 // a draft of the target user's
+	NoteID    int64 // a review note the target user wrote on their event
 }
 
 // matrixCase says who may use one route, on an object of their own
@@ -253,6 +254,15 @@ func matrixCases() []matrixCase {
 		{pattern: "POST /events/{ref}/change/{step}", path: eventPath("/change/description"),
 			form: url.Values{"answer": {matrixEventText}, "reason": {"Matrix test"}}, own: orgRecords, other: national},
 
+		// Reviewing an event (review.go): its organisation's reviewers and
+		// admins; the operator reads reviews but does not do them. A note
+		// is changed by its author alone (the target user, never the actor).
+		{pattern: "POST /events/{ref}/review", path: eventPath("/review"), form: url.Values{"state": {"in-review"}},
+			own: []string{authz.Reviewer, authz.OrgAdmin}, other: nobody},
+		{pattern: "POST /events/{ref}/review/notes/{id}", path: func(tg target) string {
+			return fmt.Sprintf("/events/%s/review/notes/%d", tg.Reference, tg.NoteID)
+		}, form: url.Values{"body": {"Matrix note, changed"}, "version": {"1"}}, own: nobody, other: nobody},
+
 		// The public route (report.go): every visitor, signed in or not.
 		// The search posts nothing that is stored.
 		{pattern: "GET /report", own: everyone, other: everyone},
@@ -341,7 +351,12 @@ func (f *matrixFixture) target(org string, pending bool, role string) target {
 	if err != nil {
 		f.t.Fatal(err)
 	}
-	return target{User: u, RequestID: id, Org: org, Reference: ev.Reference, DraftID: draft}
+	rv, err := f.site.App.Incidents.SetReview(context.Background(), incident.ReviewChange{EventID: ev.ID, ActorID: u.ID,
+		State: incident.ReviewNew, Note: "Matrix note"}, incident.Client{})
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	return target{User: u, RequestID: id, Org: org, Reference: ev.Reference, DraftID: draft, NoteID: rv.Notes[0].ID}
 }
 
 // TestAuthorisationMatrix walks every route, for every role, on an object of

@@ -92,7 +92,12 @@ type questionPageData struct {
 	// Amend is true when the page changes a submitted event: it asks why.
 	Amend  bool
 	Reason string
-	Return string // "check" when the page was reached from "check your answers"
+	// Pending, when not empty, is an amendment's answers changed so far
+	// and not yet saved, with the version they change and the signature
+	// that lets them come back unaltered.
+	Pending, PendingMAC string
+	Base                int
+	Return              string // "check" when the page was reached from "check your answers"
 }
 
 // canRecord asks the policy whether the viewer may record events, showing

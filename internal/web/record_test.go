@@ -3,6 +3,7 @@ package web_test
 import (
 	"context"
 	"fmt"
+	"html"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -406,12 +407,19 @@ func TestChangesAreNewVersions(t *testing.T) {
 			}
 			never := "/events/" + ref + "/change/never-event"
 			r = rb.submit(never, never, url.Values{"answer": {"yes"}, "reason": {"Decided at the weekly panel"}})
-			if r.status != http.StatusSeeOther || r.location != "/events/"+ref+"/change/never-event-type" {
+			if r.status != http.StatusOK || !strings.Contains(r.body, "Which never event was it?") {
 				t.Fatalf("never event: %d %s", r.status, r.location)
 			}
 			ev, err := site.App.Incidents.ByReference(context.Background(), incident.Reference(ref))
 			if err != nil {
 				t.Fatal(err)
+			}
+			if ev.Version != 2 {
+				t.Fatal("a never event with no type was saved")
+			}
+			r = rb.post("/events/"+ref+"/change/never-event-type", pendingForm(t, r.body, url.Values{"answer": {firstChoice(t, r.body)}}))
+			if r.status != http.StatusSeeOther || r.location != "/events/"+ref+"?changed=3" {
+				t.Fatalf("never event type: %d %s %s", r.status, r.location, errorSummary(r.body))
 			}
 			versions, err := site.App.Incidents.Versions(context.Background(), ev.ID)
 			if err != nil || len(versions) != 3 {
@@ -423,6 +431,88 @@ func TestChangesAreNewVersions(t *testing.T) {
 			history := rb.get("/events/" + ref + "/history")
 			if !strings.Contains(history.body, "The first account was incomplete") || !strings.Contains(history.body, "Never event") {
 				t.Error("the history lacks a version")
+			}
+		})
+	}
+}
+
+var (
+	hiddenPattern = regexp.MustCompile(`<input type="hidden" name="([a-z_]+)" value="([^"]*)">`)
+	choicePattern = regexp.MustCompile(`name="answer" type="radio" value="([^"]+)"`)
+	reasonPattern = regexp.MustCompile(`(?s)<textarea[^>]*name="reason"[^>]*>(.*?)</textarea>`)
+)
+
+// pendingForm is the form a page of an amendment in progress posts: its
+// hidden fields and the reason typed, with values.
+func pendingForm(t *testing.T, body string, values url.Values) url.Values {
+	t.Helper()
+	for _, m := range hiddenPattern.FindAllStringSubmatch(body, -1) {
+		values.Set(m[1], html.UnescapeString(m[2]))
+	}
+	if values.Get("pending") == "" {
+		t.Fatal("the page keeps no pending change")
+	}
+	if m := reasonPattern.FindStringSubmatch(body); m != nil {
+		values.Set("reason", html.UnescapeString(m[1]))
+	}
+	return values
+}
+
+// firstChoice is the first radio button's value on the page.
+func firstChoice(t *testing.T, body string) string {
+	t.Helper()
+	m := choicePattern.FindStringSubmatch(body)
+	if m == nil {
+		t.Fatal("no choices on the page")
+	}
+	return m[1]
+}
+
+// TestAChangeThatNeedsANewQuestionAsksItBeforeSaving: harm changed to
+// severe asks how strongly the event was linked to it, with the change and
+// its reason kept and nothing saved; the answer saves both as one version.
+// A forged pending change is ignored.
+func TestAChangeThatNeedsANewQuestionAsksItBeforeSaving(t *testing.T) {
+	t.Parallel()
+	for _, e := range dbtest.Engines(t) {
+		t.Run(e.Name, func(t *testing.T) {
+			t.Parallel()
+			site := apptest.Start(t, e, nil)
+			b, u := staff(t, site, "hari.harm@nhs.net", account.RoleReporter)
+			rc := start(t, b, site, u, incident.Incident)
+			rc.through(map[string]url.Values{"patient-1-psychological-harm": {"answer": {"3"}}})
+			statement := fmt.Sprintf("/drafts/%d/statement", rc.draft)
+			r := b.submit(statement, statement, url.Values{"statement_version": {"1"}})
+			ref := strings.TrimSuffix(strings.TrimPrefix(r.location, "/events/"), "/submitted")
+
+			harm := "/events/" + ref + "/change/patient-1-physical-harm"
+			r = b.submit(harm, harm, url.Values{"answer": {"2"}, "reason": {"Harm was worse than first thought"}})
+			if r.status != http.StatusOK || !strings.Contains(r.body, "How strongly was the event linked to the harm?") ||
+				!strings.Contains(r.body, "Harm was worse than first thought") {
+				t.Fatalf("severe harm: %d %s\n%s", r.status, r.location, errorSummary(r.body))
+			}
+			ev, err := site.App.Incidents.ByReference(context.Background(), incident.Reference(ref))
+			if err != nil || ev.Version != 1 || ev.Index.PhysicalHarm == "2" {
+				t.Fatalf("severe harm with no strength of association was saved: version %d (%v)", ev.Version, err)
+			}
+
+			association := "/events/" + ref + "/change/patient-1-association"
+			forged := pendingForm(t, r.body, url.Values{"answer": {firstChoice(t, r.body)}})
+			forged.Set("pending", strings.Replace(forged.Get("pending"), `"2"`, `"1"`, 1))
+			forged.Set("csrf_token", csrfPattern.FindStringSubmatch(r.body)[1])
+			if f := b.post(association, forged); f.status != http.StatusNotFound {
+				t.Fatalf("a forged pending change: %d %s", f.status, f.location)
+			}
+
+			values := pendingForm(t, r.body, url.Values{"answer": {firstChoice(t, r.body)}})
+			values.Set("csrf_token", html.UnescapeString(csrfPattern.FindStringSubmatch(r.body)[1]))
+			r = b.post(association, values)
+			if r.status != http.StatusSeeOther || r.location != "/events/"+ref+"?changed=2" {
+				t.Fatalf("association: %d %s %s", r.status, r.location, errorSummary(r.body))
+			}
+			ev, err = site.App.Incidents.ByReference(context.Background(), incident.Reference(ref))
+			if err != nil || ev.Version != 2 || ev.Index.PhysicalHarm != "2" || len(ev.Answers["PatientInformation.StrengthOfAssociation"]) != 1 {
+				t.Fatalf("saved: version %d harm %q association %v (%v)", ev.Version, ev.Index.PhysicalHarm, ev.Answers["PatientInformation.StrengthOfAssociation"], err)
 			}
 		})
 	}

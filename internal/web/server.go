@@ -177,6 +177,7 @@ func (s *Server) routes() http.Handler {
 	s.eventRoutes(r)
 	s.recordRoutes(r)
 	s.amendRoutes(r)
+	s.reviewRoutes(r)
 	s.reportRoutes(r)
 	s.routeList = r.patterns
 	s.ungatedRoutes = r.ungated

@@ -25,20 +25,61 @@ func (f *Form) Complete(t incident.Type, a incident.Answers, now time.Time) (Res
 	return f.complete(f.Steps(t, a, true), a, now, false)
 }
 
-// Revise is Complete for an amendment of a submitted event: every answer
-// given must be valid, but a question the change newly asks may still be
-// unanswered, so that each change can be saved as it is made. public is
-// true for events recorded through the public route.
-func (f *Form) Revise(t incident.Type, public bool, a incident.Answers, now time.Time) (Result, apperr.Fields) {
-	steps := f.Steps(t, a, true)
-	if public {
+// Amend checks an amended set of answers to a submitted event with the
+// rules of a first submission: every question the answers now ask must be
+// answered, validly. public is true for events recorded through the public
+// route. Besides the problems with answers given (field errors naming the
+// pages), it returns the pages of required questions the change has made
+// necessary and that have no answer yet, in the form's order, so that they
+// are asked before anything is saved.
+func (f *Form) Amend(t incident.Type, public bool, a incident.Answers, now time.Time) (Result, []string, apperr.Fields) {
+	var steps []Step
+	switch {
+	case public:
 		steps = f.PublicSteps(a)
+	default:
+		if _, ok := f.flows[flow(t)]; !ok {
+			return Result{}, nil, apperr.Fields{{Field: "type", Message: "Choose what kind of event you are recording"}}
+		}
+		steps = f.Steps(t, a, true)
 	}
-	r, problems := f.complete(steps, a, now, true)
+	// Answers given are checked first: a wrong answer is fixed on its own
+	// page before new questions are asked.
+	if _, problems := f.complete(steps, a, now, true); problems != nil {
+		return Result{}, nil, problems
+	}
+	var missing []string
+	for _, s := range steps {
+		if !s.Question.Optional && !s.Answered(a) {
+			missing = append(missing, s.Slug)
+		}
+	}
+	if missing != nil {
+		return Result{}, missing, nil
+	}
+	r, problems := f.complete(steps, a, now, false)
 	if public && problems == nil {
 		r.Answers[PatientCount] = []string{"1"}
 	}
-	return r, problems
+	return r, nil, problems
+}
+
+// Protected lists the elements whose answers an amendment may not change:
+// on the public route the person's own words (T8), which are theirs and
+// not a reviewer's to rewrite; and, for authors who do not review, the
+// governance answers their organisation gave.
+func (f *Form) Protected(t incident.Type, public, reviewer bool) []string {
+	var out []string
+	qs := f.flows[flow(t)]
+	if public {
+		qs = f.flows[publicFlow]
+	}
+	for _, q := range qs {
+		if (public && (q.Kind == Text || q.Kind == Textarea)) || (!reviewer && q.Governance) {
+			out = append(out, q.Element)
+		}
+	}
+	return out
 }
 
 // CompletePublic is Complete for the public route, which describes one
@@ -164,17 +205,39 @@ type Row struct {
 // display text from the taxonomy. Governance rows are included for
 // reviewers.
 func (f *Form) Rows(t incident.Type, a incident.Answers, reviewer bool) []Row {
-	return rows(f.Steps(t, a, reviewer), a)
+	return rows(f.Steps(t, a, reviewer), a, true)
 }
 
 // PublicRows is Rows for the public route.
-func (f *Form) PublicRows(a incident.Answers) []Row { return rows(f.PublicSteps(a), a) }
+func (f *Form) PublicRows(a incident.Answers) []Row { return rows(f.PublicSteps(a), a, true) }
 
-func rows(steps []Step, a incident.Answers) []Row {
+// Reader is who reads an event's answers.
+type Reader struct {
+	// Own is true for the person who recorded it: questions about them
+	// say "your"; others read "the reporter's".
+	Own bool
+	// Governance is true for those who see the governance answers.
+	Governance bool
+}
+
+// RowsFor lists an event's answers as rd reads them: the form's rows of
+// type t (or of the public route when public is true), with the
+// questions about the person recording worded for the reader.
+func (f *Form) RowsFor(t incident.Type, public bool, a incident.Answers, rd Reader) []Row {
+	if public {
+		return rows(f.PublicSteps(a), a, rd.Own)
+	}
+	return rows(f.Steps(t, a, rd.Governance), a, rd.Own)
+}
+
+func rows(steps []Step, a incident.Answers, own bool) []Row {
 	several := patientCount(a) > 1
 	out := make([]Row, 0, len(steps))
 	for _, s := range steps {
 		label := s.Question.Short
+		if !own && s.Question.OthersShort != "" {
+			label = s.Question.OthersShort
+		}
 		if s.Patient > 0 && several {
 			label = fmt.Sprintf("Patient %d: %s", s.Patient, strings.ToLower(label[:1])+label[1:])
 		}

@@ -81,6 +81,11 @@ type Question struct {
 	// Label is the question as the page asks it; Short is what "check your
 	// answers" and the event page call the answer.
 	Label, Short string
+	// OthersLabel and OthersShort are Label and Short as someone other
+	// than the person who recorded the event reads them ("What is the
+	// reporter's role?"), for questions about the person recording; empty
+	// when the same words serve everyone.
+	OthersLabel, OthersShort string
 	// Hint helps answer it; may be empty.
 	Hint string
 	Kind Kind
@@ -118,6 +123,15 @@ func (s Step) Heading(a incident.Answers) string {
 		return fmt.Sprintf("Patient %d: %s", s.Patient, s.Question.Label)
 	}
 	return s.Question.Label
+}
+
+// HeadingFor is Heading as read by someone other than the person who
+// recorded the event when own is false.
+func (s Step) HeadingFor(a incident.Answers, own bool) string {
+	if own || s.Question.OthersLabel == "" {
+		return s.Heading(a)
+	}
+	return Step{Slug: s.Slug, Question: &Question{Label: s.Question.OthersLabel}, Patient: s.Patient}.Heading(a)
 }
 
 // Form holds the questions of every flow.

@@ -91,6 +91,10 @@ func (q *Question) governance() *Question              { q.Governance = true; q.
 func (q *Question) required() *Question                { q.Optional = false; return q }
 func (q *Question) perPatient() *Question              { q.PerPatient = true; return q }
 func (q *Question) list(l taxonomy.CodeList) *Question { q.List = l; return q }
+func (q *Question) others(label, short string) *Question {
+	q.OthersLabel, q.OthersShort = label, short
+	return q
+}
 func (q *Question) only(when func(a incident.Answers, p int) bool) *Question {
 	q.when = when
 	return q
@@ -234,9 +238,12 @@ func (b *builder) agents() []*Question {
 // shared (T15).
 func (b *builder) reporter() []*Question {
 	return []*Question{
-		b.q("your-role", "PractitionerDetails.ReporterRole", Radios, "What is your role?", "Your role"),
-		b.q("your-involvement", "PractitionerDetails.ReporterInvolvement", Radios, "How were you involved?", "Your involvement").optional(),
+		b.q("your-role", "PractitionerDetails.ReporterRole", Radios, "What is your role?", "Your role").
+			others("What is the reporter's role?", "Reporter's role"),
+		b.q("your-involvement", "PractitionerDetails.ReporterInvolvement", Radios, "How were you involved?", "Your involvement").optional().
+			others("How was the reporter involved?", "Reporter's involvement"),
 		b.q("sharing", MayShare, YesNo, "May this record be shared beyond your organisation to help others learn?", "May be shared").
+			others("May this record be shared beyond the organisation to help others learn?", "May be shared").
 			hint("The national patient safety team always sees it. Answer no to keep it out of data shared with other bodies, even without anything that identifies anyone."),
 	}
 }
@@ -273,7 +280,8 @@ func (b *builder) incident() []*Question {
 		[]*Question{
 			b.q("detection", "DetectionFactors.DetectionPoint", Radios, "When was it noticed?", "When noticed").optional(),
 			b.q("immediate-actions", "AdverseEventOutcome.ImmediateActions", Textarea, "What was done straight away?", "Done straight away").optional(),
-			b.q("concern", "AdverseEventClassification.LevelOfConcern", Radios, "How concerned are you that it could happen again?", "Concern"),
+			b.q("concern", "AdverseEventClassification.LevelOfConcern", Radios, "How concerned are you that it could happen again?", "Concern").
+				others("How concerned was the reporter that it could happen again?", "Reporter's concern"),
 		},
 		b.reporter(),
 		b.governanceQuestions(),
@@ -313,7 +321,8 @@ func (b *builder) risk() []*Question {
 				optional().hint("For example, patients on the stroke ward, or people waiting for an ambulance.").only(noPatients),
 			b.q("risk-timeframe", "AdverseEventRiskDetails.RiskTimeframe", Radios, "Over what time could it happen?", "Timeframe").
 				optional().only(noPatients),
-			b.q("concern", "AdverseEventClassification.LevelOfConcern", Radios, "How concerned are you about it?", "Concern"),
+			b.q("concern", "AdverseEventClassification.LevelOfConcern", Radios, "How concerned are you about it?", "Concern").
+				others("How concerned was the reporter about it?", "Reporter's concern"),
 		},
 		b.reporter(),
 	)
@@ -333,7 +342,8 @@ func (b *builder) outcome() []*Question {
 		b.patients("How many patients had the outcome?", 1, true),
 		[]*Question{
 			b.q("immediate-actions", "AdverseEventOutcome.ImmediateActions", Textarea, "What was done straight away?", "Done straight away").optional(),
-			b.q("concern", "AdverseEventClassification.LevelOfConcern", Radios, "How concerned are you that it could happen again?", "Concern"),
+			b.q("concern", "AdverseEventClassification.LevelOfConcern", Radios, "How concerned are you that it could happen again?", "Concern").
+				others("How concerned was the reporter that it could happen again?", "Reporter's concern"),
 		},
 		b.reporter(),
 		b.governanceQuestions(),
@@ -354,7 +364,8 @@ func (b *builder) public() []*Question {
 			b.q("organisation", elOrganisation, Org, "Which NHS organisation was it?", "Organisation").
 				hint("Search by name or enter its ODS code, for example RM1."),
 			harm,
-			b.q("relationship", "PractitionerDetails.ReporterType", Radios, "What is your connection to what happened?", "Your connection"),
+			b.q("relationship", "PractitionerDetails.ReporterType", Radios, "What is your connection to what happened?", "Your connection").
+				others("What is the person's connection to what happened?", "Their connection to what happened"),
 			b.q("sharing", MayShare, YesNo, "May what you tell us be shared with other bodies to help them learn?", "May be shared").
 				hint("The NHS organisation and the national patient safety team always see it. Nothing that identifies you is kept."),
 		},
