@@ -411,14 +411,14 @@ func (s *Server) statementPage(w http.ResponseWriter, r *http.Request) {
 	s.renderStatement(w, r, d, http.StatusOK, "", false)
 }
 
-func (s *Server) renderStatement(w http.ResponseWriter, r *http.Request, d incident.Draft, status int, notice string, receipt bool) {
+func (s *Server) renderStatement(w http.ResponseWriter, r *http.Request, d incident.Draft, status int, problem string, receipt bool) {
 	doc, err := s.Terms.Current(r.Context(), terms.RecordingStatement)
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
 	p := s.page(r, "Before you submit")
-	p.Notice = notice
+	p.Problem = problem
 	p.Data = statementData{DraftID: d.ID, Caption: caption(d.Type), Statement: doc, Receipt: receipt}
 	s.render.Render(w, r, status, "record-statement", p)
 }

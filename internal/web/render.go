@@ -30,6 +30,13 @@ type Page struct {
 	Form         any          // what the user typed, to re-fill the form
 	Data         any          // anything else the page needs
 	Notice       string       // a one-line success message shown in an NHS.UK notification banner (or inset)
+	// Problem is what is wrong with a form as a whole, not with one field
+	// (such as a form sent too quickly): it heads the error summary. A
+	// refusal is never a Notice, which is shown as a success.
+	Problem string
+	// Important is a one-line message that is neither a success nor an
+	// error, shown in an NHS.UK notification banner titled "Important".
+	Important string
 	Path         string       // r.URL.Path, for navigation highlighting and back links
 	CookieBanner bool         // show the cookie banner: the visitor has not chosen yet
 	// ReturnTo is the path and query of the page, for forms that come back
@@ -255,6 +262,9 @@ func (rd *Renderer) Render(w http.ResponseWriter, r *http.Request, status int, p
 	}
 	if p.Path == "" {
 		p.Path = r.URL.Path
+	}
+	if tookOutHidden(w, r) && p.Important == "" {
+		p.Important = cleanedMessage
 	}
 	var buf bytes.Buffer
 	if err := t.ExecuteTemplate(&buf, "layout", p); err != nil {

@@ -102,7 +102,10 @@ func (s *Server) publicSteps() []form.Step {
 	return steps
 }
 
-func (s *Server) renderReport(w http.ResponseWriter, r *http.Request, status int, posted url.Values, errs []FieldError, notice string) {
+// renderReport shows the public form with what was posted, its errors and
+// problem, which says what is wrong with the form as a whole (never shown
+// as a success).
+func (s *Server) renderReport(w http.ResponseWriter, r *http.Request, status int, posted url.Values, errs []FieldError, problem string) {
 	doc, err := s.Terms.Current(r.Context(), terms.RecordingStatement)
 	if err != nil {
 		s.fail(w, r, err)
@@ -144,7 +147,7 @@ func (s *Server) renderReport(w http.ResponseWriter, r *http.Request, status int
 		}
 	}
 	p := s.page(r, "Tell us about a patient safety concern")
-	p.Errors, p.Data, p.Notice = errs, data, notice
+	p.Errors, p.Data, p.Problem = errs, data, problem
 	s.render.Render(w, r, status, "report", p)
 }
 
@@ -173,12 +176,15 @@ func (s *Server) report(w http.ResponseWriter, r *http.Request) {
 		s.renderReport(w, r, http.StatusUnprocessableEntity, posted, nil, "We could not accept this form. If you are a person, submit it again.")
 		return
 	}
+	// A form sent too soon after it was first shown is refused, but its
+	// answers are still checked, so a person who was quick sees every
+	// problem at once and the time keeps counting from the first showing.
+	answers, errs := s.publicAnswers(r, posted)
 	if started, ok := s.formStarted(posted); !ok || time.Since(started) < minFillTime {
-		s.renderReport(w, r, http.StatusUnprocessableEntity, posted, nil, "Check your answers, then submit the form again.")
+		s.renderReport(w, r, http.StatusUnprocessableEntity, posted, errs,
+			"The form was sent too quickly after it was opened, so nothing was recorded. Check your answers, then submit the form again.")
 		return
 	}
-
-	answers, errs := s.publicAnswers(r, posted)
 	if errs != nil {
 		s.renderReport(w, r, http.StatusUnprocessableEntity, posted, errs, "")
 		return
