@@ -80,7 +80,7 @@ func recordAndFind(t *testing.T, e dbtest.Engine) {
 			b.fill("answer", "The patient with NHS number 943 476 5919 was given 10 mg of morphine instead of 1 mg.")
 			b.click("continue with an NHS number", inMain("button", "Continue"), 422)
 			links := wantErrorPage(t, b, "#answer")
-			if want := "Remove an NHS number at character 29. Nothing that could identify a person can be recorded"; links[0].Text != want {
+			if want := "Remove the NHS number in ‘What happened’, after “The patient with NHS number”. Nothing that could identify a person can be recorded"; links[0].Text != want {
 				t.Errorf("the error says %q, want %q", links[0].Text, want)
 			}
 			if got := b.value("answer"); !strings.Contains(got, "943 476 5919") {
@@ -193,7 +193,7 @@ func recordAConcern(t *testing.T, e dbtest.Engine) {
 	b.step("take time over the form", chromedp.Sleep(3*time.Second))
 	b.click("submit with a phone number", inMain("button", "Submit"), 422)
 	links := wantErrorPage(t, b, "#description")
-	if !strings.HasPrefix(links[0].Text, "Remove a phone number at character") {
+	if want := "Remove the phone number in the 2nd sentence of ‘What happened’, which starts “Call me on”. Nothing that could identify a person can be recorded"; links[0].Text != want {
 		t.Errorf("the error says %q", links[0].Text)
 	}
 	if got := b.value("month-year"); got != "2026" {

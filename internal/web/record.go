@@ -39,6 +39,9 @@ func (s *Server) recordRoutes(r *router) {
 type option struct {
 	Value, Label string
 	Checked      bool
+	// Reveals is the question asked only after this option is chosen,
+	// shown inside it (an NHS.UK conditional reveal); nil when none.
+	Reveals *questionView
 }
 
 // questionView is one question as the "question" partial renders it.
@@ -49,6 +52,10 @@ type questionView struct {
 	Caption string
 	Hint    string
 	Page    bool // the question is the page's heading
+	// Revealed is the option that reveals the question ("Yes, I know the
+	// date"), when it is shown inside one: without JavaScript every
+	// revealed question shows, so each says which answer it belongs to.
+	Revealed string
 	Options []option
 	Value   string
 	// Day, Month, Year, Years and Months fill date and age inputs.
