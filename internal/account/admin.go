@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/psims/psims/internal/apperr"
+	"github.com/psims/psims/internal/textcheck"
 	"github.com/psims/psims/internal/audit"
 	"github.com/psims/psims/internal/authz"
 	"github.com/psims/psims/internal/csvsafe"
@@ -388,6 +389,8 @@ func (s *Service) SetStatus(ctx context.Context, actor User, target User, to Sta
 		fields.Add("reason", "Enter a reason for deactivating this account")
 	case len([]rune(reason)) > maxStatusReasonLength:
 		fields.Add("reason", fmt.Sprintf("Reason must be %d characters or fewer", maxStatusReasonLength))
+	case !textcheck.Valid(reason):
+		fields.Add("reason", textcheck.Message("Reason"))
 	}
 	if err := fields.Err(); err != nil {
 		return err
