@@ -80,7 +80,7 @@ func recordAndFind(t *testing.T, e dbtest.Engine) {
 			b.fill("answer", "The patient with NHS number 943 476 5919 was given 10 mg of morphine instead of 1 mg.")
 			b.click("continue with an NHS number", inMain("button", "Continue"), 422)
 			links := wantErrorPage(t, b, "#answer")
-			if want := "Remove the NHS number in ‘What happened’, after “The patient with NHS number”. Nothing that could identify a person can be recorded"; links[0].Text != want {
+			if want := "Remove the NHS number in ‘What happened’, after “The patient with NHS”. Nothing that could identify a person can be recorded"; links[0].Text != want {
 				t.Errorf("the error says %q, want %q", links[0].Text, want)
 			}
 			if got := b.value("answer"); !strings.Contains(got, "943 476 5919") {
