@@ -49,7 +49,7 @@ func describe(text string, f Finding, avoid []Finding, question string) string {
 	for n+1 < len(sentences) && sentences[n+1] <= start {
 		n++
 	}
-	quote := leadingWords(text[sentences[n]:start], sentences[n], avoid)
+	quote := leadingWords(text[sentences[n]:start], sentences[n], avoid, foundWords(text, avoid))
 	if len(sentences) == 1 {
 		if quote == "" {
 			return what + " at the start of " + answer
@@ -87,8 +87,9 @@ func sentenceStarts(text string) []int {
 
 // leadingWords returns up to quoteWords whole words from the start of s
 // (which is text from offset base), stopping at a word with a digit or an
-// @, or one that touches a finding.
-func leadingWords(s string, base int, avoid []Finding) string {
+// @, one that touches a finding, or one that is also a word of a finding
+// (the same name may be written once without the title that gave it away).
+func leadingWords(s string, base int, avoid []Finding, found map[string]bool) string {
 	var words []string
 	for i := 0; i < len(s) && len(words) < quoteWords; {
 		r, size := utf8.DecodeRuneInString(s[i:])
@@ -108,13 +109,40 @@ func leadingWords(s string, base int, avoid []Finding) string {
 			break // the word runs into the finding
 		}
 		word := s[i:j]
-		if !quotable(word) || touches(base+i, base+j, avoid) {
+		if !quotable(word) || touches(base+i, base+j, avoid) || found[letters(word)] {
 			break
 		}
 		words = append(words, word)
 		i = j
 	}
 	return strings.Join(words, " ")
+}
+
+// foundWords returns the words of text inside the findings, as letters
+// makes them.
+func foundWords(text string, findings []Finding) map[string]bool {
+	words := map[string]bool{}
+	for _, f := range findings {
+		start, end := min(max(f.Start, 0), len(text)), min(max(f.End, 0), len(text))
+		if start >= end {
+			continue
+		}
+		for _, w := range strings.FieldsFunc(text[start:end], func(r rune) bool { return !unicode.IsLetter(r) }) {
+			words[strings.ToLower(w)] = true
+		}
+	}
+	return words
+}
+
+// letters returns the letters of word in lower case, for comparing words
+// whatever the punctuation around them.
+func letters(word string) string {
+	return strings.ToLower(strings.Map(func(r rune) rune {
+		if unicode.IsLetter(r) {
+			return r
+		}
+		return -1
+	}, word))
 }
 
 // quotable reports whether a word may be shown: printable, valid UTF-8,

@@ -355,6 +355,8 @@ func TestDescribeSaysWhereInWordsWithoutTheIdentifier(t *testing.T) {
 			"Remove the name in the 2nd sentence, which starts “On”. Nothing that could identify a person can be recorded"},
 		{"an identifier at the very start is not quoted", "07700 900123 is the ward phone", "",
 			"Remove the phone number at the start of your answer. Nothing that could identify a person can be recorded"},
+		{"a word of an identifier is not quoted where it is written without its title", "Smith said that Mr Smith fell.", "",
+			"Remove the name at the start of your answer. Nothing that could identify a person can be recorded"},
 		{"the 11th sentence is the 11th", strings.Repeat("Fine. ", 10) + "Then Mrs Patel fell.", "",
 			"Remove the name in the 11th sentence, which starts “Then Mrs”. Nothing that could identify a person can be recorded"},
 	}

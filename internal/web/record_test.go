@@ -195,8 +195,9 @@ func TestRecordingAnIncidentFromStartToFinish(t *testing.T) {
 				t.Fatalf("statement page: %d", statement.status)
 			}
 			submitPath := fmt.Sprintf("/drafts/%d/statement", rc.draft)
-			if r := b.submit(submitPath, submitPath, url.Values{"statement_version": {strconv.Itoa(doc.Version + 1)}}); r.status != http.StatusConflict {
-				t.Errorf("a statement version that was not shown: %d", r.status)
+			if r := b.submit(submitPath, submitPath, url.Values{"statement_version": {strconv.Itoa(doc.Version + 1)}}); r.status != http.StatusConflict ||
+				errorSummary(r.body) == "" || strings.Contains(r.body, "notification-banner--success") {
+				t.Errorf("a statement version that was not shown: %d, or shown as a success", r.status)
 			}
 			r = b.submit(submitPath, submitPath, url.Values{"statement_version": {strconv.Itoa(doc.Version)}, "receipt": {"yes"}})
 			if r.status != http.StatusSeeOther || !strings.HasSuffix(r.location, "/submitted") {
