@@ -11,13 +11,13 @@ import (
 	"time"
 
 	"github.com/psims/psims/internal/apperr"
-	"github.com/psims/psims/internal/textcheck"
 	"github.com/psims/psims/internal/audit"
 	"github.com/psims/psims/internal/authz"
 	"github.com/psims/psims/internal/csvsafe"
 	"github.com/psims/psims/internal/db"
 	"github.com/psims/psims/internal/mail"
 	"github.com/psims/psims/internal/org"
+	"github.com/psims/psims/internal/textcheck"
 )
 
 // This file is user administration: lists, search and export for admins,

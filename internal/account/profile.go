@@ -9,12 +9,12 @@ import (
 	"unicode/utf8"
 
 	"github.com/psims/psims/internal/apperr"
-	"github.com/psims/psims/internal/textcheck"
 	"github.com/psims/psims/internal/audit"
 	"github.com/psims/psims/internal/db"
 	"github.com/psims/psims/internal/emailaddr"
 	"github.com/psims/psims/internal/mail"
 	"github.com/psims/psims/internal/org"
+	"github.com/psims/psims/internal/textcheck"
 )
 
 // purposeEmailChange is the token that confirms a new email address.

@@ -216,4 +216,3 @@ func compare(a, b Finding) int {
 		return 0
 	}
 }
-

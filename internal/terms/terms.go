@@ -24,9 +24,9 @@ import (
 	"github.com/riverqueue/river"
 
 	"github.com/psims/psims/internal/apperr"
-	"github.com/psims/psims/internal/textcheck"
 	"github.com/psims/psims/internal/audit"
 	"github.com/psims/psims/internal/db"
+	"github.com/psims/psims/internal/textcheck"
 )
 
 // Kind is a kind of document.

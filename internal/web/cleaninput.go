@@ -18,7 +18,7 @@ const cleanedCookie = "psims_cleaned"
 const cleanedMessage = "We removed hidden control characters from what you typed. They cannot be seen, and they cannot be stored. Check your answers before you go on."
 
 // cleanedKey marks a request whose form values had hidden characters.
-const cleanedKey ctxKey = 100
+type cleanedKey struct{}
 
 // cleanInput removes hidden control characters (see internal/textcheck)
 // from every value of the query and of a posted form before any handler
@@ -49,7 +49,7 @@ func (s *Server) cleanInput(next http.Handler) http.Handler {
 			next.ServeHTTP(w, r)
 			return
 		}
-		r = r.WithContext(context.WithValue(r.Context(), cleanedKey, true))
+		r = r.WithContext(context.WithValue(r.Context(), cleanedKey{}, true))
 		next.ServeHTTP(&cleanedWriter{ResponseWriter: w, secure: s.SecureCookies}, r)
 	})
 }
@@ -101,7 +101,7 @@ func (c *cleanedWriter) Unwrap() http.ResponseWriter { return c.ResponseWriter }
 // tookOutHidden reports whether the page answering r must say that hidden
 // characters were removed, and forgets a cookie that said so.
 func tookOutHidden(w http.ResponseWriter, r *http.Request) bool {
-	cleaned, _ := r.Context().Value(cleanedKey).(bool)
+	cleaned, _ := r.Context().Value(cleanedKey{}).(bool)
 	if _, err := r.Cookie(cleanedCookie); err == nil {
 		http.SetCookie(w, &http.Cookie{Name: cleanedCookie, Value: "", Path: "/", MaxAge: -1, HttpOnly: true, SameSite: http.SameSiteLaxMode})
 		cleaned = true

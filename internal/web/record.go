@@ -52,16 +52,16 @@ type questionView struct {
 	Caption string
 	Hint    string
 	Page    bool // the question is the page's heading
-	// Revealed is the option that reveals the question ("Yes, I know the
-	// date"), when it is shown inside one: without JavaScript every
-	// revealed question shows, so each says which answer it belongs to.
-	Revealed string
 	Options []option
 	Value   string
 	// Day, Month, Year, Years and Months fill date and age inputs.
 	Day, Month, Year, Years, Months string
 	Error                           string
 	ErrorField                      string // the input the error is about
+	// Revealed is the option that reveals the question ("Yes, I know the
+	// date"), when it is shown inside one: without JavaScript every
+	// revealed question shows, so each says which answer it belongs to.
+	Revealed string
 }
 
 // newQuestionView builds the view of step's question from what was posted

@@ -30,13 +30,6 @@ type Page struct {
 	Form         any          // what the user typed, to re-fill the form
 	Data         any          // anything else the page needs
 	Notice       string       // a one-line success message shown in an NHS.UK notification banner (or inset)
-	// Problem is what is wrong with a form as a whole, not with one field
-	// (such as a form sent too quickly): it heads the error summary. A
-	// refusal is never a Notice, which is shown as a success.
-	Problem string
-	// Important is a one-line message that is neither a success nor an
-	// error, shown in an NHS.UK notification banner titled "Important".
-	Important string
 	Path         string       // r.URL.Path, for navigation highlighting and back links
 	CookieBanner bool         // show the cookie banner: the visitor has not chosen yet
 	// ReturnTo is the path and query of the page, for forms that come back
@@ -45,6 +38,13 @@ type Page struct {
 	// Updated names the documents with a newer version the viewer has not
 	// accepted, such as "terms of use", for the notice above each page (T19).
 	Updated []string
+	// Problem is what is wrong with a form as a whole, not with one field
+	// (such as a form sent too quickly): it heads the error summary. A
+	// refusal is never a Notice, which is shown as a success.
+	Problem string
+	// Important is a one-line message that is neither a success nor an
+	// error, shown in an NHS.UK notification banner titled "Important".
+	Important string
 }
 
 // Viewer is the signed-in user as pages see them.

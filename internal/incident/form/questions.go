@@ -95,7 +95,7 @@ func (q *Question) governance() *Question              { q.Governance = true; q.
 func (q *Question) required() *Question                { q.Optional = false; return q }
 func (q *Question) perPatient() *Question              { q.PerPatient = true; return q }
 func (q *Question) list(l taxonomy.CodeList) *Question { q.List = l; return q }
-func (q *Question) missing(m string) *Question          { q.Missing = m; return q }
+func (q *Question) missing(m string) *Question         { q.Missing = m; return q }
 
 // revealedBy asks q only after the answer code to the question parent
 // (radios not asked per patient), and says so for pages that ask both.
