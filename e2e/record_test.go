@@ -177,6 +177,13 @@ func recordAConcern(t *testing.T, e dbtest.Engine) {
 	b := newBrowser(t, site.URL, false)
 	b.open("/report", 200)
 	b.wantHeading("Tell us about a patient safety concern")
+	// Without JavaScript every revealed question shows, each saying which
+	// answer it is for.
+	for _, want := range []string{"Answer this only if you chose “Yes, I know the date”", "Answer this only if you chose “No, but I know roughly when”"} {
+		if !strings.Contains(b.text("main"), want) {
+			t.Errorf("the form without JavaScript does not say %q", want)
+		}
+	}
 	b.fill("description", "My mother waited 6 hours for pain relief. Call me on 07700 900123 if you need more.")
 	choose := func(name, value string) {
 		b.step("choose "+name, chromedp.Click(chromedp.CSS(fmt.Sprintf(`input[name=%q][value=%q]`, name, value))))
