@@ -80,7 +80,7 @@ func recordAndFind(t *testing.T, e dbtest.Engine) {
 			b.fill("answer", "The patient with NHS number 943 476 5919 was given 10 mg of morphine instead of 1 mg.")
 			b.click("continue with an NHS number", inMain("button", "Continue"), 422)
 			links := wantErrorPage(t, b, "#answer")
-			if want := "Remove an NHS number at character 29. Nothing that could identify a person can be recorded"; links[0].Text != want {
+			if want := "Remove the NHS number in ‘What happened’, after “The patient with NHS”. Nothing that could identify a person can be recorded"; links[0].Text != want {
 				t.Errorf("the error says %q, want %q", links[0].Text, want)
 			}
 			if got := b.value("answer"); !strings.Contains(got, "943 476 5919") {
@@ -177,6 +177,13 @@ func recordAConcern(t *testing.T, e dbtest.Engine) {
 	b := newBrowser(t, site.URL, false)
 	b.open("/report", 200)
 	b.wantHeading("Tell us about a patient safety concern")
+	// Without JavaScript every revealed question shows, each saying which
+	// answer it is for.
+	for _, want := range []string{"Answer this only if you chose “Yes, I know the date”", "Answer this only if you chose “No, but I know roughly when”"} {
+		if !strings.Contains(b.text("main"), want) {
+			t.Errorf("the form without JavaScript does not say %q", want)
+		}
+	}
 	b.fill("description", "My mother waited 6 hours for pain relief. Call me on 07700 900123 if you need more.")
 	choose := func(name, value string) {
 		b.step("choose "+name, chromedp.Click(chromedp.CSS(fmt.Sprintf(`input[name=%q][value=%q]`, name, value))))
@@ -193,7 +200,7 @@ func recordAConcern(t *testing.T, e dbtest.Engine) {
 	b.step("take time over the form", chromedp.Sleep(3*time.Second))
 	b.click("submit with a phone number", inMain("button", "Submit"), 422)
 	links := wantErrorPage(t, b, "#description")
-	if !strings.HasPrefix(links[0].Text, "Remove a phone number at character") {
+	if want := "Remove the phone number in the 2nd sentence of ‘What happened’, which starts “Call me on”. Nothing that could identify a person can be recorded"; links[0].Text != want {
 		t.Errorf("the error says %q", links[0].Text)
 	}
 	if got := b.value("month-year"); got != "2026" {

@@ -17,6 +17,7 @@ import (
 	"github.com/psims/psims/internal/db"
 	"github.com/psims/psims/internal/mail"
 	"github.com/psims/psims/internal/org"
+	"github.com/psims/psims/internal/textcheck"
 )
 
 // This file is user administration: lists, search and export for admins,
@@ -388,6 +389,8 @@ func (s *Service) SetStatus(ctx context.Context, actor User, target User, to Sta
 		fields.Add("reason", "Enter a reason for deactivating this account")
 	case len([]rune(reason)) > maxStatusReasonLength:
 		fields.Add("reason", fmt.Sprintf("Reason must be %d characters or fewer", maxStatusReasonLength))
+	case !textcheck.Valid(reason):
+		fields.Add("reason", textcheck.Message("Reason"))
 	}
 	if err := fields.Err(); err != nil {
 		return err

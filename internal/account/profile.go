@@ -14,6 +14,7 @@ import (
 	"github.com/psims/psims/internal/emailaddr"
 	"github.com/psims/psims/internal/mail"
 	"github.com/psims/psims/internal/org"
+	"github.com/psims/psims/internal/textcheck"
 )
 
 // purposeEmailChange is the token that confirms a new email address.
@@ -48,6 +49,8 @@ func checkProfileName(problems *apperr.Fields, name string) string {
 		problems.Add("name", "Enter your full name")
 	case utf8.RuneCountInString(name) > maxTextLen:
 		problems.Add("name", "Full name must be 200 characters or fewer")
+	case !textcheck.Valid(name):
+		problems.Add("name", textcheck.Message("Full name"))
 	}
 	return name
 }
@@ -60,6 +63,8 @@ func checkProfileJobRole(problems *apperr.Fields, jobRole string) string {
 		problems.Add("job_role", "Enter your job role, like staff nurse or pharmacist")
 	case utf8.RuneCountInString(jobRole) > maxTextLen:
 		problems.Add("job_role", "Job role must be 200 characters or fewer")
+	case !textcheck.Valid(jobRole):
+		problems.Add("job_role", textcheck.Message("Job role"))
 	}
 	return jobRole
 }
@@ -354,6 +359,8 @@ func (s *Service) RequestOrgMove(ctx context.Context, u User, newOrg, justificat
 	justification = strings.TrimSpace(justification)
 	if utf8.RuneCountInString(justification) > maxJustification {
 		problems.Add("justification", "Why you are moving must be 1000 characters or fewer")
+	} else if !textcheck.Valid(justification) {
+		problems.Add("justification", textcheck.Message("Why you are moving"))
 	}
 	if err := problems.Err(); err != nil {
 		return err

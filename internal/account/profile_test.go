@@ -103,6 +103,11 @@ func TestUpdateDetailsChangesNameAndJobRoleAndAuditsOnlyWhichChanged(t *testing.
 		if got := strings.Join(profileFields(t, err), ","); got != "name,job_role" {
 			t.Fatalf("fields = %s", got)
 		}
+		// Hidden control characters are refused however they arrive.
+		err = f.svc.UpdateDetails(ctx, u, "Alex\x00 Morgan", "Staff\u0085 nurse", "")
+		if got := strings.Join(profileFields(t, err), ","); got != "name,job_role" {
+			t.Fatalf("fields with control characters = %s", got)
+		}
 		if err := f.svc.UpdateDetails(ctx, u, " Alex Morgan-Smith ", "Staff nurse", "192.0.2.1"); err != nil {
 			t.Fatal(err)
 		}

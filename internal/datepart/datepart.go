@@ -7,6 +7,7 @@
 //	Year must include 4 numbers
 //	<Label> must be a real date
 //	<Label> must be today or in the past
+//	<Label> is too long ago: it must be in <EarliestYear> or later
 //
 // It is pure: the caller says what today is.
 package datepart
@@ -59,8 +60,8 @@ type Rules struct {
 	// Missing is the message when all three boxes are blank, such as
 	// "Enter the date it happened".
 	Missing string
-	// EarliestYear, when not 0, makes a date in an earlier year not a
-	// real date. Without it any year of 4 numbers from 1000 is real.
+	// EarliestYear, when not 0, refuses a date in an earlier year as too
+	// long ago. Without it any year of 4 numbers from 1000 is allowed.
 	EarliestYear int
 	// Today, when not zero, refuses a date after its day (in UTC):
 	// "<Label> must be today or in the past".
@@ -71,8 +72,8 @@ type Rules struct {
 // spaces around each. It returns the date at midnight UTC, or the problem
 // with it (nil when there is none), checked in this order: blank boxes,
 // a year that is not 4 numbers, a date that does not exist (a part that
-// is not a whole number, a 13th month, 31 February, a year before
-// r.EarliestYear), then a date after r.Today.
+// is not a whole number, a 13th month, 31 February), a year before
+// r.EarliestYear, then a date after r.Today.
 func Parse(day, month, year string, r Rules) (time.Time, *Problem) {
 	day, month, year = strings.TrimSpace(day), strings.TrimSpace(month), strings.TrimSpace(year)
 	var blank Parts
@@ -103,8 +104,11 @@ func Parse(day, month, year string, r Rules) (time.Time, *Problem) {
 	if errYear == nil && (len(year) != 4 || y < 1000) {
 		return time.Time{}, &Problem{Parts: Year, Message: "Year must include 4 numbers"}
 	}
-	if errDay != nil || errMonth != nil || errYear != nil || !exists(d, m, y) || y < r.EarliestYear {
+	if errDay != nil || errMonth != nil || errYear != nil || !exists(d, m, y) {
 		return time.Time{}, &Problem{Parts: All, Message: r.Label + " must be a real date"}
+	}
+	if y < r.EarliestYear {
+		return time.Time{}, &Problem{Parts: Year, Message: r.Label + " is too long ago: it must be in " + strconv.Itoa(r.EarliestYear) + " or later"}
 	}
 	date := time.Date(y, time.Month(m), d, 0, 0, 0, 0, time.UTC)
 	if !r.Today.IsZero() {

@@ -59,7 +59,8 @@ func TestParseSaysWhichPartIsWrongInNHSStyle(t *testing.T) {
 		{"3", "4", "0999", rules, Year, Year, "Year must include 4 numbers"},
 		{"x", "4", "26", rules, Year, Year, "Year must include 4 numbers"},
 		{"25", "11", "2026", rules, All, Day, "Date you completed the training must be today or in the past"},
-		{"31", "12", "1899", Rules{Label: "Date", EarliestYear: 1900}, All, Day, "Date must be a real date"},
+		{"31", "12", "1899", Rules{Label: "Date", EarliestYear: 1900}, Year, Year, "Date is too long ago: it must be in 1900 or later"},
+		{"31", "2", "1899", Rules{Label: "Date", EarliestYear: 1900}, All, Day, "Date must be a real date"},
 	}
 	for _, c := range cases {
 		got, p := Parse(c.day, c.month, c.year, c.r)

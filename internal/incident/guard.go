@@ -5,12 +5,16 @@ import (
 
 	"github.com/psims/psims/internal/apperr"
 	"github.com/psims/psims/internal/pii"
+	"github.com/psims/psims/internal/textcheck"
 )
 
 // checkAnswers runs the identifier guard over every value of every answer
 // (T12): codes pass untouched, and any text that could identify someone is
 // refused with one field error per finding, saying what kind it is and
-// where, never what it is. Nothing is stored until the answers are clean.
+// where (which sentence, and the words it starts with), never what it is.
+// Text with hidden control characters (see internal/textcheck) is refused
+// too, so no way in can store a NUL. Nothing is stored until the answers
+// are clean.
 func checkAnswers(answers Answers) error {
 	keys := make([]string, 0, len(answers))
 	for k := range answers {
@@ -20,8 +24,13 @@ func checkAnswers(answers Answers) error {
 	var problems apperr.Fields
 	for _, k := range keys {
 		for _, v := range answers[k] {
-			for _, f := range pii.Scan(v) {
-				problems.Add(k, "Remove "+pii.Describe(v, f)+". Nothing that could identify a person can be recorded")
+			if !textcheck.Valid(v) {
+				problems.Add(k, textcheck.Message("Your answer"))
+				continue
+			}
+			found := pii.Scan(v)
+			for _, f := range found {
+				problems.Add(k, pii.Message(v, f, found, ""))
 			}
 		}
 	}

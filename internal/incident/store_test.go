@@ -149,6 +149,16 @@ func TestIdentifiersAreRefusedAndNothingIsStored(t *testing.T) {
 		if _, err := f.svc.Amend(ctx, ev.ID, f.bob, "Reviewed by Dr Patel", changeOf(amended), ward); apperr.CodeOf(err) != apperr.Invalid {
 			t.Fatalf("amendment reason with a name: %v, want Invalid", err)
 		}
+		// Hidden control characters are refused by the store itself, so no
+		// way in can store a NUL (which PostgreSQL would refuse with an error).
+		hidden := submission(f.ann)
+		hidden.Answers["AdverseEventDescription.Description"] = []string{"The pump\x00 alarmed\x1b."}
+		if _, err := f.svc.Submit(ctx, hidden, ward); apperr.CodeOf(err) != apperr.Invalid || !strings.Contains(apperr.MessageOf(err)+fmt.Sprint(err), "hidden control characters") {
+			t.Fatalf("submit with control characters: %v, want Invalid", err)
+		}
+		if _, err := f.svc.SaveDraft(ctx, f.ann, 0, Incident, hidden.Answers); apperr.CodeOf(err) != apperr.Invalid {
+			t.Fatalf("draft with control characters: %v, want Invalid", err)
+		}
 		if n := count(t, d, "events"); n != 1 {
 			t.Fatalf("%d events stored, want only the clean one", n)
 		}

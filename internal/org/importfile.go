@@ -10,6 +10,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/psims/psims/internal/apperr"
+	"github.com/psims/psims/internal/textcheck"
 )
 
 // Layout is the shape of an import file.
@@ -160,8 +161,8 @@ func parseRow(rec []string, cols columns, layout Layout) (ImportRow, string) {
 		return row, "the name is not valid UTF-8 text. Save the file as CSV UTF-8 and try again"
 	case utf8.RuneCountInString(name) > maxNameLength:
 		return row, fmt.Sprintf("the name must be %d characters or fewer", maxNameLength)
-	case strings.IndexFunc(name, unicode.IsControl) >= 0:
-		return row, "the name contains a control character, such as a tab or line break"
+	case strings.IndexFunc(name, unicode.IsControl) >= 0 || !textcheck.Valid(name):
+		return row, "the name contains a hidden control character, such as a tab or line break"
 	}
 	typ := TypeOther
 	if cols.typ >= 0 {

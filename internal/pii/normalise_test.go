@@ -89,8 +89,8 @@ func TestScanReportsOriginalOffsets(t *testing.T) {
 		text[got[1].Start:got[1].End] != "ｓｍｉｔｈ" {
 		t.Fatalf("Scan = %v", got)
 	}
-	if d := Describe(text, got[0]); d != "an NHS number at character 18" {
-		t.Errorf("Describe = %q, want the position counted in runes of the original", d)
+	if d := Describe(text, got[0]); d != "the NHS number in your answer, after “Zoë’s NHS number”" {
+		t.Errorf("Describe = %q, want the words before it in the original", d)
 	}
 }
 

@@ -33,9 +33,7 @@
 package pii
 
 import (
-	"fmt"
 	"slices"
-	"unicode/utf8"
 )
 
 // Kind is a kind of identifier.
@@ -217,14 +215,4 @@ func compare(a, b Finding) int {
 	default:
 		return 0
 	}
-}
-
-// Describe says what a finding is and where it is in text, in words that do
-// not repeat the identifier, such as "an NHS number at character 41".
-// Characters are counted in runes from 1, so the position matches what
-// people see in the form.
-func Describe(text string, f Finding) string {
-	start := min(max(f.Start, 0), len(text))
-	at := utf8.RuneCountInString(text[:start]) + 1
-	return fmt.Sprintf("%s %s at character %d", f.Kind.article(), f.Kind.Label(), at)
 }

@@ -334,34 +334,63 @@ func checkFindings(t *testing.T, text string, findings []Finding) {
 	}
 }
 
-func TestDescribe(t *testing.T) {
+func TestDescribeSaysWhereInWordsWithoutTheIdentifier(t *testing.T) {
 	tests := []struct {
-		name string
-		text string
-		f    Finding
-		want string
+		name     string
+		text     string
+		question string
+		want     string
 	}{
-		{"an NHS number is described by its position", "NHS number 943 476 5919", Finding{NHSNumber, 11, 23}, "an NHS number at character 12"},
-		{"characters are counted in runes, not bytes", "Zoë’s NHS number 9434765919", Finding{NHSNumber, 20, 30}, "an NHS number at character 18"},
-		{"a postcode takes a", "NR4 7UY", Finding{Postcode, 0, 7}, "a postcode at character 1"},
-		{"a date of birth takes a", "DOB 12/03/1956", Finding{DateOfBirth, 4, 14}, "a date of birth at character 5"},
-		{"a phone number takes a", "07700 900123", Finding{Phone, 0, 12}, "a phone number at character 1"},
-		{"an email address takes an", "x jane@example.com", Finding{Email, 2, 18}, "an email address at character 3"},
-		{"a record number takes a", "MRN 1234567", Finding{RecordNumber, 4, 11}, "a hospital or medical record number at character 5"},
-		{"a name takes a", "Dr Smith", Finding{Name, 3, 8}, "a name at character 4"},
-		{"a finding past the end is placed at the end", "abc", Finding{Name, 10, 12}, "a name at character 4"},
-		{"a negative start is placed at the start", "abc", Finding{Name, -1, 2}, "a name at character 1"},
+		{"a finding in a one-sentence answer follows the words before it", "The patient's NHS number 943 476 5919 was wrong", "",
+			"Remove the NHS number in your answer, after “The patient's NHS number”. Nothing that could identify a person can be recorded"},
+		{"a finding in a later sentence names the sentence and how it starts", "He fell. Later that day the patient with NHS number 9434765919 was moved.", "What happened",
+			"Remove the NHS number in the 2nd sentence of ‘What happened’, which starts “Later that day the”. Nothing that could identify a person can be recorded"},
+		{"a line counts as a sentence", "Ward 4\nBed 2\nCall 07700 900123 for the family", "",
+			"Remove the phone number in the 3rd sentence, which starts “Call”. Nothing that could identify a person can be recorded"},
+		{"a finding at the start of the answer is placed there", "Patient name: Patel", "What happened",
+			"Remove the name in ‘What happened’, after “Patient name:”. Nothing that could identify a person can be recorded"},
+		{"the quote stops before another identifier", "Seen. Mr Jones and Mrs Patel fell.", "",
+			"Remove the name in the 2nd sentence, which starts “Mr”. Nothing that could identify a person can be recorded"},
+		{"the quote stops at a word with digits", "Seen. On 12/03/2026 Dr Smith came.", "",
+			"Remove the name in the 2nd sentence, which starts “On”. Nothing that could identify a person can be recorded"},
+		{"an identifier at the very start is not quoted", "07700 900123 is the ward phone", "",
+			"Remove the phone number at the start of your answer. Nothing that could identify a person can be recorded"},
+		{"a word of an identifier is not quoted where it is written without its title", "Smith said that Mr Smith fell.", "",
+			"Remove the name at the start of your answer. Nothing that could identify a person can be recorded"},
+		{"the 11th sentence is the 11th", strings.Repeat("Fine. ", 10) + "Then Mrs Patel fell.", "",
+			"Remove the name in the 11th sentence, which starts “Then Mrs”. Nothing that could identify a person can be recorded"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got := Describe(tt.text, tt.f)
-			if got != tt.want {
-				t.Errorf("Describe = %q, want %q", got, tt.want)
+			found := Scan(tt.text)
+			if len(found) == 0 {
+				t.Fatal("nothing found")
 			}
-			if tt.f.Start >= 0 && tt.f.End <= len(tt.text) && strings.Contains(got, tt.text[tt.f.Start:tt.f.End]) {
-				t.Errorf("Describe = %q repeats the identifier", got)
+			f := found[len(found)-1]
+			if tt.name == "the quote stops before another identifier" {
+				f = found[1]
+			}
+			got := Message(tt.text, f, found, tt.question)
+			if got != tt.want {
+				t.Errorf("Message = %q, want %q", got, tt.want)
+			}
+			for _, g := range found {
+				if strings.Contains(got, tt.text[g.Start:g.End]) {
+					t.Errorf("Message = %q repeats an identifier", got)
+				}
+			}
+			if strings.Contains(got, "character") {
+				t.Errorf("Message = %q counts characters", got)
 			}
 		})
+	}
+}
+
+func TestDescribeCopesWithFindingsOutsideTheText(t *testing.T) {
+	for _, f := range []Finding{{Name, 10, 12}, {Name, -1, 2}} {
+		if got := Describe("abc", f); got != "the name at the start of your answer" && got != "the name in your answer, after “abc”" {
+			t.Errorf("Describe(%+v) = %q", f, got)
+		}
 	}
 }
 

@@ -26,6 +26,7 @@ import (
 	"github.com/psims/psims/internal/apperr"
 	"github.com/psims/psims/internal/audit"
 	"github.com/psims/psims/internal/db"
+	"github.com/psims/psims/internal/textcheck"
 )
 
 // Kind is a kind of document.
@@ -171,16 +172,16 @@ func validate(d Draft) error {
 		problems.Add("body", "Enter the text of the "+d.Kind.Label())
 	case len(d.Body) > MaxBytes:
 		problems.Add("body", fmt.Sprintf("The text must be %d KB or smaller", MaxBytes/1000))
-	case !utf8.ValidString(d.Body):
-		problems.Add("body", "The text contains characters that are not valid; paste it again as plain text")
+	case !textcheck.Valid(d.Body):
+		problems.Add("body", textcheck.Message("The text")+" (paste it again as plain text)")
 	}
 	switch n := utf8.RuneCountInString(strings.TrimSpace(d.Summary)); {
 	case n == 0:
 		problems.Add("summary", "Enter a summary of what changed")
 	case n > maxSummaryRune:
 		problems.Add("summary", fmt.Sprintf("The summary must be %d characters or fewer", maxSummaryRune))
-	case !utf8.ValidString(d.Summary):
-		problems.Add("summary", "The summary contains characters that are not valid")
+	case !textcheck.Valid(d.Summary):
+		problems.Add("summary", textcheck.Message("The summary"))
 	}
 	return problems.Err()
 }

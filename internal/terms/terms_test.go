@@ -145,10 +145,12 @@ func TestPublishRefusesEmptyAndOversizedText(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
 		f := newFixture(t, d)
 		for name, draft := range map[string]Draft{
-			"an empty body":      {Kind: Terms, Body: "  \n", Summary: "x"},
-			"a missing summary":  {Kind: Terms, Body: "text", Summary: " "},
-			"an oversized body":  {Kind: Terms, Body: strings.Repeat("a", MaxBytes+1), Summary: "x"},
-			"invalid characters": {Kind: Terms, Body: "bad \xff byte", Summary: "x"},
+			"an empty body":            {Kind: Terms, Body: "  \n", Summary: "x"},
+			"a missing summary":        {Kind: Terms, Body: "text", Summary: " "},
+			"an oversized body":        {Kind: Terms, Body: strings.Repeat("a", MaxBytes+1), Summary: "x"},
+			"invalid characters":       {Kind: Terms, Body: "bad \xff byte", Summary: "x"},
+			"a NUL in the body":        {Kind: Terms, Body: "bad \x00 byte", Summary: "x"},
+			"an escape in the summary": {Kind: Terms, Body: "text", Summary: "x\x1b[2J"},
 		} {
 			_, err := f.svc.Publish(context.Background(), 0, Client{}, draft)
 			if apperr.CodeOf(err) != apperr.Invalid {

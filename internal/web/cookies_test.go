@@ -130,6 +130,7 @@ func TestCookiesPageListsEveryCookieTheServiceSets(t *testing.T) { // P5
 		"psims_session":       "Strictly necessary cookies",
 		"psims_csrf":          "Strictly necessary cookies",
 		"psims_cookie_policy": "Strictly necessary cookies",
+		"psims_cleaned":       "Strictly necessary cookies",
 		"psims_analytics":     "Cookies that measure website use",
 	}
 	for name, category := range want {

@@ -39,6 +39,9 @@ func (s *Server) recordRoutes(r *router) {
 type option struct {
 	Value, Label string
 	Checked      bool
+	// Reveals is the question asked only after this option is chosen,
+	// shown inside it (an NHS.UK conditional reveal); nil when none.
+	Reveals *questionView
 }
 
 // questionView is one question as the "question" partial renders it.
@@ -55,6 +58,10 @@ type questionView struct {
 	Day, Month, Year, Years, Months string
 	Error                           string
 	ErrorField                      string // the input the error is about
+	// Revealed is the option that reveals the question ("Yes, I know the
+	// date"), when it is shown inside one: without JavaScript every
+	// revealed question shows, so each says which answer it belongs to.
+	Revealed string
 }
 
 // newQuestionView builds the view of step's question from what was posted
@@ -416,14 +423,14 @@ func (s *Server) statementPage(w http.ResponseWriter, r *http.Request) {
 	s.renderStatement(w, r, d, http.StatusOK, "", false)
 }
 
-func (s *Server) renderStatement(w http.ResponseWriter, r *http.Request, d incident.Draft, status int, notice string, receipt bool) {
+func (s *Server) renderStatement(w http.ResponseWriter, r *http.Request, d incident.Draft, status int, problem string, receipt bool) {
 	doc, err := s.Terms.Current(r.Context(), terms.RecordingStatement)
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
 	p := s.page(r, "Before you submit")
-	p.Notice = notice
+	p.Problem = problem
 	p.Data = statementData{DraftID: d.ID, Caption: caption(d.Type), Statement: doc, Receipt: receipt}
 	s.render.Render(w, r, status, "record-statement", p)
 }

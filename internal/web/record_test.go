@@ -163,7 +163,7 @@ func TestRecordingAnIncidentFromStartToFinish(t *testing.T) {
 			if r.status != http.StatusUnprocessableEntity {
 				t.Fatalf("an NHS number was accepted: %d", r.status)
 			}
-			if !strings.Contains(errorSummary(r.body), "Remove an NHS number at character 9") || strings.Contains(errorSummary(r.body), "943 476 5919") {
+			if !strings.Contains(errorSummary(r.body), "Remove the NHS number in ‘What happened’, after “Patient”") || strings.Contains(errorSummary(r.body), "943 476 5919") {
 				t.Errorf("error summary: %s", errorSummary(r.body))
 			}
 			if !strings.Contains(r.body, ">"+typed+"</textarea>") {
@@ -196,8 +196,9 @@ func TestRecordingAnIncidentFromStartToFinish(t *testing.T) {
 				t.Fatalf("statement page: %d", statement.status)
 			}
 			submitPath := fmt.Sprintf("/drafts/%d/statement", rc.draft)
-			if r := b.submit(submitPath, submitPath, url.Values{"statement_version": {strconv.Itoa(doc.Version + 1)}}); r.status != http.StatusConflict {
-				t.Errorf("a statement version that was not shown: %d", r.status)
+			if r := b.submit(submitPath, submitPath, url.Values{"statement_version": {strconv.Itoa(doc.Version + 1)}}); r.status != http.StatusConflict ||
+				errorSummary(r.body) == "" || strings.Contains(r.body, "notification-banner--success") {
+				t.Errorf("a statement version that was not shown: %d, or shown as a success", r.status)
 			}
 			r = b.submit(submitPath, submitPath, url.Values{"statement_version": {strconv.Itoa(doc.Version)}, "receipt": {"yes"}})
 			if r.status != http.StatusSeeOther || !strings.HasSuffix(r.location, "/submitted") {
@@ -325,7 +326,7 @@ func TestBadAnswersAreExplained(t *testing.T) {
 	}{
 		{"organisation", url.Values{"answer": {"ZZ9"}}, "No organisation has the ODS code ZZ9"},
 		{"organisation", url.Values{"answer": {"R"}}, "Enter an ODS code of 3 to 7 letters and numbers"},
-		{"date", url.Values{"answer-day": {"30"}, "answer-month": {"2"}, "answer-year": {"2026"}}, "Date must be a real date"},
+		{"date", url.Values{"answer-day": {"30"}, "answer-month": {"2"}, "answer-year": {"2026"}}, "Date it happened must be a real date"},
 		{"service", url.Values{"answer": {"<b>99</b>"}}, "Select one of the options"},
 		{"no-such-step", url.Values{"answer": {"1"}}, ""},
 	}

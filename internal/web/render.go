@@ -38,6 +38,13 @@ type Page struct {
 	// Updated names the documents with a newer version the viewer has not
 	// accepted, such as "terms of use", for the notice above each page (T19).
 	Updated []string
+	// Problem is what is wrong with a form as a whole, not with one field
+	// (such as a form sent too quickly): it heads the error summary. A
+	// refusal is never a Notice, which is shown as a success.
+	Problem string
+	// Important is a one-line message that is neither a success nor an
+	// error, shown in an NHS.UK notification banner titled "Important".
+	Important string
 }
 
 // Viewer is the signed-in user as pages see them.
@@ -255,6 +262,9 @@ func (rd *Renderer) Render(w http.ResponseWriter, r *http.Request, status int, p
 	}
 	if p.Path == "" {
 		p.Path = r.URL.Path
+	}
+	if tookOutHidden(w, r) && p.Important == "" {
+		p.Important = cleanedMessage
 	}
 	var buf bytes.Buffer
 	if err := t.ExecuteTemplate(&buf, "layout", p); err != nil {

@@ -87,22 +87,10 @@ func publicValues(slug string, posted url.Values) url.Values {
 	return v
 }
 
-// publicSteps lists every question of the public page: both ways of giving
-// the date are shown, and the one chosen is read.
-func (s *Server) publicSteps() []form.Step {
-	every := incident.Answers{form.DateKnown: {"exact"}}
-	steps := s.forms.PublicSteps(every)
-	month := s.forms.PublicSteps(incident.Answers{form.DateKnown: {"approximate"}})
-	for i, st := range steps {
-		if st.Slug == "date" {
-			m, _ := form.Find(month, "month")
-			return append(steps[:i+1], append([]form.Step{m}, steps[i+1:]...)...)
-		}
-	}
-	return steps
-}
-
-func (s *Server) renderReport(w http.ResponseWriter, r *http.Request, status int, posted url.Values, errs []FieldError, notice string) {
+// renderReport shows the public form with what was posted, its errors and
+// problem, which says what is wrong with the form as a whole (never shown
+// as a success).
+func (s *Server) renderReport(w http.ResponseWriter, r *http.Request, status int, posted url.Values, errs []FieldError, problem string) {
 	doc, err := s.Terms.Current(r.Context(), terms.RecordingStatement)
 	if err != nil {
 		s.fail(w, r, err)
@@ -117,9 +105,12 @@ func (s *Server) renderReport(w http.ResponseWriter, r *http.Request, status int
 	data := reportData{Statement: doc, OrgQuery: posted.Get("org_query"), Org: posted.Get("org"),
 		Started: strconv.FormatInt(started.Unix(), 10)}
 	data.StartedMAC = secret.Sign(s.FormKey, "report-started", data.Started)
-	for _, st := range s.publicSteps() {
+	var page []questionView
+	parent := map[string]int{} // question ID to its place in page
+	for _, st := range s.forms.PublicPage() {
 		if st.Question.Kind == form.Org {
 			data.OrgError = fieldError(errs, "org_query")
+			page = append(page, questionView{Name: st.Slug, Kind: form.Org})
 			continue
 		}
 		var own []FieldError
@@ -132,8 +123,21 @@ func (s *Server) renderReport(w http.ResponseWriter, r *http.Request, status int
 		if len(own) > 0 {
 			q.Error, q.ErrorField = own[0].Message, own[0].Field
 		}
-		data.Questions = append(data.Questions, q)
+		// A question asked after one answer of another is shown inside
+		// that answer (a conditional reveal).
+		if i, ok := parent[st.Question.RevealedBy]; ok {
+			for j, o := range page[i].Options {
+				if o.Value == st.Question.RevealedOn {
+					q.Revealed = o.Label
+					page[i].Options[j].Reveals = &q
+				}
+			}
+			continue
+		}
+		parent[st.Slug] = len(page)
+		page = append(page, q)
 	}
+	data.Questions = page
 	// The matches stay on show once searched for, so a choice made among
 	// them survives a form sent back with errors.
 	if data.OrgQuery != "" && (posted.Get("action") == "search" || data.OrgError != "" || data.Org != "") {
@@ -144,7 +148,7 @@ func (s *Server) renderReport(w http.ResponseWriter, r *http.Request, status int
 		}
 	}
 	p := s.page(r, "Tell us about a patient safety concern")
-	p.Errors, p.Data, p.Notice = errs, data, notice
+	p.Errors, p.Data, p.Problem = errs, data, problem
 	s.render.Render(w, r, status, "report", p)
 }
 
@@ -173,12 +177,15 @@ func (s *Server) report(w http.ResponseWriter, r *http.Request) {
 		s.renderReport(w, r, http.StatusUnprocessableEntity, posted, nil, "We could not accept this form. If you are a person, submit it again.")
 		return
 	}
+	// A form sent too soon after it was first shown is refused, but its
+	// answers are still checked, so a person who was quick sees every
+	// problem at once and the time keeps counting from the first showing.
+	answers, errs := s.publicAnswers(r, posted)
 	if started, ok := s.formStarted(posted); !ok || time.Since(started) < minFillTime {
-		s.renderReport(w, r, http.StatusUnprocessableEntity, posted, nil, "Check your answers, then submit the form again.")
+		s.renderReport(w, r, http.StatusUnprocessableEntity, posted, errs,
+			"The form was sent too quickly after it was opened, so nothing was recorded. Check your answers, then submit the form again.")
 		return
 	}
-
-	answers, errs := s.publicAnswers(r, posted)
 	if errs != nil {
 		s.renderReport(w, r, http.StatusUnprocessableEntity, posted, errs, "")
 		return

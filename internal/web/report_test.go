@@ -59,7 +59,7 @@ func TestThePublicRecordsAConcernWithoutAnAccount(t *testing.T) {
 			form := concern(t, site)
 			form.Set("description", "Mrs Patel on ward 4 was given the wrong tablets.")
 			r := b.submit("/report", "/report", form)
-			if r.status != http.StatusUnprocessableEntity || !strings.Contains(errorSummary(r.body), "Remove a name") {
+			if r.status != http.StatusUnprocessableEntity || !strings.Contains(errorSummary(r.body), "Remove the name") {
 				t.Fatalf("a name was accepted: %d %s", r.status, errorSummary(r.body))
 			}
 			if !strings.Contains(r.body, "Mrs Patel on ward 4 was given the wrong tablets.</textarea>") || !strings.Contains(r.body, `value="D82044"`) {

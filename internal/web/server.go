@@ -186,6 +186,7 @@ func (s *Server) routes() http.Handler {
 
 	var h http.Handler = recordRoute(mux)
 	h = s.authenticate(h)
+	h = s.cleanInput(h)
 	h = s.checkCSRF(h)
 	h = http.NewCrossOriginProtection().Handler(h)
 	h = s.Metrics.Middleware(h)

@@ -101,6 +101,15 @@ type Question struct {
 	Min, Max int
 	// MaxLength bounds Text and Textarea, in characters.
 	MaxLength int
+	// Missing is the error when a question that must be answered is not:
+	// what to do, in plain words, such as "Select whether you know the
+	// date".
+	Missing string
+	// RevealedBy and RevealedOn, when set, say the question is asked only
+	// after the answer RevealedOn (a code) to the question RevealedBy (an
+	// ID): a page that asks both shows it inside that option, as an NHS.UK
+	// conditional reveal.
+	RevealedBy, RevealedOn string
 	// when says whether the question is asked, given the answers so far
 	// (and the patient, for PerPatient questions); nil means always.
 	when func(a incident.Answers, patient int) bool
@@ -175,6 +184,20 @@ func (f *Form) Steps(t incident.Type, a incident.Answers, reviewer bool) []Step 
 // PublicSteps lists the questions of the public route (T8), in order.
 func (f *Form) PublicSteps(a incident.Answers) []Step {
 	return steps(f.flows[publicFlow], a, false)
+}
+
+// PublicPage lists every question of the public route's one page, in order:
+// those asked only after a given answer to another (see
+// Question.RevealedBy) included, for the page to reveal under that answer.
+// What is read from a posted page is decided by PublicSteps.
+func (f *Form) PublicPage() []Step {
+	var out []Step
+	for _, q := range f.flows[publicFlow] {
+		if q.when == nil || q.RevealedBy != "" {
+			out = append(out, Step{Slug: q.ID, Question: q})
+		}
+	}
+	return out
 }
 
 func steps(qs []*Question, a incident.Answers, reviewer bool) []Step {

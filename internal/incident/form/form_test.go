@@ -1,6 +1,7 @@
 package form_test
 
 import (
+	"maps"
 	"net/url"
 	"slices"
 	"strconv"
@@ -299,19 +300,32 @@ func TestAnswersAreChecked(t *testing.T) {
 		want   string
 	}{
 		{"date", url.Values{}, "answer-day", "Enter the date it happened"},
-		{"date", url.Values{"answer-day": {"31"}, "answer-month": {"2"}, "answer-year": {"2026"}}, "answer-day", "Date must be a real date"},
-		{"date", url.Values{"answer-day": {"1"}, "answer-month": {"12"}, "answer-year": {"2026"}}, "answer-day", "Date must be today or in the past"},
-		{"date", url.Values{"answer-day": {"1"}, "answer-year": {"2026"}}, "answer-month", "Date must include a month"},
-		{"service", url.Values{}, "answer", "Select service"},
+		{"date", url.Values{"answer-day": {"31"}, "answer-month": {"2"}, "answer-year": {"2026"}}, "answer-day", "Date it happened must be a real date"},
+		{"date", url.Values{"answer-day": {"1"}, "answer-month": {"12"}, "answer-year": {"2026"}}, "answer-day", "Date it happened must be today or in the past"},
+		{"date", url.Values{"answer-day": {"1"}, "answer-year": {"2026"}}, "answer-month", "Date it happened must include a month"},
+		{"date", url.Values{"answer-day": {"31"}, "answer-month": {"12"}, "answer-year": {"1899"}}, "answer-year", "Date it happened is too long ago: it must be in 1900 or later"},
+		{"date-known", url.Values{}, "answer", "Select whether you know the date"},
+		{"service", url.Values{}, "answer", "Select the type of service"},
+		{"location", url.Values{}, "answer", "Select where it happened"},
+		{"patients", url.Values{}, "answer", "Enter the number of patients"},
+		{"medication", url.Values{}, "answer", "Select what went wrong with the medication"},
 		{"service", url.Values{"answer": {"99"}}, "answer", "Select one of the options"},
 		{"agents", url.Values{"answer": {"4", "<script>"}}, "answer", "Select from the options shown"},
 		{"patients", url.Values{"answer": {"11"}}, "answer", "Enter a whole number from 0 to 10"},
 		{"patients", url.Values{"answer": {"two"}}, "answer", "Enter a whole number from 0 to 10"},
 		{"organisation", url.Values{"answer": {"RM1; DROP"}}, "answer", "Enter an ODS code of 3 to 7 letters and numbers, for example RM1"},
 		{"patient-1-age", url.Values{"answer-years": {"4"}, "answer-months": {"12"}}, "answer-months", "Months must be a whole number from 0 to 11"},
-		{"description", url.Values{"answer": {strings.Repeat("a", 5001)}}, "answer", "What happened must be 5000 characters or fewer; you have 5001"},
+		{"description", url.Values{"answer": {strings.Repeat("a", 5001)}}, "answer", "What happened must be 5000 characters or fewer. You have 5001: shorten it by 1"},
 		{"description", url.Values{"answer": {"Patient 943 476 5919 fell."}}, "answer",
-			"Remove an NHS number at character 9. Nothing that could identify a person can be recorded"},
+			"Remove the NHS number in ‘What happened’, after “Patient”. Nothing that could identify a person can be recorded"},
+		{"description", url.Values{"answer": {"He fell.\nLater, NHS number 9434765919 was seen."}}, "answer",
+			"Remove the NHS number in the 2nd sentence of ‘What happened’, which starts “Later, NHS number”. Nothing that could identify a person can be recorded"},
+		{"description", url.Values{"answer": {"He fell\x00 on the ward"}}, "answer",
+			"What happened must not contain hidden control characters. Delete them, or type it again"},
+		{"description", url.Values{"answer": {"Bell\a and escape\x1b[0m"}}, "answer",
+			"What happened must not contain hidden control characters. Delete them, or type it again"},
+		{"description", url.Values{"answer": {"Not UTF-8 \xff"}}, "answer",
+			"What happened must not contain hidden control characters. Delete them, or type it again"},
 		{"sharing", url.Values{"answer": {"maybe"}}, "answer", "Select yes or no"},
 	}
 	for _, c := range cases {
@@ -428,4 +442,54 @@ func FuzzApply(fz *testing.F) {
 		_ = f.Rows(incident.Incident, b, true)
 		_, _ = f.Complete(incident.Incident, b, now)
 	})
+}
+
+// TestEveryRequiredQuestionSaysWhatToDo: a question that must be answered
+// has its own message for when it is not, in plain words that make sense
+// without the question ("Select whether you know the date", not "Select
+// date known").
+func TestEveryRequiredQuestionSaysWhatToDo(t *testing.T) {
+	f := newForm(t)
+	for _, typ := range []incident.Type{incident.Incident, incident.GoodCare, incident.Risk, incident.Outcome} {
+		a := fill(t, f, typ, nil, true)
+		for _, st := range f.Steps(typ, a, true) {
+			q := st.Question
+			if q.Optional {
+				continue
+			}
+			if q.Missing == "" {
+				t.Errorf("%s %s: no message for a missing answer", typ, st.Slug)
+			}
+		}
+	}
+	for _, st := range f.PublicPage() {
+		if !st.Question.Optional && st.Question.Missing == "" {
+			t.Errorf("public %s: no message for a missing answer", st.Slug)
+		}
+	}
+}
+
+// TestThePublicPageRevealsTheDateAskedAndTheDetails: the one page of the
+// public route lists the exact date and the month under the answers to
+// "Do you know the date" that ask them, and the details of "none of the
+// above" under that answer; only the one chosen is read.
+func TestThePublicPageRevealsTheDateAskedAndTheDetails(t *testing.T) {
+	f := newForm(t)
+	reveals := map[string]string{}
+	for _, st := range f.PublicPage() {
+		if st.Question.RevealedBy != "" {
+			reveals[st.Slug] = st.Question.RevealedBy + "=" + st.Question.RevealedOn
+		}
+	}
+	want := map[string]string{"date": "date-known=exact", "month": "date-known=approximate", "relationship-other": "relationship=4"}
+	if !maps.Equal(reveals, want) {
+		t.Errorf("reveals %v, want %v", reveals, want)
+	}
+	other := func(a incident.Answers) bool {
+		_, ok := form.Find(f.PublicSteps(a), "relationship-other")
+		return ok
+	}
+	if other(incident.Answers{"PractitionerDetails.ReporterType": {"2"}}) || !other(incident.Answers{"PractitionerDetails.ReporterType": {"4"}}) {
+		t.Error("the details are asked for the wrong answer")
+	}
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/psims/psims/internal/datepart"
 	"github.com/psims/psims/internal/incident"
 	"github.com/psims/psims/internal/pii"
+	"github.com/psims/psims/internal/textcheck"
 )
 
 // The names of the posted fields, which are also the ids of the inputs the
@@ -110,17 +111,17 @@ func (f *Form) parse(step Step, values url.Values, now time.Time) ([]string, app
 		if text == "" {
 			return required(q, "Enter "+lower(q.Short))
 		}
-		if !utf8.ValidString(text) {
-			problems.Add(FieldAnswer, "Your answer contains characters that cannot be read; type it again")
+		if !textcheck.Valid(text) {
+			problems.Add(FieldAnswer, textcheck.Message(named(q)))
 			return nil, problems
 		}
 		if n := utf8.RuneCountInString(text); n > q.MaxLength {
-			problems.Add(FieldAnswer, fmt.Sprintf("%s must be %d characters or fewer; you have %d", q.Short, q.MaxLength, n))
+			problems.Add(FieldAnswer, fmt.Sprintf("%s must be %d characters or fewer. You have %d: shorten it by %d", named(q), q.MaxLength, n, n-q.MaxLength))
 			return nil, problems
 		}
 		if findings := pii.Scan(text); len(findings) > 0 {
 			for _, finding := range findings {
-				problems.Add(FieldAnswer, "Remove "+pii.Describe(text, finding)+". Nothing that could identify a person can be recorded")
+				problems.Add(FieldAnswer, pii.Message(text, finding, findings, named(q)))
 			}
 			return nil, problems
 		}
@@ -152,6 +153,9 @@ func required(q *Question, message string) ([]string, apperr.Fields) {
 	if q.Optional {
 		return nil, nil
 	}
+	if q.Missing != "" {
+		message = q.Missing
+	}
 	field := FieldAnswer
 	switch q.Kind {
 	case Date:
@@ -162,6 +166,14 @@ func required(q *Question, message string) ([]string, apperr.Fields) {
 		field = FieldYears
 	}
 	return nil, apperr.Fields{{Field: field, Message: message}}
+}
+
+// named is how messages name a question's answer: its short name.
+func named(q *Question) string {
+	if q.Short == "" {
+		return "Your answer"
+	}
+	return q.Short
 }
 
 func lower(s string) string {
@@ -195,7 +207,7 @@ func number(values url.Values, field string) (n int, present, ok bool) {
 }
 
 func parseDate(values url.Values, now time.Time) ([]string, apperr.Fields) {
-	rules := datepart.Rules{Label: "Date", Missing: "Enter the date it happened", EarliestYear: oldestYear, Today: now}
+	rules := datepart.Rules{Label: "Date it happened", Missing: "Enter the date it happened", EarliestYear: oldestYear, Today: now}
 	date, p := datepart.Parse(values.Get(FieldDay), values.Get(FieldMonth), values.Get(FieldYear), rules)
 	if p != nil {
 		// One error, on the first box to fix, which the summary links to.
@@ -219,18 +231,22 @@ func parseMonth(values url.Values, now time.Time) ([]string, apperr.Fields) {
 	case !mOK && !yOK:
 		problems.Add(FieldMonth, "Enter the month and year it happened")
 	case !mOK:
-		problems.Add(FieldMonth, "Enter the month")
+		problems.Add(FieldMonth, "Enter the month it happened, as a number from 1 to 12")
 	case !yOK:
-		problems.Add(FieldYear, "Enter the year")
-	case !mNum || !yNum || m < 1 || m > 12 || y < oldestYear || y > 9999:
-		problems.Add(FieldMonth, "Enter a real month and year, for example 3 2026")
+		problems.Add(FieldYear, "Enter the year it happened, for example 2026")
+	case !mNum || m < 1 || m > 12:
+		problems.Add(FieldMonth, "Enter the month as a number from 1 to 12, for example 3 for March")
+	case !yNum || len(strings.TrimSpace(values.Get(FieldYear))) != 4:
+		problems.Add(FieldYear, "Year must include 4 numbers, for example 2026")
+	case y < oldestYear:
+		problems.Add(FieldYear, fmt.Sprintf("The year is too long ago: it must be %d or later", oldestYear))
 	}
 	if len(problems) > 0 {
 		return nil, problems
 	}
 	start := time.Date(y, time.Month(m), 1, 0, 0, 0, 0, time.UTC)
 	if start.After(today(now)) {
-		problems.Add(FieldMonth, "The month must be this month or earlier")
+		problems.Add(FieldMonth, "The month it happened must be this month or earlier")
 		return nil, problems
 	}
 	return []string{start.Format("2006-01")}, nil
@@ -242,7 +258,7 @@ func parseAge(values url.Values) ([]string, apperr.Fields) {
 	var problems apperr.Fields
 	switch {
 	case !yOK && !mOK:
-		problems.Add(FieldYears, "Enter their age in years and months")
+		problems.Add(FieldYears, "Enter their age in years and months. For a baby under a year old, enter 0 years")
 	case !yNum || years < 0 || years > maxAgeYears:
 		problems.Add(FieldYears, fmt.Sprintf("Years must be a whole number from 0 to %d", maxAgeYears))
 	case !mNum || months < 0 || months > 11:

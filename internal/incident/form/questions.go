@@ -18,6 +18,10 @@ const (
 	psychologicalHigh = "1" // severe psychological harm
 )
 
+// reporterNoneOfTheAbove is the code of reporter-type-5 that asks for
+// details: "I am none of the above (please give details)".
+const reporterNoneOfTheAbove = "4"
+
 // Codes of agent-type-5 whose follow-up questions the form asks.
 const (
 	agentMedication   = "4"
@@ -59,7 +63,7 @@ func (b *builder) fail(format string, args ...any) {
 // q returns a question on element; for coded kinds its list is the
 // element's list in the taxonomy.
 func (b *builder) q(id, element string, kind Kind, label, short string) *Question {
-	q := &Question{ID: id, Element: element, Kind: kind, Label: label, Short: short}
+	q := &Question{ID: id, Element: element, Kind: kind, Label: label, Short: short, Missing: missingMessages[id]}
 	switch kind {
 	case Text:
 		q.MaxLength = 200
@@ -94,6 +98,14 @@ func (q *Question) list(l taxonomy.CodeList) *Question { q.List = l; return q }
 func (q *Question) others(label, short string) *Question {
 	q.OthersLabel, q.OthersShort = label, short
 	return q
+}
+func (q *Question) missing(m string) *Question         { q.Missing = m; return q }
+
+// revealedBy asks q only after the answer code to the question parent
+// (radios not asked per patient), and says so for pages that ask both.
+func (q *Question) revealedBy(parent *Question, code string) *Question {
+	q.RevealedBy, q.RevealedOn = parent.ID, code
+	return q.only(answered(parent.Element, code))
 }
 func (q *Question) only(when func(a incident.Answers, p int) bool) *Question {
 	q.when = when
@@ -136,13 +148,49 @@ func outcomeAsked(a incident.Answers, p int) bool {
 // when asks when the event happened: a date, or a month when only roughly
 // known.
 func (b *builder) when(label string) []*Question {
+	known := b.q("date-known", DateKnown, Radios, label, "Date known").list(dateKnownList)
 	return []*Question{
-		b.q("date-known", DateKnown, Radios, label, "Date known").list(dateKnownList),
+		known,
 		b.q("date", EventDate, Date, "What date did it happen?", "Date").
-			hint("For example, 27 3 2026").only(answered(DateKnown, "exact")),
+			hint("For example, 27 3 2026").revealedBy(known, "exact"),
 		b.q("month", elApproximateDate, Month, "Roughly when did it happen?", "Roughly when").
-			hint("Give the month and year, for example 3 2026").only(answered(DateKnown, "approximate")),
+			hint("Give the month and year, for example 3 2026").revealedBy(known, "approximate"),
 	}
+}
+
+// missingMessages are the errors for questions not answered, by question
+// ID: what to do, in the NHS.UK way ("Select ..." for choices, "Enter ..."
+// for what is typed), in words that make sense without the question.
+var missingMessages = map[string]string{
+	"date-known":         "Select whether you know the date",
+	"date":               "Enter the date it happened",
+	"month":              "Enter the month and year it happened",
+	"organisation":       "Enter the organisation's ODS code, for example RM1",
+	"service":            "Select the type of service",
+	"location":           "Select where it happened",
+	"description":        "Enter what happened",
+	"safety-challenges":  "Select the safety challenges it was, or that it was none of them",
+	"agents":             "Select what was involved, or that none of them was",
+	"patients":           "Enter the number of patients",
+	"age-known":          "Select whether you know their age",
+	"age":                "Enter their age in years and months",
+	"age-bracket":        "Select roughly how old they were",
+	"gender":             "Select their gender",
+	"physical-harm":      "Select the physical harm that came to them",
+	"psychological-harm": "Select the psychological harm that came to them",
+	"association":        "Select how strongly the event was linked to the harm",
+	"concern":            "Select how concerned you are",
+	"your-role":          "Select your role",
+	"sharing":            "Select yes if this record may be shared to help others learn, or no if it may not",
+	"never-event-type":   "Select which never event it was",
+	"cqc-criteria":       "Select the CQC criteria it meets",
+	"repeat":             "Enter how the good care could happen more often",
+	"risk-themes":        "Select what the risk is about",
+	"risk-imminent":      "Select whether it could happen at any moment",
+	"outcome-types":      "Select what the outcome was",
+	"harm":               "Select how badly the person was affected",
+	"relationship":       "Select your connection to what happened",
+	"relationship-other": "Enter your connection to what happened",
 }
 
 // where asks the organisation and the service.
@@ -230,6 +278,9 @@ func (b *builder) agents() []*Question {
 			q.Short = strings.ToUpper(q.Short[:1]) + q.Short[1:]
 			q.Hint = "Select all that apply."
 		}
+		if q.Missing == "" && !q.Optional {
+			q.Missing = "Select " + strings.ToLower(q.Label[:1]) + strings.TrimSuffix(q.Label[1:], "?")
+		}
 	}
 	return qs
 }
@@ -307,7 +358,7 @@ func (b *builder) risk() []*Question {
 		b.when("Do you know the date the risk was found?"),
 		b.where("Which organisation is the risk in?"),
 		[]*Question{
-			b.q("description", Description, Textarea, "What is the risk?", "The risk").
+			b.q("description", Description, Textarea, "What is the risk?", "The risk").missing("Enter what the risk is").
 				hint("Describe what could go wrong and why. Do not include anything that could identify anyone."),
 		},
 		// A risk with no patients at risk has risk details instead of
@@ -354,6 +405,8 @@ func (b *builder) outcome() []*Question {
 func (b *builder) public() []*Question {
 	harm := b.q("harm", elPhysicalHarm, Radios, "How badly was the person affected?", "How badly affected").
 		hint("If more than one person was affected, answer for the one most badly affected.")
+	relationship := b.q("relationship", "PractitionerDetails.ReporterType", Radios, "What is your connection to what happened?", "Your connection").
+		others("What is the person's connection to what happened?", "Their connection to what happened")
 	return slices.Concat(
 		[]*Question{
 			b.q("description", Description, Textarea, "What happened?", "What happened").
@@ -362,11 +415,17 @@ func (b *builder) public() []*Question {
 		b.when("Do you know the date it happened?"),
 		[]*Question{
 			b.q("organisation", elOrganisation, Org, "Which NHS organisation was it?", "Organisation").
+				missing("Enter the name or ODS code of the NHS organisation, then choose it").
 				hint("Search by name or enter its ODS code, for example RM1."),
 			harm,
-			b.q("relationship", "PractitionerDetails.ReporterType", Radios, "What is your connection to what happened?", "Your connection").
-				others("What is the person's connection to what happened?", "Their connection to what happened"),
+			relationship,
+			// "I am none of the above (please give details)" asks for them.
+			b.q("relationship-other", "PractitionerDetails.ReporterTypeOther", Text, "Tell us your connection", "Your connection, in your words").
+				others("The person's connection, in their words", "Their connection, in their words").
+				hint("For example, a visitor to the ward. Do not include anything that could identify anyone.").
+				revealedBy(relationship, reporterNoneOfTheAbove),
 			b.q("sharing", MayShare, YesNo, "May what you tell us be shared with other bodies to help them learn?", "May be shared").
+				missing("Select yes if what you tell us may be shared with other bodies, or no if it may not").
 				hint("The NHS organisation and the national patient safety team always see it. Nothing that identifies you is kept."),
 		},
 	)
