@@ -99,7 +99,7 @@ func (q *Question) others(label, short string) *Question {
 	q.OthersLabel, q.OthersShort = label, short
 	return q
 }
-func (q *Question) missing(m string) *Question         { q.Missing = m; return q }
+func (q *Question) missing(m string) *Question { q.Missing = m; return q }
 
 // revealedBy asks q only after the answer code to the question parent
 // (radios not asked per patient), and says so for pages that ask both.
