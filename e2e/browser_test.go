@@ -407,9 +407,6 @@ func (b *browser) checkAxe(page string) {
 		b.t.Errorf("%s: axe-core passed no rules at all; it probably did not run", page)
 	}
 	for _, v := range res.Violations {
-		if conditionalRevealExpanded(v) {
-			continue
-		}
 		var sb strings.Builder
 		fmt.Fprintf(&sb, "%s (%s): axe violation %s, impact %s: %s\n  %s", page, b.path(), v.ID, v.Impact, v.Help, v.HelpURL)
 		for _, n := range v.Nodes {
@@ -426,30 +423,6 @@ func (b *browser) checkAxe(page string) {
 			b.t.Logf("%s: axe needs review (not a failure) %s: %s at %s", page, v.ID, v.Help, strings.Join(targets, ", "))
 		}
 	}
-}
-
-// conditionalRevealExpanded reports whether v is only the one finding the
-// NHS.UK (and GOV.UK) design system accepts on purpose: its radios script
-// sets aria-expanded on a radio that reveals a conditional question, which
-// ARIA 1.2 does not list for the radio role, because screen readers
-// announce it and research with their users found it helps (see
-// alphagov/govuk-frontend#979 and w3c/aria#1404). Any other attribute, or
-// aria-expanded anywhere else, is still a failure.
-func conditionalRevealExpanded(v axeRule) bool {
-	if v.ID != "aria-allowed-attr" || len(v.Nodes) == 0 {
-		return false
-	}
-	for _, n := range v.Nodes {
-		radio := strings.HasPrefix(n.HTML, `<input class="nhsuk-radios__input"`) && strings.Contains(n.HTML, `type="radio"`) &&
-			strings.Contains(n.HTML, `aria-controls="conditional-`)
-		summary := strings.TrimSpace(n.Summary)
-		only := summary == "Fix all of the following:\n  ARIA attribute is not allowed: aria-expanded=\"false\"" ||
-			summary == "Fix all of the following:\n  ARIA attribute is not allowed: aria-expanded=\"true\""
-		if !radio || !only {
-			return false
-		}
-	}
-	return true
 }
 
 // runAxe runs axe-core on the page now in the tab, in axe-core's own

@@ -8,3 +8,25 @@ import { initAll } from './vendor/nhsuk-frontend.min.js'
 
 document.body.classList.add('js-enabled', 'nhsuk-frontend-supported')
 initAll()
+
+// Conditional reveals on radios ("psims-reveal"): choosing an answer shows
+// the questions that belong to it and hides the others. NHS.UK's own radios
+// script does the same but also sets aria-expanded on each radio, which ARIA
+// does not allow on the radio role (axe-core's aria-allowed-attr); this one
+// links each radio to what it reveals with aria-controls only. Without
+// JavaScript every revealed question shows, labelled with the answer it
+// belongs to.
+for (const group of document.querySelectorAll('[data-module="psims-reveal"]')) {
+  const radios = Array.from(group.querySelectorAll('input[type="radio"]'))
+  const sync = () => {
+    for (const radio of radios) {
+      const id = radio.getAttribute('data-aria-controls')
+      const panel = id && document.getElementById(id)
+      if (!panel) continue
+      radio.setAttribute('aria-controls', id)
+      panel.classList.toggle('nhsuk-radios__conditional--hidden', !radio.checked)
+    }
+  }
+  for (const radio of radios) radio.addEventListener('change', sync)
+  sync()
+}
