@@ -74,6 +74,8 @@ type Server struct {
 	assets  *static.Assets
 	forms   *form.Form
 	handler http.Handler
+	// mux is the router, asked which route a held post would reach (held.go).
+	mux *http.ServeMux
 	// routeList is every pattern registered, for the authorisation matrix test.
 	routeList []string
 	// ungatedRoutes are the patterns a user who must accept new terms can
@@ -136,6 +138,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.handler.S
 
 func (s *Server) routes() http.Handler {
 	mux := http.NewServeMux()
+	s.mux = mux
 	r := &router{mux: mux, gate: s.gate}
 	r.handle("GET /static/", s.assets.Handler())
 	r.open("GET /healthz", s.healthz)
