@@ -161,6 +161,9 @@ type signInForm struct {
 	// Held is a form sent after the session ended, to send again once
 	// signed in (see held.go).
 	Held *heldPost
+	// Interrupted is true when the page answers a form sent without a
+	// session.
+	Interrupted bool
 }
 
 func (s *Server) signInForm(w http.ResponseWriter, r *http.Request) {

@@ -173,7 +173,7 @@ func (s *Server) interruptWithSignIn(w http.ResponseWriter, r *http.Request) {
 	p.Viewer = nil
 	p.Updated = nil
 	p.CSRFToken = s.visitorToken(w, r)
-	f := signInForm{Next: s.backFor(r.URL.Path)}
+	f := signInForm{Next: s.backFor(r.URL.Path), Interrupted: true}
 	if h, ok := s.holdRequest(r); ok {
 		f.Held = &h
 	}

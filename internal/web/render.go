@@ -38,6 +38,9 @@ type Page struct {
 	// Updated names the documents with a newer version the viewer has not
 	// accepted, such as "terms of use", for the notice above each page (T19).
 	Updated []string
+	// Session says when a signed-in viewer's session ends if left idle;
+	// nil when signed out.
+	Session *sessionTimeout
 }
 
 // Viewer is the signed-in user as pages see them.

@@ -74,6 +74,8 @@ type Server struct {
 	assets  *static.Assets
 	forms   *form.Form
 	handler http.Handler
+	// uk is the time zone of times shown on pages.
+	uk *time.Location
 	// mux is the router, asked which route a held post would reach (held.go).
 	mux *http.ServeMux
 	// routeList is every pattern registered, for the authorisation matrix test.
@@ -108,7 +110,7 @@ func New(d Deps) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{Deps: d, render: render, assets: assets, forms: forms}
+	s := &Server{Deps: d, render: render, assets: assets, forms: forms, uk: ukTime()}
 	s.handler = s.routes()
 	return s, nil
 }
@@ -171,6 +173,7 @@ func (s *Server) routes() http.Handler {
 
 	r.handleFunc("GET /account", s.requireUser(s.accountPage))
 	r.handleFunc("POST /account/sign-out-everywhere", s.requireUser(s.signOutEverywhere))
+	r.open("POST /session/extend", s.extendSession)
 
 	s.profileRoutes(r)
 	s.adminUserRoutes(r)
@@ -281,6 +284,7 @@ func (s *Server) page(r *http.Request, title string) Page {
 	p.ReturnTo = r.URL.RequestURI()
 	if v := viewerFrom(r.Context()); v != nil {
 		p.Viewer = &Viewer{Name: v.user.Name, Email: v.user.Email, Role: string(v.user.Role), OrgName: v.orgName}
+		p.Session = s.timeoutFor(v.session.LastSeenAt, v.session.ExpiresAt)
 		if r.URL.Path != "/review-terms" {
 			for _, k := range slices.Concat(v.docs.MustAccept, v.docs.Updated) {
 				p.Updated = append(p.Updated, k.Label())
