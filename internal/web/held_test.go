@@ -146,8 +146,13 @@ func TestGateKeepsThePostedAnswerAndReturnsToTheSamePage(t *testing.T) {
 // timeout, as if the person had left the page open.
 func expireSessions(t *testing.T, site *apptest.Site) {
 	t.Helper()
-	if _, err := site.App.DB.WritePool().ExecContext(context.Background(), `UPDATE sessions SET last_seen_at = $1`,
-		time.Now().UTC().Add(-24*time.Hour)); err != nil {
+	setLastSeen(t, site, time.Now().UTC().Add(-24*time.Hour))
+}
+
+// setLastSeen makes every session look last used at at.
+func setLastSeen(t *testing.T, site *apptest.Site, at time.Time) {
+	t.Helper()
+	if _, err := site.App.DB.WritePool().ExecContext(context.Background(), `UPDATE sessions SET last_seen_at = $1`, at); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -253,5 +258,41 @@ func TestATooLargeFormNamesTheBox(t *testing.T) {
 	r = pub.submit("/report", "/report", url.Values{"description": {strings.Repeat("The pump alarmed. ", 70000)}})
 	if r.status != http.StatusRequestEntityTooLarge || !strings.Contains(r.body, "The text in your answer to “") {
 		t.Fatalf("public form: %d", r.status)
+	}
+}
+
+// Issue 11 item 8: after a material change, the pages a user can still
+// open say they must accept before going on and link to the review page,
+// whose what-changed view shows the words as read, not Markdown.
+func TestAMaterialChangeSaysToAcceptAndShowsTextNotMarkdown(t *testing.T) {
+	t.Parallel()
+	site := apptest.Start(t, dbtest.SQLite(t), nil)
+	b, u := newcomer(t, site, "mo.material@nhs.net")
+	site.AcceptTerms(t, u.Email)
+	cur, err := site.App.Terms.Current(context.Background(), terms.Terms)
+	if err != nil {
+		t.Fatal(err)
+	}
+	publish(t, site, terms.Terms, cur.Body+"\n\n## Reporting breaches\n\nTell us about a **breach** within 24 hours.", "Breaches within 24 hours.", true)
+
+	page := b.get("/accessibility")
+	for _, want := range []string{"We have updated the terms of use.", "You must accept the new terms of use before you can go on using PSIMS.",
+		`<a class="nhsuk-notification-banner__link" href="/review-terms?next=%2Faccessibility">Review and accept the changes</a>`} {
+		if !strings.Contains(page.body, want) {
+			t.Errorf("the page lacks %q", want)
+		}
+	}
+	review := b.get("/review-terms?next=%2Faccessibility")
+	diff := review.body[strings.Index(review.body, `<ol class="psims-diff">`):]
+	diff = diff[:strings.Index(diff, "</ol>")]
+	for _, want := range []string{"Added heading", "Reporting breaches", "Tell us about a breach within 24 hours."} {
+		if !strings.Contains(diff, want) {
+			t.Errorf("what changed lacks %q", want)
+		}
+	}
+	for _, markdown := range []string{"## ", "**"} {
+		if strings.Contains(diff, markdown) {
+			t.Errorf("what changed shows the Markdown %q", markdown)
+		}
 	}
 }

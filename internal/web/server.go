@@ -11,6 +11,7 @@ import (
 	"net"
 	"net/http"
 	"net/netip"
+	"net/url"
 	"slices"
 	"time"
 
@@ -285,10 +286,18 @@ func (s *Server) page(r *http.Request, title string) Page {
 	if v := viewerFrom(r.Context()); v != nil {
 		p.Viewer = &Viewer{Name: v.user.Name, Email: v.user.Email, Role: string(v.user.Role), OrgName: v.orgName}
 		p.Session = s.timeoutFor(v.session.LastSeenAt, v.session.ExpiresAt)
-		if r.URL.Path != "/review-terms" {
-			for _, k := range slices.Concat(v.docs.MustAccept, v.docs.Updated) {
-				p.Updated = append(p.Updated, k.Label())
+		if r.URL.Path != "/review-terms" && len(v.docs.MustAccept)+len(v.docs.Updated) > 0 {
+			n := &documentNotice{Review: "/review-terms"}
+			if r.Method == http.MethodGet {
+				n.Review += "?next=" + url.QueryEscape(r.URL.RequestURI())
 			}
+			for _, k := range slices.Concat(v.docs.MustAccept, v.docs.Updated) {
+				n.Names = append(n.Names, k.Label())
+			}
+			for _, k := range v.docs.MustAccept {
+				n.MustAccept = append(n.MustAccept, k.Label())
+			}
+			p.Updated = n
 		}
 	}
 	return p
