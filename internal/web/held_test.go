@@ -296,3 +296,35 @@ func TestAMaterialChangeSaysToAcceptAndShowsTextNotMarkdown(t *testing.T) {
 		}
 	}
 }
+
+// A held form is carried on through the one-time offer of consent that
+// follows a first acceptance of the privacy policy.
+func TestAHeldFormGoesThroughTheConsentOffer(t *testing.T) {
+	t.Parallel()
+	site := apptest.Start(t, dbtest.SQLite(t), nil)
+	b, _ := newcomer(t, site, "cy.consent@nhs.net")
+	r := postWithToken(b, "/review-terms", "/events/new", url.Values{"type": {"risk"}})
+	review := formTo(t, r.body, "/review-terms")
+	if review.values.Get("held.type") != "risk" || review.values.Get("held_path") != "/events/new" {
+		t.Fatalf("the review page carries %v", review.values)
+	}
+	review.values.Set("action", "accept")
+	r = b.post("/review-terms", review.values)
+	if r.status != http.StatusOK || !strings.Contains(r.body, "Continue without giving consent") {
+		t.Fatalf("accept: %d %q, want the consent offer", r.status, r.location)
+	}
+	consent := formTo(t, r.body, "/consent")
+	if consent.values.Get("held.type") != "risk" {
+		t.Fatalf("the consent offer carries %v", consent.values)
+	}
+	consent.values.Set("action", "none")
+	r = b.post("/consent", consent.values)
+	resume := formTo(t, r.body, "/events/new")
+	if r.status != http.StatusOK || resume.values.Get("type") != "risk" {
+		t.Fatalf("after the offer: %d, the form sends %v", r.status, resume.values)
+	}
+	r = b.post(resume.action, resume.values)
+	if r.status != http.StatusSeeOther || !strings.HasPrefix(r.location, "/drafts/") {
+		t.Fatalf("sending it on: %d %q", r.status, r.location)
+	}
+}
