@@ -175,5 +175,17 @@ func TestStaySignedInPrompt(t *testing.T) {
 	}
 	b.open("/account", 200)
 	b.wantHeading("Your account")
-	b.checkConsole("after staying signed in")
+
+	// Left alone this time, the dialog says they were signed out and that
+	// what they typed is still there.
+	b.step("wait for the end", chromedp.WaitVisible(chromedp.ID("session-timeout-ended-title")))
+	if focused := run(b, "focus", chromedp.Evaluate[string](`document.activeElement.id`)); focused != "session-timeout-ended-title" {
+		t.Errorf("focus is on %q, want the heading saying they were signed out", focused)
+	}
+	if got := b.text("#session-timeout-dialog [data-state=ended]"); !strings.Contains(got, "What you typed on this page is still here") {
+		t.Errorf("the dialog says %q", got)
+	}
+	b.checkAxe("the signed out dialog")
+	b.step("close", chromedp.Click(chromedp.ID("session-timeout-close")), chromedp.WaitNotVisible(chromedp.ID("session-timeout-dialog")))
+	b.checkConsole("after the session ended")
 }

@@ -17,6 +17,7 @@ package web
 import (
 	"net/http"
 	"net/url"
+	pathpkg "path"
 	"slices"
 	"sort"
 	"strings"
@@ -30,7 +31,7 @@ const (
 
 // heldPost is a form post waiting to be sent again.
 type heldPost struct {
-	Path   string     // where it was posted: a path on this site
+	Path   string      // where it was posted: a path on this site
 	Fields []heldField // what was posted, without the token or passwords
 }
 
@@ -58,7 +59,8 @@ const maxHeldBytes = maxFormBytes - 16<<10
 // holdable reports whether path is a local address that takes a post the
 // service may offer to send again.
 func (s *Server) holdable(path string) bool {
-	if path == "" || !strings.HasPrefix(path, "/") || strings.HasPrefix(path, "//") || strings.ContainsAny(path, "\\?#\x00") {
+	if path == "" || !strings.HasPrefix(path, "/") || strings.HasPrefix(path, "//") || strings.ContainsAny(path, "\\?#\x00") ||
+		pathpkg.Clean(path) != path {
 		return false
 	}
 	u, err := url.Parse(path)

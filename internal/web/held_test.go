@@ -212,7 +212,7 @@ func TestHeldPostsGoOnlyWhereTheyMay(t *testing.T) {
 	}
 	site.AcceptTerms(t, u.Email)
 	for _, path := range []string{"https://evil.example/drafts/1/description", "//evil.example/x", "/sign-out",
-		"/account/sign-out-everywhere", "/drafts/1/description?x=1", "/no-such-form"} {
+		"/account/sign-out-everywhere", "/drafts/1/description?x=1", "/no-such-form", "/drafts/../events/new", "/events/new/", "/report"} {
 		t.Run(path, func(t *testing.T) {
 			b := newBrowser(t, site)
 			r := b.submit("/sign-in", "/sign-in", url.Values{"email": {u.Email}, "password": {passphrase},

@@ -31,6 +31,8 @@ export function initSessionTimeout (doc = document) {
   const open = () => {
     if (dialog.open) return
     returnFocus = doc.activeElement
+    dialog.setAttribute('aria-labelledby', 'session-timeout-title')
+    dialog.setAttribute('aria-describedby', 'session-timeout-text')
     warning.hidden = false
     ended.hidden = true
     error.hidden = true
@@ -50,6 +52,8 @@ export function initSessionTimeout (doc = document) {
       returnFocus = doc.activeElement
       dialog.showModal()
     }
+    dialog.setAttribute('aria-labelledby', 'session-timeout-ended-title')
+    dialog.removeAttribute('aria-describedby')
     warning.hidden = true
     error.hidden = true
     ended.hidden = false
