@@ -1,15 +1,21 @@
 package web_test
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"html"
+	"log/slog"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/psims/psims/internal/account"
 	"github.com/psims/psims/internal/app/apptest"
@@ -17,6 +23,7 @@ import (
 	"github.com/psims/psims/internal/incident"
 	"github.com/psims/psims/internal/incident/form"
 	"github.com/psims/psims/internal/terms"
+	"github.com/psims/psims/internal/web"
 )
 
 var (
@@ -165,38 +172,40 @@ func setLastSeen(t *testing.T, site *apptest.Site, at time.Time) {
 func TestAnEndedSessionKeepsTheAnswerThroughSignIn(t *testing.T) {
 	t.Parallel()
 	for _, cleared := range []bool{false, true} {
-		t.Run(fmt.Sprintf("cookie cleared %v", cleared), func(t *testing.T) {
-			t.Parallel()
-			site := apptest.Start(t, dbtest.SQLite(t), nil)
-			b, u := staff(t, site, "ida.idle@nhs.net", account.RoleReporter)
-			rc := toDescription(t, b, site, u)
-			question := b.get(rc.at)
-			token := html.UnescapeString(csrfPattern.FindStringSubmatch(question.body)[1])
-			expireSessions(t, site)
-			if cleared {
-				if r := b.get("/account"); r.status != http.StatusSeeOther {
-					t.Fatalf("another tab: %d", r.status)
+		for _, e := range dbtest.Engines(t) {
+			t.Run(fmt.Sprintf("%s/cookie cleared %v", e.Name, cleared), func(t *testing.T) {
+				t.Parallel()
+				site := apptest.Start(t, e, nil)
+				b, u := staff(t, site, "ida.idle@nhs.net", account.RoleReporter)
+				rc := toDescription(t, b, site, u)
+				question := b.get(rc.at)
+				token := html.UnescapeString(csrfPattern.FindStringSubmatch(question.body)[1])
+				expireSessions(t, site)
+				if cleared {
+					if r := b.get("/account"); r.status != http.StatusSeeOther {
+						t.Fatalf("another tab: %d", r.status)
+					}
 				}
-			}
 
-			typed := "Second dose given late; the pump was reset twice."
-			r := b.post(rc.at, url.Values{"csrf_token": {token}, "answer": {typed}, "action": {"continue"}, "password": {"not carried"}})
-			if r.status != http.StatusUnauthorized || !strings.Contains(r.body, "You were signed out") {
-				t.Fatalf("got %d %q, want the sign-in page saying the answer is kept", r.status, r.location)
-			}
-			signin := formTo(t, r.body, "/sign-in")
-			if signin.values.Get("held.answer") != typed || signin.values.Get("held_path") != rc.at || signin.values.Get("next") != rc.at {
-				t.Fatalf("the sign-in page carries %v", signin.values)
-			}
-			for name := range signin.values {
-				if strings.Contains(name, "password") || name == "held.csrf_token" {
-					t.Errorf("%s is carried", name)
+				typed := "Second dose given late; the pump was reset twice."
+				r := b.post(rc.at, url.Values{"csrf_token": {token}, "answer": {typed}, "action": {"continue"}, "password": {"not carried"}})
+				if r.status != http.StatusUnauthorized || !strings.Contains(r.body, "You were signed out") {
+					t.Fatalf("got %d %q, want the sign-in page saying the answer is kept", r.status, r.location)
 				}
-			}
-			signin.values.Set("email", u.Email)
-			signin.values.Set("password", passphrase)
-			resumeAndCheck(t, b, site, rc, b.post("/sign-in", signin.values), typed)
-		})
+				signin := formTo(t, r.body, "/sign-in")
+				if signin.values.Get("held.answer") != typed || signin.values.Get("held_path") != rc.at || signin.values.Get("next") != rc.at {
+					t.Fatalf("the sign-in page carries %v", signin.values)
+				}
+				for name := range signin.values {
+					if strings.Contains(name, "password") || name == "held.csrf_token" {
+						t.Errorf("%s is carried", name)
+					}
+				}
+				signin.values.Set("email", u.Email)
+				signin.values.Set("password", passphrase)
+				resumeAndCheck(t, b, site, rc, b.post("/sign-in", signin.values), typed)
+			})
+		}
 	}
 }
 
@@ -326,5 +335,61 @@ func TestAHeldFormGoesThroughTheConsentOffer(t *testing.T) {
 	r = b.post(resume.action, resume.values)
 	if r.status != http.StatusSeeOther || !strings.HasPrefix(r.location, "/drafts/") {
 		t.Fatalf("sending it on: %d %q", r.status, r.location)
+	}
+}
+
+// lockedBuffer is a log destination the server writes to while the test
+// reads it.
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.buf.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.buf.String()
+}
+
+// What a held form carries goes between the person's browser and our pages
+// only: none of it reaches the logs, even with every level logged.
+func TestHeldAnswersAreNotLogged(t *testing.T) {
+	t.Parallel()
+	site := apptest.Start(t, dbtest.SQLite(t), nil)
+	var logs lockedBuffer
+	deps := site.App.WebDeps(web.NewMetrics(prometheus.NewRegistry(), nil))
+	deps.Logger = slog.New(slog.NewJSONHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	srv, err := web.New(deps)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := httptest.NewServer(srv)
+	t.Cleanup(ts.Close)
+	logged := &apptest.Site{App: site.App, URL: ts.URL}
+
+	b, u := staff(t, logged, "lou.logs@nhs.net", account.RoleReporter)
+	rc := toDescription(t, b, logged, u)
+	question := b.get(rc.at)
+	token := html.UnescapeString(csrfPattern.FindStringSubmatch(question.body)[1])
+	expireSessions(t, site)
+	const typed = "Quiet words about a pump that must stay out of the logs."
+	r := b.post(rc.at, url.Values{"csrf_token": {token}, "answer": {typed}, "action": {"continue"}})
+	signin := formTo(t, r.body, "/sign-in")
+	signin.values.Set("email", u.Email)
+	signin.values.Set("password", passphrase)
+	resumeAndCheck(t, b, logged, rc, b.post("/sign-in", signin.values), typed)
+	if !strings.Contains(logs.String(), `"route":"POST /sign-in"`) {
+		t.Fatal("the requests were not logged at all")
+	}
+	for _, secret := range []string{"Quiet words", "Quiet+words", passphrase, token} {
+		if strings.Contains(logs.String(), secret) {
+			t.Errorf("the logs hold %q", secret)
+		}
 	}
 }
