@@ -107,7 +107,8 @@ func (s *Server) heldFrom(r *http.Request) (heldPost, bool) {
 }
 
 // newHeld builds a held post from posted values, dropping what must not be
-// carried, in a stable order. ok is false when it is too large to carry.
+// carried, in a stable order. ok is false when it is too large to carry
+// through the interrupting page's own post.
 func newHeld(path string, values url.Values) (heldPost, bool) {
 	names := make([]string, 0, len(values))
 	for name := range values {
@@ -121,7 +122,8 @@ func newHeld(path string, values url.Values) (heldPost, bool) {
 	for _, name := range names {
 		for _, v := range values[name] {
 			h.Fields = append(h.Fields, heldField{Name: name, Value: v})
-			size += len(heldFieldPrefix) + len(name) + len(v) + 2
+			// As the browser will send it on: URL-encoded, with "&" and "=".
+			size += len(url.QueryEscape(heldFieldPrefix+name)) + len(url.QueryEscape(v)) + 2
 		}
 	}
 	if size > maxHeldBytes {

@@ -393,3 +393,20 @@ func TestHeldAnswersAreNotLogged(t *testing.T) {
 		}
 	}
 }
+
+// A form too large to carry through the sign-in page within the size
+// limit is not carried; the sign-in page still comes back to it.
+func TestAFormTooLargeToCarryIsNotHeld(t *testing.T) {
+	t.Parallel()
+	site := apptest.Start(t, dbtest.SQLite(t), nil)
+	b := newBrowser(t, site)
+	r := b.submit("/sign-in", "/events/new", url.Values{"type": {"risk"}})
+	if r.status != http.StatusUnauthorized || !strings.Contains(r.body, `name="held.type" value="risk"`) {
+		t.Fatalf("a small form: %d, not carried", r.status)
+	}
+	r = b.submit("/sign-in", "/events/new", url.Values{"type": {"risk"}, "notes": {strings.Repeat("a&b ", 173_000)}})
+	if r.status != http.StatusUnauthorized || strings.Contains(r.body, "held_path") || !strings.Contains(r.body, "You need to sign in to do that") ||
+		!strings.Contains(r.body, `name="next" value="/events/new"`) {
+		t.Fatalf("a form too large to carry: %d", r.status)
+	}
+}
