@@ -107,6 +107,23 @@ func resumeAndCheck(t *testing.T, b *browser, site *apptest.Site, rc *recording,
 	}
 }
 
+// postFrom posts form as a browser does from a page, saying where the page
+// was (Sec-Fetch-Site).
+func postFrom(t *testing.T, b *browser, action string, form url.Values, site string) response {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodPost, b.site.URL+action, strings.NewReader(form.Encode()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Sec-Fetch-Site", site)
+	resp, err := b.c.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return read(t, resp)
+}
+
 // Issue 11 item 1: a material version published while someone types does
 // not lose their answer; after accepting, they are offered to send it on,
 // to the same page.
@@ -188,7 +205,9 @@ func TestAnEndedSessionKeepsTheAnswerThroughSignIn(t *testing.T) {
 				}
 
 				typed := "Second dose given late; the pump was reset twice."
-				r := b.post(rc.at, url.Values{"csrf_token": {token}, "answer": {typed}, "action": {"continue"}, "password": {"not carried"}})
+				form := url.Values{"csrf_token": {token}, "answer": {typed}, "action": {"continue"}, "password": {"not carried"}}
+				// A browser says the form came from a page of this site.
+				r := postFrom(t, b, rc.at, form, "same-origin")
 				if r.status != http.StatusUnauthorized || !strings.Contains(r.body, "You were signed out") {
 					t.Fatalf("got %d %q, want the sign-in page saying the answer is kept", r.status, r.location)
 				}
@@ -231,6 +250,25 @@ func TestHeldPostsGoOnlyWhereTheyMay(t *testing.T) {
 			}
 		})
 	}
+	t.Run("a stale token from a page that may not be ours is not held", func(t *testing.T) {
+		b := newBrowser(t, site)
+		b.get("/sign-in")
+		form := url.Values{"csrf_token": {"a-token-of-an-ended-session"}, "type": {"risk"}}
+		for _, from := range []string{"", "none", "same-site"} {
+			var r response
+			if from == "" {
+				r = b.post("/events/new", form)
+			} else {
+				r = postFrom(t, b, "/events/new", form, from)
+			}
+			if r.status != http.StatusForbidden || strings.Contains(r.body, "held_path") {
+				t.Errorf("from %q: %d", from, r.status)
+			}
+		}
+		if r := postFrom(t, b, "/events/new", form, "same-origin"); r.status != http.StatusUnauthorized || !strings.Contains(r.body, `name="held.type" value="risk"`) {
+			t.Errorf("from this site: %d", r.status)
+		}
+	})
 	t.Run("a post from another site is refused before anything is held", func(t *testing.T) {
 		b := newBrowser(t, site)
 		page := b.get("/sign-in")

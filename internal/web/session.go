@@ -154,10 +154,11 @@ func (s *Server) checkCSRF(next http.Handler) http.Handler {
 			}
 			got := r.PostFormValue("csrf_token")
 			if binding == "" || subtle.ConstantTimeCompare([]byte(got), []byte(want)) != 1 {
-				if got != "" && strings.HasPrefix(binding, "visitor:") {
+				if got != "" && strings.HasPrefix(binding, "visitor:") && sameOrigin(r) {
 					// A token made for a session that has since ended (and
-					// its cookie cleared): offer to sign in and send the
-					// form again rather than lose it.
+					// its cookie cleared), from a page of this site: offer
+					// to sign in and send the form again rather than lose
+					// it.
 					if _, ok := s.holdRequest(r); ok {
 						s.interruptWithSignIn(w, r)
 						return
@@ -170,6 +171,17 @@ func (s *Server) checkCSRF(next http.Handler) http.Handler {
 		}
 		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), csrfKey, want)))
 	})
+}
+
+// sameOrigin reports whether the browser says the request came from a page
+// of this site. The cross-origin check lets through requests that say
+// nothing (old browsers, programs); a held form needs the positive word.
+func sameOrigin(r *http.Request) bool {
+	if site := r.Header.Get("Sec-Fetch-Site"); site != "" {
+		return site == "same-origin"
+	}
+	origin, err := url.Parse(r.Header.Get("Origin"))
+	return err == nil && origin.Host != "" && origin.Host == r.Host
 }
 
 // newVisitorCookie gives the browser a new psims_csrf cookie, the secret a
