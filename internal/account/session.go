@@ -95,6 +95,21 @@ func (s *Service) Authenticate(ctx context.Context, token string) (User, Session
 	return u, sess, nil
 }
 
+// KeepAlive records activity on a session now, whenever it was last
+// touched, and returns it with its new last-seen time: the person asked to
+// stay signed in. Authenticate first; a session that has ended stays ended.
+func (s *Service) KeepAlive(ctx context.Context, sess Session) (Session, error) {
+	err := s.db.InTx(ctx, func(tx *db.Tx) error {
+		_, err := tx.ExecContext(ctx, `UPDATE sessions SET last_seen_at = $1 WHERE token_hash = $2`, tx.Now, sess.hash)
+		sess.LastSeenAt = tx.Now
+		return err
+	})
+	if err != nil {
+		return Session{}, fmt.Errorf("account: keep session alive: %w", err)
+	}
+	return sess, nil
+}
+
 // prefixScanner scans some leading columns into first, and the rest into
 // what its caller asks for.
 type prefixScanner struct {

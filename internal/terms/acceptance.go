@@ -65,8 +65,9 @@ type Review struct {
 	// Since lists the versions after Previous up to Current, oldest first,
 	// without their text.
 	Since []Document
-	// Changes is the paragraph-by-paragraph difference from Previous to
-	// Current; empty when the user has accepted no earlier version.
+	// Changes is the block-by-block difference from Previous to Current,
+	// in the words the reader sees (DiffText); empty when the user has
+	// accepted no earlier version.
 	Changes Blocks
 }
 
@@ -89,7 +90,7 @@ func (s *Service) Review(ctx context.Context, userID int64, kind Kind) (Review, 
 			return Review{}, err
 		}
 		if last < cur.Version {
-			r.Changes = Diff(r.Previous.Body, cur.Body)
+			r.Changes = DiffText(r.Previous.Body, cur.Body)
 		}
 	}
 	rows, err := s.db.QueryContext(ctx, `SELECT `+listColumns+` FROM documents

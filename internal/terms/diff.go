@@ -78,6 +78,8 @@ type Block struct {
 	// words marked: the WordSame and WordAdded spans joined give the new
 	// paragraph exactly, the WordSame and WordRemoved spans the old.
 	Spans []Span
+	// Heading is true for a heading of the document (DiffText only).
+	Heading bool
 }
 
 // diffBudget bounds the time one call of Diff spends in the diff algorithm.

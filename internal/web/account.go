@@ -158,6 +158,12 @@ func (s *Server) resend(w http.ResponseWriter, r *http.Request) {
 type signInForm struct {
 	Email string
 	Next  string
+	// Held is a form sent after the session ended, to send again once
+	// signed in (see held.go).
+	Held *heldPost
+	// Interrupted is true when the page answers a form sent without a
+	// session.
+	Interrupted bool
 }
 
 func (s *Server) signInForm(w http.ResponseWriter, r *http.Request) {
@@ -168,6 +174,9 @@ func (s *Server) signInForm(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) signIn(w http.ResponseWriter, r *http.Request) {
 	f := signInForm{Email: r.PostFormValue("email"), Next: safeNext(r.PostFormValue("next"))}
+	if h, ok := s.heldFrom(r); ok {
+		f.Held = &h
+	}
 	p := s.page(r, "Sign in")
 	p.Form = f
 	plain := r.PostFormValue("password")
@@ -199,6 +208,12 @@ func (s *Server) signIn(w http.ResponseWriter, r *http.Request) {
 		// A new session ID at sign-in: any session a visitor had before is
 		// replaced, never upgraded.
 		s.setSessionCookie(w, res.Session.Token)
+		if f.Held != nil {
+			// The form comes with a token of the new session.
+			who := &Viewer{Name: res.User.Name, Email: res.User.Email, Role: string(res.User.Role), OrgName: res.User.OrgName}
+			s.resume(w, r, *f.Held, tokenFor("session:"+res.Session.Token), who)
+			return
+		}
 		http.Redirect(w, r, f.Next, http.StatusSeeOther)
 	case account.OutcomeUnverified:
 		p := s.page(r, "Confirm your email address first")

@@ -51,6 +51,10 @@ func FuzzFormPosts(f *testing.F) {
 	f.Add(uint8(1), "email=%00%ff&password=%zz&next=//evil.example")
 	f.Add(uint8(3), "token=;;;&password=&confirm_password=")
 	f.Add(uint8(4), "token="+strings.Repeat("A", 5000))
+	// Held forms (held.go) carried through sign-in, good and bad.
+	f.Add(uint8(1), "email=x%40nhs.net&password=x&held_path=%2Fevents%2Fnew&held.type=risk")
+	f.Add(uint8(1), "held_path=https%3A%2F%2Fevil.example%2F&held.a=b")
+	f.Add(uint8(1), "held_path=%2F%2Fevil&held.=x&held.held_path=%2Fsign-out&held.csrf_token=x")
 	f.Fuzz(func(t *testing.T, which uint8, body string) {
 		action := actions[int(which)%len(actions)]
 		req := httptest.NewRequest(http.MethodPost, action, strings.NewReader(body+"&csrf_token="+token))

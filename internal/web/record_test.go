@@ -438,7 +438,6 @@ func TestChangesAreNewVersions(t *testing.T) {
 }
 
 var (
-	hiddenPattern = regexp.MustCompile(`<input type="hidden" name="([a-z_]+)" value="([^"]*)">`)
 	choicePattern = regexp.MustCompile(`name="answer" type="radio" value="([^"]+)"`)
 	reasonPattern = regexp.MustCompile(`(?s)<textarea[^>]*name="reason"[^>]*>(.*?)</textarea>`)
 )

@@ -35,9 +35,6 @@ type Page struct {
 	// ReturnTo is the path and query of the page, for forms that come back
 	// to it (the cookie banner); the query matters for emailed links.
 	ReturnTo string
-	// Updated names the documents with a newer version the viewer has not
-	// accepted, such as "terms of use", for the notice above each page (T19).
-	Updated []string
 	// Problem is what is wrong with a form as a whole, not with one field
 	// (such as a form sent too quickly): it heads the error summary. A
 	// refusal is never a Notice, which is shown as a success.
@@ -45,6 +42,22 @@ type Page struct {
 	// Important is a one-line message that is neither a success nor an
 	// error, shown in an NHS.UK notification banner titled "Important".
 	Important string
+	// Updated is the notice above each page about documents with a newer
+	// version the viewer has not accepted (T19); nil when there are none.
+	Updated *documentNotice
+	// Session says when a signed-in viewer's session ends if left idle;
+	// nil when signed out.
+	Session *sessionTimeout
+}
+
+// documentNotice tells a signed-in user about new versions of documents.
+type documentNotice struct {
+	// Names are all the documents with a newer version, such as "terms of
+	// use"; MustAccept those of them the user must accept before going on
+	// (a material change), the rest only to read.
+	Names, MustAccept []string
+	// Review is the address of the review page, coming back here.
+	Review string
 }
 
 // Viewer is the signed-in user as pages see them.

@@ -11,6 +11,7 @@ import (
 	"net"
 	"net/http"
 	"net/netip"
+	"net/url"
 	"slices"
 	"time"
 
@@ -74,6 +75,10 @@ type Server struct {
 	assets  *static.Assets
 	forms   *form.Form
 	handler http.Handler
+	// uk is the time zone of times shown on pages.
+	uk *time.Location
+	// mux is the router, asked which route a held post would reach (held.go).
+	mux *http.ServeMux
 	// routeList is every pattern registered, for the authorisation matrix test.
 	routeList []string
 	// ungatedRoutes are the patterns a user who must accept new terms can
@@ -106,7 +111,7 @@ func New(d Deps) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{Deps: d, render: render, assets: assets, forms: forms}
+	s := &Server{Deps: d, render: render, assets: assets, forms: forms, uk: ukTime()}
 	s.handler = s.routes()
 	return s, nil
 }
@@ -136,6 +141,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.handler.S
 
 func (s *Server) routes() http.Handler {
 	mux := http.NewServeMux()
+	s.mux = mux
 	r := &router{mux: mux, gate: s.gate}
 	r.handle("GET /static/", s.assets.Handler())
 	r.open("GET /healthz", s.healthz)
@@ -168,6 +174,7 @@ func (s *Server) routes() http.Handler {
 
 	r.handleFunc("GET /account", s.requireUser(s.accountPage))
 	r.handleFunc("POST /account/sign-out-everywhere", s.requireUser(s.signOutEverywhere))
+	r.open("POST /session/extend", s.extendSession)
 
 	s.profileRoutes(r)
 	s.adminUserRoutes(r)
@@ -280,10 +287,19 @@ func (s *Server) page(r *http.Request, title string) Page {
 	p.ReturnTo = r.URL.RequestURI()
 	if v := viewerFrom(r.Context()); v != nil {
 		p.Viewer = &Viewer{Name: v.user.Name, Email: v.user.Email, Role: string(v.user.Role), OrgName: v.orgName}
-		if r.URL.Path != "/review-terms" {
-			for _, k := range slices.Concat(v.docs.MustAccept, v.docs.Updated) {
-				p.Updated = append(p.Updated, k.Label())
+		p.Session = s.timeoutFor(v.session.LastSeenAt, v.session.ExpiresAt)
+		if r.URL.Path != "/review-terms" && len(v.docs.MustAccept)+len(v.docs.Updated) > 0 {
+			n := &documentNotice{Review: "/review-terms"}
+			if r.Method == http.MethodGet {
+				n.Review += "?next=" + url.QueryEscape(r.URL.RequestURI())
 			}
+			for _, k := range slices.Concat(v.docs.MustAccept, v.docs.Updated) {
+				n.Names = append(n.Names, k.Label())
+			}
+			for _, k := range v.docs.MustAccept {
+				n.MustAccept = append(n.MustAccept, k.Label())
+			}
+			p.Updated = n
 		}
 	}
 	return p

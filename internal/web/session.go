@@ -1,13 +1,14 @@
 package web
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/base64"
 	"errors"
-	"fmt"
+	"io"
 	"math"
 	"net/http"
 	"net/netip"
@@ -91,10 +92,17 @@ func (s *Server) clearSessionCookie(w http.ResponseWriter) {
 }
 
 // requireUser sends visitors who are not signed in to the sign-in page,
-// which brings them back afterwards.
+// which brings them back afterwards. A form posted without a live session
+// is carried through the sign-in page (see interruptWithSignIn).
 func (s *Server) requireUser(h http.HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		if viewerFrom(r.Context()) == nil {
+			if r.Method == http.MethodPost {
+				// The session ended while a form was open: keep what
+				// was sent (see held.go).
+				s.interruptWithSignIn(w, r)
+				return
+			}
 			http.Redirect(w, r, "/sign-in?next="+url.QueryEscape(r.URL.RequestURI()), http.StatusSeeOther)
 			return
 		}
@@ -128,25 +136,34 @@ func (s *Server) checkCSRF(next http.Handler) http.Handler {
 			binding = "visitor:" + c.Value
 		}
 		if binding == "" && !strings.HasPrefix(r.URL.Path, "/static/") {
-			var b [32]byte
-			rand.Read(b[:])
-			v := base64.RawURLEncoding.EncodeToString(b[:])
-			http.SetCookie(w, &http.Cookie{Name: csrfCookie, Value: v, Path: "/", HttpOnly: true,
-				Secure: s.SecureCookies, SameSite: http.SameSiteLaxMode})
-			binding = "visitor:" + v
+			binding = "visitor:" + s.newVisitorCookie(w)
 		}
 		want := tokenFor(binding)
 		if r.Method == http.MethodPost {
-			r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
+			// What was read is kept aside, so that a form over the limit
+			// can be told which of its boxes was too long.
+			var read bytes.Buffer
+			r.Body = http.MaxBytesReader(w, struct {
+				io.Reader
+				io.Closer
+			}{io.TeeReader(r.Body, &read), r.Body}, maxFormBytes)
 			var tooLarge *http.MaxBytesError
 			if err := r.ParseForm(); errors.As(err, &tooLarge) {
-				p := s.page(r, "What you sent was too large")
-				p.Data = fmt.Sprintf("%d MB", maxFormBytes>>20)
-				s.render.Render(w, r, http.StatusRequestEntityTooLarge, "form-too-large", p)
+				s.formTooLarge(w, r, read.Bytes())
 				return
 			}
 			got := r.PostFormValue("csrf_token")
 			if binding == "" || subtle.ConstantTimeCompare([]byte(got), []byte(want)) != 1 {
+				if got != "" && strings.HasPrefix(binding, "visitor:") && sameOrigin(r) {
+					// A token made for a session that has since ended (and
+					// its cookie cleared), from a page of this site: offer
+					// to sign in and send the form again rather than lose
+					// it.
+					if _, ok := s.holdRequest(r); ok {
+						s.interruptWithSignIn(w, r)
+						return
+					}
+				}
 				p := s.page(r, "This form has expired")
 				s.render.Render(w, r, http.StatusForbidden, "form-expired", p)
 				return
@@ -154,6 +171,28 @@ func (s *Server) checkCSRF(next http.Handler) http.Handler {
 		}
 		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), csrfKey, want)))
 	})
+}
+
+// sameOrigin reports whether the browser says the request came from a page
+// of this site. The cross-origin check lets through requests that say
+// nothing (old browsers, programs); a held form needs the positive word.
+func sameOrigin(r *http.Request) bool {
+	if site := r.Header.Get("Sec-Fetch-Site"); site != "" {
+		return site == "same-origin"
+	}
+	origin, err := url.Parse(r.Header.Get("Origin"))
+	return err == nil && origin.Host != "" && origin.Host == r.Host
+}
+
+// newVisitorCookie gives the browser a new psims_csrf cookie, the secret a
+// visitor's form tokens are bound to, and returns its value.
+func (s *Server) newVisitorCookie(w http.ResponseWriter) string {
+	var b [32]byte
+	rand.Read(b[:])
+	v := base64.RawURLEncoding.EncodeToString(b[:])
+	http.SetCookie(w, &http.Cookie{Name: csrfCookie, Value: v, Path: "/", HttpOnly: true,
+		Secure: s.SecureCookies, SameSite: http.SameSiteLaxMode})
+	return v
 }
 
 // maxFormBytes bounds the size of a posted form.

@@ -26,8 +26,9 @@ func (s *Server) termsRoutes(r *router) {
 
 // gate lets a signed-in user through only once they have accepted the
 // latest material version of the terms and the privacy policy (T1, T2,
-// P16). Pages send them to the review page, which brings them back;
-// machine clients get a 403 with a reason they can act on.
+// P16). Pages send them to the review page, which brings them back; a form
+// they post is answered with the review page itself, which carries what
+// they sent; machine clients get a 403 with a reason they can act on.
 func (s *Server) gate(h http.HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		v := viewerFrom(r.Context())
@@ -50,11 +51,18 @@ func (s *Server) gate(h http.HandlerFunc) http.HandlerFunc {
 			})
 			return
 		}
-		next := ""
-		if r.Method == http.MethodGet {
-			next = r.URL.RequestURI()
+		if r.Method == http.MethodPost {
+			// A form sent as the new version was published: show the
+			// review page here, carrying what was sent, so that it can be
+			// sent again once accepted (held.go).
+			var held *heldPost
+			if h, ok := s.holdRequest(r); ok {
+				held = &h
+			}
+			s.renderReview(w, r, http.StatusOK, nil, s.backFor(r.URL.Path), held)
+			return
 		}
-		http.Redirect(w, r, "/review-terms?next="+url.QueryEscape(next), http.StatusSeeOther)
+		http.Redirect(w, r, "/review-terms?next="+url.QueryEscape(r.URL.RequestURI()), http.StatusSeeOther)
 	}
 }
 
@@ -74,17 +82,20 @@ type reviewData struct {
 	// when they are only reading versions that are not material.
 	Required bool
 	Next     string
+	// Held is a form the gate stopped, to send again after accepting.
+	Held *heldPost
 }
 
 func (s *Server) reviewPage(w http.ResponseWriter, r *http.Request) {
-	s.renderReview(w, r, http.StatusOK, nil)
+	s.renderReview(w, r, http.StatusOK, nil, safeNext(r.FormValue("next")), nil)
 }
 
 // renderReview shows the documents the viewer must accept, or may read
-// again, with what changed since the version they last accepted.
-func (s *Server) renderReview(w http.ResponseWriter, r *http.Request, status int, errs []FieldError) {
+// again, with what changed since the version they last accepted. next is
+// where accepting leads; held, when not nil, a form to send again after.
+func (s *Server) renderReview(w http.ResponseWriter, r *http.Request, status int, errs []FieldError, next string, held *heldPost) {
 	v := viewerFrom(r.Context())
-	data := reviewData{Required: v.docs.Blocked(), Next: safeNext(r.FormValue("next"))}
+	data := reviewData{Required: v.docs.Blocked(), Next: next, Held: held}
 	for _, kind := range terms.AcceptedKinds() {
 		if !slices.Contains(v.docs.MustAccept, kind) && !slices.Contains(v.docs.Updated, kind) {
 			continue
@@ -97,6 +108,10 @@ func (s *Server) renderReview(w http.ResponseWriter, r *http.Request, status int
 		data.Items = append(data.Items, rev)
 	}
 	if len(data.Items) == 0 && status == http.StatusOK {
+		if held != nil {
+			s.resume(w, r, *held, csrfToken(r), nil)
+			return
+		}
 		http.Redirect(w, r, data.Next, http.StatusSeeOther)
 		return
 	}
@@ -113,6 +128,14 @@ func (s *Server) renderReview(w http.ResponseWriter, r *http.Request, status int
 // reviewDecide accepts or declines the versions the review page showed.
 func (s *Server) reviewDecide(w http.ResponseWriter, r *http.Request) {
 	v := viewerFrom(r.Context())
+	next := safeNext(r.PostFormValue("next"))
+	var held *heldPost
+	if h, ok := s.heldFrom(r); ok {
+		held = &h
+	}
+	again := func(status int, message string) {
+		s.renderReview(w, r, status, []FieldError{{Field: "accept", Message: message}}, next, held)
+	}
 	versions := map[terms.Kind]int{}
 	for _, kind := range terms.AcceptedKinds() {
 		raw := r.PostFormValue("version-" + string(kind))
@@ -121,7 +144,7 @@ func (s *Server) reviewDecide(w http.ResponseWriter, r *http.Request) {
 		}
 		n, err := strconv.Atoi(raw)
 		if err != nil || n < 1 {
-			s.renderReview(w, r, http.StatusUnprocessableEntity, []FieldError{{Field: "accept", Message: "The form was not complete. Read the text below and choose again"}})
+			again(http.StatusUnprocessableEntity, "The form was not complete. Read the text below and choose again")
 			return
 		}
 		versions[kind] = n
@@ -144,7 +167,7 @@ func (s *Server) reviewDecide(w http.ResponseWriter, r *http.Request) {
 		s.render.Render(w, r, http.StatusOK, "terms-declined", p)
 	case "accept":
 		if len(versions) == 0 {
-			s.renderReview(w, r, http.StatusUnprocessableEntity, []FieldError{{Field: "accept", Message: "The form was not complete. Read the text below and choose again"}})
+			again(http.StatusUnprocessableEntity, "The form was not complete. Read the text below and choose again")
 			return
 		}
 		_, privacy := versions[terms.Privacy]
@@ -157,14 +180,13 @@ func (s *Server) reviewDecide(w http.ResponseWriter, r *http.Request) {
 				return
 			}
 			v.docs = st
-			s.renderReview(w, r, http.StatusConflict, []FieldError{{Field: "accept", Message: apperr.MessageOf(err)}})
+			again(http.StatusConflict, apperr.MessageOf(err))
 			return
 		}
 		if err != nil {
 			s.fail(w, r, err)
 			return
 		}
-		next := safeNext(r.PostFormValue("next"))
 		if privacy {
 			consents, err := s.Terms.Consents(r.Context(), v.user.ID)
 			if err != nil {
@@ -172,12 +194,21 @@ func (s *Server) reviewDecide(w http.ResponseWriter, r *http.Request) {
 				return
 			}
 			if !consents.Offered {
+				if held != nil {
+					// The offer is made now, carrying the held form on.
+					s.renderConsentOffer(w, r, next, held)
+					return
+				}
 				next = "/consent?next=" + url.QueryEscape(next)
 			}
 		}
+		if held != nil {
+			s.resume(w, r, *held, csrfToken(r), nil)
+			return
+		}
 		http.Redirect(w, r, next, http.StatusSeeOther)
 	default:
-		s.renderReview(w, r, http.StatusUnprocessableEntity, []FieldError{{Field: "accept", Message: "Choose whether you accept"}})
+		again(http.StatusUnprocessableEntity, "Choose whether you accept")
 	}
 }
 
@@ -188,6 +219,8 @@ type consentData struct {
 	// First is true for the offer made once after accepting the privacy
 	// policy; false for "Your data preferences".
 	First bool
+	// Held is a form to send again after the offer (see held.go).
+	Held *heldPost
 }
 
 // consentChoice is one checkbox.
@@ -232,8 +265,14 @@ func (s *Server) consentOffer(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, "/account/data-preferences", http.StatusSeeOther)
 		return
 	}
+	s.renderConsentOffer(w, r, next, nil)
+}
+
+// renderConsentOffer shows the offer of consent, carrying a held form to
+// send again afterwards when held is not nil.
+func (s *Server) renderConsentOffer(w http.ResponseWriter, r *http.Request, next string, held *heldPost) {
 	p := s.page(r, "Choose how we may use your information")
-	p.Data = consentData{Purposes: consentChoices(nil), Next: next, First: true}
+	p.Data = consentData{Purposes: consentChoices(nil), Next: next, First: true, Held: held}
 	s.render.Render(w, r, http.StatusOK, "consent", p)
 }
 
@@ -245,6 +284,10 @@ func (s *Server) consentOfferSave(w http.ResponseWriter, r *http.Request) {
 	}
 	if err := s.Terms.SetConsents(r.Context(), v.user.ID, terms.Client(s.client(r)), granted); err != nil {
 		s.fail(w, r, err)
+		return
+	}
+	if h, ok := s.heldFrom(r); ok {
+		s.resume(w, r, h, csrfToken(r), nil)
 		return
 	}
 	http.Redirect(w, r, safeNext(r.PostFormValue("next")), http.StatusSeeOther)

@@ -5,9 +5,11 @@
 // Content-Security-Policy forbids. Only browsers that run module scripts get
 // here, which is the test "nhsuk-frontend-supported" stands for.
 import { initAll } from './vendor/nhsuk-frontend.min.js'
+import { initSessionTimeout } from './session-timeout.js'
 
 document.body.classList.add('js-enabled', 'nhsuk-frontend-supported')
 initAll()
+initSessionTimeout()
 
 // Conditional reveals on radios ("psims-reveal"): choosing an answer shows
 // the questions that belong to it and hides the others. NHS.UK's own radios
