@@ -2,6 +2,7 @@ package web
 
 import (
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -53,9 +54,17 @@ type queueRow struct {
 // queueData is what the approval queue shows.
 type queueData struct {
 	AllOrgs       bool
+	OrgName       string // the organisation chosen, for national admins
 	Registrations []queueRow
 	Requests      []queueRow
+	// RegPages and ReqPages page each list on its own (keyset pages).
+	RegPages, ReqPages pagination
+	Filtered           bool // a search or organisation is chosen
+	PerPage            int
 }
+
+// queueForm is the approval queue's search, as typed.
+type queueForm struct{ Query, Org string }
 
 // approvalScope is the organisation whose queue the admin sees: "" when the
 // policy lets them decide for every organisation, otherwise their own. ok is
@@ -111,38 +120,96 @@ func (s *Server) approvalQueue(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	q, err := s.Accounts.PendingApprovals(r.Context(), scope)
+	q := r.URL.Query()
+	form := queueForm{Query: strings.TrimSpace(q.Get("q")), Org: strings.TrimSpace(q.Get("org"))}
+	data := queueData{AllOrgs: scope == "", Filtered: form.Query != "" || form.Org != "", PerPage: account.QueuePerPage}
+	p := s.page(r, "Registrations and requests to approve")
+	p.Notice = requestNotices[r.URL.Query().Get("done")]
+	f := account.QueueFilter{Org: scope, Query: form.Query}
+	if scope != "" {
+		// An organisation admin sees their own queue whatever the address says.
+		form.Org = ""
+	} else if form.Org != "" {
+		code, err := org.ParseCode(form.Org)
+		if err != nil {
+			p.Form, p.Data = form, data
+			p.Errors = []FieldError{{Field: "org", Message: apperr.MessageOf(err)}}
+			s.render.Render(w, r, http.StatusUnprocessableEntity, "requests", p)
+			return
+		}
+		form.Org, f.Org = code.String(), code.String()
+		if o, err := s.Orgs.Get(r.Context(), code); err == nil {
+			data.OrgName = o.Name
+		}
+	}
+	p.Form = form
+	rf := f
+	rf.After, _ = account.ParseQueueCursor(q.Get("reg-after"))
+	rf.Before, _ = account.ParseQueueCursor(q.Get("reg-before"))
+	// Only what the policy lets this admin decide is listed.
+	regs, err := s.Accounts.PendingRegistrationPage(r.Context(), rf, func(u account.User) bool {
+		return authz.Decide(sub, authz.DecideRegistration, authz.Object{Org: u.OrgCode, UserID: u.ID}).Allowed
+	})
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	data := queueData{AllOrgs: scope == ""}
-	// Only what the policy lets this admin decide is listed.
-	for _, u := range q.Registrations {
-		if !authz.Decide(sub, authz.DecideRegistration, authz.Object{Org: u.OrgCode, UserID: u.ID}).Allowed {
-			continue
-		}
-		since := u.CreatedAt
-		if u.EmailVerifiedAt != nil {
-			since = *u.EmailVerifiedAt
-		}
+	qf := f
+	qf.After, _ = account.ParseQueueCursor(q.Get("req-after"))
+	qf.Before, _ = account.ParseQueueCursor(q.Get("req-before"))
+	reqs, err := s.Accounts.PendingRequestPage(r.Context(), qf, func(req account.Request) bool {
+		return authz.Decide(sub, authz.DecideRequest, requestObject(req)).Allowed
+	})
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	for _, u := range regs.Rows {
 		data.Registrations = append(data.Registrations, queueRow{
 			Link: "/admin/approvals/registrations/" + strconv.FormatInt(u.ID, 10), Name: u.Name, Email: u.Email,
-			JobRole: u.JobRole, Org: u.OrgName + " (" + u.OrgCode + ")", Since: since, Decision: "registration",
+			JobRole: u.JobRole, Org: u.OrgName + " (" + u.OrgCode + ")", Since: account.RegistrationWaitingSince(u), Decision: "registration",
 		})
 	}
-	for _, req := range q.Requests {
-		if !authz.Decide(sub, authz.DecideRequest, requestObject(req)).Allowed {
-			continue
-		}
+	for _, req := range reqs.Rows {
 		data.Requests = append(data.Requests, queueRow{
 			Link: "/admin/approvals/requests/" + strconv.FormatInt(req.ID, 10), Name: req.UserName, Email: req.UserEmail,
 			What: requestWhat(req), Org: req.UserOrgName + " (" + req.UserOrgCode + ")", Role: account.RoleInWords(req.UserRole),
 			Since: req.CreatedAt, Decision: "request",
 		})
 	}
-	p := s.page(r, "Registrations and requests to approve")
-	p.Notice = requestNotices[r.URL.Query().Get("done")]
+	// Each list's links keep the search and the other list's place.
+	link := func(set map[string]string) string {
+		v := url.Values{}
+		for k, val := range map[string]string{"q": form.Query, "org": form.Org,
+			"reg-after": q.Get("reg-after"), "reg-before": q.Get("reg-before"),
+			"req-after": q.Get("req-after"), "req-before": q.Get("req-before")} {
+			if val != "" {
+				v.Set(k, val)
+			}
+		}
+		for k, val := range set {
+			v.Del(k)
+			if val != "" {
+				v.Set(k, val)
+			}
+		}
+		if len(v) == 0 {
+			return "/admin/approvals"
+		}
+		return "/admin/approvals?" + v.Encode()
+	}
+	if regs.Prev.ID != 0 {
+		data.RegPages.Previous = link(map[string]string{"reg-after": "", "reg-before": regs.Prev.String()})
+	}
+	if regs.Next.ID != 0 {
+		data.RegPages.Next = link(map[string]string{"reg-before": "", "reg-after": regs.Next.String()})
+	}
+	if reqs.Prev.ID != 0 {
+		data.ReqPages.Previous = link(map[string]string{"req-after": "", "req-before": reqs.Prev.String()})
+	}
+	if reqs.Next.ID != 0 {
+		data.ReqPages.Next = link(map[string]string{"req-before": "", "req-after": reqs.Next.String()})
+	}
 	p.Data = data
 	s.render.Render(w, r, http.StatusOK, "requests", p)
 }
