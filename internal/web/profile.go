@@ -79,6 +79,10 @@ type profileData struct {
 	PendingOrgName string
 	RoleLabel      string
 	IG             igStatus
+	// Alerts lists the event alerts chosen, for reviewers and organisation
+	// admins; ShowAlerts is false for other roles.
+	ShowAlerts bool
+	Alerts     []string
 }
 
 // igStatus is the state of a user's information governance training.
@@ -131,6 +135,14 @@ func (s *Server) profilePage(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		d.PendingOrgName = name
+	}
+	if account.GetsAlerts(u) {
+		prefs, err := s.Accounts.AlertPrefs(r.Context(), u.ID)
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		d.ShowAlerts, d.Alerts = true, alertSummary(prefs)
 	}
 	p := s.page(r, "Your details")
 	p.Data = d

@@ -170,6 +170,7 @@ func (s *Server) routes() http.Handler {
 	r.handleFunc("POST /account/sign-out-everywhere", s.requireUser(s.signOutEverywhere))
 
 	s.profileRoutes(r)
+	s.alertRoutes(r)
 	s.adminUserRoutes(r)
 	s.requestRoutes(r)
 	s.adminOrgRoutes(r)
