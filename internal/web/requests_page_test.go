@@ -80,4 +80,3 @@ func TestTheApprovalQueueShowsAPageAtATimeAndSearches(t *testing.T) {
 		})
 	}
 }
-
