@@ -378,6 +378,17 @@ func (s *Server) profileOrg(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
+	if f.Org == "" {
+		// Text that is not a code is searched for, not refused as one.
+		problem, err := s.orgQueryProblem(r.Context(), f.OrgQuery)
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		if problem != "" {
+			errs = replaceFieldError(errs, "org", problem)
+		}
+	}
 	for i, fe := range errs {
 		if fe.Field != "org" {
 			continue

@@ -179,6 +179,17 @@ func (s *Server) report(w http.ResponseWriter, r *http.Request) {
 	}
 
 	answers, errs := s.publicAnswers(r, posted)
+	if posted.Get("org") == "" {
+		// Text that is not a code is searched for, not refused as one.
+		problem, err := s.orgQueryProblem(r.Context(), strings.TrimSpace(posted.Get("org_query")))
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		if problem != "" {
+			errs = replaceFieldError(errs, "org_query", problem)
+		}
+	}
 	if errs != nil {
 		s.renderReport(w, r, http.StatusUnprocessableEntity, posted, errs, "")
 		return

@@ -145,7 +145,7 @@ func (b *builder) when(label string) []*Question {
 func (b *builder) where(orgLabel string) []*Question {
 	return []*Question{
 		b.q("organisation", elOrganisation, Org, orgLabel, "Organisation").
-			hint("Enter its ODS code, for example RM1. Your own organisation is filled in for you."),
+			hint("Enter its ODS code, for example RM1, or part of its name. Your own organisation is filled in for you."),
 		b.q("service", elServiceArea, Radios, "What type of service was it?", "Service").list(b.firstOf(elServiceArea)),
 	}
 }

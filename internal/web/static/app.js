@@ -8,3 +8,17 @@ import { initAll } from './vendor/nhsuk-frontend.min.js'
 
 document.body.classList.add('js-enabled', 'nhsuk-frontend-supported')
 initAll()
+
+// Enter in an organisation search box searches, as a person expects, rather
+// than sending the form's main button. Without JavaScript the main button
+// is sent and the server searches for text that is not a known ODS code.
+for (const box of document.querySelectorAll('input[name="org_query"]')) {
+  const search = box.parentElement.querySelector('button[name="action"][value="search"]')
+  if (!search) continue
+  box.addEventListener('keydown', (event) => {
+    if (event.key === 'Enter' && !event.isComposing) {
+      event.preventDefault()
+      search.click()
+    }
+  })
+}
