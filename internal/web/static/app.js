@@ -21,4 +21,9 @@ for (const box of document.querySelectorAll('input[name="org_query"]')) {
       search.click()
     }
   })
+  // Some input methods send the key press on its own: it must not also send
+  // the form.
+  box.addEventListener('keypress', (event) => {
+    if (event.key === 'Enter') event.preventDefault()
+  })
 }
