@@ -193,7 +193,7 @@ func ShareWrites(ctx context.Context, d *db.DB, write func() error) error {
 	if err := write(); err != nil {
 		return err
 	}
-	if d.Dialect().Engine != db.SQLite {
+	if !d.Dialect().OneWriter {
 		return nil
 	}
 	t := time.NewTimer(max(time.Since(start), time.Millisecond))
