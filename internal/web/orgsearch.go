@@ -2,6 +2,7 @@ package web
 
 import (
 	"context"
+	"strconv"
 	"unicode/utf8"
 
 	"github.com/psims/psims/internal/apperr"
@@ -74,4 +75,45 @@ func replaceFieldError(errs []FieldError, field, message string) []FieldError {
 		out = append(out, FieldError{Field: field, Message: message})
 	}
 	return out
+}
+
+// orgFilterMatches is how many organisations an admin list's organisation
+// filter offers when a name matches several.
+const orgFilterMatches = 10
+
+// orgFilter reads the organisation filter of an admin list, which takes an
+// ODS code or part of a name: the code of the organisation meant, or a
+// problem to show with the organisations the name matches (to choose one
+// from). A well-formed code that is no organisation's, and names nothing,
+// is kept as it is, and finds nothing.
+func (s *Server) orgFilter(ctx context.Context, text string) (code string, matches []org.Organisation, problem string, err error) {
+	parsed, perr := org.ParseCode(text)
+	if perr == nil {
+		_, err := s.Orgs.Get(ctx, parsed)
+		if err == nil {
+			return parsed.String(), nil, "", nil
+		}
+		if apperr.CodeOf(err) != apperr.NotFound {
+			return "", nil, "", err
+		}
+	}
+	if utf8.RuneCountInString(text) >= minOrgSearch {
+		matches, err = s.Orgs.Search(ctx, text, orgFilterMatches+1)
+		if err != nil {
+			return "", nil, "", err
+		}
+	}
+	switch {
+	case len(matches) == 1:
+		return matches[0].Code.String(), nil, "", nil
+	case len(matches) > 1:
+		more := ""
+		if len(matches) > orgFilterMatches {
+			matches, more = matches[:orgFilterMatches], " (the first "+strconv.Itoa(orgFilterMatches)+" are listed)"
+		}
+		return "", matches, "More than one organisation matches “" + text + "”" + more + ". Choose one, or enter its ODS code", nil
+	case perr == nil:
+		return parsed.String(), nil, "", nil
+	}
+	return "", nil, "No organisation matches “" + text + "”. Enter its ODS code, like RM1, or part of its name", nil
 }

@@ -99,3 +99,37 @@ func TestANameInTheOrganisationBoxIsSearchedFor(t *testing.T) {
 		}
 	})
 }
+
+// The admin lists' organisation filters take a name too: one match filters
+// by it, several are offered as links, none is said plainly.
+func TestAdminListsFilterByOrganisationName(t *testing.T) {
+	t.Parallel()
+	site := apptest.Start(t, dbtest.SQLite(t), nil)
+	approvalsUser(t, site, "national@nhs.example", "RM1", account.RoleNationalAdmin, time.Now())
+	approvalsUser(t, site, "gp.person@gp.example", "D82044", account.RoleReporter, time.Now())
+	registerPendingAt(t, site, "waiting@example.org", "D82044")
+	b := signedInAs(t, site, "national@nhs.example")
+	site.AcceptTerms(t, "national@nhs.example")
+
+	users := b.get("/admin/users?org=university+medical")
+	if users.status != http.StatusOK || !strings.Contains(users.body, "gp.person@gp.example") || strings.Contains(users.body, "national@nhs.example") {
+		t.Fatalf("users of the organisation named: %d", users.status)
+	}
+	queue := b.get("/admin/approvals?org=university+medical")
+	if queue.status != http.StatusOK || !strings.Contains(queue.body, "waiting@example.org") || !strings.Contains(queue.body, `value="D82044"`) {
+		t.Fatalf("queue of the organisation named: %d", queue.status)
+	}
+	for _, path := range []string{"/admin/users?org=norfolk", "/admin/approvals?org=norfolk"} {
+		r := b.get(path)
+		if r.status != http.StatusUnprocessableEntity || !strings.Contains(errorSummary(r.body), "More than one organisation matches") ||
+			!strings.Contains(r.body, "?org=RM1") || !strings.Contains(r.body, "?org=QMM") {
+			t.Errorf("%s: %d %s; want both matches offered", path, r.status, errorSummary(r.body))
+		}
+	}
+	for _, path := range []string{"/admin/users?org=nowhere+at+all", "/admin/approvals?org=nowhere+at+all"} {
+		r := b.get(path)
+		if r.status != http.StatusUnprocessableEntity || !strings.Contains(errorSummary(r.body), "No organisation matches") || strings.Contains(r.body, "ODS codes are") {
+			t.Errorf("%s: %d %s", path, r.status, errorSummary(r.body))
+		}
+	}
+}

@@ -63,8 +63,12 @@ type queueData struct {
 	PerPage            int
 }
 
-// queueForm is the approval queue's search, as typed.
-type queueForm struct{ Query, Org string }
+// queueForm is the approval queue's search, as typed, with the
+// organisations a name typed as the organisation matches.
+type queueForm struct {
+	Query, Org string
+	OrgMatches []org.Organisation
+}
 
 // approvalScope is the organisation whose queue the admin sees: "" when the
 // policy lets them decide for every organisation, otherwise their own. ok is
@@ -130,15 +134,21 @@ func (s *Server) approvalQueue(w http.ResponseWriter, r *http.Request) {
 		// An organisation admin sees their own queue whatever the address says.
 		form.Org = ""
 	} else if form.Org != "" {
-		code, err := org.ParseCode(form.Org)
+		// A code or part of a name (orgsearch.go).
+		code, matches, problem, err := s.orgFilter(r.Context(), form.Org)
 		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		if problem != "" {
+			form.OrgMatches = matches
 			p.Form, p.Data = form, data
-			p.Errors = []FieldError{{Field: "org", Message: apperr.MessageOf(err)}}
+			p.Errors = []FieldError{{Field: "org", Message: problem}}
 			s.render.Render(w, r, http.StatusUnprocessableEntity, "requests", p)
 			return
 		}
-		form.Org, f.Org = code.String(), code.String()
-		if o, err := s.Orgs.Get(r.Context(), code); err == nil {
+		form.Org, f.Org = code, code
+		if o, err := s.Orgs.Get(r.Context(), parsedCode(code)); err == nil {
 			data.OrgName = o.Name
 		}
 	}
