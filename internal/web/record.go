@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/psims/psims/internal/apperr"
 	"github.com/psims/psims/internal/authz"
@@ -238,9 +239,9 @@ func (s *Server) renderQuestion(w http.ResponseWriter, r *http.Request, d incide
 	p := s.page(r, q.Heading)
 	p.Errors = errs
 	data := questionPageData{Action: draftPath(d.ID, step.Slug), Back: back, Question: q, Return: ret}
-	if step.Question.Kind == form.Org && len(errs) > 0 {
+	if typed := strings.TrimSpace(values.Get(form.FieldAnswer)); step.Question.Kind == form.Org && len(errs) > 0 && utf8.RuneCountInString(typed) >= minOrgSearch {
 		// The matches of the name typed, to choose from.
-		res, err := s.Orgs.Search(r.Context(), values.Get(form.FieldAnswer), orgResultsLimit)
+		res, err := s.Orgs.Search(r.Context(), typed, orgResultsLimit)
 		if err != nil {
 			s.fail(w, r, err)
 			return
