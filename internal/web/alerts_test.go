@@ -226,6 +226,11 @@ func TestReviewersAreEmailedAboutSeriousEventsAsTheyChose(t *testing.T) {
 					t.Errorf("the alert lacks %q:\n%s", want, severeMail.Text())
 				}
 			}
+			// The link asks a visitor to sign in first, and leads back to the event.
+			if r := newBrowser(t, s.site).get("/events/" + string(severe.Reference)); r.status != http.StatusSeeOther ||
+				!strings.HasPrefix(r.location, "/sign-in") || !strings.Contains(r.location, url.QueryEscape("/events/"+string(severe.Reference))) {
+				t.Errorf("the alert's link, signed out: %d %s", r.status, r.location)
+			}
 			for el, vs := range severeAnswers {
 				for _, v := range vs {
 					if len(v) > 12 && strings.Contains(body, v) {
