@@ -28,11 +28,13 @@ const usage = `psims runs the Patient Safety Incident Management System.
 Usage:
   psims serve                      run the web service and background jobs
   psims migrate                    bring the database schema up to date
-  psims user create                create an account (for example the first national admin)
+  psims user create                create an account (for example the first national admin;
+                                   give --ig-training DATE so admin pages open at once)
   psims user approve --email E     approve an account waiting for approval
   psims user set-role --email E --role R [--grant ODS,...]
                                    change an account's role (and a read-only user's organisations)
-  psims org import FILE.csv        load or update organisations
+  psims org import [flags] FILE.csv
+                                   load or update organisations (flags before the file)
   psims terms publish --kind K --file F.md [--material]
                                    publish a new version of the terms, privacy policy or recording statement
   psims mail list [--to EMAIL]     show email sent or queued
