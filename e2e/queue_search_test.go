@@ -76,6 +76,18 @@ func TestApprovalQueuePagesAndOrganisationSearchByName(t *testing.T) {
 				t.Errorf("the search found %d rows", n)
 			}
 
+			// A name as the organisation filter: several matches are offered.
+			ab.open("/admin/approvals?org=norfolk", 422)
+			ab.click("choose an organisation that matches", inMain("a", "NORFOLK AND NORWICH UNIVERSITY HOSPITALS NHS FOUNDATION TRUST (RM1)"), 200)
+			if n := rows(); n != account.QueuePerPage {
+				t.Errorf("RM1's queue shows %d rows, want a full page", n)
+			}
+			// The email alert choices (item 18) pass the same checks.
+			ab.open("/account/alerts", 200)
+			ab.wantHeading("Email alerts")
+			ab.click("save the alert choices", inMain("button", "Save"), 200)
+			ab.wantPath("/account/alerts?done=alerts")
+
 			for _, js := range []bool{false, true} {
 				email := fmt.Sprintf("named.%v@example.org", js)
 				pb := newBrowser(t, site.URL, js)
