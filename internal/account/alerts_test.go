@@ -42,7 +42,7 @@ func TestAlertChoicesDefaultToEverythingAndAreAudited(t *testing.T) {
 		var got []string
 		err := d.InTx(ctx, func(tx *db.Tx) error {
 			for _, reason := range [][3]bool{{true, false, false}, {false, true, false}, {false, false, true}, {false, false, false}} {
-				to, err := f.svc.AlertRecipients(ctx, tx, "RM1", reason[0], reason[1], reason[2])
+				to, err := f.svc.AlertRecipients(ctx, tx, "RM1", 0, reason[0], reason[1], reason[2])
 				if err != nil {
 					return err
 				}
@@ -52,6 +52,17 @@ func TestAlertChoicesDefaultToEverythingAndAreAudited(t *testing.T) {
 		})
 		if err != nil || got[0] != "0" || got[1] != "0" || got[2] != "1" || got[3] != "0" {
 			t.Fatalf("recipients by reason %v, %v; want only the public report", got, err)
+		}
+		// The reporter of the event is not alerted to it.
+		err = d.InTx(ctx, func(tx *db.Tx) error {
+			to, err := f.svc.AlertRecipients(ctx, tx, "RM1", reviewer.ID, true, true, true)
+			if err == nil && len(to) != 0 {
+				t.Errorf("the reporter is alerted to their own event: %v", to)
+			}
+			return err
+		})
+		if err != nil {
+			t.Fatal(err)
 		}
 
 		if _, err := d.ExecContext(ctx, `UPDATE users SET status = 'suspended' WHERE id = $1`, reviewer.ID); err != nil {

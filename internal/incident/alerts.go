@@ -12,7 +12,7 @@ import (
 // submission's transaction, so the alerts are queued with the event or not
 // at all.
 type Alerts interface {
-	AlertRecipients(ctx context.Context, tx *db.Tx, orgCode string, severeHarm, neverEvent, public bool) ([]mail.Addressee, error)
+	AlertRecipients(ctx context.Context, tx *db.Tx, orgCode string, except int64, severeHarm, neverEvent, public bool) ([]mail.Addressee, error)
 }
 
 // WithAlerts makes the recorder email the organisation's reviewers through
@@ -62,7 +62,8 @@ func (r *Recorder) alerting(then func(ctx context.Context, tx *db.Tx, ev Event) 
 			}
 		}
 		severe, never, public := alertReasons(ev)
-		to, err := r.alerts.AlertRecipients(ctx, tx, ev.OrgCode, severe, never, public)
+		// The reporter has their receipt; they are not alerted to their own event.
+		to, err := r.alerts.AlertRecipients(ctx, tx, ev.OrgCode, ev.ReporterID, severe, never, public)
 		if err != nil || len(to) == 0 {
 			return err
 		}
