@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/psims/psims/internal/apperr"
 	"github.com/psims/psims/internal/db"
 	"github.com/psims/psims/internal/org"
 )
@@ -60,6 +61,9 @@ type QueueFilter struct {
 	After, Before QueueCursor
 	// PerPage defaults to QueuePerPage.
 	PerPage int
+	// Kind, for requests, keeps only role requests or only moves; empty
+	// keeps both.
+	Kind RequestKind
 }
 
 // QueuePage is one page of a list of the approval queue, oldest first.
@@ -239,7 +243,16 @@ func (s *Service) PendingRegistrationPage(ctx context.Context, f QueueFilter, ke
 func (s *Service) PendingRequestPage(ctx context.Context, f QueueFilter, keep func(Request) bool) (QueuePage[Request], error) {
 	qq := queueQuery{sel: `SELECT ` + requestColumns + requestFrom,
 		where: "r.status = $1", key: "r.created_at", id: "r.id", org: "r.org_ods", name: "u.name", email: "u.email"}
-	return queuePage(ctx, s, f, qq, []any{ReqPending},
+	args := []any{ReqPending}
+	switch f.Kind {
+	case "":
+	case KindRole, KindOrgMove:
+		qq.where += " AND r.kind = $2"
+		args = append(args, f.Kind)
+	default:
+		return QueuePage[Request]{}, apperr.New(apperr.Invalid, fmt.Sprintf("There is no kind of request called %q.", f.Kind))
+	}
+	return queuePage(ctx, s, f, qq, args,
 		func(r rowScanner) (Request, time.Time, int64, error) {
 			req, err := scanRequest(r)
 			return req, req.CreatedAt, req.ID, err

@@ -170,6 +170,19 @@ func TestPendingRequestsArePagedOldestFirst(t *testing.T) {
 		if strings.Join(got, " ") != strings.Join(want, " ") {
 			t.Fatalf("requests paged as %v, want %v", got, want)
 		}
+		mover := f.user(t, "mover@gp.example", "D82044", account.RoleReporter)
+		if err := f.svc.RequestOrgMove(ctx, mover, "RM1", "I have a new job at the hospital.", ""); err != nil {
+			t.Fatal(err)
+		}
+		for kind, n := range map[account.RequestKind]int{account.KindRole: 7, account.KindOrgMove: 1, "": 8} {
+			p, err := f.svc.PendingRequestPage(ctx, account.QueueFilter{Org: "RM1", Kind: kind, PerPage: 20}, nil)
+			if err != nil || len(p.Rows) != n {
+				t.Errorf("kind %q: %d requests, %v; want %d", kind, len(p.Rows), err, n)
+			}
+		}
+		if _, err := f.svc.PendingRequestPage(ctx, account.QueueFilter{Kind: "other"}, nil); !account.IsInvalid(err) {
+			t.Errorf("an unknown kind: %v", err)
+		}
 	})
 }
 

@@ -3,6 +3,7 @@ package web
 import (
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -59,6 +60,10 @@ type queueData struct {
 	Requests      []queueRow
 	// RegPages and ReqPages page each list on its own (keyset pages).
 	RegPages, ReqPages pagination
+	// Shows are the choices of what to show; ShowRegistrations and
+	// ShowRequests say which lists the choice keeps.
+	Shows                           []userOption
+	ShowRegistrations, ShowRequests bool
 	Filtered           bool // a search or organisation is chosen
 	PerPage            int
 }
@@ -66,8 +71,17 @@ type queueData struct {
 // queueForm is the approval queue's search, as typed, with the
 // organisations a name typed as the organisation matches.
 type queueForm struct {
-	Query, Org string
-	OrgMatches []org.Organisation
+	Query, Org, Show string
+	OrgMatches       []org.Organisation
+}
+
+// queueShows are the choices of what the queue shows, by the "show"
+// query value: both lists, or one list (or one kind of request).
+var queueShows = []userOption{
+	{Value: "", Label: "Everything waiting"},
+	{Value: "registrations", Label: "New registrations"},
+	{Value: string(account.KindRole), Label: "Requests for a new account type"},
+	{Value: string(account.KindOrgMove), Label: "Requests to move organisation"},
 }
 
 // approvalScope is the organisation whose queue the admin sees: "" when the
@@ -125,8 +139,17 @@ func (s *Server) approvalQueue(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	q := r.URL.Query()
-	form := queueForm{Query: strings.TrimSpace(q.Get("q")), Org: strings.TrimSpace(q.Get("org"))}
-	data := queueData{AllOrgs: scope == "", Filtered: form.Query != "" || form.Org != "", PerPage: account.QueuePerPage}
+	form := queueForm{Query: strings.TrimSpace(q.Get("q")), Org: strings.TrimSpace(q.Get("org")), Show: q.Get("show")}
+	if !slices.ContainsFunc(queueShows, func(o userOption) bool { return o.Value == form.Show }) {
+		form.Show = ""
+	}
+	data := queueData{AllOrgs: scope == "", Filtered: form.Query != "" || form.Org != "" || form.Show != "", PerPage: account.QueuePerPage,
+		ShowRegistrations: form.Show == "" || form.Show == "registrations",
+		ShowRequests:      form.Show != "registrations"}
+	for _, o := range queueShows {
+		o.Selected = o.Value == form.Show
+		data.Shows = append(data.Shows, o)
+	}
 	p := s.page(r, "Registrations and requests to approve")
 	p.Notice = requestNotices[r.URL.Query().Get("done")]
 	f := account.QueueFilter{Org: scope, Query: form.Query}
@@ -157,22 +180,31 @@ func (s *Server) approvalQueue(w http.ResponseWriter, r *http.Request) {
 	rf.After, _ = account.ParseQueueCursor(q.Get("reg-after"))
 	rf.Before, _ = account.ParseQueueCursor(q.Get("reg-before"))
 	// Only what the policy lets this admin decide is listed.
-	regs, err := s.Accounts.PendingRegistrationPage(r.Context(), rf, func(u account.User) bool {
-		return authz.Decide(sub, authz.DecideRegistration, authz.Object{Org: u.OrgCode, UserID: u.ID}).Allowed
-	})
-	if err != nil {
-		s.fail(w, r, err)
-		return
+	var regs account.QueuePage[account.User]
+	if data.ShowRegistrations {
+		regs, err = s.Accounts.PendingRegistrationPage(r.Context(), rf, func(u account.User) bool {
+			return authz.Decide(sub, authz.DecideRegistration, authz.Object{Org: u.OrgCode, UserID: u.ID}).Allowed
+		})
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
 	}
 	qf := f
 	qf.After, _ = account.ParseQueueCursor(q.Get("req-after"))
 	qf.Before, _ = account.ParseQueueCursor(q.Get("req-before"))
-	reqs, err := s.Accounts.PendingRequestPage(r.Context(), qf, func(req account.Request) bool {
-		return authz.Decide(sub, authz.DecideRequest, requestObject(req)).Allowed
-	})
-	if err != nil {
-		s.fail(w, r, err)
-		return
+	if form.Show == string(account.KindRole) || form.Show == string(account.KindOrgMove) {
+		qf.Kind = account.RequestKind(form.Show)
+	}
+	var reqs account.QueuePage[account.Request]
+	if data.ShowRequests {
+		reqs, err = s.Accounts.PendingRequestPage(r.Context(), qf, func(req account.Request) bool {
+			return authz.Decide(sub, authz.DecideRequest, requestObject(req)).Allowed
+		})
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
 	}
 	for _, u := range regs.Rows {
 		data.Registrations = append(data.Registrations, queueRow{
@@ -190,7 +222,7 @@ func (s *Server) approvalQueue(w http.ResponseWriter, r *http.Request) {
 	// Each list's links keep the search and the other list's place.
 	link := func(set map[string]string) string {
 		v := url.Values{}
-		for k, val := range map[string]string{"q": form.Query, "org": form.Org,
+		for k, val := range map[string]string{"q": form.Query, "org": form.Org, "show": form.Show,
 			"reg-after": q.Get("reg-after"), "reg-before": q.Get("reg-before"),
 			"req-after": q.Get("req-after"), "req-before": q.Get("req-before")} {
 			if val != "" {

@@ -73,6 +73,14 @@ func TestTheApprovalQueueShowsAPageAtATimeAndSearches(t *testing.T) {
 			if none := b.get("/admin/approvals?org=D82044"); none.status != http.StatusOK || len(queueLink.FindAllString(none.body, -1)) != 0 {
 				t.Fatalf("another organisation's queue: %d", none.status)
 			}
+			// Showing one list: the other is not there.
+			if only := b.get("/admin/approvals?show=role"); only.status != http.StatusOK || strings.Contains(only.body, "Waiting 000") ||
+				!strings.Contains(only.body, "no requests waiting") {
+				t.Fatalf("requests only: %d", only.status)
+			}
+			if only := b.get("/admin/approvals?show=registrations"); !strings.Contains(only.body, "Waiting 000") || strings.Contains(only.body, "Requests for a new account type or") {
+				t.Fatal("registrations only shows the requests' list")
+			}
 			bad := b.get("/admin/approvals?org=not+a+code")
 			if bad.status != http.StatusUnprocessableEntity || !strings.Contains(bad.body, "nhsuk-error-summary") || !strings.Contains(bad.body, `value="not a code"`) {
 				t.Fatalf("a bad organisation code: %d", bad.status)
