@@ -64,8 +64,8 @@ type queueData struct {
 	// ShowRequests say which lists the choice keeps.
 	Shows                           []userOption
 	ShowRegistrations, ShowRequests bool
-	Filtered           bool // a search or organisation is chosen
-	PerPage            int
+	Filtered                        bool // a search or organisation is chosen
+	PerPage                         int
 }
 
 // queueForm is the approval queue's search, as typed, with the
