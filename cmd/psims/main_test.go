@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/psims/psims/internal/db/dbtest"
 )
@@ -45,6 +46,7 @@ func TestExitCodes(t *testing.T) {
 		{"a command's help succeeds", []string{"serve", "--help"}, 0},
 		{"version succeeds", []string{"version"}, 0},
 		{"user create without its flags is bad usage", []string{"user", "create"}, 2},
+		{"org import with a flag after the file is bad usage", []string{"org", "import", "orgs.csv", "--data-dir", "x"}, 2},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -130,5 +132,79 @@ func TestAuditVerifyFailsOnATamperedLog(t *testing.T) {
 	_, stderr, code := psims(t, env, "", "audit", "verify")
 	if code != 1 || !strings.Contains(stderr, "row 1") {
 		t.Fatalf("audit verify on a tampered log: exit %d, %q", code, stderr)
+	}
+}
+
+func TestUserCreateRecordsIGTrainingSoTheFirstAdminIsNotLockedOut(t *testing.T) { // T13, T18
+	t.Parallel()
+	for _, e := range dbtest.Engines(t) {
+		t.Run(e.Name, func(t *testing.T) {
+			t.Parallel()
+			env := engineEnv(t, e)
+			orgs := filepath.Join(t.TempDir(), "orgs.csv")
+			if err := os.WriteFile(orgs, []byte("RM1,A TRUST\n"), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			if _, stderr, code := psims(t, env, "", "org", "import", orgs); code != 0 {
+				t.Fatalf("org import: exit %d, %q", code, stderr)
+			}
+			create := func(email, ig string) (string, string, int) {
+				args := []string{"user", "create", "--email", email, "--name", "Pat Admin", "--org", "RM1",
+					"--role", "national-admin", "--password-stdin"}
+				if ig != "" {
+					args = append(args, "--ig-training", ig)
+				}
+				return psims(t, env, "correct horse battery staple lantern\n", args...)
+			}
+			now := time.Now().UTC()
+			for _, c := range []struct{ name, ig, want string }{
+				{"a day in the future", now.AddDate(0, 0, 2).Format(time.DateOnly), "today or in the past"},
+				{"a day whose training has lapsed", now.AddDate(0, -13, 0).Format(time.DateOnly), "within the last 12 months"},
+			} {
+				_, stderr, code := create("refused@nhs.net", c.ig)
+				if code != 1 || !strings.Contains(stderr, c.want) {
+					t.Errorf("%s: exit %d, %q; want exit 1 saying %q", c.name, code, stderr, c.want)
+				}
+			}
+			if _, stderr, code := create("refused@nhs.net", "31/03/2026"); code != 2 || !strings.Contains(stderr, "--ig-training") {
+				t.Errorf("a date in another layout: exit %d, %q; want usage error", code, stderr)
+			}
+			d := dbtest.Open(t, e)
+			var n int
+			if err := d.WritePool().QueryRow(`SELECT COUNT(*) FROM users WHERE email = 'refused@nhs.net'`).Scan(&n); err != nil || n != 0 {
+				t.Fatalf("refused account exists: %d, %v", n, err)
+			}
+
+			day := now.AddDate(0, -2, 0).Format(time.DateOnly)
+			out, stderr, code := create("admin@nhs.net", day)
+			if code != 0 || !strings.Contains(out, "IG training recorded as completed on "+day) {
+				t.Fatalf("user create with --ig-training: exit %d, %q %q", code, out, stderr)
+			}
+			var stored time.Time
+			if err := d.WritePool().QueryRow(`SELECT ig_training_at FROM users WHERE email = 'admin@nhs.net'`).Scan(&stored); err != nil {
+				t.Fatal(err)
+			}
+			if stored.UTC().Format(time.DateOnly) != day {
+				t.Fatalf("stored IG training %v, want %s", stored, day)
+			}
+			var details string
+			if err := d.WritePool().QueryRow(`SELECT details FROM audit_log WHERE action = 'account.ig_training'`).Scan(&details); err != nil {
+				t.Fatalf("IG training not audited: %v", err)
+			}
+			if !strings.Contains(details, day) {
+				t.Fatalf("audit details %q lack the day %s", details, day)
+			}
+			out, _, code = psims(t, env, "", "audit", "verify")
+			if code != 0 || !strings.Contains(out, "intact") {
+				t.Fatalf("audit verify: exit %d, %q", code, out)
+			}
+		})
+	}
+}
+
+func TestOrgImportSaysFlagsGoBeforeTheFile(t *testing.T) {
+	_, stderr, code := psims(t, map[string]string{"PSIMS_DATA_DIR": t.TempDir()}, "", "org", "import", "orgs.csv", "--data-dir", "elsewhere")
+	if code != 2 || !strings.Contains(stderr, "put flags before the file") {
+		t.Fatalf("flag after the file: exit %d, %q", code, stderr)
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"os"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/psims/psims/internal/account"
 	"github.com/psims/psims/internal/app"
@@ -27,11 +28,13 @@ const usage = `psims runs the Patient Safety Incident Management System.
 Usage:
   psims serve                      run the web service and background jobs
   psims migrate                    bring the database schema up to date
-  psims user create                create an account (for example the first national admin)
+  psims user create                create an account (for example the first national admin;
+                                   give --ig-training DATE so admin pages open at once)
   psims user approve --email E     approve an account waiting for approval
   psims user set-role --email E --role R [--grant ODS,...]
                                    change an account's role (and a read-only user's organisations)
-  psims org import FILE.csv        load or update organisations
+  psims org import [flags] FILE.csv
+                                   load or update organisations (flags before the file)
   psims terms publish --kind K --file F.md [--material]
                                    publish a new version of the terms, privacy policy or recording statement
   psims mail list [--to EMAIL]     show email sent or queued
@@ -195,6 +198,7 @@ func cmdUserCreate(ctx context.Context, e env, args []string) error {
 	var n account.NewUser
 	var role string
 	var passwordStdin bool
+	var igTraining string
 	cfg, _, err := parse(e, "user create", "Creates an active account. The password is read from standard input.", config.AllFlags, args, func(fs *flag.FlagSet) {
 		fs.StringVar(&n.Email, "email", "", "email address (required)")
 		fs.StringVar(&n.Name, "name", "", "full name (required)")
@@ -202,6 +206,7 @@ func cmdUserCreate(ctx context.Context, e env, args []string) error {
 		fs.StringVar(&n.JobRole, "job-role", "", "job role")
 		fs.StringVar(&role, "role", "reporter", "role: reporter, reviewer, org-admin, read-only or national-admin")
 		fs.BoolVar(&passwordStdin, "password-stdin", false, "read the password from the first line of standard input (required)")
+		fs.StringVar(&igTraining, "ig-training", "", "`YYYY-MM-DD` the person last completed information governance training; admins, reviewers and read-only users need a date within --ig-training-valid-for months before they can use organisation pages")
 	})
 	if err != nil {
 		return err
@@ -217,6 +222,13 @@ func cmdUserCreate(ctx context.Context, e env, args []string) error {
 		return usagef("%s", apperr.MessageOf(err))
 	}
 	n.Role = r
+	if igTraining != "" {
+		day, err := time.Parse(time.DateOnly, igTraining)
+		if err != nil {
+			return usagef("user create: --ig-training must be a date like 2026-03-31, not %q", igTraining)
+		}
+		n.IGTrainingOn = &day
+	}
 	line, err := bufio.NewReader(e.stdin).ReadString('\n')
 	if err != nil && !errors.Is(err, io.EOF) {
 		return fmt.Errorf("read password: %w", err)
@@ -232,6 +244,11 @@ func cmdUserCreate(ctx context.Context, e env, args []string) error {
 		return userFacing(err)
 	}
 	fmt.Fprintf(e.stdout, "Created %s (%s) as %s of %s.\n", u.Email, u.Name, u.Role, u.OrgCode)
+	if u.IGTrainingAt != nil {
+		fmt.Fprintf(e.stdout, "IG training recorded as completed on %s.\n", u.IGTrainingAt.Format(time.DateOnly))
+	} else if u.Role != account.RoleReporter {
+		fmt.Fprintf(e.stdout, "No IG training date was given: %s must record one under \"Your account\" before using organisation pages (or give --ig-training).\n", u.Email)
+	}
 	return nil
 }
 
@@ -263,6 +280,9 @@ func cmdOrgImport(ctx context.Context, e env, args []string) error {
 	cfg, fs, err := parse(e, "org import FILE.csv", "Adds or updates organisations from a CSV file: either headed (ods_code,name,type,parent) or the NHS ODS download layout (no header; code, name, ...).", config.DatabaseFlags, args, nil)
 	if err != nil {
 		return err
+	}
+	if fs.NArg() > 1 && slices.ContainsFunc(fs.Args()[1:], func(a string) bool { return strings.HasPrefix(a, "-") }) {
+		return usagef("org import: put flags before the file, as in psims org import --data-dir DIR FILE.csv")
 	}
 	if fs.NArg() != 1 {
 		return usagef("org import needs exactly one FILE.csv")

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/psims/psims/internal/apperr"
 	"github.com/psims/psims/internal/audit"
@@ -269,11 +270,19 @@ type NewUser struct {
 	OrgCode  string
 	Role     Role
 	Password string
+	// IGTrainingOn is the day the person last completed information
+	// governance training, or nil when not known. Roles that see other
+	// people's data need it before they can use those pages (T18).
+	IGTrainingOn *time.Time
 }
 
 // Create makes an active, verified account directly, for operators (for
 // example the first national admin). Errors: Invalid, Conflict when the email
-// is taken.
+// is taken. An IG training day must be today or earlier and still current
+// (within the configured months): recording one that has already lapsed
+// would leave the account refused exactly as if none were given, so it is
+// refused here (apperr.Fields on "ig_training") instead of hiding the
+// problem until the first sign-in.
 func (s *Service) Create(ctx context.Context, n NewUser) (User, error) {
 	jobRole := n.JobRole
 	if strings.TrimSpace(jobRole) == "" {
@@ -286,6 +295,12 @@ func (s *Service) Create(ctx context.Context, n NewUser) (User, error) {
 	}
 	if _, err := ParseRole(string(n.Role)); err != nil {
 		return User{}, err
+	}
+	var igDay time.Time
+	if n.IGTrainingOn != nil {
+		if igDay, err = s.currentIGDay(*n.IGTrainingOn); err != nil {
+			return User{}, err
+		}
 	}
 	hash, err := s.hasher.Hash(ctx, n.Password)
 	if err != nil {
@@ -314,6 +329,17 @@ func (s *Service) Create(ctx context.Context, n NewUser) (User, error) {
 			SubjectID: strconv.FormatInt(id, 10), Details: map[string]string{"role": string(n.Role), "org": organisation.Code.String()}}); err != nil {
 			return err
 		}
+		if n.IGTrainingOn != nil {
+			if _, err := tx.ExecContext(ctx, `UPDATE users SET ig_training_at = $1 WHERE id = $2`, igDay, id); err != nil {
+				return fmt.Errorf("account: record IG training: %w", err)
+			}
+			// The same action the profile page records, so the audit log
+			// reads alike whichever way the date arrived.
+			if err := audit.Record(ctx, tx, audit.Entry{Action: "account.ig_training", SubjectType: "user",
+				SubjectID: strconv.FormatInt(id, 10), Details: map[string]string{"completed_on": igDay.Format(time.DateOnly), "via": "command line"}}); err != nil {
+				return err
+			}
+		}
 		user, err = userByID(ctx, tx, id)
 		return err
 	})
@@ -324,4 +350,22 @@ func (s *Service) Create(ctx context.Context, n NewUser) (User, error) {
 func IsInvalid(err error) bool {
 	var f apperr.Fields
 	return errors.As(err, &f) || apperr.CodeOf(err) == apperr.Invalid
+}
+
+// currentIGDay returns completedOn as a day (midnight UTC) when it is today
+// or earlier and its training still counts. Errors: Invalid (apperr.Fields
+// on "ig_training").
+func (s *Service) currentIGDay(completedOn time.Time) (time.Time, error) {
+	day := time.Date(completedOn.Year(), completedOn.Month(), completedOn.Day(), 0, 0, 0, 0, time.UTC)
+	now := s.db.Now()
+	today := time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, time.UTC)
+	months := s.settings.IGTrainingValidMonths
+	switch {
+	case day.After(today):
+		return time.Time{}, apperr.Fields{{Field: "ig_training", Message: "IG training date must be today or in the past"}}
+	case !now.Before(day.AddDate(0, months, 0)):
+		return time.Time{}, apperr.Fields{{Field: "ig_training", Message: fmt.Sprintf(
+			"IG training date must be within the last %d months, or the account would be refused organisation data; give the date of current training, or leave it out and record it later", months)}}
+	}
+	return day, nil
 }

@@ -145,6 +145,8 @@ func open(ctx context.Context, cfg config.Config, logger *slog.Logger, workers b
 	a.Recorder = incident.NewRecorder(a.Incidents, forms, a.Terms, a.Orgs, a.Outbox, cfg.BaseURL+"/events")
 	a.Hasher = password.NewHasher(password.Params{MemoryKiB: cfg.HashMemoryKiB, Time: cfg.HashTime, Threads: cfg.HashThreads}, cfg.HashConcurrency)
 	a.Accounts = account.NewService(d, a.Hasher, password.NewPolicy(), a.Orgs, a.Outbox, a.Jobs, cfg.AccountSettings())
+	// Reviewers are emailed about serious events as they arrive (issue 11).
+	a.Recorder.WithAlerts(a.Accounts)
 	return a, nil
 }
 

@@ -206,7 +206,7 @@ func RunList(ctx context.Context, opts ListOptions) (_ ListReport, err error) {
 		}
 		r.Orgs, r.Users, r.SeedTime = seeded.Orgs, seeded.Users, seeded.Elapsed
 		start := time.Now()
-		if err := LoadEvents(ctx, a, opts.Events, opts.Seed, progress); err != nil {
+		if err := LoadEvents(ctx, a, opts.Events, opts.Seed, 0, progress); err != nil {
 			return err
 		}
 		r.LoadTime = time.Since(start)
@@ -248,9 +248,11 @@ func RunList(ctx context.Context, opts ListOptions) (_ ListReport, err error) {
 
 // LoadEvents generates n synthetic events, deterministic for seed, over
 // the users of the database, each in the reporter's organisation, and
-// loads them with Incidents.Load, generating the next batch while the
-// last is written. It does not analyse them.
-func LoadEvents(ctx context.Context, a *app.App, n int, seed uint64, progress io.Writer) error {
+// loads them with Incidents.Load, batch to a transaction (at most ten
+// thousand; 0 means that many, fastest for a database nobody else writes
+// to), generating the next batch while the last is written. It does not
+// analyse them.
+func LoadEvents(ctx context.Context, a *app.App, n int, seed uint64, batch int, progress io.Writer) error {
 	f, err := form.New(a.Taxonomy)
 	if err != nil {
 		return fmt.Errorf("bench: form: %w", err)
@@ -265,9 +267,15 @@ func LoadEvents(ctx context.Context, a *app.App, n int, seed uint64, progress io
 	}
 	loaded, next := 0, 0
 	start := time.Now()
-	plan := synth.Plan{Events: n, Seed: seed, Now: time.Now(), Reporters: reporters, StatementVersion: statement.Version}
+	plan := synth.Plan{Events: n, Seed: seed, Now: time.Now(), Reporters: reporters, StatementVersion: statement.Version, Batch: batch}
 	return synth.Fill(ctx, f, plan, func(ctx context.Context, subs []incident.Submission) error {
-		if err := a.Incidents.Load(ctx, subs); err != nil {
+		load := func() error { return a.Incidents.Load(ctx, subs) }
+		if batch > 0 {
+			// Sharing the database with a running server: leave it room.
+			if err := demo.ShareWrites(ctx, a.DB, load); err != nil {
+				return fmt.Errorf("bench: load events: %w", err)
+			}
+		} else if err := load(); err != nil {
 			return fmt.Errorf("bench: load events: %w", err)
 		}
 		loaded += len(subs)

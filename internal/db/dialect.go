@@ -24,6 +24,10 @@ type Dialect struct {
 	Engine Engine
 	// ILike is the case-insensitive LIKE operator.
 	ILike string
+	// OneWriter is true where the whole database has one write lock that
+	// waiting writers poll for (SQLite), so a long load must leave gaps
+	// between its transactions for other processes to write in.
+	OneWriter bool
 	// serialize runs inside a transaction and blocks other transactions that
 	// run it with the same key until this one ends. Empty where every write
 	// transaction is already serialised (SQLite has one writer).
@@ -40,7 +44,7 @@ const (
 )
 
 var (
-	sqliteDialect   = Dialect{Name: "sqlite", Engine: SQLite, ILike: "LIKE"}
+	sqliteDialect   = Dialect{Name: "sqlite", Engine: SQLite, ILike: "LIKE", OneWriter: true}
 	postgresDialect = Dialect{Name: "postgres", Engine: PostgreSQL, ILike: "ILIKE", serialize: "SELECT pg_advisory_xact_lock($1)"}
 )
 

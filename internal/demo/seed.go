@@ -36,12 +36,24 @@ type Result struct {
 	Elapsed time.Duration
 }
 
+// SeedUsersPerTx is how many users Seed writes in one transaction (and
+// organisations, in 2 per user): a transaction this small holds SQLite's
+// one write lock for a few milliseconds, so a running server's writers
+// (sign-ins, submissions, the job queue) wait no longer than that between
+// batches instead of for the whole seed, and never run out of their busy
+// timeout.
+const SeedUsersPerTx = 100
+
 // Seed generates organisations and users as opts say (see Generate) and
-// writes them through their owners' loaders (orgs and accounts), with one
-// audit entry "demo.seed", in one transaction. Every user gets the same
-// password hash, of a new random password (in the Result), hashed once
-// with hasher: hashing each would take an hour for 100,000 users. Errors:
-// Conflict when the database already has users and opts.Force is false.
+// writes them through their owners' loaders (orgs and accounts) in short
+// transactions of SeedUsersPerTx users, so that a server running on the same
+// database keeps writing meanwhile, then one audit entry "demo.seed". Every
+// user gets the same password hash, of a new random password (in the
+// Result), hashed once with hasher: hashing each would take an hour for
+// 100,000 users. When the database fails part way, the batches already
+// written stay (it is demo data; run again with --force to add more).
+// Errors: Conflict when the database already has users and opts.Force is
+// false.
 func Seed(ctx context.Context, d *db.DB, orgs *org.Store, accounts *account.Service, hasher *password.Hasher, opts Options) (Result, error) {
 	if opts.Orgs < 2 || opts.Users < 2 {
 		return Result{}, apperr.New(apperr.Invalid, "A demo needs at least 2 organisations and 2 users.")
@@ -52,6 +64,9 @@ func Seed(ctx context.Context, d *db.DB, orgs *org.Store, accounts *account.Serv
 		return Result{}, fmt.Errorf("demo: hash the password: %w", err)
 	}
 	start := time.Now()
+	var data Data
+	// A short first transaction decides what to add; generating happens
+	// inside it only because it needs the codes and IDs it reads.
 	err = d.InTx(ctx, func(tx *db.Tx) error {
 		users, maxID, err := accounts.CountUsers(ctx, tx)
 		if err != nil {
@@ -66,38 +81,57 @@ func Seed(ctx context.Context, d *db.DB, orgs *org.Store, accounts *account.Serv
 		}
 		// An email's number is above every ID so far, so it is above the
 		// number of any earlier demo user too.
-		data, err := Generate(opts, taken, tx.Now, int(maxID)+1)
-		if err != nil {
-			return err
-		}
-		if err := orgs.Load(ctx, tx, loadOrgs(data.Orgs)); err != nil {
-			return fmt.Errorf("demo: %w", err)
-		}
-		if _, err := accounts.Load(ctx, tx, loadUsers(hash, data.Users)); err != nil {
-			return fmt.Errorf("demo: %w", err)
-		}
-		res.Orgs, res.Users = len(data.Orgs), len(data.Users)
-		res.Biggest, res.NationalAdmin, res.BiggestOrgAdmin = data.Biggest, data.NationalAdmin, data.BiggestOrgAdmin
-		for _, u := range data.Users {
-			res.ReadGrants += len(u.ReadGrants)
-			res.ByRole[u.Role]++
-			res.ByStatus[u.Status]++
-			if u.OrgCode == data.Biggest {
-				res.BiggestUsers++
-			}
-		}
-		details := map[string]string{
-			"organisations": strconv.Itoa(res.Orgs),
-			"users":         strconv.Itoa(res.Users),
-			"read_grants":   strconv.Itoa(res.ReadGrants),
-			"seed":          strconv.FormatUint(opts.Seed, 10),
-		}
-		for r, n := range res.ByRole {
-			details["role_"+string(r)] = strconv.Itoa(n)
-		}
-		return audit.Record(ctx, tx, audit.Entry{Action: "demo.seed", SubjectType: "database", SubjectID: "*", Details: details})
+		data, err = Generate(opts, taken, tx.Now, int(maxID)+1)
+		return err
 	})
 	if err != nil {
+		return Result{}, err
+	}
+	// Organisations come first, parents before children as Generate lists
+	// them, so every user's organisation is stored before its batch.
+	rows := loadOrgs(data.Orgs)
+	for i := 0; i < len(rows); i += 2 * SeedUsersPerTx {
+		batch := rows[i:min(i+2*SeedUsersPerTx, len(rows))]
+		if err := ShareWrites(ctx, d, func() error {
+			return d.InTx(ctx, func(tx *db.Tx) error { return orgs.Load(ctx, tx, batch) })
+		}); err != nil {
+			return Result{}, fmt.Errorf("demo: %w", err)
+		}
+	}
+	people := loadUsers(hash, data.Users)
+	for i := 0; i < len(people); i += SeedUsersPerTx {
+		batch := people[i:min(i+SeedUsersPerTx, len(people))]
+		if err := ShareWrites(ctx, d, func() error {
+			return d.InTx(ctx, func(tx *db.Tx) error {
+				_, err := accounts.Load(ctx, tx, batch)
+				return err
+			})
+		}); err != nil {
+			return Result{}, fmt.Errorf("demo: %w", err)
+		}
+	}
+	res.Orgs, res.Users = len(data.Orgs), len(data.Users)
+	res.Biggest, res.NationalAdmin, res.BiggestOrgAdmin = data.Biggest, data.NationalAdmin, data.BiggestOrgAdmin
+	for _, u := range data.Users {
+		res.ReadGrants += len(u.ReadGrants)
+		res.ByRole[u.Role]++
+		res.ByStatus[u.Status]++
+		if u.OrgCode == data.Biggest {
+			res.BiggestUsers++
+		}
+	}
+	details := map[string]string{
+		"organisations": strconv.Itoa(res.Orgs),
+		"users":         strconv.Itoa(res.Users),
+		"read_grants":   strconv.Itoa(res.ReadGrants),
+		"seed":          strconv.FormatUint(opts.Seed, 10),
+	}
+	for r, n := range res.ByRole {
+		details["role_"+string(r)] = strconv.Itoa(n)
+	}
+	if err := d.InTx(ctx, func(tx *db.Tx) error {
+		return audit.Record(ctx, tx, audit.Entry{Action: "demo.seed", SubjectType: "database", SubjectID: "*", Details: details})
+	}); err != nil {
 		return Result{}, err
 	}
 	// Fresh statistics, so the query planners choose indexes for the new
@@ -145,4 +179,29 @@ func loadUsers(hash string, users []User) []account.LoadUser {
 			ReadGrants: u.ReadGrants}
 	}
 	return out
+}
+
+// ShareWrites runs write, one short transaction of a long load, and on
+// SQLite then waits as long as it took before returning. SQLite has one
+// write lock and no queue for it: a connection that finds it taken polls
+// now and then, so a loader that begins its next transaction at once can
+// keep another process's writers out until their busy timeout runs out.
+// The pause leaves the lock free about half the time, so they get in within
+// a transaction or two. PostgreSQL locks rows, so there it does not wait.
+func ShareWrites(ctx context.Context, d *db.DB, write func() error) error {
+	start := time.Now()
+	if err := write(); err != nil {
+		return err
+	}
+	if !d.Dialect().OneWriter {
+		return nil
+	}
+	t := time.NewTimer(max(time.Since(start), time.Millisecond))
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
 }

@@ -60,6 +60,7 @@ type Recorder struct {
 	orgs       Organisations
 	outbox     Outbox
 	eventsURL  string
+	alerts     Alerts // nil: no event alerts (see WithAlerts)
 }
 
 // NewRecorder returns a Recorder that stores events in events and links
@@ -111,6 +112,7 @@ func (r *Recorder) SubmitDraft(ctx context.Context, ds DraftSubmission, c Client
 			return err
 		}
 	}
+	then = r.alerting(then)
 	return r.events.submit(ctx, func(ctx context.Context, tx *db.Tx) (Submission, error) {
 		res, problems := r.forms.Complete(d.Type, d.Answers, tx.Now)
 		if err := r.check(ctx, ds.StatementVersion, res, problems); err != nil {
@@ -143,7 +145,7 @@ func (r *Recorder) SubmitPublic(ctx context.Context, p PublicReport, c Client) (
 		return Submission{Type: Incident, OrgCode: res.OrgCode, Source: Public,
 			OccurredFrom: res.OccurredFrom, OccurredTo: res.OccurredTo, Answers: res.Answers, Index: res.Index,
 			StatementVersion: p.StatementVersion, SharingOptOut: res.SharingOptOut}, nil
-	}, nil, c)
+	}, r.alerting(nil), c)
 }
 
 // check finishes the checks of a submission inside its transaction, in

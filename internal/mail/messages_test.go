@@ -3,6 +3,7 @@ package mail_test
 import (
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/psims/psims/internal/mail"
 )
@@ -14,6 +15,8 @@ func TestEveryMessageIsValidAndKeepsItsLinkOutOfTheBodies(t *testing.T) {
 		"reset password": mail.ResetPassword("a@example.nhs.uk", "Ann", link),
 		"approved":       mail.Approved("a@example.nhs.uk", "Ann", "https://psims.example/sign-in"),
 		"account locked": mail.AccountLocked("a@example.nhs.uk", "Ann"),
+		"event alert": mail.EventAlert(mail.Addressee{Email: "a@example.nhs.uk", Name: "Ann"}, "PSE-ABCD-EFGH", "Incident", "Fatal",
+			[]string{"it is recorded as a never event"}, time.Date(2026, 11, 30, 14, 5, 0, 0, time.UTC), "https://psims.example/events/PSE-ABCD-EFGH"),
 	}
 	for name, m := range messages {
 		t.Run(name, func(t *testing.T) {

@@ -85,6 +85,17 @@ func (s *Server) register(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
+	if f.Org == "" {
+		// Text that is not a code is searched for, not refused as one.
+		problem, err := s.orgQueryProblem(r.Context(), f.OrgQuery)
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		if problem != "" {
+			errs = replaceFieldError(errs, "org", problem)
+		}
+	}
 	for _, fe := range errs {
 		field := fe.Field
 		if field == "org" {

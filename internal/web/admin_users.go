@@ -29,6 +29,9 @@ func (s *Server) adminUserRoutes(r *router) {
 // userListForm is the search and filter form, as typed.
 type userListForm struct {
 	Query, Org, Role, Status string
+	// OrgMatches are the organisations a name typed as the organisation
+	// matches, to choose one from.
+	OrgMatches []org.Organisation
 }
 
 // userOption is one choice in a select, radios or checkboxes.
@@ -86,12 +89,17 @@ func (s *Server) userListScope(r *http.Request, a authz.Action) (account.UserFil
 	}
 	var errs []FieldError
 	if form.Org != "" {
-		code, err := org.ParseCode(form.Org)
+		// A code or part of a name (orgsearch.go).
+		code, matches, problem, err := s.orgFilter(r.Context(), form.Org)
 		if err != nil {
-			errs = append(errs, FieldError{Field: "org", Message: apperr.MessageOf(err)})
+			return f, form, nil, err
+		}
+		if problem != "" {
+			errs = append(errs, FieldError{Field: "org", Message: problem})
+			form.OrgMatches = matches
 		} else {
-			form.Org = code.String()
-			f.Org = code.String()
+			form.Org = code
+			f.Org = code
 		}
 	}
 	if !authz.Decide(sub, a, authz.Object{Org: f.Org}).Allowed {

@@ -157,6 +157,10 @@ func matrixCases() []matrixCase {
 		{pattern: "POST /account/profile/organisation/withdraw", own: signedIn, other: signedIn},
 		{pattern: "GET /account/ig-training", own: signedIn, other: signedIn},
 		{pattern: "POST /account/ig-training", form: url.Values{"day": {"40"}}, own: signedIn, other: signedIn},
+		// Event alert choices: every signed-in user, for themselves (only
+		// reviewers and organisation admins are emailed).
+		{pattern: "GET /account/alerts", own: signedIn, other: signedIn},
+		{pattern: "POST /account/alerts", form: url.Values{"alerts": {"never-event"}}, own: signedIn, other: signedIn},
 		{pattern: "GET /account/role-request", own: signedIn, other: signedIn},
 		{pattern: "POST /account/role-request", form: url.Values{"role": {""}}, own: signedIn, other: signedIn},
 		{pattern: "POST /account/role-request/withdraw", form: url.Values{"request_id": {"0"}}, own: signedIn, other: signedIn},

@@ -79,6 +79,10 @@ type profileData struct {
 	PendingOrgName string
 	RoleLabel      string
 	IG             igStatus
+	// Alerts lists the event alerts chosen, for reviewers and organisation
+	// admins; ShowAlerts is false for other roles.
+	ShowAlerts bool
+	Alerts     []string
 }
 
 // igStatus is the state of a user's information governance training.
@@ -131,6 +135,14 @@ func (s *Server) profilePage(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		d.PendingOrgName = name
+	}
+	if account.GetsAlerts(u) {
+		prefs, err := s.Accounts.AlertPrefs(r.Context(), u.ID)
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		d.ShowAlerts, d.Alerts = true, alertSummary(prefs)
 	}
 	p := s.page(r, "Your details")
 	p.Data = d
@@ -365,6 +377,17 @@ func (s *Server) profileOrg(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		s.fail(w, r, err)
 		return
+	}
+	if f.Org == "" {
+		// Text that is not a code is searched for, not refused as one.
+		problem, err := s.orgQueryProblem(r.Context(), f.OrgQuery)
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		if problem != "" {
+			errs = replaceFieldError(errs, "org", problem)
+		}
 	}
 	for i, fe := range errs {
 		if fe.Field != "org" {

@@ -8,7 +8,9 @@ import (
 	"net/url"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/psims/psims/internal/apperr"
 	"github.com/psims/psims/internal/authz"
@@ -105,6 +107,9 @@ type questionPageData struct {
 	Pending, PendingMAC string
 	Base                int
 	Return              string // "check" when the page was reached from "check your answers"
+	// OrgResults are the organisations found by the name typed in an
+	// organisation question, shown to choose from (see orgsearch.go).
+	OrgResults []org.Organisation
 }
 
 // canRecord asks the policy whether the viewer may record events, showing
@@ -245,7 +250,17 @@ func (s *Server) renderQuestion(w http.ResponseWriter, r *http.Request, d incide
 	q.Page, q.Caption = true, caption(d.Type)
 	p := s.page(r, q.Heading)
 	p.Errors = errs
-	p.Data = questionPageData{Action: draftPath(d.ID, step.Slug), Back: back, Question: q, Return: ret}
+	data := questionPageData{Action: draftPath(d.ID, step.Slug), Back: back, Question: q, Return: ret}
+	if typed := strings.TrimSpace(values.Get(form.FieldAnswer)); step.Question.Kind == form.Org && len(errs) > 0 && utf8.RuneCountInString(typed) >= minOrgSearch {
+		// The matches of the name typed, to choose from.
+		res, err := s.Orgs.Search(r.Context(), typed, orgResultsLimit)
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		data.OrgResults = res
+	}
+	p.Data = data
 	s.render.Render(w, r, status, "record-question", p)
 }
 
@@ -297,17 +312,41 @@ func (s *Server) answerQuestion(w http.ResponseWriter, r *http.Request) {
 
 // applyAnswer records one posted answer, checking an organisation exists.
 func (s *Server) applyAnswer(ctx context.Context, a incident.Answers, step form.Step, posted url.Values) (incident.Answers, []FieldError, error) {
+	if chosen := posted.Get("org"); step.Question.Kind == form.Org && chosen != "" {
+		// An organisation chosen from the matches of a name (orgsearch.go).
+		posted = url.Values{form.FieldAnswer: {chosen}}
+	}
 	answers, problems := s.forms.Apply(a, step, posted, s.now())
 	if problems != nil {
 		errs, _ := fieldErrors(problems)
-		return nil, errs, nil
+		return s.orgAnswerErrors(ctx, step, posted, errs)
 	}
 	if step.Question.Kind == form.Org {
 		if errs, err := s.checkOrg(ctx, step.Value(answers)); errs != nil || err != nil {
-			return nil, errs, err
+			if err != nil {
+				return nil, nil, err
+			}
+			return s.orgAnswerErrors(ctx, step, posted, errs)
 		}
 	}
 	return answers, nil, nil
+}
+
+// orgAnswerErrors gives an organisation question's refusal of text that is
+// not a known code the words of a search: choose from the matches the page
+// shows. Other questions' errors pass through.
+func (s *Server) orgAnswerErrors(ctx context.Context, step form.Step, posted url.Values, errs []FieldError) (incident.Answers, []FieldError, error) {
+	if step.Question.Kind != form.Org {
+		return nil, errs, nil
+	}
+	problem, err := s.orgQueryProblem(ctx, strings.TrimSpace(posted.Get(form.FieldAnswer)))
+	if err != nil {
+		return nil, nil, err
+	}
+	if problem != "" {
+		errs = replaceFieldError(errs, form.FieldAnswer, problem)
+	}
+	return nil, errs, nil
 }
 
 // answerErrors turns the store's refusal of answers (the identifier guard's

@@ -181,6 +181,17 @@ func (s *Server) report(w http.ResponseWriter, r *http.Request) {
 	// answers are still checked, so a person who was quick sees every
 	// problem at once and the time keeps counting from the first showing.
 	answers, errs := s.publicAnswers(r, posted)
+	if posted.Get("org") == "" {
+		// Text that is not a code is searched for, not refused as one.
+		problem, err := s.orgQueryProblem(r.Context(), strings.TrimSpace(posted.Get("org_query")))
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		if problem != "" {
+			errs = replaceFieldError(errs, "org_query", problem)
+		}
+	}
 	if started, ok := s.formStarted(posted); !ok || time.Since(started) < minFillTime {
 		s.renderReport(w, r, http.StatusUnprocessableEntity, posted, errs,
 			"The form was sent too quickly after it was opened, so nothing was recorded. Check your answers, then submit the form again.")

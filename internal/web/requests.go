@@ -2,6 +2,8 @@ package web
 
 import (
 	"net/http"
+	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -53,8 +55,33 @@ type queueRow struct {
 // queueData is what the approval queue shows.
 type queueData struct {
 	AllOrgs       bool
+	OrgName       string // the organisation chosen, for national admins
 	Registrations []queueRow
 	Requests      []queueRow
+	// RegPages and ReqPages page each list on its own (keyset pages).
+	RegPages, ReqPages pagination
+	// Shows are the choices of what to show; ShowRegistrations and
+	// ShowRequests say which lists the choice keeps.
+	Shows                           []userOption
+	ShowRegistrations, ShowRequests bool
+	Filtered                        bool // a search or organisation is chosen
+	PerPage                         int
+}
+
+// queueForm is the approval queue's search, as typed, with the
+// organisations a name typed as the organisation matches.
+type queueForm struct {
+	Query, Org, Show string
+	OrgMatches       []org.Organisation
+}
+
+// queueShows are the choices of what the queue shows, by the "show"
+// query value: both lists, or one list (or one kind of request).
+var queueShows = []userOption{
+	{Value: "", Label: "Everything waiting"},
+	{Value: "registrations", Label: "New registrations"},
+	{Value: string(account.KindRole), Label: "Requests for a new account type"},
+	{Value: string(account.KindOrgMove), Label: "Requests to move organisation"},
 }
 
 // approvalScope is the organisation whose queue the admin sees: "" when the
@@ -111,38 +138,120 @@ func (s *Server) approvalQueue(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	q, err := s.Accounts.PendingApprovals(r.Context(), scope)
-	if err != nil {
-		s.fail(w, r, err)
-		return
+	q := r.URL.Query()
+	form := queueForm{Query: strings.TrimSpace(q.Get("q")), Org: strings.TrimSpace(q.Get("org")), Show: q.Get("show")}
+	if !slices.ContainsFunc(queueShows, func(o userOption) bool { return o.Value == form.Show }) {
+		form.Show = ""
 	}
-	data := queueData{AllOrgs: scope == ""}
+	data := queueData{AllOrgs: scope == "", Filtered: form.Query != "" || form.Org != "" || form.Show != "", PerPage: account.QueuePerPage,
+		ShowRegistrations: form.Show == "" || form.Show == "registrations",
+		ShowRequests:      form.Show != "registrations"}
+	for _, o := range queueShows {
+		o.Selected = o.Value == form.Show
+		data.Shows = append(data.Shows, o)
+	}
+	p := s.page(r, "Registrations and requests to approve")
+	p.Notice = requestNotices[r.URL.Query().Get("done")]
+	f := account.QueueFilter{Org: scope, Query: form.Query}
+	if scope != "" {
+		// An organisation admin sees their own queue whatever the address says.
+		form.Org = ""
+	} else if form.Org != "" {
+		// A code or part of a name (orgsearch.go).
+		code, matches, problem, err := s.orgFilter(r.Context(), form.Org)
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		if problem != "" {
+			form.OrgMatches = matches
+			p.Form, p.Data = form, data
+			p.Errors = []FieldError{{Field: "org", Message: problem}}
+			s.render.Render(w, r, http.StatusUnprocessableEntity, "requests", p)
+			return
+		}
+		form.Org, f.Org = code, code
+		if o, err := s.Orgs.Get(r.Context(), parsedCode(code)); err == nil {
+			data.OrgName = o.Name
+		}
+	}
+	p.Form = form
+	rf := f
+	rf.After, _ = account.ParseQueueCursor(q.Get("reg-after"))
+	rf.Before, _ = account.ParseQueueCursor(q.Get("reg-before"))
 	// Only what the policy lets this admin decide is listed.
-	for _, u := range q.Registrations {
-		if !authz.Decide(sub, authz.DecideRegistration, authz.Object{Org: u.OrgCode, UserID: u.ID}).Allowed {
-			continue
+	var regs account.QueuePage[account.User]
+	if data.ShowRegistrations {
+		regs, err = s.Accounts.PendingRegistrationPage(r.Context(), rf, func(u account.User) bool {
+			return authz.Decide(sub, authz.DecideRegistration, authz.Object{Org: u.OrgCode, UserID: u.ID}).Allowed
+		})
+		if err != nil {
+			s.fail(w, r, err)
+			return
 		}
-		since := u.CreatedAt
-		if u.EmailVerifiedAt != nil {
-			since = *u.EmailVerifiedAt
+	}
+	qf := f
+	qf.After, _ = account.ParseQueueCursor(q.Get("req-after"))
+	qf.Before, _ = account.ParseQueueCursor(q.Get("req-before"))
+	if form.Show == string(account.KindRole) || form.Show == string(account.KindOrgMove) {
+		qf.Kind = account.RequestKind(form.Show)
+	}
+	var reqs account.QueuePage[account.Request]
+	if data.ShowRequests {
+		reqs, err = s.Accounts.PendingRequestPage(r.Context(), qf, func(req account.Request) bool {
+			return authz.Decide(sub, authz.DecideRequest, requestObject(req)).Allowed
+		})
+		if err != nil {
+			s.fail(w, r, err)
+			return
 		}
+	}
+	for _, u := range regs.Rows {
 		data.Registrations = append(data.Registrations, queueRow{
 			Link: "/admin/approvals/registrations/" + strconv.FormatInt(u.ID, 10), Name: u.Name, Email: u.Email,
-			JobRole: u.JobRole, Org: u.OrgName + " (" + u.OrgCode + ")", Since: since, Decision: "registration",
+			JobRole: u.JobRole, Org: u.OrgName + " (" + u.OrgCode + ")", Since: account.RegistrationWaitingSince(u), Decision: "registration",
 		})
 	}
-	for _, req := range q.Requests {
-		if !authz.Decide(sub, authz.DecideRequest, requestObject(req)).Allowed {
-			continue
-		}
+	for _, req := range reqs.Rows {
 		data.Requests = append(data.Requests, queueRow{
 			Link: "/admin/approvals/requests/" + strconv.FormatInt(req.ID, 10), Name: req.UserName, Email: req.UserEmail,
 			What: requestWhat(req), Org: req.UserOrgName + " (" + req.UserOrgCode + ")", Role: account.RoleInWords(req.UserRole),
 			Since: req.CreatedAt, Decision: "request",
 		})
 	}
-	p := s.page(r, "Registrations and requests to approve")
-	p.Notice = requestNotices[r.URL.Query().Get("done")]
+	// Each list's links keep the search and the other list's place.
+	link := func(set map[string]string) string {
+		v := url.Values{}
+		for k, val := range map[string]string{"q": form.Query, "org": form.Org, "show": form.Show,
+			"reg-after": q.Get("reg-after"), "reg-before": q.Get("reg-before"),
+			"req-after": q.Get("req-after"), "req-before": q.Get("req-before")} {
+			if val != "" {
+				v.Set(k, val)
+			}
+		}
+		for k, val := range set {
+			v.Del(k)
+			if val != "" {
+				v.Set(k, val)
+			}
+		}
+		if len(v) == 0 {
+			return "/admin/approvals"
+		}
+		return "/admin/approvals?" + v.Encode()
+	}
+	if regs.Prev.ID != 0 {
+		data.RegPages.Previous = link(map[string]string{"reg-after": "", "reg-before": regs.Prev.String()})
+	}
+	if regs.Next.ID != 0 {
+		data.RegPages.Next = link(map[string]string{"reg-before": "", "reg-after": regs.Next.String()})
+	}
+	if reqs.Prev.ID != 0 {
+		data.ReqPages.Previous = link(map[string]string{"req-after": "", "req-before": reqs.Prev.String()})
+	}
+	if reqs.Next.ID != 0 {
+		data.ReqPages.Next = link(map[string]string{"req-before": "", "req-after": reqs.Next.String()})
+	}
 	p.Data = data
 	s.render.Render(w, r, http.StatusOK, "requests", p)
 }

@@ -177,6 +177,7 @@ func (s *Server) routes() http.Handler {
 	r.open("POST /session/extend", s.extendSession)
 
 	s.profileRoutes(r)
+	s.alertRoutes(r)
 	s.adminUserRoutes(r)
 	s.requestRoutes(r)
 	s.adminOrgRoutes(r)

@@ -197,7 +197,7 @@ var missingMessages = map[string]string{
 func (b *builder) where(orgLabel string) []*Question {
 	return []*Question{
 		b.q("organisation", elOrganisation, Org, orgLabel, "Organisation").
-			hint("Enter its ODS code, for example RM1. Your own organisation is filled in for you."),
+			hint("Enter its ODS code, for example RM1, or part of its name. Your own organisation is filled in for you."),
 		b.q("service", elServiceArea, Radios, "What type of service was it?", "Service").list(b.firstOf(elServiceArea)),
 	}
 }

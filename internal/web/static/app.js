@@ -32,3 +32,22 @@ for (const group of document.querySelectorAll('[data-module="psims-reveal"]')) {
   for (const radio of radios) radio.addEventListener('change', sync)
   sync()
 }
+
+// Enter in an organisation search box searches, as a person expects, rather
+// than sending the form's main button. Without JavaScript the main button
+// is sent and the server searches for text that is not a known ODS code.
+for (const box of document.querySelectorAll('input[name="org_query"]')) {
+  const search = box.parentElement.querySelector('button[name="action"][value="search"]')
+  if (!search) continue
+  box.addEventListener('keydown', (event) => {
+    if (event.key === 'Enter' && !event.isComposing) {
+      event.preventDefault()
+      search.click()
+    }
+  })
+  // Some input methods send the key press on its own: it must not also send
+  // the form.
+  box.addEventListener('keypress', (event) => {
+    if (event.key === 'Enter') event.preventDefault()
+  })
+}

@@ -1,0 +1,89 @@
+package incident
+
+import (
+	"context"
+
+	"github.com/psims/psims/internal/db"
+	"github.com/psims/psims/internal/mail"
+)
+
+// Alerts finds who is emailed when an event needing early attention is
+// recorded for an organisation; *account.Service is one. It runs in the
+// submission's transaction, so the alerts are queued with the event or not
+// at all.
+type Alerts interface {
+	AlertRecipients(ctx context.Context, tx *db.Tx, orgCode string, except int64, severeHarm, neverEvent, public bool) ([]mail.Addressee, error)
+}
+
+// WithAlerts makes the recorder email the organisation's reviewers through
+// the outbox when an event with severe or fatal physical harm, a never
+// event, or a concern from the public is recorded, and returns it.
+func (r *Recorder) WithAlerts(a Alerts) *Recorder {
+	r.alerts = a
+	return r
+}
+
+// The national codes of the physical harm list (level-of-physical-harm-5),
+// as the alert names them. Codes are never renumbered (docs/taxonomy.md).
+var physicalHarmLabels = map[string]string{
+	"5": "No physical harm",
+	"4": "Low physical harm",
+	"3": "Moderate physical harm",
+	"2": "Severe physical harm",
+	"1": "Fatal",
+}
+
+// PhysicalHarmLabel names a physical harm code as the alert does, "" for
+// none or an unknown code.
+func PhysicalHarmLabel(code string) string { return physicalHarmLabels[code] }
+
+// neverEventElement is the governance question "Is this a never event?".
+const neverEventElement = "AdverseEventGovernance.NeverEvent"
+
+// alertReasons says why an event is alerted on: severe or fatal physical
+// harm to any patient, a never event, a concern from the public.
+func alertReasons(ev Event) (severe, never, public bool) {
+	severe = ev.Index.PhysicalHarm == "1" || ev.Index.PhysicalHarm == "2"
+	never = len(ev.Answers[neverEventElement]) == 1 && ev.Answers[neverEventElement][0] == "yes"
+	public = ev.Source == Public
+	return severe, never, public
+}
+
+// alerting returns then followed by queuing the event's alerts, in the same
+// transaction; then may be nil. Without alerts configured it is then.
+func (r *Recorder) alerting(then func(ctx context.Context, tx *db.Tx, ev Event) error) func(ctx context.Context, tx *db.Tx, ev Event) error {
+	if r.alerts == nil || r.outbox == nil {
+		return then
+	}
+	return func(ctx context.Context, tx *db.Tx, ev Event) error {
+		if then != nil {
+			if err := then(ctx, tx, ev); err != nil {
+				return err
+			}
+		}
+		severe, never, public := alertReasons(ev)
+		// The reporter has their receipt; they are not alerted to their own event.
+		to, err := r.alerts.AlertRecipients(ctx, tx, ev.OrgCode, ev.ReporterID, severe, never, public)
+		if err != nil || len(to) == 0 {
+			return err
+		}
+		var reasons []string
+		if severe {
+			reasons = append(reasons, "a patient came to severe or fatal physical harm")
+		}
+		if never {
+			reasons = append(reasons, "it is recorded as a never event")
+		}
+		if public {
+			reasons = append(reasons, "a patient or member of the public reported it")
+		}
+		for _, a := range to {
+			m := mail.EventAlert(a, string(ev.Reference), ev.Type.Label(), PhysicalHarmLabel(ev.Index.PhysicalHarm), reasons,
+				ev.SubmittedAt, r.eventsURL+"/"+string(ev.Reference))
+			if _, err := r.outbox.Enqueue(ctx, tx, m); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+}
