@@ -46,6 +46,7 @@ func (s *Service) Export(ctx context.Context, tax *taxonomy.Taxonomy, scope Scop
 		return 0, err
 	}
 	f.Sort = f.Sort.orDefault()
+	f.dialect = s.db.Dialect()
 	n, exportErr := s.writeCSV(ctx, tax, scope, f, w)
 	details := exportDetails(scope, f)
 	details["rows"] = strconv.Itoa(n)

@@ -31,7 +31,7 @@ const (
 	// CountCap is how many matching events a list counts at most; past it
 	// the list says "more than CountCap", so no page view counts a million
 	// rows.
-	CountCap = 1000
+	CountCap = 10_000
 	// maxFilterValues bounds each multi-valued filter, so a crafted address
 	// cannot build a huge query.
 	maxFilterValues = 20
@@ -129,6 +129,11 @@ type Filter struct {
 	Agent                           string // a code of agent-type-5
 	Source                          Source // "" means any
 	Sort                            Sort
+	// Words are words every event found holds in its free text answers
+	// (see ParseWords); none does not filter.
+	Words []string
+	// dialect makes the search by words; List and Export set it.
+	dialect db.Dialect
 }
 
 // check refuses a filter this package cannot apply. Codes are not checked
@@ -147,6 +152,9 @@ func (f Filter) check() error {
 	}
 	if f.Source != "" && f.Source != Staff && f.Source != Public {
 		problems.Add("source", "Choose who recorded the events from the list")
+	}
+	if !checkWords(f.Words) {
+		problems.Add("q", "Enter words to search for, using letters or numbers")
 	}
 	if len(f.Types) > maxFilterValues || len(f.PhysicalHarm) > maxFilterValues || len(f.PsychologicalHarm) > maxFilterValues {
 		problems.Add("type", "Choose fewer options")
@@ -340,6 +348,7 @@ func (q *sqlQuery) addFilter(scope Scope, f Filter) {
 				" AND c.code = " + q.arg(c.code) + ")")
 		}
 	}
+	q.addWords(f.dialect, scope, f.Words)
 }
 
 // countQuery counts the events f chooses, up to limit. With a safety
@@ -348,6 +357,9 @@ func (q *sqlQuery) addFilter(scope Scope, f Filter) {
 // count of a common code reads index entries rather than checking event
 // after event.
 func countQuery(scope Scope, f Filter, limit int) (string, []any) {
+	if wordsOnly(scope, f) {
+		return wordsCountQuery(f.dialect, scope, f.Words, limit)
+	}
 	if scope.ReporterID == 0 && (f.SafetyChallenge != "" || f.Agent != "") {
 		q := &sqlQuery{}
 		element, code := ElementSafetyChallenges, f.SafetyChallenge
@@ -448,6 +460,7 @@ func (s *Service) List(ctx context.Context, scope Scope, f Filter, at Cursor, pe
 		return ListPage{}, err
 	}
 	f.Sort = f.Sort.orDefault()
+	f.dialect = s.db.Dialect()
 	if !at.IsZero() && at.Sort.orDefault() != f.Sort {
 		return ListPage{}, apperr.New(apperr.Invalid, "The page link is not valid")
 	}

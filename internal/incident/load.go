@@ -86,6 +86,9 @@ func (s *Service) loadBatch(ctx context.Context, subs []Submission) error {
 		if err := insertLoadedCodes(ctx, tx, subs, ids); err != nil {
 			return err
 		}
+		if err := insertLoadedText(ctx, tx, subs, ids); err != nil {
+			return err
+		}
 		return audit.Record(ctx, tx, audit.Entry{Action: "event.load", SubjectType: "event", SubjectID: "*",
 			Details: map[string]string{
 				"events":   strconv.Itoa(len(subs)),
@@ -261,4 +264,20 @@ func (s *Service) BusiestOrg(ctx context.Context) (string, int, error) {
 		return "", 0, fmt.Errorf("incident: busiest organisation: %w", err)
 	}
 	return org, n, nil
+}
+
+// insertLoadedText indexes the events' free text for searches, as Submit
+// does.
+func insertLoadedText(ctx context.Context, tx *db.Tx, subs []Submission, ids []int64) error {
+	st, err := tx.PrepareContext(ctx, tx.Dialect.TextInsert(searchTable))
+	if err != nil {
+		return fmt.Errorf("incident: prepare a load: %w", err)
+	}
+	defer st.Close()
+	for i, sub := range subs {
+		if _, err := st.ExecContext(ctx, ids[i], sub.OrgCode, sub.Index.Text); err != nil {
+			return fmt.Errorf("incident: load search index: %w", err)
+		}
+	}
+	return nil
 }

@@ -160,6 +160,9 @@ func (s *Service) submit(ctx context.Context, build func(ctx context.Context, tx
 		if err := insertCodes(ctx, tx, ev.ID, ev.OrgCode, sub.Index.Codes); err != nil {
 			return err
 		}
+		if err := indexText(ctx, tx, ev.ID, ev.OrgCode, sub.Index.Text, false); err != nil {
+			return err
+		}
 		if sub.DraftID != 0 {
 			res, err := tx.ExecContext(ctx, `DELETE FROM drafts WHERE id = $1 AND user_id = $2`, sub.DraftID, sub.ReporterID)
 			if err != nil {
@@ -261,6 +264,9 @@ func (s *Service) Amend(ctx context.Context, eventID, authorID int64, reason str
 			return fmt.Errorf("incident: clear codes: %w", err)
 		}
 		if err := insertCodes(ctx, tx, eventID, org, index.Codes); err != nil {
+			return err
+		}
+		if err := indexText(ctx, tx, eventID, org, index.Text, true); err != nil {
 			return err
 		}
 		return audit.Record(ctx, tx, audit.Entry{ActorID: authorID, Action: "event.amend", SubjectType: "event",

@@ -2,6 +2,8 @@ package form_test
 
 import (
 	"net/url"
+	"os"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -428,4 +430,35 @@ func FuzzApply(fz *testing.F) {
 		_ = f.Rows(incident.Incident, b, true)
 		_, _ = f.Complete(incident.Incident, b, now)
 	})
+}
+
+// The free text a search looks in is every text question's answer, and
+// migration 0012 indexes the same elements for events stored before it.
+func TestSearchTextIsTheFreeTextAnswers(t *testing.T) {
+	t.Parallel()
+	f := newForm(t)
+	elements := f.TextElements()
+	if !slices.Contains(elements, form.Description) || !slices.Contains(elements, "AdverseEventAgent.DrugsInvolved") {
+		t.Fatalf("text elements %v lack the description or the medicines", elements)
+	}
+	for _, engine := range []string{"sqlite", "postgres"} {
+		sql, err := os.ReadFile(filepath.Join("..", "..", "db", "migrations", engine, "0012_event_search.sql"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, el := range elements {
+			if !strings.Contains(string(sql), "'"+el+"'") {
+				t.Errorf("the %s migration does not index %s", engine, el)
+			}
+		}
+	}
+	// Revise checks only what is answered.
+	res, errs := f.Revise(incident.Incident, false, incident.Answers{form.Description: {"A fall"},
+		"AdverseEventOutcome.ImmediateActions": {"Observations taken"}}, now)
+	if len(errs) > 0 {
+		t.Fatal(errs)
+	}
+	if res.Index.Text != "A fall\nObservations taken" {
+		t.Errorf("index text %q, want the description and the actions", res.Index.Text)
+	}
 }

@@ -1,0 +1,22 @@
+-- Full-text search of events' free text answers (incident/search.go).
+-- One row per event, its rowid the event's id: the organisation's code (so
+-- that a search within organisations, and its count, is answered by the
+-- index alone) and the free text of the current version. Contentless: the
+-- text is already in event_versions, so the index keeps only its words;
+-- contentless_delete lets an amendment replace an event's row.
+-- The unicode61 tokenizer folds case, keeps accents and matches whole
+-- words, as PostgreSQL's 'simple' configuration does, so both engines
+-- find the same events.
+CREATE VIRTUAL TABLE event_search USING fts5(org, body, content = '', contentless_delete = 1,
+    tokenize = 'unicode61 remove_diacritics 0');
+
+-- Existing events, from their current version. The elements are the
+-- form's free text questions (form.Text and form.Textarea); new events
+-- are indexed by the store from what the form says is free text.
+INSERT INTO event_search (rowid, org, body)
+SELECT e.id, e.org_ods, COALESCE((SELECT group_concat(j.value, char(10))
+    FROM json_each(v.answers) k, json_each(k.value) j
+    WHERE k.key IN ('AdverseEvent.description', 'PatientInformation.ClinicalOutcome', 'AdverseEventAgent.DrugsInvolved',
+        'AdverseEventOutcome.ImmediateActions', 'AdverseEventWentWell.StrengthsOfCare',
+        'AdverseEventWentWell.HowFutureOccurrence', 'AdverseEventRiskDetails.RiskPopulation')), '')
+FROM events e JOIN event_versions v ON v.event_id = e.id AND v.version = e.version;
