@@ -2,8 +2,8 @@ package form
 
 import (
 	"fmt"
-	"slices"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
