@@ -2,6 +2,7 @@ package web_test
 
 import (
 	"context"
+	"encoding/csv"
 	"net/http"
 	"net/url"
 	"strings"
@@ -147,5 +148,75 @@ func TestOrganisationEventsNeedIGTraining(t *testing.T) {
 	wantStatus(t, "an untrained reviewer asking for the organisation's events", r, http.StatusForbidden)
 	if !strings.Contains(r.body, "information governance training") || strings.Contains(r.body, string(rita.Reference)) {
 		t.Fatalf("an untrained reviewer asking for the organisation's events:\n%s", r.body)
+	}
+}
+
+// Item 20 of issue 11: the export has the free text, location, specialty,
+// time of day, level of concern and governance answers, headed as the
+// form names them, with formulas made text.
+func TestExportHasTheAnswers(t *testing.T) {
+	t.Parallel()
+	for _, e := range dbtest.Engines(t) {
+		t.Run(e.Name, func(t *testing.T) {
+			t.Parallel()
+			s := newEventsSite(t, e)
+			tax := s.site.App.Taxonomy
+			first := func(element string) (code, display string) {
+				el, ok := tax.Element(element)
+				if !ok {
+					t.Fatalf("no element %s", element)
+				}
+				l, _ := tax.List(el.CodeList)
+				return l.Codes[0].Code, l.Codes[0].Display
+			}
+			location, locationText := first("LocationDetails.LocationWithinService")
+			specialty, specialtyText := first("LocationDetails.ResponsibleSpecialty")
+			when, whenText := first("AdverseEventEstimatedDate.EstimatedTime")
+			concern, concernText := first("AdverseEventClassification.LevelOfConcern")
+			ev := s.event(s.rita, func(sub *incident.Submission) {
+				sub.Answers["AdverseEvent.description"] = []string{"=HYPERLINK(\"http://example.invalid\")\nthen a fall"}
+				sub.Answers["AdverseEventOutcome.ImmediateActions"] = []string{"@SUM(1,1)"}
+				sub.Answers["LocationDetails.LocationWithinService"] = []string{location}
+				sub.Answers["LocationDetails.ResponsibleSpecialty"] = []string{specialty}
+				sub.Answers["AdverseEventEstimatedDate.EstimatedTime"] = []string{when}
+				sub.Answers["AdverseEventClassification.LevelOfConcern"] = []string{concern}
+				sub.Answers["AdverseEventGovernance.NeverEvent"] = []string{"no"}
+				sub.Answers["AdverseEventGovernance.DutyOfCandour"] = []string{"yes"}
+			})
+			r := s.as("victor@nhs.net").get("/events/export")
+			wantStatus(t, "export", r, http.StatusOK)
+			records, err := csv.NewReader(strings.NewReader(r.body)).ReadAll()
+			if err != nil || len(records) != 2 {
+				t.Fatalf("export: %v\n%s", err, r.body)
+			}
+			cell := map[string]string{}
+			for i, h := range records[0] {
+				cell[h] = records[1][i]
+			}
+			if records[1][0] != string(ev.Reference) {
+				t.Fatalf("export row %q", records[1])
+			}
+			for heading, want := range map[string]string{
+				"What happened":      "'=HYPERLINK(\"http://example.invalid\")\nthen a fall",
+				"Done straight away": "'@SUM(1,1)",
+				"Location":           locationText,
+				"Specialty":          specialtyText,
+				"Time of day":        whenText,
+				"Concern":            concernText,
+				"Never event":        "No",
+				"Duty of candour":    "Yes",
+				"Serious incident":   "",
+				"Medicines":          "",
+				"How to repeat it":   "",
+			} {
+				got, ok := cell[heading]
+				if !ok {
+					t.Fatalf("no column %q in %q", heading, records[0])
+				}
+				if got != want {
+					t.Errorf("%s: %q, want %q", heading, got, want)
+				}
+			}
+		})
 	}
 }
