@@ -8,6 +8,7 @@ import (
 	"maps"
 	"slices"
 	"strconv"
+	"strings"
 
 	"github.com/psims/psims/internal/audit"
 	"github.com/psims/psims/internal/db"
@@ -87,6 +88,9 @@ func (s *Service) loadBatch(ctx context.Context, subs []Submission) error {
 			return err
 		}
 		if err := insertLoadedText(ctx, tx, subs, ids); err != nil {
+			return err
+		}
+		if err := countLoaded(ctx, tx, subs); err != nil {
 			return err
 		}
 		return audit.Record(ctx, tx, audit.Entry{Action: "event.load", SubjectType: "event", SubjectID: "*",
@@ -277,6 +281,29 @@ func insertLoadedText(ctx context.Context, tx *db.Tx, subs []Submission, ids []i
 	for i, sub := range subs {
 		if _, err := st.ExecContext(ctx, ids[i], sub.OrgCode, sub.Index.Text); err != nil {
 			return fmt.Errorf("incident: load search index: %w", err)
+		}
+	}
+	return nil
+}
+
+// countLoaded adds the events to the day's counts, one statement for each
+// organisation, type and harm.
+func countLoaded(ctx context.Context, tx *db.Tx, subs []Submission) error {
+	type key struct {
+		org  string
+		typ  Type
+		harm string
+	}
+	counts := map[key]int{}
+	for _, sub := range subs {
+		counts[key{sub.OrgCode, sub.Type, sub.Index.PhysicalHarm}]++
+	}
+	keys := slices.SortedFunc(maps.Keys(counts), func(a, b key) int {
+		return strings.Compare(a.org+"\x00"+string(a.typ)+"\x00"+a.harm, b.org+"\x00"+string(b.typ)+"\x00"+b.harm)
+	})
+	for _, k := range keys {
+		if err := countDay(ctx, tx, k.org, tx.Now, k.typ, k.harm, counts[k]); err != nil {
+			return err
 		}
 	}
 	return nil

@@ -442,7 +442,7 @@ func TestSearchTextIsTheFreeTextAnswers(t *testing.T) {
 		t.Fatalf("text elements %v lack the description or the medicines", elements)
 	}
 	for _, engine := range []string{"sqlite", "postgres"} {
-		sql, err := os.ReadFile(filepath.Join("..", "..", "db", "migrations", engine, "0012_event_search.sql"))
+		sql, err := os.ReadFile(filepath.Join("..", "..", "db", "migrations", engine, "0012_event_search_and_counts.sql"))
 		if err != nil {
 			t.Fatal(err)
 		}

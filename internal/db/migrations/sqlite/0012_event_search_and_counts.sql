@@ -20,3 +20,20 @@ SELECT e.id, e.org_ods, COALESCE((SELECT group_concat(j.value, char(10))
         'AdverseEventOutcome.ImmediateActions', 'AdverseEventWentWell.StrengthsOfCare',
         'AdverseEventWentWell.HowFutureOccurrence', 'AdverseEventRiskDetails.RiskPopulation')), '')
 FROM events e JOIN event_versions v ON v.event_id = e.id AND v.version = e.version;
+
+-- How many events each organisation received each day (UTC), by event type
+-- and most severe physical harm (incident/tally.go): what the signed-in
+-- home counts "this week" from, a few rows a day rather than every event.
+-- Kept in the same transaction as submissions and amendments.
+CREATE TABLE event_day_counts (
+    org_ods       TEXT NOT NULL,
+    day           TEXT NOT NULL, -- YYYY-MM-DD, UTC
+    event_type    TEXT NOT NULL,
+    physical_harm TEXT NOT NULL,
+    n             INTEGER NOT NULL,
+    PRIMARY KEY (org_ods, day, event_type, physical_harm)
+);
+CREATE INDEX event_day_counts_day ON event_day_counts (day);
+INSERT INTO event_day_counts (org_ods, day, event_type, physical_harm, n)
+SELECT org_ods, substr(submitted_at, 1, 10), event_type, physical_harm, COUNT(*)
+FROM events GROUP BY org_ods, substr(submitted_at, 1, 10), event_type, physical_harm;
