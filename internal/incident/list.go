@@ -134,6 +134,8 @@ type Filter struct {
 	Words []string
 	// dialect makes the search by words; List and Export set it.
 	dialect db.Dialect
+	// manyWords says the words match many events (see wordsPlan).
+	manyWords bool
 }
 
 // check refuses a filter this package cannot apply. Codes are not checked
@@ -348,7 +350,7 @@ func (q *sqlQuery) addFilter(scope Scope, f Filter) {
 				" AND c.code = " + q.arg(c.code) + ")")
 		}
 	}
-	q.addWords(f.dialect, scope, f.Words)
+	q.addWords(f.dialect, scope, f.Words, f.manyWords)
 }
 
 // countQuery counts the events f chooses, up to limit. With a safety
@@ -468,6 +470,11 @@ func (s *Service) List(ctx context.Context, scope Scope, f Filter, at Cursor, pe
 		perPage = DefaultPerPage
 	}
 	perPage = min(perPage, MaxPerPage)
+	many, err := s.wordsPlan(ctx, scope, f)
+	if err != nil {
+		return ListPage{}, err
+	}
+	f.manyWords = many
 	list, more, err := s.page(ctx, scope, f, at, perPage)
 	if err != nil {
 		return ListPage{}, err

@@ -146,14 +146,44 @@ func indexText(ctx context.Context, tx *db.Tx, eventID int64, org, text string, 
 	return nil
 }
 
+// fewWords is how many matches a search by words may have for its page to
+// be read from the matches: past it, the page is read in the list's order
+// by the list's index, keeping the events among the matches.
+const fewWords = 2000
+
+// wordsPlan reports whether a search by words matches many events (more
+// than fewWords, counted in the search index alone, within the scope's
+// organisations). Its page is then better read down the list's index,
+// keeping the matches: the first page of a word in half the events is
+// found after a few dozen; reading the matches and sorting them would read
+// every one. A rare word is the other way round: reading down the index
+// could pass every event of the organisation to find it.
+func (s *Service) wordsPlan(ctx context.Context, scope Scope, f Filter) (bool, error) {
+	if len(f.Words) == 0 {
+		return false, nil
+	}
+	text, args := wordsCountQuery(f.dialect, scope, f.Words, fewWords+1)
+	var n int
+	if err := s.db.QueryRowContext(ctx, text, args...).Scan(&n); err != nil {
+		return false, fmt.Errorf("incident: count matches: %w", err)
+	}
+	return n > fewWords, nil
+}
+
 // addWords adds the condition that events hold every word: within the
 // scope's organisations when the scope is only organisations, so the index
-// alone narrows to them.
-func (q *sqlQuery) addWords(d db.Dialect, scope Scope, words []string) {
+// alone narrows to them. With many matches the event's id is written as an
+// expression (+e.id), which both engines accept and which keeps SQLite
+// from reading the page from the matches by their ids (see wordsPlan).
+func (q *sqlQuery) addWords(d db.Dialect, scope Scope, words []string, many bool) {
 	if len(words) == 0 {
 		return
 	}
-	q.add("e.id IN (" + d.TextMatch(searchTable, searchQuery(scope, words), q.arg) + ")")
+	id := "e.id"
+	if many {
+		id = "+e.id"
+	}
+	q.add(id + " IN (" + d.TextMatch(searchTable, searchQuery(scope, words), q.arg) + ")")
 }
 
 // searchQuery is the full-text query for words within scope.
@@ -173,7 +203,7 @@ func wordsOnly(scope Scope, f Filter) bool {
 	}
 	// Compared whole, so that a filter added later is not forgotten here.
 	g := f
-	g.Words, g.Sort, g.dialect = nil, "", db.Dialect{}
+	g.Words, g.Sort, g.dialect, g.manyWords = nil, "", db.Dialect{}, false
 	return reflect.DeepEqual(g, Filter{})
 }
 

@@ -184,6 +184,11 @@ func TestListCountsExactlyToTenThousand(t *testing.T) {
 			if p.Count != CountCap || p.More {
 				t.Fatalf("words %v: count %d (more %v) of %d, want exact", filter.Words, p.Count, p.More, CountCap)
 			}
+			// A word in more than fewWords events is read down the list's
+			// index: the same page, newest first.
+			if len(p.Events) != DefaultPerPage || p.Events[0].ID < p.Events[1].ID || p.Next.IsZero() {
+				t.Fatalf("words %v: page of %d, next %v", filter.Words, len(p.Events), p.Next)
+			}
 		}
 		if err := f.svc.Load(context.Background(), subs[CountCap:]); err != nil {
 			t.Fatal(err)
