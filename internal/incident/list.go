@@ -132,6 +132,9 @@ type Filter struct {
 	// Words are words every event found holds in its free text answers
 	// (see ParseWords); none does not filter.
 	Words []string
+	// Reference chooses the one event with that reference; "" does not
+	// filter.
+	Reference Reference
 	// dialect makes the search by words; List and Export set it.
 	dialect db.Dialect
 	// manyWords says the words match many events (see wordsPlan).
@@ -351,6 +354,9 @@ func (q *sqlQuery) addFilter(scope Scope, f Filter) {
 		}
 	}
 	q.addWords(f.dialect, scope, f.Words, f.manyWords)
+	if f.Reference != "" {
+		q.add("e.reference = " + q.arg(string(f.Reference)))
+	}
 }
 
 // countQuery counts the events f chooses, up to limit. With a safety

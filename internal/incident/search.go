@@ -198,7 +198,7 @@ func searchQuery(scope Scope, words []string) db.TextQuery {
 // wordsOnly reports whether f filters on nothing but words, so that a
 // count needs only the search index (for a scope of organisations or all).
 func wordsOnly(scope Scope, f Filter) bool {
-	if len(f.Words) == 0 || scope.ReporterID != 0 || (!scope.All && len(scope.Orgs) == 0) {
+	if len(f.Words) == 0 || f.Reference != "" || scope.ReporterID != 0 || (!scope.All && len(scope.Orgs) == 0) {
 		return false
 	}
 	// Compared whole, so that a filter added later is not forgotten here.

@@ -102,7 +102,7 @@ func (s *Server) parseEventFilter(q url.Values) (incident.Filter, eventListForm,
 	if search, err := incident.ParseSearch(form.Query); err != nil {
 		fail("q", apperr.MessageOf(err))
 	} else {
-		f.Words, form.ref = search.Words, search.Reference
+		f.Words, f.Reference, form.ref = search.Words, search.Reference, search.Reference
 	}
 	for _, v := range form.Types {
 		t, err := incident.ParseType(v)

@@ -72,6 +72,12 @@ func TestSearchingEvents(t *testing.T) {
 					t.Fatalf("%s reference links to it:\n%s", what, r.body)
 				}
 			}
+			// An export of a reference has that event alone, when in scope.
+			r = victor.get("/events/export?q=" + string(fall.Reference))
+			wantStatus(t, "an export of a reference", r, http.StatusOK)
+			wantRefs(t, "an export of a reference", r.body, all, fall)
+			wantRefs(t, "an export of another organisation's reference", victor.get("/events/export?q="+string(elsewhere.Reference)).body, all)
+
 			// A reporter's colleague's event is not theirs to see.
 			r = s.as("reuben@nhs.net").get("/events?q=" + string(fall.Reference))
 			if r.status != http.StatusOK || !strings.Contains(r.body, "No event found") {
