@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/psims/psims/internal/account"
+	"github.com/psims/psims/internal/app/apptest"
 	"github.com/psims/psims/internal/db/dbtest"
 	"github.com/psims/psims/internal/incident"
 )
@@ -86,5 +87,22 @@ func TestSignedInHomeForEachRole(t *testing.T) {
 				t.Fatalf("an untrained reviewer's home:\n%s", r.body)
 			}
 		})
+	}
+}
+
+// Someone signed in who has not accepted the terms sees the public page at
+// /, which the gate leaves open, and nothing recorded.
+func TestHomeBeforeAcceptingIsThePublicPage(t *testing.T) {
+	t.Parallel()
+	site := apptest.Start(t, dbtest.SQLite(t), nil)
+	b, u := newcomer(t, site, "nia.newcomer@nhs.net")
+	if _, err := site.App.Incidents.SaveDraft(context.Background(), u.ID, 0, incident.Risk,
+		incident.Answers{"AdverseEvent.description": {"Frayed cable by the sink"}}); err != nil {
+		t.Fatal(err)
+	}
+	r := b.get("/")
+	wantStatus(t, "the home before accepting", r, http.StatusOK)
+	if !strings.Contains(r.body, "Who can use PSIMS") || strings.Contains(r.body, ">Home</h1>") || strings.Contains(r.body, "Frayed cable") {
+		t.Fatalf("the home before accepting:\n%s", r.body)
 	}
 }
