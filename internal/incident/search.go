@@ -214,3 +214,15 @@ func wordsCountQuery(d db.Dialect, scope Scope, words []string, limit int) (stri
 	match := d.TextMatch(searchTable, searchQuery(scope, words), q.arg)
 	return `SELECT COUNT(*) FROM (` + match + ` LIMIT ` + q.arg(limit) + `) x`, q.args
 }
+
+// codeOnly reports whether f, once the code counted from event_codes is
+// taken out, chooses every event of a scope of organisations or all, so
+// that the count needs no other table.
+func codeOnly(scope Scope, f Filter) bool {
+	if scope.ReporterID != 0 || (!scope.All && len(scope.Orgs) == 0) {
+		return false
+	}
+	g := f
+	g.SafetyChallenge, g.Agent, g.Sort, g.dialect, g.manyWords = "", "", "", db.Dialect{}, false
+	return reflect.DeepEqual(g, Filter{})
+}

@@ -217,7 +217,7 @@ func TestMigrationIndexesEarlierEvents(t *testing.T) {
 				"AdverseEventOutcome.ImmediateActions": {"Mattress changed"}, "PatientInformation.PhysicalHarm": {"4"}}
 		})
 		f.event(t, f.cat, "D82044", 2, withText("Pressure ulcer on the heel"))
-		for _, stmt := range []string{`DROP TABLE event_search`, `DROP TABLE event_day_counts`, `DELETE FROM schema_migrations WHERE version = 12`} {
+		for _, stmt := range []string{`DROP TABLE event_search`, `DROP TABLE event_day_counts`, `DROP INDEX events_org_occurred_span`, `DELETE FROM schema_migrations WHERE version = 12`} {
 			if _, err := d.ExecContext(ctx, stmt); err != nil {
 				t.Fatal(err)
 			}

@@ -55,7 +55,7 @@ func TestCountSinceCountsTheScopesWeek(t *testing.T) {
 		check("after an amendment", Scope{Orgs: []string{"RM1"}}, 3, nil, map[string]int{"2": 0, "4": 1, "5": 1})
 
 		// Migration 0012 counts the events stored before it.
-		for _, stmt := range []string{`DROP TABLE event_day_counts`, `DROP TABLE event_search`, `DELETE FROM schema_migrations WHERE version = 12`} {
+		for _, stmt := range []string{`DROP TABLE event_day_counts`, `DROP TABLE event_search`, `DROP INDEX events_org_occurred_span`, `DELETE FROM schema_migrations WHERE version = 12`} {
 			if _, err := d.ExecContext(ctx, stmt); err != nil {
 				t.Fatal(err)
 			}

@@ -37,3 +37,8 @@ CREATE INDEX event_day_counts_day ON event_day_counts (day);
 INSERT INTO event_day_counts (org_ods, day, event_type, physical_harm, n)
 SELECT org_ods, substr(submitted_at, 1, 10), event_type, physical_harm, COUNT(*)
 FROM events GROUP BY org_ods, substr(submitted_at, 1, 10), event_type, physical_harm;
+
+-- Counting up to 10,000 events that happened in a date range (incident/
+-- list.go) reads this index alone, without looking up each event for the
+-- end of its date range.
+CREATE INDEX events_org_occurred_span ON events (org_ods, occurred_from, occurred_to);
