@@ -6,6 +6,10 @@ import "slices"
 type EventList struct {
 	// Mine asks for the events the viewer recorded themselves.
 	Mine bool
+	// Orgs asks for the events of the viewer's organisation by name (the
+	// link "See your organisation's events"), so that a reviewer who may
+	// not read them yet is told why rather than shown their own.
+	Orgs bool
 	// Org asks for one organisation's events (an ODS code, already parsed);
 	// "" asks for the default of the viewer's role.
 	Org string
@@ -40,7 +44,8 @@ func (l Listing) Mine() bool { return l.ReporterID != 0 }
 // ListEvents decides whose events s may list for the request: reporters,
 // and anyone asking for their own, see what they recorded; reviewers and
 // organisation admins their organisation's (their own events when they may
-// not read it yet, unless they asked for it or for a download); read-only
+// not read it yet, unless they asked for it, by code or by Orgs, or for a
+// download); read-only
 // users their granted organisations' (one of them when chosen; none
 // before any is granted, which lists nothing); national
 // admins everyone's, or one organisation's. When the answer is no, the
@@ -53,7 +58,7 @@ func ListEvents(s Subject, req EventList) (Listing, Decision, Object) {
 	}
 	switch s.Role {
 	case Reviewer, OrgAdmin:
-		if !req.Export && (req.Mine || (req.Org == "" && Decide(s, ViewOrgRecords, own).Denied())) {
+		if !req.Export && (req.Mine || (req.Org == "" && !req.Orgs && Decide(s, ViewOrgRecords, own).Denied())) {
 			mine.OrgsToo = true
 			return mine, allow(), own
 		}

@@ -1,6 +1,7 @@
 package bench
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -437,6 +438,7 @@ type pageWorker struct {
 	client *http.Client
 	url    string
 	want   string
+	status int // the status the page answers with; 0 means 200
 }
 
 func (w *pageWorker) prepare(context.Context) error { return nil }
@@ -455,7 +457,7 @@ func (w *pageWorker) post(ctx context.Context) (bool, string, string) {
 	if readErr != nil {
 		return false, "transport", readErr.Error()
 	}
-	if resp.StatusCode != http.StatusOK {
+	if want := cmp.Or(w.status, http.StatusOK); resp.StatusCode != want {
 		return false, fmt.Sprintf("HTTP %d", resp.StatusCode), fmt.Sprintf("GET %s: status %s", w.url, resp.Status)
 	}
 	if !strings.Contains(string(body), w.want) {

@@ -1,6 +1,7 @@
 package bench
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -138,6 +139,13 @@ type eventListKind struct {
 	name   string
 	query  url.Values
 	filter incident.Filter
+	// path, want and status, when set, measure another page than the
+	// list (the home) or another answer (a search by reference redirects
+	// to the event); sql, when set, is the call under the page in place
+	// of Incidents.List.
+	path, want string
+	status     int
+	sql        func(ctx context.Context) error
 }
 
 // eventListKinds are the requests measured: the list as it opens, and four
@@ -155,14 +163,40 @@ func eventListKinds(now time.Time) []eventListKind {
 	day(month, "occurred-from", from)
 	day(month, "occurred-to", to)
 	return []eventListKind{
-		{"no filter", url.Values{}, incident.Filter{}},
-		{"incidents with severe physical harm", url.Values{"type": {string(incident.Incident)}, "physical": {"2"}},
-			incident.Filter{Types: []incident.Type{incident.Incident}, PhysicalHarm: []string{"2"}}},
+		{name: "no filter", query: url.Values{}},
+		{name: "incidents with severe physical harm", query: url.Values{"type": {string(incident.Incident)}, "physical": {"2"}},
+			filter: incident.Filter{Types: []incident.Type{incident.Incident}, PhysicalHarm: []string{"2"}}},
 		// The page sorts a list filtered by when events happened in that
 		// order, unless another is asked for; so does the SQL under it here.
-		{"happened in one month", month, incident.Filter{OccurredFrom: from, OccurredTo: to, Sort: incident.OccurredNewest}},
-		{"safety challenge: falls", url.Values{"challenge": {"2"}}, incident.Filter{SafetyChallenge: "2"}},
-		{"agent: medications", url.Values{"agent": {"4"}}, incident.Filter{Agent: "4"}},
+		{name: "happened in one month", query: month, filter: incident.Filter{OccurredFrom: from, OccurredTo: to, Sort: incident.OccurredNewest}},
+		{name: "safety challenge: falls", query: url.Values{"challenge": {"2"}}, filter: incident.Filter{SafetyChallenge: "2"}},
+		{name: "agent: medications", query: url.Values{"agent": {"4"}}, filter: incident.Filter{Agent: "4"}},
+		// Searches by words (issue 11): a word in most events, one in few,
+		// and two words together.
+		{name: "search: ward", query: url.Values{"q": {"ward"}}, filter: incident.Filter{Words: []string{"ward"}}},
+		{name: "search: morphine", query: url.Values{"q": {"morphine"}}, filter: incident.Filter{Words: []string{"morphine"}}},
+		{name: "search: bed rails", query: url.Values{"q": {"bed rails"}}, filter: incident.Filter{Words: []string{"bed", "rails"}}},
+	}
+}
+
+// homeAndReferenceKinds are the signed-in home, whose week's counts and new
+// events are the SQL under it, and a search by reference number, which
+// answers with a redirect to the event.
+func homeAndReferenceKinds(a *app.App, scope incident.Scope, ref incident.Reference) []eventListKind {
+	return []eventListKind{
+		{name: "home: the week's counts", path: "/", want: "This week by event type", sql: func(ctx context.Context) error {
+			since := time.Now().UTC().AddDate(0, 0, -6)
+			if _, err := a.Incidents.List(ctx, scope, incident.Filter{SubmittedFrom: since}, incident.Cursor{}, 5); err != nil {
+				return err
+			}
+			_, err := a.Incidents.CountSince(ctx, scope, since)
+			return err
+		}},
+		{name: "search: a reference", query: url.Values{"q": {string(ref)}}, want: "/events/" + string(ref), status: http.StatusSeeOther,
+			sql: func(ctx context.Context) error {
+				_, err := a.Incidents.ByReference(ctx, ref)
+				return err
+			}},
 	}
 }
 
@@ -339,7 +373,11 @@ func measureList(ctx context.Context, opts ListOptions, s *site, r *ListReport, 
 		clients = append(clients, c)
 	}
 	scope := incident.Scope{Orgs: []string{r.Biggest}}
-	kinds := eventListKinds(time.Now())
+	latest, err := s.App.Incidents.List(ctx, scope, incident.Filter{}, incident.Cursor{}, 1)
+	if err != nil || len(latest.Events) == 0 {
+		return fmt.Errorf("bench: an event of %s: %v", r.Biggest, err)
+	}
+	kinds := append(eventListKinds(time.Now()), homeAndReferenceKinds(s.App, scope, latest.Events[0].Reference)...)
 	if opts.CPUProfile != nil {
 		if err := pprof.StartCPUProfile(opts.CPUProfile); err != nil {
 			return fmt.Errorf("bench: cpu profile: %w", err)
@@ -371,23 +409,28 @@ func measureList(ctx context.Context, opts ListOptions, s *site, r *ListReport, 
 		}
 		r.Floor = append(r.Floor, ListFloor{Concurrency: c, Phase: floor})
 		for _, k := range kinds {
-			path := listPath
+			path := cmp.Or(k.path, listPath)
 			if len(k.query) > 0 {
 				path += "?" + k.query.Encode()
 			}
-			page, err := s.App.Incidents.List(ctx, scope, k.filter, incident.Cursor{}, 0)
-			if err != nil {
-				return fmt.Errorf("bench: list %q: %w", k.name, err)
+			res := ListKindResult{Name: k.name, Path: path, Concurrency: c}
+			call := k.sql
+			if call == nil {
+				page, err := s.App.Incidents.List(ctx, scope, k.filter, incident.Cursor{}, 0)
+				if err != nil {
+					return fmt.Errorf("bench: list %q: %w", k.name, err)
+				}
+				res.Matches, res.More = page.Count, page.More
+				call = func(ctx context.Context) error {
+					_, err := s.App.Incidents.List(ctx, scope, k.filter, incident.Cursor{}, 0)
+					return err
+				}
 			}
-			res := ListKindResult{Name: k.name, Path: path, Concurrency: c, Matches: page.Count, More: page.More}
 			pages := make([]worker, c)
 			calls := make([]worker, c)
 			for i := range c {
-				pages[i] = &pageWorker{client: clients[i], url: s.URL + path, want: listWant}
-				calls[i] = callWorker{call: func(ctx context.Context) error {
-					_, err := s.App.Incidents.List(ctx, scope, k.filter, incident.Cursor{}, 0)
-					return err
-				}}
+				pages[i] = &pageWorker{client: clients[i], url: s.URL + path, want: cmp.Or(k.want, listWant), status: k.status}
+				calls[i] = callWorker{call: call}
 			}
 			if res.Page, err = run("GET "+path, pages); err != nil {
 				return err

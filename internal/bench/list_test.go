@@ -36,7 +36,8 @@ func TestRunList(t *testing.T) {
 			if r.Database != e.Name || r.Events != 1500 || r.BiggestEvents < 1500/30 || r.LoadPerSec <= 0 {
 				t.Errorf("report %+v", r)
 			}
-			if len(r.Kinds) != 2*len(eventListKinds(time.Now())) || len(r.Floor) != 2 || len(r.Goals) != len(r.Kinds) {
+			// The list's kinds, the home and a search by reference.
+			if len(r.Kinds) != 2*(len(eventListKinds(time.Now()))+2) || len(r.Floor) != 2 || len(r.Goals) != len(r.Kinds) {
 				t.Fatalf("%d kinds, %d floors, %d goals", len(r.Kinds), len(r.Floor), len(r.Goals))
 			}
 			for _, k := range r.Kinds {
@@ -46,6 +47,11 @@ func TestRunList(t *testing.T) {
 			}
 			if r.Kinds[0].Matches == 0 {
 				t.Errorf("the reviewer's unfiltered list is empty: %+v", r.Kinds[0])
+			}
+			for _, k := range r.Kinds {
+				if k.Name == "search: ward" && k.Matches == 0 {
+					t.Errorf("a search for a word in most events found none: %+v", k)
+				}
 			}
 			var text bytes.Buffer
 			if err := r.WriteText(&text); err != nil {

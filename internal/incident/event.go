@@ -69,6 +69,10 @@ type Index struct {
 	// Codes are the multi-valued answers lists filter on, such as safety
 	// challenges and agents, by element.
 	Codes map[string][]string
+	// Text is the free text of the answers, one answer a line, that
+	// searches by words look in. It is stored only in the search index, so
+	// an event read back has none.
+	Text string
 }
 
 // Submission is an event as it is submitted.

@@ -3,9 +3,11 @@ package incident
 import (
 	"context"
 	"encoding/csv"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -35,18 +37,32 @@ var exportHeader = []string{"Reference", "Event type", "Organisation ODS code", 
 	"Submitted (UTC)", "Version", "Physical harm", "Psychological harm", "Service type", "Safety challenges", "Agents",
 	"Data sharing opt-out"}
 
+// AnswerColumn is an answer an export shows in a column of its own: the
+// form that asks it says how it is headed and shown.
+type AnswerColumn struct {
+	Heading string
+	Element string
+	// Display is the answer's values as people read them.
+	Display func(values []string) string
+}
+
 // Export writes every event in scope that f chooses, in f's order, to w as
-// CSV with a header line, codes shown with their display text from tax. It
+// CSV with a header line, codes shown with their display text from tax,
+// then a column for each of cols from the current version's answers. It
 // returns how many events it wrote. Cells a spreadsheet would take for a
 // formula are made text. The export is written to the audit log once the
 // rows have been written (with how many there were), also when writing
 // stopped part way, so no export goes unrecorded. Errors: Invalid as List.
-func (s *Service) Export(ctx context.Context, tax *taxonomy.Taxonomy, scope Scope, f Filter, actorID int64, c Client, w io.Writer) (int, error) {
+func (s *Service) Export(ctx context.Context, tax *taxonomy.Taxonomy, scope Scope, f Filter, cols []AnswerColumn, actorID int64, c Client, w io.Writer) (int, error) {
 	if err := f.check(); err != nil {
 		return 0, err
 	}
 	f.Sort = f.Sort.orDefault()
-	n, exportErr := s.writeCSV(ctx, tax, scope, f, w)
+	f.dialect = s.db.Dialect()
+	// An export reads every match in turn: in the list's order, by its
+	// index, rather than sorting all the matches for each batch.
+	f.manyWords = true
+	n, exportErr := s.writeCSV(ctx, tax, scope, f, cols, w)
 	details := exportDetails(scope, f)
 	details["rows"] = strconv.Itoa(n)
 	if exportErr != nil {
@@ -61,7 +77,7 @@ func (s *Service) Export(ctx context.Context, tax *taxonomy.Taxonomy, scope Scop
 	return n, errors.Join(exportErr, err)
 }
 
-func (s *Service) writeCSV(ctx context.Context, tax *taxonomy.Taxonomy, scope Scope, f Filter, w io.Writer) (int, error) {
+func (s *Service) writeCSV(ctx context.Context, tax *taxonomy.Taxonomy, scope Scope, f Filter, cols []AnswerColumn, w io.Writer) (int, error) {
 	lists := map[string]taxonomy.CodeList{}
 	for _, id := range []string{listPhysicalHarm, listPsychologicalHarm, listServiceType, listSafetyChallenges, listAgents} {
 		l, ok := tax.List(id)
@@ -71,7 +87,14 @@ func (s *Service) writeCSV(ctx context.Context, tax *taxonomy.Taxonomy, scope Sc
 		lists[id] = l
 	}
 	cw := csv.NewWriter(w)
-	if err := cw.Write(exportHeader); err != nil {
+	header := slices.Clone(exportHeader)
+	for _, col := range cols {
+		header = append(header, col.Heading)
+	}
+	for i := range header {
+		header[i] = csvsafe.Cell(header[i])
+	}
+	if err := cw.Write(header); err != nil {
 		return 0, fmt.Errorf("incident: export: %w", err)
 	}
 	n := 0
@@ -85,6 +108,12 @@ func (s *Service) writeCSV(ctx context.Context, tax *taxonomy.Taxonomy, scope Sc
 		if err != nil {
 			return n, err
 		}
+		var answers map[int64]Answers
+		if len(cols) > 0 {
+			if answers, err = s.batchAnswers(ctx, batch); err != nil {
+				return n, err
+			}
+		}
 		for _, e := range batch {
 			yes := "No"
 			if e.SharingOptOut {
@@ -96,6 +125,9 @@ func (s *Service) writeCSV(ctx context.Context, tax *taxonomy.Taxonomy, scope Sc
 				display(lists[listPsychologicalHarm], e.PsychologicalHarm), display(lists[listServiceType], e.ServiceType),
 				display(lists[listSafetyChallenges], codes[e.ID][ElementSafetyChallenges]...),
 				display(lists[listAgents], codes[e.ID][ElementAgents]...), yes}
+			for _, col := range cols {
+				rec = append(rec, col.Display(answers[e.ID][col.Element]))
+			}
 			for i := range rec {
 				rec[i] = csvsafe.Cell(rec[i])
 			}
@@ -148,6 +180,41 @@ func (s *Service) batchCodes(ctx context.Context, batch []Summary) (map[int64]ma
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("incident: export codes: %w", err)
+	}
+	return out, nil
+}
+
+// batchAnswers returns the current answers of the events, by event.
+func (s *Service) batchAnswers(ctx context.Context, batch []Summary) (map[int64]Answers, error) {
+	out := map[int64]Answers{}
+	if len(batch) == 0 {
+		return out, nil
+	}
+	q := &sqlQuery{}
+	ids := make([]string, len(batch))
+	for i, e := range batch {
+		ids[i] = q.arg(e.ID)
+	}
+	rows, err := s.db.QueryContext(ctx, `SELECT v.event_id, v.answers FROM events e
+		JOIN event_versions v ON v.event_id = e.id AND v.version = e.version WHERE e.id IN (`+strings.Join(ids, ", ")+`)`, q.args...)
+	if err != nil {
+		return nil, fmt.Errorf("incident: export answers: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id int64
+		var body string
+		if err := rows.Scan(&id, &body); err != nil {
+			return nil, fmt.Errorf("incident: export answers: %w", err)
+		}
+		var a Answers
+		if err := json.Unmarshal([]byte(body), &a); err != nil {
+			return nil, fmt.Errorf("incident: decode answers of event %d: %w", id, err)
+		}
+		out[id] = a
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("incident: export answers: %w", err)
 	}
 	return out, nil
 }

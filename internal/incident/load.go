@@ -8,6 +8,7 @@ import (
 	"maps"
 	"slices"
 	"strconv"
+	"strings"
 
 	"github.com/psims/psims/internal/audit"
 	"github.com/psims/psims/internal/db"
@@ -84,6 +85,12 @@ func (s *Service) loadBatch(ctx context.Context, subs []Submission) error {
 			return err
 		}
 		if err := insertLoadedCodes(ctx, tx, subs, ids); err != nil {
+			return err
+		}
+		if err := insertLoadedText(ctx, tx, subs, ids); err != nil {
+			return err
+		}
+		if err := countLoaded(ctx, tx, subs); err != nil {
 			return err
 		}
 		return audit.Record(ctx, tx, audit.Entry{Action: "event.load", SubjectType: "event", SubjectID: "*",
@@ -261,4 +268,43 @@ func (s *Service) BusiestOrg(ctx context.Context) (string, int, error) {
 		return "", 0, fmt.Errorf("incident: busiest organisation: %w", err)
 	}
 	return org, n, nil
+}
+
+// insertLoadedText indexes the events' free text for searches, as Submit
+// does.
+func insertLoadedText(ctx context.Context, tx *db.Tx, subs []Submission, ids []int64) error {
+	st, err := tx.PrepareContext(ctx, tx.Dialect.TextInsert(searchTable))
+	if err != nil {
+		return fmt.Errorf("incident: prepare a load: %w", err)
+	}
+	defer st.Close()
+	for i, sub := range subs {
+		if _, err := st.ExecContext(ctx, ids[i], sub.OrgCode, sub.Index.Text); err != nil {
+			return fmt.Errorf("incident: load search index: %w", err)
+		}
+	}
+	return nil
+}
+
+// countLoaded adds the events to the day's counts, one statement for each
+// organisation, type and harm.
+func countLoaded(ctx context.Context, tx *db.Tx, subs []Submission) error {
+	type key struct {
+		org  string
+		typ  Type
+		harm string
+	}
+	counts := map[key]int{}
+	for _, sub := range subs {
+		counts[key{sub.OrgCode, sub.Type, sub.Index.PhysicalHarm}]++
+	}
+	keys := slices.SortedFunc(maps.Keys(counts), func(a, b key) int {
+		return strings.Compare(a.org+"\x00"+string(a.typ)+"\x00"+a.harm, b.org+"\x00"+string(b.typ)+"\x00"+b.harm)
+	})
+	for _, k := range keys {
+		if err := countDay(ctx, tx, k.org, tx.Now, k.typ, k.harm, counts[k]); err != nil {
+			return err
+		}
+	}
+	return nil
 }

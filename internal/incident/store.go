@@ -160,6 +160,12 @@ func (s *Service) submit(ctx context.Context, build func(ctx context.Context, tx
 		if err := insertCodes(ctx, tx, ev.ID, ev.OrgCode, sub.Index.Codes); err != nil {
 			return err
 		}
+		if err := indexText(ctx, tx, ev.ID, ev.OrgCode, sub.Index.Text, false); err != nil {
+			return err
+		}
+		if err := countDay(ctx, tx, ev.OrgCode, ev.SubmittedAt, ev.Type, ev.Index.PhysicalHarm, 1); err != nil {
+			return err
+		}
 		if sub.DraftID != 0 {
 			res, err := tx.ExecContext(ctx, `DELETE FROM drafts WHERE id = $1 AND user_id = $2`, sub.DraftID, sub.ReporterID)
 			if err != nil {
@@ -274,9 +280,25 @@ func checkChange(reason string, ch Change) (string, []byte, error) {
 // the event must still be at that version, or nothing is written.
 func amendTx(ctx context.Context, tx *db.Tx, eventID int64, base int, authorID int64, reason string, body []byte, ch Change, c Client) error {
 	index := ch.Index
+	// The day's counts move with the harm: read what they hold the event
+	// under, with the row locked (an UPDATE that changes nothing), so that
+	// two amendments at once move them one after the other.
+	var before struct {
+		typ       Type
+		harm      string
+		submitted time.Time
+	}
+	err := tx.QueryRowContext(ctx, `UPDATE events SET version = version WHERE id = $1 RETURNING event_type, physical_harm, submitted_at`,
+		eventID).Scan(&before.typ, &before.harm, &before.submitted)
+	if errors.Is(err, sql.ErrNoRows) {
+		return apperr.New(apperr.NotFound, "There is no such event.")
+	}
+	if err != nil {
+		return fmt.Errorf("incident: amend event: %w", err)
+	}
 	var version int
 	var org string
-	err := tx.QueryRowContext(ctx, `UPDATE events SET version = version + 1, updated_at = $1, physical_harm = $2,
+	err = tx.QueryRowContext(ctx, `UPDATE events SET version = version + 1, updated_at = $1, physical_harm = $2,
 		psychological_harm = $3, service_type = $4, occurred_from = $5, occurred_to = $6, sharing_opt_out = $7
 		WHERE id = $8 AND ($9 = 0 OR version = $9) RETURNING version, org_ods`,
 		tx.Now, index.PhysicalHarm, index.PsychologicalHarm, index.ServiceType, ch.OccurredFrom.UTC(), ch.OccurredTo.UTC(),
@@ -299,6 +321,17 @@ func amendTx(ctx context.Context, tx *db.Tx, eventID int64, base int, authorID i
 	}
 	if err := insertCodes(ctx, tx, eventID, org, index.Codes); err != nil {
 		return err
+	}
+	if err := indexText(ctx, tx, eventID, org, index.Text, true); err != nil {
+		return err
+	}
+	if before.harm != index.PhysicalHarm {
+		if err := countDay(ctx, tx, org, before.submitted, before.typ, before.harm, -1); err != nil {
+			return err
+		}
+		if err := countDay(ctx, tx, org, before.submitted, before.typ, index.PhysicalHarm, 1); err != nil {
+			return err
+		}
 	}
 	return audit.Record(ctx, tx, audit.Entry{ActorID: authorID, Action: "event.amend", SubjectType: "event",
 		SubjectID: strconv.FormatInt(eventID, 10), IP: c.IP, Details: map[string]string{"version": strconv.Itoa(version)}})

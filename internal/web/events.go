@@ -51,6 +51,10 @@ type eventListForm struct {
 	cursor                          string
 	// Review is the review filters (review.go).
 	Review reviewListForm
+	// Query is the search box as typed; ref is the reference number it
+	// names, when it names one.
+	Query string
+	ref   incident.Reference
 }
 
 // values is the form as a query string, without the page.
@@ -62,6 +66,7 @@ func (f eventListForm) values() url.Values {
 		}
 	}
 	set("view", f.View)
+	set("q", f.Query)
 	set("org", f.Org)
 	for _, k := range []struct {
 		name string
@@ -96,6 +101,12 @@ func (s *Server) parseEventFilter(q url.Values) (incident.Filter, eventListForm,
 	var f incident.Filter
 	var errs []FieldError
 	fail := func(field, message string) { errs = append(errs, FieldError{Field: field, Message: message}) }
+	form.Query = trim("q")
+	if search, err := incident.ParseSearch(form.Query); err != nil {
+		fail("q", apperr.MessageOf(err))
+	} else {
+		f.Words, f.Reference, form.ref = search.Words, search.Reference, search.Reference
+	}
 	for _, v := range form.Types {
 		t, err := incident.ParseType(v)
 		if err != nil || len(form.Types) > len(incident.Types()) {
@@ -198,7 +209,7 @@ func (s *Server) eventScope(w http.ResponseWriter, r *http.Request, form *eventL
 		s.fail(w, r, err)
 		return eventView{}, nil, false
 	}
-	req := authz.EventList{Mine: form.View == "mine", Export: export}
+	req := authz.EventList{Mine: form.View == "mine", Orgs: form.View == "org", Export: export}
 	var errs []FieldError
 	if form.Org != "" {
 		code, err := org.ParseCode(form.Org)
@@ -262,6 +273,9 @@ type eventListData struct {
 	// Review is the review filters and column (review.go).
 	Review reviewListData
 	names  map[int64]string
+	// NoReference is a reference number searched for that found nothing
+	// the viewer may see.
+	NoReference string
 }
 
 // eventDateData is one date range input of the filter form.
@@ -295,6 +309,10 @@ func (s *Server) eventList(w http.ResponseWriter, r *http.Request) {
 		p.Errors = errs
 		p.Data = data
 		s.render.Render(w, r, http.StatusUnprocessableEntity, "events", p)
+		return
+	}
+	if form.ref != "" {
+		s.eventByReference(w, r, form.ref, p, data)
 		return
 	}
 	at, err := incident.ParseCursor(form.cursor, filter.Sort)
@@ -412,7 +430,7 @@ func (s *Server) eventListPage(r *http.Request, view eventView, form eventListFo
 			data.ExportURL += "?" + q.Encode()
 		}
 	}
-	data.MineURL, data.OrgsURL = "/events?view=mine", "/events"
+	data.MineURL, data.OrgsURL = "/events?view=mine", "/events?view=org"
 	return data
 }
 
@@ -447,7 +465,7 @@ func (s *Server) eventExport(w http.ResponseWriter, r *http.Request) {
 	}
 	v := viewerFrom(r.Context())
 	out := &csvDownload{w: w, filename: "psims-events-" + time.Now().UTC().Format("2006-01-02") + ".csv"}
-	_, err := s.Incidents.Export(r.Context(), s.Taxonomy, view.scope, filter, v.user.ID, incident.Client{IP: s.client(r).IP}, out)
+	_, err := s.Incidents.Export(r.Context(), s.Taxonomy, view.scope, filter, s.forms.ExportColumns(), v.user.ID, incident.Client{IP: s.client(r).IP}, out)
 	if err != nil {
 		if !out.started {
 			s.fail(w, r, err)
@@ -644,4 +662,29 @@ func accountLabel(u account.User) string { return fmt.Sprintf("%s, %s", u.Name, 
 // worded for the reader (own is true for that person).
 func (s *Server) answerRows(ev incident.Event, a incident.Answers, reviewer, own bool) []form.Row {
 	return s.forms.RowsFor(ev.Type, ev.Source == incident.Public, a, form.Reader{Own: own, Governance: reviewer})
+}
+
+// eventByReference answers a search for a reference number: the event's
+// page when the viewer may see it, and otherwise a list that found
+// nothing, the same whether the event does not exist or is not theirs to
+// see, so that a search reveals nothing.
+func (s *Server) eventByReference(w http.ResponseWriter, r *http.Request, ref incident.Reference, p Page, data eventListData) {
+	sub, err := s.subject(r)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	ev, err := s.Incidents.ByReference(r.Context(), ref)
+	switch {
+	case err == nil && authz.Decide(sub, authz.ViewRecord, authz.Object{Org: ev.OrgCode, UserID: ev.ReporterID}).Allowed:
+		http.Redirect(w, r, "/events/"+string(ev.Reference), http.StatusSeeOther)
+		return
+	case err != nil && apperr.CodeOf(err) != apperr.NotFound:
+		s.fail(w, r, err)
+		return
+	}
+	data.CountText = "No event found with reference " + string(ref)
+	data.NoReference = string(ref)
+	p.Data = data
+	s.render.Render(w, r, http.StatusOK, "events", p)
 }

@@ -106,7 +106,9 @@ func matrixCases() []matrixCase {
 		{pattern: "GET /healthz", own: everyone, other: everyone},
 		{pattern: "GET /readyz", own: everyone, other: everyone},
 		{pattern: "GET /metrics", own: everyone, other: everyone},
-		{pattern: "GET /{$}", own: everyone, other: everyone},
+		// The signed-in home lists the organisation's new events for those
+		// who may read them (issue 11, item 16).
+		{pattern: "GET /{$}", own: everyone, other: everyone, listsOwn: orgRecords, listsOther: national},
 		{pattern: "GET /terms", own: everyone, other: everyone},
 		{pattern: "GET /privacy", own: everyone, other: everyone},
 		{pattern: "GET /accessibility", own: everyone, other: everyone},
@@ -233,6 +235,13 @@ func matrixCases() []matrixCase {
 		// refused an organisation not granted.
 		{pattern: "GET /events", path: func(tg target) string { return "/events?org=" + tg.Org }, own: recorders, other: recorders, listsOwn: orgRecords, listsOther: national},
 		{pattern: "GET /events", path: func(target) string { return "/events?view=mine" }, own: signedIn, other: signedIn, listsOwn: []string{}, listsOther: []string{}},
+		// Asking for the organisation's events by name, and searching
+		// (issue 11, items 6 and 19): words find only what the list would
+		// show; a reference goes to the event or finds nothing, so nobody
+		// is refused (the event page's own row checks who gets it).
+		{pattern: "GET /events", path: func(target) string { return "/events?view=org" }, own: signedIn, other: signedIn, listsOwn: orgRecords, listsOther: national},
+		{pattern: "GET /events", path: func(target) string { return "/events?q=matrix+test" }, own: signedIn, other: signedIn, listsOwn: orgRecords, listsOther: national},
+		{pattern: "GET /events", path: func(tg target) string { return "/events?q=" + string(tg.Reference) }, own: signedIn, other: signedIn},
 		{pattern: "GET /events/export", path: func(tg target) string { return "/events/export?org=" + tg.Org }, own: orgRecords, other: orgRecords, listsOwn: orgRecords, listsOther: national},
 		{pattern: "GET /events/{ref}", path: eventPath(""), own: orgRecords, other: national},
 		{pattern: "GET /events/{ref}/history", path: eventPath("/history"), own: orgRecords, other: national},
@@ -350,11 +359,11 @@ func (f *matrixFixture) target(org string, pending bool, role string) target {
 	day := time.Date(2026, 11, 20, 0, 0, 0, 0, time.UTC)
 	ev, err := f.site.App.Incidents.Submit(context.Background(), incident.Submission{Type: incident.Incident, OrgCode: org,
 		Source: incident.Staff, ReporterID: u.ID, OccurredFrom: day, OccurredTo: day, StatementVersion: 1,
-		Answers: incident.Answers{"AdverseEvent.description": {matrixEventText}}}, incident.Client{})
+		Answers: incident.Answers{"AdverseEvent.description": {matrixTextOf(u)}}, Index: incident.Index{Text: matrixTextOf(u)}}, incident.Client{})
 	if err != nil {
 		f.t.Fatal(err)
 	}
-	draft, err := f.site.App.Incidents.SaveDraft(context.Background(), u.ID, 0, incident.Incident, incident.Answers{"AdverseEvent.description": {matrixEventText}})
+	draft, err := f.site.App.Incidents.SaveDraft(context.Background(), u.ID, 0, incident.Incident, incident.Answers{"AdverseEvent.description": {matrixTextOf(u)}})
 	if err != nil {
 		f.t.Fatal(err)
 	}
@@ -448,11 +457,16 @@ func TestAuthorisationMatrix(t *testing.T) {
 // matrixEventText is what the target's event says.
 const matrixEventText = "A matrix test event."
 
+// matrixTextOf is what the event of target user u says: each its own, so
+// that a page showing other events that say the same is not taken for one
+// showing the target's.
+func matrixTextOf(u account.User) string { return fmt.Sprintf("%s Case %d.", matrixEventText, u.ID) }
+
 // showsEvent reports whether body shows the target's event: what it says,
 // or its reference when the request did not name it (a page may echo its
 // own address, as the sign-in link does).
 func showsEvent(body, path string, tg target) bool {
-	return strings.Contains(body, matrixEventText) ||
+	return strings.Contains(body, matrixTextOf(tg.User)) ||
 		(!strings.Contains(path, string(tg.Reference)) && strings.Contains(body, string(tg.Reference)))
 }
 

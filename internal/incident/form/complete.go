@@ -3,6 +3,7 @@ package form
 import (
 	"fmt"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -144,6 +145,7 @@ func (f *Form) index(a incident.Answers) incident.Index {
 			ix.Codes[el] = vs
 		}
 	}
+	ix.Text = f.freeText(a)
 	return ix
 }
 
@@ -290,3 +292,22 @@ func ageText(days int) string {
 	}
 	return plural(years, "year") + ", " + plural(months, "month")
 }
+
+// freeText is the answers to the form's text questions, one a line, in
+// the order of the elements' names: what a search by words looks in.
+func (f *Form) freeText(a incident.Answers) string {
+	var lines []string
+	for _, el := range f.textElements {
+		for _, v := range a[el] {
+			if v = strings.TrimSpace(v); v != "" {
+				lines = append(lines, v)
+			}
+		}
+	}
+	return strings.Join(lines, "\n")
+}
+
+// TextElements lists the elements of every text question of the form, in
+// order of name: the free text that searches look in (migration 0012
+// names the same ones to index events stored before it).
+func (f *Form) TextElements() []string { return slices.Clone(f.textElements) }

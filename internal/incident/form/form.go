@@ -12,6 +12,7 @@ package form
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 
 	"github.com/psims/psims/internal/incident"
@@ -147,6 +148,8 @@ func (s Step) HeadingFor(a incident.Answers, own bool) string {
 type Form struct {
 	tax   *taxonomy.Taxonomy
 	flows map[flow][]*Question
+	// textElements are the elements of the text questions, sorted.
+	textElements []string
 }
 
 // flow is a sequence of questions: one per event type, and the public one.
@@ -168,6 +171,16 @@ func New(tax *taxonomy.Taxonomy) (*Form, error) {
 	if b.err != nil {
 		return nil, b.err
 	}
+	seen := map[string]bool{}
+	for _, qs := range f.flows {
+		for _, q := range qs {
+			if (q.Kind == Text || q.Kind == Textarea) && !seen[q.Element] {
+				seen[q.Element] = true
+				f.textElements = append(f.textElements, q.Element)
+			}
+		}
+	}
+	slices.Sort(f.textElements)
 	return f, nil
 }
 

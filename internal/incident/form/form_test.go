@@ -3,6 +3,8 @@ package form_test
 import (
 	"maps"
 	"net/url"
+	"os"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -491,5 +493,38 @@ func TestThePublicPageRevealsTheDateAskedAndTheDetails(t *testing.T) {
 	}
 	if other(incident.Answers{"PractitionerDetails.ReporterType": {"2"}}) || !other(incident.Answers{"PractitionerDetails.ReporterType": {"4"}}) {
 		t.Error("the details are asked for the wrong answer")
+	}
+}
+
+// The free text a search looks in is every text question's answer, and
+// migration 0012 indexes the same elements for events stored before it.
+func TestSearchTextIsTheFreeTextAnswers(t *testing.T) {
+	t.Parallel()
+	f := newForm(t)
+	elements := f.TextElements()
+	if !slices.Contains(elements, form.Description) || !slices.Contains(elements, "AdverseEventAgent.DrugsInvolved") {
+		t.Fatalf("text elements %v lack the description or the medicines", elements)
+	}
+	for _, engine := range []string{"sqlite", "postgres"} {
+		sql, err := os.ReadFile(filepath.Join("..", "..", "db", "migrations", engine, "0012_event_search_and_counts.sql"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, el := range elements {
+			if !strings.Contains(string(sql), "'"+el+"'") {
+				t.Errorf("the %s migration does not index %s", engine, el)
+			}
+		}
+	}
+	// An amendment's index holds the text answers too.
+	a := fill(t, f, incident.Incident, nil, true)
+	a[form.Description] = []string{"A fall"}
+	a["AdverseEventOutcome.ImmediateActions"] = []string{"Observations taken"}
+	res, missing, errs := f.Amend(incident.Incident, false, a, now)
+	if len(errs) > 0 || len(missing) > 0 {
+		t.Fatal(missing, errs)
+	}
+	if !strings.Contains(res.Index.Text, "A fall\n") || !strings.Contains(res.Index.Text, "Observations taken") {
+		t.Errorf("index text %q, want the description and the actions", res.Index.Text)
 	}
 }
