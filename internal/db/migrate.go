@@ -46,11 +46,12 @@ func (d *DB) Migrations() ([]Migration, error) {
 		out = append(out, Migration{Version: v, Name: name, SQL: string(body)})
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Version < out[j].Version })
-	// Numbers are handed out ahead to work done in parallel, so one may be
-	// missing for a while; each is used once.
+	// Numbers run 1, 2, 3… without gaps: a database records the highest
+	// number it has applied, so a migration slipped in below it later
+	// would never run.
 	for i, m := range out {
-		if m.Version < 1 || (i > 0 && m.Version == out[i-1].Version) {
-			return nil, fmt.Errorf("db: migration %s: number %d is not positive or is used twice", m.Name, m.Version)
+		if m.Version != i+1 {
+			return nil, fmt.Errorf("db: migration %s: expected number %d", m.Name, i+1)
 		}
 	}
 	return out, nil
