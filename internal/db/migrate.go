@@ -46,9 +46,9 @@ func (d *DB) Migrations() ([]Migration, error) {
 		out = append(out, Migration{Version: v, Name: name, SQL: string(body)})
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Version < out[j].Version })
-	// Numbers run 1, 2, 3… without gaps: a database records the highest
-	// number it has applied, so a migration slipped in below it later
-	// would never run.
+	// Numbers run 1, 2, 3… without gaps, so the order migrations ran in
+	// on any database is the order of their numbers: one slipped in below
+	// a number already applied would run after it, out of order.
 	for i, m := range out {
 		if m.Version != i+1 {
 			return nil, fmt.Errorf("db: migration %s: expected number %d", m.Name, i+1)
