@@ -45,17 +45,25 @@ type homeDraft struct {
 	Updated               time.Time
 }
 
-// homeOrg is the organisations' events on the home. An "awaiting review"
-// count, when events have review states, is one more field here filled by
-// one more query beside CountSince.
+// homeOrg is the organisations' events on the home.
 type homeOrg struct {
 	Heading  string
 	New      []eventRow
 	NewCount string
 	NewURL   string
+	// Awaiting is the events whose review has not started, and Mine those
+	// in review assigned to the viewer, for those who review them; nil
+	// otherwise.
+	Awaiting, Mine *homeReview
 	// Counts is nil when the week is not counted (read-only users, whose
 	// home lists recent events only).
 	Counts *homeCounts
+}
+
+// homeReview is a count of an organisation's events at one point of
+// their review, with the list that shows them.
+type homeReview struct {
+	Count, URL string
 }
 
 // homeCounts is the week's counts, each linking to the list it counts.
@@ -192,6 +200,26 @@ func (s *Server) homeOrg(r *http.Request, sub authz.Subject, l authz.Listing) (*
 		c.ByHarm = append(c.ByHarm, homeCount{Label: "Not recorded", N: n})
 	}
 	o.Counts = c
+	if l.Review {
+		review := func(f incident.Filter, q url.Values) (*homeReview, error) {
+			res, err := s.Incidents.List(ctx, scope, f, incident.Cursor{}, 1)
+			if err != nil {
+				return nil, err
+			}
+			return &homeReview{Count: countText(res), URL: link(q)}, nil
+		}
+		if o.Awaiting, err = review(incident.Filter{ReviewStates: []incident.ReviewState{incident.ReviewNew}},
+			url.Values{reviewStateParam: {string(incident.ReviewNew)}}); err != nil {
+			return nil, err
+		}
+		if sub.Role != authz.Reviewer && sub.Role != authz.OrgAdmin {
+			return o, nil // only they are assigned reviews
+		}
+		if o.Mine, err = review(incident.Filter{ReviewStates: []incident.ReviewState{incident.InReview}, AssigneeID: sub.UserID},
+			url.Values{reviewStateParam: {string(incident.InReview)}, reviewAssigneeParam: {"me"}}); err != nil {
+			return nil, err
+		}
+	}
 	return o, nil
 }
 

@@ -49,6 +49,20 @@ func TestSignedInHomeForEachRole(t *testing.T) {
 				t.Fatalf("a reporter's home shows the public page or the organisation's counts:\n%s", r.body)
 			}
 
+			// One of the two is in review, assigned to Victor.
+			if _, err := s.site.App.DB.WritePool().ExecContext(ctx, `UPDATE events SET review_state = 'in-review', assignee_id = $1 WHERE id = $2`,
+				s.victor.ID, severe.ID); err != nil {
+				t.Fatal(err)
+			}
+			for _, c := range []struct{ email, mine string }{{"victor@nhs.net", "1 event"}, {"olive@nhs.net", "0 events"}} {
+				r = s.as(c.email).get("/")
+				for _, want := range []string{`Waiting for review: <a href="/events?state=new&amp;view=org">1 event</a>`,
+					`In review and assigned to you: <a href="/events?assignee=me&amp;state=in-review&amp;view=org">` + c.mine + `</a>`} {
+					if !strings.Contains(r.body, want) {
+						t.Fatalf("%s's home lacks %q:\n%s", c.email, want, r.body)
+					}
+				}
+			}
 			for _, email := range []string{"victor@nhs.net", "olive@nhs.net"} {
 				r = s.as(email).get("/")
 				wantStatus(t, email+"'s home", r, http.StatusOK)
@@ -71,7 +85,8 @@ func TestSignedInHomeForEachRole(t *testing.T) {
 
 			r = s.as("nina@nhs.net").get("/")
 			wantStatus(t, "a national admin's home", r, http.StatusOK)
-			for _, want := range []string{"Events at every organisation", "3 events</a>", `href="/admin/users"`, `href="/admin/approvals"`} {
+			for _, want := range []string{"Events at every organisation", "3 events</a>", `href="/admin/users"`, `href="/admin/approvals"`,
+				`Waiting for review: <a href="/events?state=new">2 events</a>`} {
 				if !strings.Contains(r.body, want) {
 					t.Fatalf("a national admin's home lacks %q:\n%s", want, r.body)
 				}
