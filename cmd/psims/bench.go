@@ -214,8 +214,9 @@ in a reviewer of the organisation with the most events.
 
 Then, at each --concurrency, it times SELECT 1 (this machine's floor),
 and for each filter (none, incidents with severe harm, one month, falls,
-medications) GET /events signed in, and the Incidents.List call under the
-page alone. It prints p50/p95/p99 of each, the share of the page spent in
+medications) and search (three by words, one by reference number) GET
+/events signed in, and the signed-in home (GET /), each followed by the
+call under the page alone. It prints p50/p95/p99 of each, the share of the page spent in
 Incidents.List and the page's p99 ÷ SELECT 1's p99, and the time taken to
 generate and load the events.`
 
