@@ -73,18 +73,6 @@ func (k Kind) Label() string {
 	}
 }
 
-// article is "a" or "an" for the kind's label.
-func (k Kind) article() string {
-	switch k {
-	case NHSNumber, Email:
-		return "an"
-	case Postcode, DateOfBirth, Phone, RecordNumber, Name:
-		return "a"
-	default:
-		return "an"
-	}
-}
-
 // rank orders kinds whose findings start and end at the same place: the
 // lower rank is kept. Labelled and checked kinds come first.
 func (k Kind) rank() int {
