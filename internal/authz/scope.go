@@ -84,7 +84,10 @@ func ListEvents(s Subject, req EventList) (Listing, Decision, Object) {
 		}
 		return orgListing(s, Listing{All: true, OrgsToo: true, AnyOrg: true}, Object{})
 	case Reporter:
-		if req.Export {
+		// Asking for an organisation's events, by name or by code, or for
+		// a download is refused with the reason, not answered with their
+		// own events as if that were what they asked for.
+		if req.Export || req.Orgs || req.Org != "" {
 			return Listing{}, Decide(s, ViewOrgRecords, own), own
 		}
 		return mine, allow(), own

@@ -27,7 +27,7 @@ func TestEventListsShowEachRoleExactlyItsEvents(t *testing.T) {
 		want want
 	}{
 		{authz.Reporter, true, authz.EventList{}, mine},
-		{authz.Reporter, true, authz.EventList{Org: "D82044"}, mine},
+		{authz.Reporter, true, authz.EventList{Org: "D82044"}, want{refused: authz.NotPermitted}},
 		{authz.Reporter, true, authz.EventList{Export: true}, want{refused: authz.NotPermitted}},
 		{authz.Reviewer, true, authz.EventList{}, own},
 		{authz.Reviewer, true, authz.EventList{Mine: true}, mine},
@@ -37,7 +37,7 @@ func TestEventListsShowEachRoleExactlyItsEvents(t *testing.T) {
 		{authz.Reviewer, false, authz.EventList{Orgs: true}, want{refused: authz.IGTrainingDue}},
 		{authz.Reviewer, true, authz.EventList{Orgs: true}, own},
 		{authz.OrgAdmin, false, authz.EventList{Orgs: true}, want{refused: authz.IGTrainingDue}},
-		{authz.Reporter, true, authz.EventList{Orgs: true}, mine},
+		{authz.Reporter, true, authz.EventList{Orgs: true}, want{refused: authz.NotPermitted}},
 		{authz.NationalAdmin, true, authz.EventList{Orgs: true}, want{all: true}},
 		{authz.Reviewer, false, authz.EventList{Export: true}, want{refused: authz.IGTrainingDue}},
 		{authz.OrgAdmin, true, authz.EventList{}, own},

@@ -69,6 +69,9 @@ func TestHiddenCharactersInEveryFormAreRemovedAndSaid(t *testing.T) {
 					if r.status >= 500 {
 						t.Fatalf("status %d", r.status)
 					}
+					if c.pattern == "POST /session/extend" {
+						return // answers a script with JSON, not a page
+					}
 					if page := followed(b, r); !strings.Contains(page.body, cleanedNotice) {
 						t.Errorf("status %d then %d: the page does not say hidden characters were removed", r.status, page.status)
 					}

@@ -101,8 +101,16 @@ func TestEventListsShowEachRoleWhatItMaySee(t *testing.T) {
 			if !strings.Contains(r.body, "Your events") || strings.Contains(r.body, "Export as CSV") {
 				t.Fatalf("a reporter's list:\n%s", r.body)
 			}
-			// Asking for another organisation changes nothing for a reporter.
-			wantRefs(t, "a reporter asking for D82044", s.as("rita@nhs.net").get("/events?org=D82044").body, all, rita)
+			// A reporter asking for an organisation's events is told they
+			// may not see them, not shown their own as if they were.
+			for _, path := range []string{"/events?org=D82044", "/events?org=RM1", "/events?view=org"} {
+				r = s.as("rita@nhs.net").get(path)
+				wantStatus(t, "a reporter asking for "+path, r, http.StatusForbidden)
+				wantRefs(t, "a reporter asking for "+path, r.body, all)
+				if !strings.Contains(r.body, "You do not have permission") {
+					t.Fatalf("a reporter asking for %s:\n%s", path, r.body)
+				}
+			}
 
 			victor := s.as("victor@nhs.net")
 			r = victor.get("/events")
