@@ -143,13 +143,15 @@ func accountJourney(t *testing.T, b *browser, mail *smtptest.Server, screenshot 
 	b.click("follow Sign in after confirming", inMain("a", "Sign in"), 200)
 	b.wantPath("/sign-in")
 	signIn(b, personEmail, oldPassword, 200)
-	b.wantPath("/review-terms?next=%2Faccount")
+	b.wantPath("/review-terms?next=%2F")
 	b.wantHeading("Accept the terms of use and privacy policy")
 	b.click("accept the terms", inMain("button", "Accept and continue"), 200)
-	b.wantPath("/consent?next=%2Faccount")
+	b.wantPath("/consent?next=%2F")
 	b.wantHeading("Choose how we may use your information")
 	b.click("continue without consent", inMain("button", "Continue without giving consent"), 200)
-	b.wantPath("/account")
+	b.wantPath("/")
+	b.wantHeading("Home")
+	b.open("/account", 200)
 	b.wantHeading("Your account")
 	if got := b.text("main .nhsuk-summary-list"); !strings.Contains(got, personName) || !strings.Contains(got, personEmail) || !strings.Contains(got, "RM1") {
 		t.Errorf("the account page shows %q, want the name, email and organisation", got)
@@ -199,8 +201,8 @@ func accountJourney(t *testing.T, b *browser, mail *smtptest.Server, screenshot 
 
 	// ...and the new one does.
 	signIn(b, personEmail, newPassword, 200)
-	b.wantPath("/account")
-	b.wantHeading("Your account")
+	b.wantPath("/")
+	b.wantHeading("Home")
 }
 
 // signIn fills the sign-in form on the page and submits it.

@@ -49,7 +49,7 @@ func TestOrgAdminApprovesANewRegistrant(t *testing.T) {
 			ab := newBrowser(t, site.URL, true)
 			ab.open("/sign-in", 200)
 			signIn(ab, approvalAdminEmail, approvalPassword, 200)
-			ab.wantPath("/account")
+			ab.wantPath("/")
 
 			// The new person registers and confirms their address.
 			pb := newBrowser(t, site.URL, true)
@@ -107,7 +107,9 @@ func TestOrgAdminApprovesANewRegistrant(t *testing.T) {
 			site.AcceptTerms(t, approvalEmail)
 			pb.open("/sign-in", 200)
 			signIn(pb, approvalEmail, approvalPassword, 200)
-			pb.wantPath("/account")
+			pb.wantPath("/")
+			pb.wantHeading("Home")
+			pb.open("/account", 200)
 			pb.wantHeading("Your account")
 			if got := pb.text("main .nhsuk-summary-list"); !strings.Contains(got, approvalName) || !strings.Contains(got, "RM1") {
 				t.Errorf("the account page shows %q", got)

@@ -145,7 +145,7 @@ func TestStaySignedInPrompt(t *testing.T) {
 	b := newBrowser(t, site.URL, true)
 	b.open("/sign-in", 200)
 	signIn(b, email, password, 200)
-	b.wantPath("/account")
+	b.wantPath("/")
 	signedIn := time.Now().UTC()
 	// The prompt comes 6 seconds before the end: about 6 seconds from now.
 	b.step("wait for the prompt", chromedp.WaitVisible(chromedp.ID("session-timeout-dialog")))

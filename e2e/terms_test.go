@@ -40,7 +40,8 @@ func TestMaterialTermsChangeReachesASignedInReporter(t *testing.T) {
 	rb := newBrowser(t, site.URL, true)
 	rb.open("/sign-in", 200)
 	signIn(rb, people[account.RoleReporter], password, 200)
-	rb.wantPath("/account")
+	rb.wantPath("/")
+	rb.open("/account", 200)
 
 	// The operator writes version 2, previews it, and publishes it.
 	ab := newBrowser(t, site.URL, true)

@@ -105,9 +105,10 @@ func TestSignedInHomeForEachRole(t *testing.T) {
 	}
 }
 
-// Someone signed in who has not accepted the terms sees the public page at
-// /, which the gate leaves open, and nothing recorded.
-func TestHomeBeforeAcceptingIsThePublicPage(t *testing.T) {
+// Someone signed in who has not accepted the terms is sent from the home
+// to the review page, which comes back to it, as from any other page: the
+// home shows what they recorded.
+func TestHomeBeforeAcceptingSendsToTheReview(t *testing.T) {
 	t.Parallel()
 	site := apptest.Start(t, dbtest.SQLite(t), nil)
 	b, u := newcomer(t, site, "nia.newcomer@nhs.net")
@@ -116,8 +117,7 @@ func TestHomeBeforeAcceptingIsThePublicPage(t *testing.T) {
 		t.Fatal(err)
 	}
 	r := b.get("/")
-	wantStatus(t, "the home before accepting", r, http.StatusOK)
-	if !strings.Contains(r.body, "Who can use PSIMS") || strings.Contains(r.body, ">Home</h1>") || strings.Contains(r.body, "Frayed cable") {
-		t.Fatalf("the home before accepting:\n%s", r.body)
+	if r.status != http.StatusSeeOther || r.location != "/review-terms?next=%2F" {
+		t.Fatalf("the home before accepting: status %d to %q, want 303 to the review page\n%s", r.status, r.location, r.body)
 	}
 }

@@ -148,7 +148,7 @@ func (s *Server) routes() http.Handler {
 	r.open("GET /readyz", s.readyz)
 	r.handle("GET /metrics", s.localMetrics())
 
-	r.open("GET /{$}", s.home)
+	r.handleFunc("GET /{$}", s.home)
 	s.documentRoutes(r)
 	s.cookieRoutes(r)
 	r.open("GET /accessibility", s.infoPage("accessibility", "Accessibility statement"))

@@ -110,15 +110,15 @@ func (s *Server) requireUser(h http.HandlerFunc) http.HandlerFunc {
 	}
 }
 
-// safeNext returns next when it is a path on this site, and "/account"
-// otherwise, so the sign-in page cannot send people elsewhere.
+// safeNext returns next when it is a path on this site, and the signed-in
+// home otherwise, so the sign-in page cannot send people elsewhere.
 func safeNext(next string) string {
 	if next == "" || !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.HasPrefix(next, "/\\") {
-		return "/account"
+		return "/"
 	}
 	u, err := url.Parse(next)
 	if err != nil || u.Host != "" || u.Scheme != "" {
-		return "/account"
+		return "/"
 	}
 	return next
 }
