@@ -112,18 +112,29 @@ func StatusLabel(s Status) string {
 	return string(s)
 }
 
+// normaliseSearch trims the words searched for, cutting them to
+// maxUserQueryLength, and checks the organisation code, for the user list
+// and the approval queue alike. Errors: Invalid.
+func normaliseSearch(query, orgCode string) (string, string, error) {
+	query = strings.TrimSpace(query)
+	if r := []rune(query); len(r) > maxUserQueryLength {
+		query = string(r[:maxUserQueryLength])
+	}
+	if orgCode != "" {
+		code, err := org.ParseCode(orgCode)
+		if err != nil {
+			return query, orgCode, err
+		}
+		orgCode = code.String()
+	}
+	return query, orgCode, nil
+}
+
 // normalise checks the filter and fills in its defaults. Errors: Invalid.
 func (f UserFilter) normalise() (UserFilter, error) {
-	f.Query = strings.TrimSpace(f.Query)
-	if r := []rune(f.Query); len(r) > maxUserQueryLength {
-		f.Query = string(r[:maxUserQueryLength])
-	}
-	if f.Org != "" {
-		code, err := org.ParseCode(f.Org)
-		if err != nil {
-			return f, err
-		}
-		f.Org = code.String()
+	var err error
+	if f.Query, f.Org, err = normaliseSearch(f.Query, f.Org); err != nil {
+		return f, err
 	}
 	if f.Role != "" {
 		if _, err := ParseRole(string(f.Role)); err != nil {

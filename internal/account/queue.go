@@ -10,7 +10,6 @@ import (
 
 	"github.com/psims/psims/internal/apperr"
 	"github.com/psims/psims/internal/db"
-	"github.com/psims/psims/internal/org"
 )
 
 // QueuePerPage is how many registrations, and how many requests, one page
@@ -75,16 +74,9 @@ type QueuePage[T any] struct {
 }
 
 func (f QueueFilter) normalise() (QueueFilter, error) {
-	f.Query = strings.TrimSpace(f.Query)
-	if r := []rune(f.Query); len(r) > maxUserQueryLength {
-		f.Query = string(r[:maxUserQueryLength])
-	}
-	if f.Org != "" {
-		code, err := org.ParseCode(f.Org)
-		if err != nil {
-			return f, err
-		}
-		f.Org = code.String()
+	var err error
+	if f.Query, f.Org, err = normaliseSearch(f.Query, f.Org); err != nil {
+		return f, err
 	}
 	if f.PerPage <= 0 || f.PerPage > MaxPerPage {
 		f.PerPage = QueuePerPage
