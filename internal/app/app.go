@@ -210,8 +210,11 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 		return err
 	}
 	if cfg.SMTP != "" {
+		// Stopped while starting, the requeue is cut short: the messages
+		// keep waiting in the outbox for the next start, and the shutdown
+		// below runs as for any stop.
 		n, err := a.Outbox.Requeue(ctx)
-		if err != nil {
+		if err != nil && ctx.Err() == nil {
 			return err
 		}
 		if n > 0 {

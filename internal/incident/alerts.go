@@ -63,27 +63,51 @@ func (r *Recorder) alerting(then func(ctx context.Context, tx *db.Tx, ev Event) 
 		}
 		severe, never, public := alertReasons(ev)
 		// The reporter has their receipt; they are not alerted to their own event.
-		to, err := r.alerts.AlertRecipients(ctx, tx, ev.OrgCode, ev.ReporterID, severe, never, public)
-		if err != nil || len(to) == 0 {
-			return err
-		}
-		var reasons []string
-		if severe {
-			reasons = append(reasons, "a patient came to severe or fatal physical harm")
-		}
-		if never {
-			reasons = append(reasons, "it is recorded as a never event")
-		}
-		if public {
-			reasons = append(reasons, "a patient or member of the public reported it")
-		}
-		for _, a := range to {
-			m := mail.EventAlert(a, string(ev.Reference), ev.Type.Label(), PhysicalHarmLabel(ev.Index.PhysicalHarm), reasons,
-				ev.SubmittedAt, r.eventsURL+"/"+string(ev.Reference))
-			if _, err := r.outbox.Enqueue(ctx, tx, m); err != nil {
-				return err
-			}
-		}
+		return r.queueAlerts(ctx, tx, ev, ev.ReporterID, severe, never, public)
+	}
+}
+
+// alertAmendment queues the alerts an amendment calls for, in its
+// transaction: when it makes the event one of severe or fatal harm, or a
+// never event, and it was not before (its first version, or an earlier
+// change, already alerted on that). The author of the change is not
+// alerted to it.
+func (r *Recorder) alertAmendment(ctx context.Context, tx *db.Tx, before, after Event, authorID int64) error {
+	if r.alerts == nil || r.outbox == nil {
 		return nil
 	}
+	wasSevere, wasNever, _ := alertReasons(before)
+	severe, never, _ := alertReasons(after)
+	return r.queueAlerts(ctx, tx, after, authorID, severe && !wasSevere, never && !wasNever, false)
+}
+
+// queueAlerts emails the organisation's reviewers who chose to hear of the
+// reasons given (none given: nobody), except the person except, through
+// the outbox in tx.
+func (r *Recorder) queueAlerts(ctx context.Context, tx *db.Tx, ev Event, except int64, severe, never, public bool) error {
+	if !severe && !never && !public {
+		return nil
+	}
+	to, err := r.alerts.AlertRecipients(ctx, tx, ev.OrgCode, except, severe, never, public)
+	if err != nil || len(to) == 0 {
+		return err
+	}
+	var reasons []string
+	if severe {
+		reasons = append(reasons, "a patient came to severe or fatal physical harm")
+	}
+	if never {
+		reasons = append(reasons, "it is recorded as a never event")
+	}
+	if public {
+		reasons = append(reasons, "a patient or member of the public reported it")
+	}
+	for _, a := range to {
+		m := mail.EventAlert(a, string(ev.Reference), ev.Type.Label(), PhysicalHarmLabel(ev.Index.PhysicalHarm), reasons,
+			ev.SubmittedAt, r.eventsURL+"/"+string(ev.Reference))
+		if _, err := r.outbox.Enqueue(ctx, tx, m); err != nil {
+			return err
+		}
+	}
+	return nil
 }

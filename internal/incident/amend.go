@@ -117,7 +117,17 @@ func (r *Recorder) Amend(ctx context.Context, am Amendment, c Client) (Event, er
 		if err != nil {
 			return err
 		}
-		return amendTx(ctx, tx, am.EventID, cur.Version, am.AuthorID, reason, body, ch, c)
+		if err := amendTx(ctx, tx, am.EventID, cur.Version, am.AuthorID, reason, body, ch, c); err != nil {
+			return err
+		}
+		after, err := scanEvent(tx.QueryRowContext(ctx, `SELECT `+eventColumns+` FROM events e WHERE e.id = $1`, am.EventID))
+		if err != nil {
+			return fmt.Errorf("incident: read amended event %d: %w", am.EventID, err)
+		}
+		after.Answers = res.Answers
+		before := Event{Source: cur.Source, Answers: cur.Answers}
+		before.Index.PhysicalHarm = cur.PhysicalHarm
+		return r.alertAmendment(ctx, tx, before, after, am.AuthorID)
 	})
 	if err != nil {
 		return Event{}, err
@@ -127,20 +137,21 @@ func (r *Recorder) Amend(ctx context.Context, am Amendment, c Client) (Event, er
 
 // current is what an amendment is checked against.
 type current struct {
-	Type    Type
-	Source  Source
-	OrgCode string
-	Version int
-	Answers Answers
+	Type         Type
+	Source       Source
+	OrgCode      string
+	Version      int
+	PhysicalHarm string // the most severe of its patients', as indexed
+	Answers      Answers
 }
 
 // currentAnswers reads the event's current version in tx.
 func currentAnswers(ctx context.Context, tx *db.Tx, eventID int64) (current, error) {
 	var cur current
 	var answers string
-	err := tx.QueryRowContext(ctx, `SELECT e.event_type, e.source, e.org_ods, e.version, v.answers FROM events e
+	err := tx.QueryRowContext(ctx, `SELECT e.event_type, e.source, e.org_ods, e.version, e.physical_harm, v.answers FROM events e
 		JOIN event_versions v ON v.event_id = e.id AND v.version = e.version WHERE e.id = $1`, eventID).
-		Scan(&cur.Type, &cur.Source, &cur.OrgCode, &cur.Version, &answers)
+		Scan(&cur.Type, &cur.Source, &cur.OrgCode, &cur.Version, &cur.PhysicalHarm, &answers)
 	if errors.Is(err, sql.ErrNoRows) {
 		return current{}, apperr.New(apperr.NotFound, "There is no such event.")
 	}

@@ -246,3 +246,50 @@ func TestReviewersAreEmailedAboutSeriousEventsAsTheyChose(t *testing.T) {
 		})
 	}
 }
+
+// TestAnAmendmentThatMakesAnEventSeriousAlertsOnce: an event recorded with
+// nothing to alert on, then changed into a never event, is alerted on when
+// the change is saved, to the organisation's reviewers but not to the
+// person who made the change; a later change that keeps it a never event
+// alerts nobody again.
+func TestAnAmendmentThatMakesAnEventSeriousAlertsOnce(t *testing.T) {
+	t.Parallel()
+	for _, e := range dbtest.Engines(t) {
+		t.Run(e.Name, func(t *testing.T) {
+			t.Parallel()
+			s := startAlertSite(t, e)
+			ctx := context.Background()
+			now := time.Now()
+			reviewer := approvalsUser(t, s.site, "reviewer@rm1.example", "RM1", account.RoleReviewer, now)
+			admin := approvalsUser(t, s.site, "admin@rm1.example", "RM1", account.RoleOrgAdmin, now)
+			reporter := approvalsUser(t, s.site, "reporter@rm1.example", "RM1", account.RoleReporter, now)
+
+			quiet, answers := s.submit(t, reporter, func(r form.Result) bool { return !neverEvent(r) && !severeOrFatal(r) }, nil)
+			if n := s.alertsTo(t, admin.Email, string(quiet.Reference)); n != 0 {
+				t.Fatalf("%d alerts for an event with nothing to alert on", n)
+			}
+			answers["AdverseEventGovernance.NeverEvent"] = []string{"yes"}
+			answers["AdverseEventGovernance.NeverEventType"] = []string{"3"}
+			amend := func(base int, reason string) {
+				t.Helper()
+				if _, err := s.site.App.Recorder.Amend(ctx, incident.Amendment{EventID: quiet.ID, Base: base, AuthorID: reviewer.ID,
+					Reviewer: true, Reason: reason, Answers: answers}, incident.Client{}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			amend(1, "The review found the wrong site was operated on.")
+			for _, c := range []struct {
+				u    account.User
+				want int
+			}{{admin, 1}, {reviewer, 0}, {reporter, 0}} {
+				if got := s.alertsTo(t, c.u.Email, string(quiet.Reference)); got != c.want {
+					t.Errorf("after the change into a never event: %d alerts to %s, want %d", got, c.u.Email, c.want)
+				}
+			}
+			amend(2, "Corrected the wording of the reason.")
+			if got := s.alertsTo(t, admin.Email, string(quiet.Reference)); got != 1 {
+				t.Errorf("after a second change that keeps it a never event: %d alerts to the org admin, want still 1", got)
+			}
+		})
+	}
+}
