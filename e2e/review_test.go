@@ -90,9 +90,10 @@ func TestAReviewerAssignsNotesAndClosesAnEvent(t *testing.T) {
 			}
 
 			b.step("close it", chromedp.Click(chromedp.CSS(`input[name="state"][value="closed"]`)))
-			b.fill("note", "The rota was short on nights; a second nurse now covers the day room.")
+			// A note of two lines keeps its line break on the page.
+			b.fill("note", "The rota was short on nights.\nA second nurse now covers the day room.")
 			b.click("close the review", inMain("button", "Save the review"), 200)
-			if got := b.text("#review"); !strings.Contains(got, "Closed") || !strings.Contains(got, "a second nurse now covers") {
+			if got := b.text("#review"); !strings.Contains(got, "Closed") || !strings.Contains(got, "short on nights.\nA second nurse now covers") {
 				t.Fatalf("after closing, the review panel shows %q", got)
 			}
 
