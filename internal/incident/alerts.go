@@ -23,20 +23,6 @@ func (r *Recorder) WithAlerts(a Alerts) *Recorder {
 	return r
 }
 
-// The national codes of the physical harm list (level-of-physical-harm-5),
-// as the alert names them. Codes are never renumbered (docs/taxonomy.md).
-var physicalHarmLabels = map[string]string{
-	"5": "No physical harm",
-	"4": "Low physical harm",
-	"3": "Moderate physical harm",
-	"2": "Severe physical harm",
-	"1": "Fatal",
-}
-
-// PhysicalHarmLabel names a physical harm code as the alert does, "" for
-// none or an unknown code.
-func PhysicalHarmLabel(code string) string { return physicalHarmLabels[code] }
-
 // neverEventElement is the governance question "Is this a never event?".
 const neverEventElement = "AdverseEventGovernance.NeverEvent"
 
@@ -103,7 +89,7 @@ func (r *Recorder) queueAlerts(ctx context.Context, tx *db.Tx, ev Event, except 
 		reasons = append(reasons, "a patient or member of the public reported it")
 	}
 	for _, a := range to {
-		m := mail.EventAlert(a, string(ev.Reference), ev.Type.Label(), PhysicalHarmLabel(ev.Index.PhysicalHarm), reasons,
+		m := mail.EventAlert(a, string(ev.Reference), ev.Type.Label(), r.forms.PhysicalHarmLabel(ev.Index.PhysicalHarm), reasons,
 			ev.SubmittedAt, r.eventsURL+"/"+string(ev.Reference))
 		if _, err := r.outbox.Enqueue(ctx, tx, m); err != nil {
 			return err

@@ -38,6 +38,9 @@ type Completed struct {
 type Form interface {
 	Complete(t Type, a Answers, now time.Time) (Completed, apperr.Fields)
 	CompletePublic(a Answers, now time.Time) (Completed, apperr.Fields)
+	// PhysicalHarmLabel names a code of the physical harm list as the
+	// taxonomy does, "" for none (for alerts).
+	PhysicalHarmLabel(code string) string
 	AmendForm
 }
 

@@ -220,7 +220,7 @@ func TestReviewersAreEmailedAboutSeriousEventsAsTheyChose(t *testing.T) {
 				}
 			}
 			body := severeMail.Text() + severeMail.HTML()
-			for _, want := range []string{string(severe.Reference), "Type of event: Incident", "Physical harm: " + incident.PhysicalHarmLabel(severe.Index.PhysicalHarm),
+			for _, want := range []string{string(severe.Reference), "Type of event: Incident", "Physical harm: " + s.forms.PhysicalHarmLabel(severe.Index.PhysicalHarm),
 				s.site.URL + "/events/" + string(severe.Reference)} {
 				if !strings.Contains(body, want) {
 					t.Errorf("the alert lacks %q:\n%s", want, severeMail.Text())

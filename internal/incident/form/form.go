@@ -187,6 +187,17 @@ func New(tax *taxonomy.Taxonomy) (*Form, error) {
 // Taxonomy returns the taxonomy the form is built on.
 func (f *Form) Taxonomy() *taxonomy.Taxonomy { return f.tax }
 
+// PhysicalHarmLabel names a code of the physical harm list
+// (level-of-physical-harm-5) as the taxonomy does; "" for no answer.
+func (f *Form) PhysicalHarmLabel(code string) string {
+	if code == "" {
+		return ""
+	}
+	el, _ := f.tax.Element(elPhysicalHarm)
+	l, _ := f.tax.List(el.CodeList)
+	return l.Display(code)
+}
+
 // Steps lists the pages asked for an event of type t, in order, given the
 // answers so far: business rules add or drop pages as answers change.
 // Governance questions are included only for reviewers.
