@@ -22,12 +22,13 @@ import (
 //     A and the text at weight D, both in the 'simple' configuration.
 
 // TextQuery is a search of a full-text table: documents holding every
-// word, in any of the groups (any group when there are none). Words must
-// be letters and digits only (see incident.ParseWords); the Dialect quotes
-// them anyway.
+// word, in any of the groups (any group when there are none), and with an
+// id from From to To when To is not 0. Words must be letters and digits
+// only (see incident.ParseWords); the Dialect quotes them anyway.
 type TextQuery struct {
-	Groups []string
-	Words  []string
+	Groups   []string
+	Words    []string
+	From, To int64
 }
 
 // TextInsert is the statement that indexes a document in table: $1 its
@@ -67,7 +68,8 @@ func (d Dialect) TextMatch(table string, q TextQuery, arg func(any) string) stri
 		for _, w := range q.Words {
 			parts = append(parts, tsQuote(w)+":D")
 		}
-		return `SELECT event_id FROM ` + table + ` WHERE document @@ to_tsquery('simple', ` + arg(strings.Join(parts, " & ")) + `)`
+		return `SELECT event_id FROM ` + table + ` WHERE document @@ to_tsquery('simple', ` + arg(strings.Join(parts, " & ")) + `)` +
+			idRange("event_id", q, arg)
 	}
 	var parts []string
 	if len(q.Groups) > 0 {
@@ -84,7 +86,17 @@ func (d Dialect) TextMatch(table string, q TextQuery, arg func(any) string) stri
 		}
 		parts = append(parts, "body : ("+strings.Join(words, " AND ")+")")
 	}
-	return `SELECT rowid FROM ` + table + ` WHERE ` + table + ` MATCH ` + arg(strings.Join(parts, " AND "))
+	return `SELECT rowid FROM ` + table + ` WHERE ` + table + ` MATCH ` + arg(strings.Join(parts, " AND ")) + idRange("rowid", q, arg)
+}
+
+// idRange is the condition keeping the ids from q.From to q.To, if any.
+// Both engines read only that stretch of their index: FTS5 seeks in each
+// word's list of documents, PostgreSQL reads the range of the primary key.
+func idRange(column string, q TextQuery, arg func(any) string) string {
+	if q.To == 0 {
+		return ""
+	}
+	return ` AND ` + column + ` BETWEEN ` + arg(q.From) + ` AND ` + arg(q.To)
 }
 
 // ftsQuote makes s one FTS5 string: a phrase of its tokens, never syntax.

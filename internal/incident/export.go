@@ -59,9 +59,13 @@ func (s *Service) Export(ctx context.Context, tax *taxonomy.Taxonomy, scope Scop
 	}
 	f.Sort = f.Sort.orDefault()
 	f.dialect = s.db.Dialect()
-	// An export reads every match in turn: in the list's order, by its
-	// index, rather than sorting all the matches for each batch.
-	f.manyWords = true
+	if len(f.Words) > 0 {
+		n, err := s.countWords(ctx, scope, f, fewWords+1)
+		if err != nil {
+			return 0, err
+		}
+		f.manyWords = n > fewWords
+	}
 	n, exportErr := s.writeCSV(ctx, tax, scope, f, cols, w)
 	details := exportDetails(scope, f)
 	details["rows"] = strconv.Itoa(n)

@@ -159,8 +159,11 @@ type Filter struct {
 	Reference Reference
 	// dialect makes the search by words; List and Export set it.
 	dialect db.Dialect
-	// manyWords says the words match many events (see wordsPlan).
+	// manyWords says the words match many events (see countWords).
 	manyWords bool
+	// wordIDs, when its end is not 0, keeps the words' matches to events
+	// with ids in that range (see walkWords).
+	wordIDs [2]int64
 }
 
 // check refuses a filter this package cannot apply. Codes are not checked
@@ -405,7 +408,7 @@ func (q *sqlQuery) addFilter(scope Scope, f Filter) {
 				" AND c.code = " + q.arg(c.code) + ")")
 		}
 	}
-	q.addWords(f.dialect, scope, f.Words, f.manyWords)
+	q.addWords(scope, f)
 	if f.Reference != "" {
 		q.add("e.reference = " + q.arg(string(f.Reference)))
 	}
@@ -417,9 +420,6 @@ func (q *sqlQuery) addFilter(scope Scope, f Filter) {
 // count of a common code reads index entries rather than checking event
 // after event.
 func countQuery(scope Scope, f Filter, limit int) (string, []any) {
-	if wordsOnly(scope, f) {
-		return wordsCountQuery(f.dialect, scope, f.Words, limit)
-	}
 	if scope.ReporterID == 0 && (f.SafetyChallenge != "" || f.Agent != "") {
 		q := &sqlQuery{}
 		element, code := ElementSafetyChallenges, f.SafetyChallenge
@@ -467,24 +467,67 @@ const summaryColumns = `e.id, e.reference, e.event_type, e.org_ods, e.source, CO
 // page reads up to limit events after (or, going back, before) the
 // cursor, in the filter's order, and reports whether there were more.
 func (s *Service) page(ctx context.Context, scope Scope, f Filter, at Cursor, limit int) ([]Summary, bool, error) {
-	q := filterQuery(scope, f)
-	col := f.Sort.column()
+	var list []Summary
+	var err error
+	if f.manyWords {
+		list, err = s.walkWords(ctx, scope, f, at, limit+1)
+	} else {
+		list, err = s.readPage(ctx, scope, f, at, Cursor{}, limit+1)
+	}
+	if err != nil {
+		return nil, false, err
+	}
+	more := len(list) > limit
+	if more {
+		list = list[:limit]
+	}
+	if at.Backward {
+		for i, j := 0, len(list)-1; i < j; i, j = i+1, j-1 {
+			list[i], list[j] = list[j], list[i]
+		}
+	}
+	return list, more, nil
+}
+
+// walkOrder is how a page read from at goes through the list: the sort
+// column, whether it goes down it, the comparison that keeps the events
+// past a place, and the one that keeps those up to a place.
+func walkOrder(f Filter, at Cursor) (col, dir, past, upTo string) {
 	// Going forward in a newest-first list means going down; going back
 	// reverses both the comparison and the order, and the page is turned
 	// round afterwards.
-	down := f.Sort.newestFirst() != at.Backward
-	cmp, dir := ">", "ASC"
-	if down {
-		cmp, dir = "<", "DESC"
+	if f.Sort.newestFirst() != at.Backward {
+		return f.Sort.column(), "DESC", "<", ">="
 	}
+	return f.Sort.column(), "ASC", ">", "<="
+}
+
+// walkQuery is the WHERE clause of the events f chooses past at and, when
+// end is not zero, up to and including end, in the order of at. Both are
+// comparisons the list's index reads as the ends of a range.
+func walkQuery(scope Scope, f Filter, at, end Cursor) *sqlQuery {
+	q := filterQuery(scope, f)
+	col, _, past, upTo := walkOrder(f, at)
 	if !at.IsZero() {
-		q.add("(" + col + ", e.id) " + cmp + " (" + q.arg(at.Time) + ", " + q.arg(at.ID) + ")")
+		q.add("(" + col + ", e.id) " + past + " (" + q.arg(at.Time) + ", " + q.arg(at.ID) + ")")
 	}
+	if !end.IsZero() {
+		q.add("(" + col + ", e.id) " + upTo + " (" + q.arg(end.Time) + ", " + q.arg(end.ID) + ")")
+	}
+	return q
+}
+
+// readPage reads up to n events past at (and up to end, when it is not
+// zero), in the order of at: for a cursor going back, the page's last
+// event first.
+func (s *Service) readPage(ctx context.Context, scope Scope, f Filter, at, end Cursor, n int) ([]Summary, error) {
+	q := walkQuery(scope, f, at, end)
+	col, dir, _, _ := walkOrder(f, at)
 	text := `SELECT ` + summaryColumns + ` FROM events e` + q.clause() +
-		` ORDER BY ` + col + ` ` + dir + `, e.id ` + dir + ` LIMIT ` + q.arg(limit+1)
+		` ORDER BY ` + col + ` ` + dir + `, e.id ` + dir + ` LIMIT ` + q.arg(n)
 	rows, err := s.db.QueryContext(ctx, text, q.args...)
 	if err != nil {
-		return nil, false, fmt.Errorf("incident: list events: %w", err)
+		return nil, fmt.Errorf("incident: list events: %w", err)
 	}
 	defer rows.Close()
 	var list []Summary
@@ -495,7 +538,7 @@ func (s *Service) page(ctx context.Context, scope Scope, f Filter, at Cursor, li
 		if err := rows.Scan(&e.ID, &e.Reference, &e.Type, &e.OrgCode, &e.Source, &e.ReporterID, &e.OccurredFrom,
 			&e.OccurredTo, &e.SubmittedAt, &e.Version, &e.PhysicalHarm, &e.PsychologicalHarm, &e.ServiceType,
 			&e.SharingOptOut, &e.ReviewState, &assignee, &due); err != nil {
-			return nil, false, fmt.Errorf("incident: scan event: %w", err)
+			return nil, fmt.Errorf("incident: scan event: %w", err)
 		}
 		e.AssigneeID = assignee.Int64
 		if due.Valid {
@@ -512,18 +555,9 @@ func (s *Service) page(ctx context.Context, scope Scope, f Filter, at Cursor, li
 		list = append(list, e)
 	}
 	if err := rows.Err(); err != nil {
-		return nil, false, fmt.Errorf("incident: list events: %w", err)
+		return nil, fmt.Errorf("incident: list events: %w", err)
 	}
-	more := len(list) > limit
-	if more {
-		list = list[:limit]
-	}
-	if at.Backward {
-		for i, j := 0, len(list)-1; i < j; i, j = i+1, j-1 {
-			list[i], list[j] = list[j], list[i]
-		}
-	}
-	return list, more, nil
+	return list, nil
 }
 
 // List returns one page of the events in scope that f chooses, starting
@@ -543,11 +577,24 @@ func (s *Service) List(ctx context.Context, scope Scope, f Filter, at Cursor, pe
 		perPage = DefaultPerPage
 	}
 	perPage = min(perPage, MaxPerPage)
-	many, err := s.wordsPlan(ctx, scope, f)
-	if err != nil {
-		return ListPage{}, err
+	// How a search by words is read depends on how many events it
+	// matches (see countWords). When the words are all the filter, that
+	// count, taken to CountCap, is also the list's.
+	count := -1
+	if len(f.Words) > 0 {
+		limit := fewWords + 1
+		if wordsOnly(scope, f) {
+			limit = CountCap + 1
+		}
+		n, err := s.countWords(ctx, scope, f, limit)
+		if err != nil {
+			return ListPage{}, err
+		}
+		f.manyWords = n > fewWords
+		if wordsOnly(scope, f) {
+			count = n
+		}
 	}
-	f.manyWords = many
 	list, more, err := s.page(ctx, scope, f, at, perPage)
 	if err != nil {
 		return ListPage{}, err
@@ -569,10 +616,12 @@ func (s *Service) List(ctx context.Context, scope Scope, f Filter, at Cursor, pe
 			p.Previous = Cursor{Sort: f.Sort, Time: first.sortKey, ID: first.ID, Backward: true}
 		}
 	}
-	text, args := countQuery(scope, f, CountCap+1)
-	err = s.db.QueryRowContext(ctx, text, args...).Scan(&p.Count)
-	if err != nil {
-		return ListPage{}, fmt.Errorf("incident: count events: %w", err)
+	p.Count = count
+	if count < 0 {
+		text, args := countQuery(scope, f, CountCap+1)
+		if err := s.db.QueryRowContext(ctx, text, args...).Scan(&p.Count); err != nil {
+			return ListPage{}, fmt.Errorf("incident: count events: %w", err)
+		}
 	}
 	if p.Count > CountCap {
 		p.Count, p.More = CountCap, true

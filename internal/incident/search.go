@@ -147,43 +147,127 @@ func indexText(ctx context.Context, tx *db.Tx, eventID int64, org, text string, 
 }
 
 // fewWords is how many matches a search by words may have for its page to
-// be read from the matches: past it, the page is read in the list's order
-// by the list's index, keeping the events among the matches.
+// be read from the matches: past it, the page is read by walking the list
+// (see countWords).
 const fewWords = 2000
 
-// wordsPlan reports whether a search by words matches many events (more
-// than fewWords, counted in the search index alone, within the scope's
-// organisations). Its page is then better read down the list's index,
-// keeping the matches: the first page of a word in half the events is
-// found after a few dozen; reading the matches and sorting them would read
-// every one. A rare word is the other way round: reading down the index
-// could pass every event of the organisation to find it.
-func (s *Service) wordsPlan(ctx context.Context, scope Scope, f Filter) (bool, error) {
-	if len(f.Words) == 0 {
-		return false, nil
-	}
-	text, args := wordsCountQuery(f.dialect, scope, f.Words, fewWords+1)
+// countWords counts, up to limit, the events in scope holding f's words,
+// from the search index alone. List counts to fewWords+1 to choose how to
+// read the page: past fewWords the words match many events, and the page
+// is better read by walking the list (walkWords). The first page of a
+// word in half the events is among the first few dozen; reading the
+// matches and sorting them would read every one. A rare word is the other
+// way round: walking the list could pass every event of the organisation
+// to find it.
+func (s *Service) countWords(ctx context.Context, scope Scope, f Filter, limit int) (int, error) {
+	text, args := wordsCountQuery(f.dialect, scope, f.Words, limit)
 	var n int
 	if err := s.db.QueryRowContext(ctx, text, args...).Scan(&n); err != nil {
-		return false, fmt.Errorf("incident: count matches: %w", err)
+		return 0, fmt.Errorf("incident: count matches: %w", err)
 	}
-	return n > fewWords, nil
+	return n, nil
 }
 
-// addWords adds the condition that events hold every word: within the
-// scope's organisations when the scope is only organisations, so the index
-// alone narrows to them. With many matches the event's id is written as an
-// expression (+e.id), which both engines accept and which keeps SQLite
-// from reading the page from the matches by their ids (see wordsPlan).
-func (q *sqlQuery) addWords(d db.Dialect, scope Scope, words []string, many bool) {
-	if len(words) == 0 {
+// firstStretch is how many events of the list walkWords reads first, at
+// least; each stretch after that is four times the one before.
+// maxStretchIDs is the widest run of ids it asks the search index about:
+// reading a run costs about the same for every id in it, and beyond this
+// it costs more than reading every match in scope.
+const (
+	firstStretch  = 256
+	maxStretchIDs = 250_000
+)
+
+// walkWords reads up to n events of a search by words that matches many
+// events, past at, in the order of at. It walks the list without its
+// words a stretch at a time, by the list's index, and asks the search
+// index only for the matches whose ids lie between the stretch's lowest
+// and highest: events are numbered as they arrive, so a stretch of the
+// newest events asks about a short run of ids, which both engines read
+// from their index without reading the word's other matches. (Asking
+// about every match at once would read all of them, half a million for a
+// common word; asking event by event costs a search each.) A stretch
+// that finds fewer than n leads to the next, larger one, so a word whose
+// matches lie far down the list costs a few stretches, not many.
+func (s *Service) walkWords(ctx context.Context, scope Scope, f Filter, at Cursor, n int) ([]Summary, error) {
+	plain := f
+	plain.Words, plain.manyWords = nil, false
+	var list []Summary
+	for size := max(firstStretch, 4*n); ; size *= 4 {
+		count, ids, end, err := s.stretch(ctx, scope, plain, at, size)
+		if err != nil || count == 0 {
+			return list, err
+		}
+		if ids[1]-ids[0] > s.stretchIDs {
+			// The list's order is far from the order events arrived in
+			// (such as by when they happened, for events reported long
+			// after): ask about every match in scope once instead.
+			found, err := s.readPage(ctx, scope, f, at, Cursor{}, n-len(list))
+			return append(list, found...), err
+		}
+		g := f
+		g.wordIDs = ids
+		found, err := s.readPage(ctx, scope, g, at, end, n-len(list))
+		if err != nil {
+			return nil, err
+		}
+		list = append(list, found...)
+		if len(list) >= n || count < size {
+			return list, nil
+		}
+		end.Backward = at.Backward
+		at = end
+	}
+}
+
+// stretch reads how many of the next size events f chooses past at there
+// are, the lowest and highest of their ids, and, when there are size, the
+// place of the last of them (the stretch's end).
+func (s *Service) stretch(ctx context.Context, scope Scope, f Filter, at Cursor, size int) (int, [2]int64, Cursor, error) {
+	col, dir, _, _ := walkOrder(f, at)
+	order := ` ORDER BY ` + col + ` ` + dir + `, e.id ` + dir
+	q := walkQuery(scope, f, at, Cursor{})
+	var count int
+	var ids [2]int64
+	err := s.db.QueryRowContext(ctx, `SELECT COUNT(*), COALESCE(MIN(id), 0), COALESCE(MAX(id), 0) FROM (SELECT e.id FROM events e`+
+		q.clause()+order+` LIMIT `+q.arg(size)+`) x`, q.args...).Scan(&count, &ids[0], &ids[1])
+	if err != nil {
+		return 0, ids, Cursor{}, fmt.Errorf("incident: read the list: %w", err)
+	}
+	if count < size {
+		return count, ids, Cursor{}, nil
+	}
+	q = walkQuery(scope, f, at, Cursor{})
+	end := Cursor{Sort: f.Sort}
+	err = s.db.QueryRowContext(ctx, `SELECT `+col+`, e.id FROM events e`+q.clause()+order+` LIMIT 1 OFFSET `+q.arg(size-1),
+		q.args...).Scan(&end.Time, &end.ID)
+	if err != nil {
+		return 0, ids, Cursor{}, fmt.Errorf("incident: read the list: %w", err)
+	}
+	end.Time = end.Time.UTC()
+	return count, ids, end, nil
+}
+
+// addWords adds the condition that events hold every word. Reading a
+// stretch of the list (f.wordIDs set), the search index is asked only
+// about the stretch's ids: its events are already in scope. Otherwise the
+// matches are within the scope's organisations when the scope is only
+// organisations, so the index alone narrows to them. With many matches,
+// or a stretch, the event's id is written as an expression (+e.id), which
+// both engines accept and which keeps SQLite from reading the page from
+// the matches by their ids, sorting them all (see countWords).
+func (q *sqlQuery) addWords(scope Scope, f Filter) {
+	if len(f.Words) == 0 {
 		return
 	}
-	id := "e.id"
-	if many {
+	tq, id := searchQuery(scope, f.Words), "e.id"
+	switch {
+	case f.wordIDs[1] != 0:
+		tq, id = db.TextQuery{Words: f.Words, From: f.wordIDs[0], To: f.wordIDs[1]}, "+e.id"
+	case f.manyWords:
 		id = "+e.id"
 	}
-	q.add(id + " IN (" + d.TextMatch(searchTable, searchQuery(scope, words), q.arg) + ")")
+	q.add(id + " IN (" + f.dialect.TextMatch(searchTable, tq, q.arg) + ")")
 }
 
 // searchQuery is the full-text query for words within scope.
@@ -203,7 +287,7 @@ func wordsOnly(scope Scope, f Filter) bool {
 	}
 	// Compared whole, so that a filter added later is not forgotten here.
 	g := f
-	g.Words, g.Sort, g.dialect, g.manyWords = nil, "", db.Dialect{}, false
+	g.Words, g.Sort, g.dialect, g.manyWords, g.wordIDs = nil, "", db.Dialect{}, false, [2]int64{}
 	return reflect.DeepEqual(g, Filter{})
 }
 
@@ -223,6 +307,6 @@ func codeOnly(scope Scope, f Filter) bool {
 		return false
 	}
 	g := f
-	g.SafetyChallenge, g.Agent, g.Sort, g.dialect, g.manyWords = "", "", "", db.Dialect{}, false
+	g.SafetyChallenge, g.Agent, g.Sort, g.dialect, g.manyWords, g.wordIDs = "", "", "", db.Dialect{}, false, [2]int64{}
 	return reflect.DeepEqual(g, Filter{})
 }

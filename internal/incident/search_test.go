@@ -2,6 +2,7 @@ package incident
 
 import (
 	"context"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -235,4 +236,124 @@ func TestMigrationIndexesEarlierEvents(t *testing.T) {
 			t.Errorf("a code was indexed: %v", got)
 		}
 	})
+}
+
+// A word in more than fewWords events is read by walking the list a
+// stretch at a time; every order, forwards and back, gives exactly the
+// events of the list that hold the word, in the list's order. The events
+// arrive in batches submitted further and further in the past, and
+// happened on days in no order, so that neither order follows the ids
+// (the walk must never rely on it for what it finds). Narrowing the run of
+// ids a stretch may ask about makes the walk fall back to asking about
+// every match: the same pages.
+func TestSearchWalkingTheListFindsWhatTheListHolds(t *testing.T) {
+	if testing.Short() {
+		t.Skip("loads three thousand events")
+	}
+	t.Parallel()
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		f := newListFixture(t, d)
+		ctx := context.Background()
+		start := f.clock
+		// The word "ward" is in every event whose physical harm is not 5,
+		// so that the list shows which events should be found: in none of
+		// the first five batches, so that stretches find none or some.
+		const events, batch = 3000, 100
+		for b := 0; b < events/batch; b++ {
+			f.clock = start.Add(-time.Duration(b) * time.Hour)
+			subs := make([]Submission, 0, batch+10)
+			for i := b * batch; i < (b+1)*batch; i++ {
+				day := start.AddDate(0, 0, -(i*37)%400).Truncate(24 * time.Hour)
+				harm, text := "4", "Slipped on the ward floor"
+				if i < 5*batch || i%10 == 0 {
+					harm, text = "5", "Slipped near the lift"
+				}
+				subs = append(subs, Submission{Type: Incident, OrgCode: "RM1", Source: Staff, ReporterID: f.ann,
+					OccurredFrom: day, OccurredTo: day, Answers: Answers{"AdverseEvent.description": {text}},
+					Index: Index{Text: text, PhysicalHarm: harm}, StatementVersion: 1})
+			}
+			// Another organisation's events, between RM1's ids, holding the
+			// word too.
+			for range 10 {
+				subs = append(subs, Submission{Type: Incident, OrgCode: "D82044", Source: Staff, ReporterID: f.cat,
+					OccurredFrom: start, OccurredTo: start, Answers: Answers{"AdverseEvent.description": {"On the ward"}},
+					Index: Index{Text: "On the ward", PhysicalHarm: "4"}, StatementVersion: 1})
+			}
+			if err := f.svc.Load(ctx, subs); err != nil {
+				t.Fatal(err)
+			}
+		}
+		f.clock = start
+		scope := Scope{Orgs: []string{"RM1"}}
+		for _, stretchIDs := range []int64{maxStretchIDs, 10} {
+			f.svc.stretchIDs = stretchIDs
+			for _, sort := range Sorts() {
+				var want []Reference
+				for _, e := range walkList(t, f.svc, scope, Filter{Sort: sort}, 100) {
+					if e.PhysicalHarm != "5" {
+						want = append(want, e.Reference)
+					}
+				}
+				if len(want) <= fewWords {
+					t.Fatalf("only %d events hold the word: the search would not walk the list", len(want))
+				}
+				got := walkList(t, f.svc, scope, Filter{Sort: sort, Words: []string{"ward"}}, 25)
+				if !slices.Equal(refs(got), want) {
+					t.Fatalf("stretches of up to %d ids, %s: found %d events, want the list's %d in its order", stretchIDs, sort, len(got), len(want))
+				}
+			}
+		}
+	})
+}
+
+// walkList reads every page of a list forwards, perPage at a time, then
+// back again from the last page, and fails unless both give the same
+// events and the count agrees. It returns the events in the list's order.
+func walkList(t *testing.T, svc *Service, scope Scope, f Filter, perPage int) []Summary {
+	t.Helper()
+	ctx := context.Background()
+	var pages [][]Summary
+	var count int
+	at := Cursor{}
+	for {
+		p, err := svc.List(ctx, scope, f, at, perPage)
+		if err != nil {
+			t.Fatal(err)
+		}
+		pages, count = append(pages, p.Events), p.Count
+		if p.Next.IsZero() {
+			break
+		}
+		if len(p.Events) != perPage {
+			t.Fatalf("page %d has %d events and a next page", len(pages), len(p.Events))
+		}
+		at = p.Next
+	}
+	var all []Summary
+	for _, p := range pages {
+		all = append(all, p...)
+	}
+	if count != min(len(all), CountCap) {
+		t.Fatalf("count %d, but the pages hold %d events", count, len(all))
+	}
+	// Back from the last page: each Previous gives the page before.
+	last := pages[len(pages)-1]
+	if len(last) == 0 {
+		return all
+	}
+	back := Cursor{Sort: f.Sort.orDefault(), Time: last[0].sortKey, ID: last[0].ID, Backward: true}
+	for i := len(pages) - 2; i >= 0; i-- {
+		p, err := svc.List(ctx, scope, f, back, perPage)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Equal(refs(p.Events), refs(pages[i])) {
+			t.Fatalf("going back, page %d differs from going forwards", i+1)
+		}
+		if p.Previous.IsZero() != (i == 0) {
+			t.Fatalf("going back, page %d has a previous page: %v", i+1, !p.Previous.IsZero())
+		}
+		back = p.Previous
+	}
+	return all
 }

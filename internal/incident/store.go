@@ -21,10 +21,13 @@ import (
 // Service records events and keeps their versions and drafts.
 type Service struct {
 	db *db.DB
+	// stretchIDs is the widest run of ids a search walking the list asks
+	// the search index about (maxStretchIDs; tests make it narrow).
+	stretchIDs int64
 }
 
 // NewService returns a Service on d.
-func NewService(d *db.DB) *Service { return &Service{db: d} }
+func NewService(d *db.DB) *Service { return &Service{db: d, stretchIDs: maxStretchIDs} }
 
 // Limits on what one event may hold, so a form cannot fill the database.
 const (
