@@ -28,7 +28,7 @@ func TestRunAdmin(t *testing.T) {
 				var progress bytes.Buffer
 				r, err := RunAdmin(context.Background(), AdminOptions{
 					Scenario: scenario, Database: e.Database, Orgs: 40, Users: 600, Seed: 2,
-					Concurrency: 2, Duration: time.Second, Warmup: 20 * time.Millisecond,
+					Concurrency: 2, Duration: testWindow, Warmup: 20 * time.Millisecond,
 					Params: password.Params{MemoryKiB: 64, Time: 1, Threads: 1}, Progress: &progress,
 				})
 				if err != nil {

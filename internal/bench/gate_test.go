@@ -26,7 +26,7 @@ func TestRunGate(t *testing.T) {
 			var progress bytes.Buffer
 			r, err := RunGate(context.Background(), GateOptions{
 				Database: e.Database, Users: 200, Concurrency: 2, Rounds: 2,
-				Duration: time.Second, Warmup: 20 * time.Millisecond,
+				Duration: testWindow, Warmup: 20 * time.Millisecond,
 				Params: password.Params{MemoryKiB: 64, Time: 1, Threads: 1}, Progress: &progress,
 			})
 			if err != nil {

@@ -27,7 +27,7 @@ func TestRunList(t *testing.T) {
 			var progress bytes.Buffer
 			r, err := RunList(context.Background(), ListOptions{
 				Database: e.Database, Events: 1500, Orgs: 30, Users: 300, Seed: 3,
-				Concurrency: []int{1, 2}, Duration: time.Second, Warmup: 20 * time.Millisecond,
+				Concurrency: []int{1, 2}, Duration: testWindow, Warmup: 20 * time.Millisecond,
 				Params: password.Params{MemoryKiB: 64, Time: 1, Threads: 1}, Progress: &progress,
 			})
 			if err != nil {

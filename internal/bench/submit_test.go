@@ -25,7 +25,7 @@ func TestRunSubmit(t *testing.T) {
 		t.Run(e.Name, func(t *testing.T) {
 			var progress bytes.Buffer
 			r, err := RunSubmit(context.Background(), SubmitOptions{
-				Database: e.Database, Concurrency: []int{1, 2}, Duration: time.Second, Warmup: 20 * time.Millisecond,
+				Database: e.Database, Concurrency: []int{1, 2}, Duration: testWindow, Warmup: 20 * time.Millisecond,
 				MaxRate: 1000, Seed: 2, Params: password.Params{MemoryKiB: 64, Time: 1, Threads: 1}, Progress: &progress,
 			})
 			if err != nil {

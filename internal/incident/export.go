@@ -60,11 +60,11 @@ func (s *Service) Export(ctx context.Context, tax *taxonomy.Taxonomy, scope Scop
 	f.Sort = f.Sort.orDefault()
 	f.dialect = s.db.Dialect()
 	if len(f.Words) > 0 {
-		n, err := s.countWords(ctx, scope, f, fewWords+1)
+		n, err := s.countWords(ctx, scope, f, s.few()+1)
 		if err != nil {
 			return 0, err
 		}
-		f.manyWords = n > fewWords
+		f.plan = s.planWords(n)
 	}
 	n, exportErr := s.writeCSV(ctx, tax, scope, f, cols, w)
 	details := exportDetails(scope, f)

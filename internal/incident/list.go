@@ -159,10 +159,10 @@ type Filter struct {
 	Reference Reference
 	// dialect makes the search by words; List and Export set it.
 	dialect db.Dialect
-	// manyWords says the words match many events (see countWords).
-	manyWords bool
-	// wordIDs, when its end is not 0, keeps the words' matches to events
-	// with ids in that range (see walkWords).
+	// plan is how the words are looked for (see wordsPlan); wordIDs,
+	// when its end is not 0, is the run of ids a stretch of the list
+	// holds (see walkWords).
+	plan    wordsPlan
 	wordIDs [2]int64
 }
 
@@ -469,7 +469,7 @@ const summaryColumns = `e.id, e.reference, e.event_type, e.org_ods, e.source, CO
 func (s *Service) page(ctx context.Context, scope Scope, f Filter, at Cursor, limit int) ([]Summary, bool, error) {
 	var list []Summary
 	var err error
-	if f.manyWords {
+	if f.plan == walkList {
 		list, err = s.walkWords(ctx, scope, f, at, limit+1)
 	} else {
 		list, err = s.readPage(ctx, scope, f, at, Cursor{}, limit+1)
@@ -582,7 +582,7 @@ func (s *Service) List(ctx context.Context, scope Scope, f Filter, at Cursor, pe
 	// count, taken to CountCap, is also the list's.
 	count := -1
 	if len(f.Words) > 0 {
-		limit := fewWords + 1
+		limit := s.few() + 1
 		if wordsOnly(scope, f) {
 			limit = CountCap + 1
 		}
@@ -590,7 +590,7 @@ func (s *Service) List(ctx context.Context, scope Scope, f Filter, at Cursor, pe
 		if err != nil {
 			return ListPage{}, err
 		}
-		f.manyWords = n > fewWords
+		f.plan = s.planWords(n)
 		if wordsOnly(scope, f) {
 			count = n
 		}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"reflect"
 	"strings"
+	"time"
 	"unicode"
 	"unicode/utf8"
 
@@ -146,19 +147,49 @@ func indexText(ctx context.Context, tx *db.Tx, eventID int64, org, text string, 
 	return nil
 }
 
+// wordsPlan is how a list looks for its words.
+type wordsPlan int
+
+const (
+	// readMatches reads the matches in scope and sorts them: for words
+	// in few events (fewWords at most).
+	readMatches wordsPlan = iota
+	// walkList walks the list in its order, keeping the events that hold
+	// the words (walkWords): for words in many events, whose first page
+	// is among the first few dozen of the list.
+	walkList
+	// keepMatches gathers the matches in scope once, then walks the list
+	// keeping them: what walkWords falls back to when the words turn out
+	// rarer than their count suggested.
+	keepMatches
+)
+
 // fewWords is how many matches a search by words may have for its page to
-// be read from the matches: past it, the page is read by walking the list
-// (see countWords).
+// be read from the matches (readMatches): past it, the list is walked.
 const fewWords = 2000
 
+// few is fewWords, or what a test set instead.
+func (s *Service) few() int {
+	if s.fewWords > 0 {
+		return s.fewWords
+	}
+	return fewWords
+}
+
+// planWords is the plan for words with n matches in scope.
+func (s *Service) planWords(n int) wordsPlan {
+	if n > s.few() {
+		return walkList
+	}
+	return readMatches
+}
+
 // countWords counts, up to limit, the events in scope holding f's words,
-// from the search index alone. List counts to fewWords+1 to choose how to
-// read the page: past fewWords the words match many events, and the page
-// is better read by walking the list (walkWords). The first page of a
-// word in half the events is among the first few dozen; reading the
-// matches and sorting them would read every one. A rare word is the other
-// way round: walking the list could pass every event of the organisation
-// to find it.
+// from the search index alone: at least fewWords+1, to choose the plan.
+// The first page of a word in half the events is among the first few
+// dozen of the list; reading the matches and sorting them would read every
+// one. A rare word is the other way round: walking the list could pass
+// every event of the organisation to find it.
 func (s *Service) countWords(ctx context.Context, scope Scope, f Filter, limit int) (int, error) {
 	text, args := wordsCountQuery(f.dialect, scope, f.Words, limit)
 	var n int
@@ -170,39 +201,46 @@ func (s *Service) countWords(ctx context.Context, scope Scope, f Filter, limit i
 
 // firstStretch is how many events of the list walkWords reads first, at
 // least; each stretch after that is four times the one before.
-// maxStretchIDs is the widest run of ids it asks the search index about:
-// reading a run costs about the same for every id in it, and beyond this
-// it costs more than reading every match in scope.
-const (
-	firstStretch  = 256
-	maxStretchIDs = 250_000
-)
+const firstStretch = 256
+
+// walkBudget is about how long walkWords spends asking about stretches
+// (by db.Dialect.TextHoldsCost) before it gathers every match in scope
+// instead (keepMatches), which costs less for words in a few per cent of
+// events or fewer.
+const walkBudget = 25 * time.Millisecond
 
 // walkWords reads up to n events of a search by words that matches many
 // events, past at, in the order of at. It walks the list without its
-// words a stretch at a time, by the list's index, and asks the search
-// index only for the matches whose ids lie between the stretch's lowest
-// and highest: events are numbered as they arrive, so a stretch of the
-// newest events asks about a short run of ids, which both engines read
-// from their index without reading the word's other matches. (Asking
-// about every match at once would read all of them, half a million for a
-// common word; asking event by event costs a search each.) A stretch
-// that finds fewer than n leads to the next, larger one, so a word whose
-// matches lie far down the list costs a few stretches, not many.
+// words a stretch at a time, by the list's index, and checks only the
+// stretch's events against the search index (db.Dialect.TextHolds; on
+// SQLite, by the run of ids between the stretch's lowest and highest:
+// events are numbered as they arrive, so a stretch of the newest events
+// covers a short run). Gathering every match first would read all of
+// them, a hundred thousand for a common word in a large organisation. A
+// stretch that finds fewer than n leads to the next, larger one, so a
+// word whose matches lie far down the list costs a few stretches, not
+// many; and the walk stops at walkBudget.
 func (s *Service) walkWords(ctx context.Context, scope Scope, f Filter, at Cursor, n int) ([]Summary, error) {
 	plain := f
-	plain.Words, plain.manyWords = nil, false
+	plain.Words, plain.plan = nil, readMatches
 	var list []Summary
+	budget := s.walkBudget
+	if budget == 0 {
+		budget = walkBudget
+	}
 	for size := max(firstStretch, 4*n); ; size *= 4 {
 		count, ids, end, err := s.stretch(ctx, scope, plain, at, size)
 		if err != nil || count == 0 {
 			return list, err
 		}
-		if ids[1]-ids[0] > s.stretchIDs {
-			// The list's order is far from the order events arrived in
-			// (such as by when they happened, for events reported long
-			// after): ask about every match in scope once instead.
-			found, err := s.readPage(ctx, scope, f, at, Cursor{}, n-len(list))
+		if budget -= f.dialect.TextHoldsCost(count, ids[0], ids[1]); budget < 0 {
+			// The words are rarer here than the count suggested, or (on
+			// SQLite) the list's order is far from the order events
+			// arrived in, such as by when they happened for events
+			// reported long after: gather every match in scope instead.
+			g := f
+			g.plan = keepMatches
+			found, err := s.readPage(ctx, scope, g, at, Cursor{}, n-len(list))
 			return append(list, found...), err
 		}
 		g := f
@@ -248,26 +286,28 @@ func (s *Service) stretch(ctx context.Context, scope Scope, f Filter, at Cursor,
 	return count, ids, end, nil
 }
 
-// addWords adds the condition that events hold every word. Reading a
-// stretch of the list (f.wordIDs set), the search index is asked only
-// about the stretch's ids: its events are already in scope. Otherwise the
-// matches are within the scope's organisations when the scope is only
-// organisations, so the index alone narrows to them. With many matches,
-// or a stretch, the event's id is written as an expression (+e.id), which
-// both engines accept and which keeps SQLite from reading the page from
-// the matches by their ids, sorting them all (see countWords).
+// addWords adds the condition that events hold every word. The matches
+// are within the scope's organisations when the scope is only
+// organisations, so the index alone narrows to them; reading a stretch of
+// the list (f.wordIDs set), the search index is asked only about the
+// stretch's run of ids, whose events are already in scope. Gathering
+// matches for a walk, the event's id is written as an expression (+e.id),
+// which both engines accept and which keeps SQLite from reading the page
+// from the matches by their ids and sorting them all.
 func (q *sqlQuery) addWords(scope Scope, f Filter) {
 	if len(f.Words) == 0 {
 		return
 	}
-	tq, id := searchQuery(scope, f.Words), "e.id"
 	switch {
+	case f.plan == readMatches:
+		q.add("e.id IN (" + f.dialect.TextMatch(searchTable, searchQuery(scope, f.Words), q.arg) + ")")
+	case f.plan == keepMatches:
+		q.add("+e.id IN (" + f.dialect.TextMatch(searchTable, searchQuery(scope, f.Words), q.arg) + ")")
 	case f.wordIDs[1] != 0:
-		tq, id = db.TextQuery{Words: f.Words, From: f.wordIDs[0], To: f.wordIDs[1]}, "+e.id"
-	case f.manyWords:
-		id = "+e.id"
+		q.add(f.dialect.TextHolds(searchTable, "e.id", db.TextQuery{Words: f.Words, From: f.wordIDs[0], To: f.wordIDs[1]}, q.arg))
+	default:
+		q.add(f.dialect.TextHolds(searchTable, "e.id", searchQuery(scope, f.Words), q.arg))
 	}
-	q.add(id + " IN (" + f.dialect.TextMatch(searchTable, tq, q.arg) + ")")
 }
 
 // searchQuery is the full-text query for words within scope.
@@ -287,7 +327,7 @@ func wordsOnly(scope Scope, f Filter) bool {
 	}
 	// Compared whole, so that a filter added later is not forgotten here.
 	g := f
-	g.Words, g.Sort, g.dialect, g.manyWords, g.wordIDs = nil, "", db.Dialect{}, false, [2]int64{}
+	g.Words, g.Sort, g.dialect, g.plan, g.wordIDs = nil, "", db.Dialect{}, readMatches, [2]int64{}
 	return reflect.DeepEqual(g, Filter{})
 }
 
@@ -307,6 +347,6 @@ func codeOnly(scope Scope, f Filter) bool {
 		return false
 	}
 	g := f
-	g.SafetyChallenge, g.Agent, g.Sort, g.dialect, g.manyWords, g.wordIDs = "", "", "", db.Dialect{}, false, [2]int64{}
+	g.SafetyChallenge, g.Agent, g.Sort, g.dialect, g.plan, g.wordIDs = "", "", "", db.Dialect{}, readMatches, [2]int64{}
 	return reflect.DeepEqual(g, Filter{})
 }

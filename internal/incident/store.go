@@ -21,13 +21,14 @@ import (
 // Service records events and keeps their versions and drafts.
 type Service struct {
 	db *db.DB
-	// stretchIDs is the widest run of ids a search walking the list asks
-	// the search index about (maxStretchIDs; tests make it narrow).
-	stretchIDs int64
+	// fewWords and walkBudget, when not 0, replace the constants of those
+	// names (tests make them small, to walk lists of a few hundred).
+	fewWords   int
+	walkBudget time.Duration
 }
 
 // NewService returns a Service on d.
-func NewService(d *db.DB) *Service { return &Service{db: d, stretchIDs: maxStretchIDs} }
+func NewService(d *db.DB) *Service { return &Service{db: d} }
 
 // Limits on what one event may hold, so a form cannot fill the database.
 const (
