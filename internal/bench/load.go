@@ -10,6 +10,7 @@ import (
 	"regexp"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -176,10 +177,16 @@ func (w *registerWorker) post(ctx context.Context) (bool, string, string) {
 // returns the latencies of the successful requests and the failures that
 // completed inside the measured window (the duration after warmup). Only
 // the POST is timed. A request in flight when the window closes is waited
-// for but not counted.
+// for but not counted, unless nothing has finished inside the window: then
+// the window stays open until the first request finishes (at most
+// maxStretch longer), so a window shorter than the slowest request still
+// measures one, and the window reported is as long as it really was.
 func runLoad(ctx context.Context, workers []worker, warmup, duration time.Duration) (LoadResult, error) {
 	start := time.Now()
 	from, until := start.Add(warmup), start.Add(warmup+duration)
+	// finished counts what completed inside the window; last is when the
+	// last of them did, in nanoseconds after from.
+	var finished, last atomic.Int64
 
 	type outcome struct {
 		samples    []time.Duration
@@ -194,13 +201,20 @@ func runLoad(ctx context.Context, workers []worker, warmup, duration time.Durati
 			o := outcome{errors: map[string]int{}}
 			for ctx.Err() == nil {
 				t0 := time.Now()
-				if !t0.Before(until) {
+				if !t0.Before(until) && (finished.Load() > 0 || t0.After(until.Add(maxStretch))) {
 					break
 				}
 				ok, kind, detail := w.post(ctx)
 				t1 := time.Now()
-				if t1.Before(from) || t1.After(until) {
+				if t1.Before(from) || (t1.After(until) && finished.Load() > 0) {
 					continue
+				}
+				finished.Add(1)
+				for at := int64(t1.Sub(from)); ; {
+					seen := last.Load()
+					if at <= seen || last.CompareAndSwap(seen, at) {
+						break
+					}
 				}
 				if ok {
 					o.samples = append(o.samples, t1.Sub(t0))
@@ -218,7 +232,7 @@ func runLoad(ctx context.Context, workers []worker, warmup, duration time.Durati
 	if err := ctx.Err(); err != nil {
 		return LoadResult{}, fmt.Errorf("bench: load interrupted: %w", err)
 	}
-	res := LoadResult{Errors: map[string]int{}, Window: duration}
+	res := LoadResult{Errors: map[string]int{}, Window: max(duration, time.Duration(last.Load()))}
 	var firstAt time.Time
 	for _, o := range outcomes {
 		res.Samples = append(res.Samples, o.samples...)
@@ -231,6 +245,10 @@ func runLoad(ctx context.Context, workers []worker, warmup, duration time.Durati
 	}
 	return res, nil
 }
+
+// maxStretch is how much longer than asked runLoad keeps a window open
+// in which nothing has finished.
+const maxStretch = 30 * time.Second
 
 // add merges the result of another window into l.
 func (l *LoadResult) add(o LoadResult) {
