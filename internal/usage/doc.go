@@ -3,8 +3,11 @@
 // and when, with their session, browser and network address, kept only as
 // long as the privacy policy says and then reduced.
 //
-// So far it holds the two reductions a usage event goes through: a
-// browser named by family and major version rather than its whole
-// User-Agent string (ParseBrowser), and an address cut to its network
-// (TruncateIP). Recording, retention and reports follow (issue 12).
+// So far it holds the Writer, which stores usage events in batches off
+// the path of the requests that make them (dropping and counting them
+// rather than slowing a request when the database is slow), and the two
+// reductions an event goes through: a browser named by family and major
+// version rather than its whole User-Agent string (ParseBrowser), and an
+// address cut to its network (TruncateIP). Recording each request,
+// retention and reports follow (issue 12).
 package usage
