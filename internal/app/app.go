@@ -30,6 +30,7 @@ import (
 	"github.com/psims/psims/internal/ratelimit"
 	"github.com/psims/psims/internal/secret"
 	"github.com/psims/psims/internal/terms"
+	"github.com/psims/psims/internal/usage"
 	"github.com/psims/psims/internal/web"
 )
 
@@ -172,8 +173,26 @@ func (a *App) WebDeps(metrics *web.Metrics) web.Deps {
 // and on the configured address otherwise. The App must come from OpenServer.
 func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 	cfg, logger := a.Config, a.Logger
+	// Usage events are written by a goroutine of their own, stopped only
+	// after the last request has been answered, so that none is lost.
+	usageWriter := usage.NewWriter(a.DB, logger, usage.WriterOptions{})
+	usageCtx, stopUsage := context.WithCancel(context.WithoutCancel(ctx))
+	usageDone := make(chan struct{})
+	go func() {
+		defer close(usageDone)
+		_ = usageWriter.Run(usageCtx) // it logs what it could not write
+	}()
+	defer func() {
+		stopUsage()
+		<-usageDone
+	}()
+
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{
+		Name: "psims_usage_events_dropped_total",
+		Help: "Usage events never written: dropped from a full queue, or in a batch the database refused.",
+	}, func() float64 { return float64(usageWriter.Dropped()) }))
 	metrics := web.NewMetrics(reg, func() float64 {
 		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 		defer cancel()
@@ -183,7 +202,9 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 		}
 		return float64(n)
 	})
-	srv, err := web.New(a.WebDeps(metrics))
+	deps := a.WebDeps(metrics)
+	deps.Usage = usageWriter
+	srv, err := web.New(deps)
 	if err != nil {
 		return err
 	}

@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/psims/psims/internal/account"
 	"github.com/psims/psims/internal/app"
 	"github.com/psims/psims/internal/app/apptest"
 	"github.com/psims/psims/internal/config"
@@ -147,5 +148,91 @@ func TestMetricsCanHaveAnAddressOfTheirOwn(t *testing.T) {
 	}
 	if code, _ = get(site.URL + "/metrics"); code != http.StatusNotFound {
 		t.Fatalf("metrics on the service's address: %d, want 404", code)
+	}
+}
+
+// T9, P2, P4: every request of a signed-in person becomes a usage event,
+// written off the request's path: the route pattern (not the address),
+// the status, the person and organisation, a hash of the session that is
+// neither its token nor the sessions table's key, the client's address
+// and the browser's family and major version. A visitor who is not signed
+// in is not recorded.
+func TestSignedInRequestsAreRecordedAsUsage(t *testing.T) {
+	t.Parallel()
+	for _, e := range dbtest.Engines(t) {
+		t.Run(e.Name, func(t *testing.T) {
+			t.Parallel()
+			site := apptest.Start(t, e, nil)
+			ctx := context.Background()
+			const email, pass = "usage.reporter@nhs.net", "orange glacier pencil harvest"
+			u, err := site.App.Accounts.Create(ctx, account.NewUser{Email: email, Name: "Usage Reporter", JobRole: "Nurse",
+				OrgCode: "RM1", Role: account.RoleReporter, Password: pass})
+			if err != nil {
+				t.Fatal(err)
+			}
+			site.AcceptTerms(t, email)
+			res, err := site.App.Accounts.SignIn(ctx, email, pass, account.Client{IP: "127.0.0.1"})
+			if err != nil || res.Outcome != account.OutcomeSuccess {
+				t.Fatalf("sign in: %v %+v", err, res)
+			}
+			get := func(path string, signedIn bool) {
+				req, err := http.NewRequest(http.MethodGet, site.URL+path, nil)
+				if err != nil {
+					t.Fatal(err)
+				}
+				req.Header.Set("User-Agent", "Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Gecko/20100101 Firefox/133.0")
+				if signedIn {
+					req.AddCookie(&http.Cookie{Name: "psims_session", Value: res.Session.Token})
+				}
+				resp, err := http.DefaultClient.Do(req)
+				if err != nil {
+					t.Fatal(err)
+				}
+				resp.Body.Close()
+			}
+			get("/sign-in", false)
+			get("/?from=secret-query", true)
+			get("/no-such-page/PSE-7K2M-9QXH", true)
+
+			d := site.App.DB
+			waitUntil(t, func() bool {
+				var n int
+				return d.QueryRowContext(ctx, `SELECT COUNT(*) FROM usage_events`).Scan(&n) == nil && n >= 2
+			})
+			rows, err := d.QueryContext(ctx, `SELECT route, status, user_id, org_ods, session_hash, ip, browser, browser_major, kind
+				FROM usage_events ORDER BY id`)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer rows.Close()
+			var got []string
+			for rows.Next() {
+				var route, org, session, ip, browser, kind string
+				var status, major int
+				var userID int64
+				if err := rows.Scan(&route, &status, &userID, &org, &session, &ip, &browser, &major, &kind); err != nil {
+					t.Fatal(err)
+				}
+				if userID != u.ID || org != "RM1" || ip != "127.0.0.1" || browser != "Firefox" || major != 133 || kind != "page" {
+					t.Errorf("row %s %d: user %d, org %s, ip %s, browser %s %d, kind %s", route, status, userID, org, ip, browser, major, kind)
+				}
+				if len(session) != 32 || strings.Contains(res.Session.Token, session) {
+					t.Errorf("session hash %q", session)
+				}
+				var n int
+				if err := d.QueryRowContext(ctx, `SELECT COUNT(*) FROM sessions WHERE token_hash = $1`, session).Scan(&n); err != nil || n != 0 {
+					t.Errorf("the usage hash is a sessions key (%v, %d)", err, n)
+				}
+				got = append(got, route+" "+strconv.Itoa(status))
+			}
+			if err := rows.Err(); err != nil {
+				t.Fatal(err)
+			}
+			// An address no route has is served by the catch-all "/", with 404.
+			want := []string{"GET /{$} 200", "/ 404"}
+			if strings.Join(got, ", ") != strings.Join(want, ", ") {
+				t.Fatalf("usage events %v, want %v", got, want)
+			}
+		})
 	}
 }

@@ -8,6 +8,7 @@
 // rather than slowing a request when the database is slow), and the two
 // reductions an event goes through: a browser named by family and major
 // version rather than its whole User-Agent string (ParseBrowser), and an
-// address cut to its network (TruncateIP). Recording each request,
-// retention and reports follow (issue 12).
+// address cut to its network (TruncateIP). The web server records each
+// request of a signed-in person through the Writer (web.recordUsage);
+// document opens, retention and reports follow (issue 12).
 package usage

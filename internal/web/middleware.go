@@ -2,7 +2,8 @@ package web
 
 // Middleware that wraps every request. The order, outermost first:
 //
-//	requestID → securityHeaders → logRequests → recoverPanics → Metrics.Middleware → … → recordRoute(mux)
+//	requestID → securityHeaders → logRequests → recoverPanics → Metrics.Middleware → … →
+//	authenticate → recordUsage → recordRoute(mux)
 //
 // requestID is outermost so every later step (and the logs) can read the ID.
 // recoverPanics is inside logRequests so a panic is logged as a 500.

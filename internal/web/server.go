@@ -66,6 +66,9 @@ type Deps struct {
 	// FormKey signs values the server puts in forms and must get back
 	// unchanged, such as when the public form was first shown.
 	FormKey []byte
+	// Usage takes a usage event for each request of a signed-in person;
+	// nil records nothing (tests of other things).
+	Usage UsageRecorder
 }
 
 // Server handles every HTTP request.
@@ -193,6 +196,7 @@ func (s *Server) routes() http.Handler {
 	mux.HandleFunc("/", s.notFound)
 
 	var h http.Handler = recordRoute(mux)
+	h = s.recordUsage(h)
 	h = s.authenticate(h)
 	h = s.cleanInput(h)
 	h = s.checkCSRF(h)

@@ -1,0 +1,53 @@
+package web
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"net/http"
+
+	"github.com/psims/psims/internal/usage"
+)
+
+// UsageRecorder takes usage events to be written later (usage.Writer). It
+// must return at once: a request never waits for its usage to be stored.
+type UsageRecorder interface {
+	Record(e usage.Event) bool
+}
+
+// recordUsage records every request of a signed-in person as a usage
+// event once it has been answered (T9, P2, P4): the route pattern that
+// served it, never the address with its ids and query; the status; the
+// person and their organisation; a hash of the session, never its token;
+// the client's address; and the browser's family and major version,
+// never the whole User-Agent. Visitors who are not signed in are not
+// recorded. It sits just inside authenticate, which finds the person.
+func (s *Server) recordUsage(next http.Handler) http.Handler {
+	if s.Usage == nil {
+		return next
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		v := viewerFrom(r.Context())
+		if v == nil {
+			next.ServeHTTP(w, r)
+			return
+		}
+		rec := recorderFor(w)
+		next.ServeHTTP(rec, r)
+		pattern := "unmatched"
+		if info := infoFrom(r.Context()); info != nil && info.pattern != "" {
+			pattern = info.pattern
+		}
+		s.Usage.Record(usage.Event{At: s.now(), Kind: usage.KindPage, Route: pattern, Status: rec.finalStatus(),
+			UserID: v.user.ID, OrgCode: v.user.OrgCode, SessionHash: usageSession(v.session.Token),
+			IP: s.ClientIPs.From(r), Browser: usage.ParseBrowser(r.UserAgent())})
+	})
+}
+
+// usageSession names a session in usage events: a hash of its token made
+// for this use alone, so that it tells one session's events from
+// another's but is not the key the sessions table is looked up by, and
+// cannot be turned back into the token.
+func usageSession(token string) string {
+	sum := sha256.Sum256([]byte("psims usage session\x00" + token))
+	return hex.EncodeToString(sum[:16])
+}
