@@ -59,12 +59,8 @@ func (s *Service) Export(ctx context.Context, tax *taxonomy.Taxonomy, scope Scop
 	}
 	f.Sort = f.Sort.orDefault()
 	f.dialect = s.db.Dialect()
-	if len(f.Words) > 0 {
-		n, err := s.countWords(ctx, scope, f, s.few()+1)
-		if err != nil {
-			return 0, err
-		}
-		f.plan = s.planWords(n)
+	if _, err := s.planWords(ctx, scope, &f, s.few()+1); err != nil {
+		return 0, err
 	}
 	n, exportErr := s.writeCSV(ctx, tax, scope, f, cols, w)
 	details := exportDetails(scope, f)
@@ -160,12 +156,8 @@ func (s *Service) batchCodes(ctx context.Context, batch []Summary) (map[int64]ma
 		return out, nil
 	}
 	q := &sqlQuery{}
-	ids := make([]string, len(batch))
-	for i, e := range batch {
-		ids[i] = q.arg(e.ID)
-	}
-	text := `SELECT event_id, element, code FROM event_codes WHERE event_id IN (` + strings.Join(ids, ", ") +
-		`) AND element IN (` + q.arg(ElementSafetyChallenges) + `, ` + q.arg(ElementAgents) + `) ORDER BY event_id, element, code`
+	text := `SELECT event_id, element, code FROM event_codes WHERE event_id IN ` + q.ids(batch) +
+		` AND element IN (` + q.arg(ElementSafetyChallenges) + `, ` + q.arg(ElementAgents) + `) ORDER BY event_id, element, code`
 	rows, err := s.db.QueryContext(ctx, text, q.args...)
 	if err != nil {
 		return nil, fmt.Errorf("incident: export codes: %w", err)
@@ -195,12 +187,8 @@ func (s *Service) batchAnswers(ctx context.Context, batch []Summary) (map[int64]
 		return out, nil
 	}
 	q := &sqlQuery{}
-	ids := make([]string, len(batch))
-	for i, e := range batch {
-		ids[i] = q.arg(e.ID)
-	}
 	rows, err := s.db.QueryContext(ctx, `SELECT v.event_id, v.answers FROM events e
-		JOIN event_versions v ON v.event_id = e.id AND v.version = e.version WHERE e.id IN (`+strings.Join(ids, ", ")+`)`, q.args...)
+		JOIN event_versions v ON v.event_id = e.id AND v.version = e.version WHERE e.id IN `+q.ids(batch), q.args...)
 	if err != nil {
 		return nil, fmt.Errorf("incident: export answers: %w", err)
 	}

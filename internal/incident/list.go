@@ -159,7 +159,7 @@ type Filter struct {
 	Reference Reference
 	// dialect makes the search by words; List and Export set it.
 	dialect db.Dialect
-	// plan is how the words are looked for (see wordsPlan); wordIDs,
+	// plan is how the words are looked for (see planWords); wordIDs,
 	// when its end is not 0, is the run of ids a stretch of the list
 	// holds (see walkWords).
 	plan    wordsPlan
@@ -306,6 +306,15 @@ func (q *sqlQuery) in(values []string) string {
 	marks := make([]string, len(values))
 	for i, v := range values {
 		marks[i] = q.arg(v)
+	}
+	return "(" + strings.Join(marks, ", ") + ")"
+}
+
+// ids is a parenthesised list of the events' ids, as arguments.
+func (q *sqlQuery) ids(events []Summary) string {
+	marks := make([]string, len(events))
+	for i, e := range events {
+		marks[i] = q.arg(e.ID)
 	}
 	return "(" + strings.Join(marks, ", ") + ")"
 }
@@ -578,22 +587,18 @@ func (s *Service) List(ctx context.Context, scope Scope, f Filter, at Cursor, pe
 	}
 	perPage = min(perPage, MaxPerPage)
 	// How a search by words is read depends on how many events it
-	// matches (see countWords). When the words are all the filter, that
+	// matches (see planWords). When the words are all the filter, that
 	// count, taken to CountCap, is also the list's.
-	count := -1
-	if len(f.Words) > 0 {
-		limit := s.few() + 1
-		if wordsOnly(scope, f) {
-			limit = CountCap + 1
-		}
-		n, err := s.countWords(ctx, scope, f, limit)
-		if err != nil {
-			return ListPage{}, err
-		}
-		f.plan = s.planWords(n)
-		if wordsOnly(scope, f) {
-			count = n
-		}
+	limit, count := s.few()+1, -1
+	if wordsOnly(scope, f) {
+		limit = CountCap + 1
+	}
+	n, err := s.planWords(ctx, scope, &f, limit)
+	if err != nil {
+		return ListPage{}, err
+	}
+	if wordsOnly(scope, f) {
+		count = n
 	}
 	list, more, err := s.page(ctx, scope, f, at, perPage)
 	if err != nil {

@@ -165,7 +165,8 @@ const (
 )
 
 // fewWords is how many matches a search by words may have for its page to
-// be read from the matches (readMatches): past it, the list is walked.
+// be read from the matches (readMatches): past it, the list is walked
+// (see planWords).
 const fewWords = 2000
 
 // few is fewWords, or what a test set instead.
@@ -176,25 +177,25 @@ func (s *Service) few() int {
 	return fewWords
 }
 
-// planWords is the plan for words with n matches in scope.
-func (s *Service) planWords(n int) wordsPlan {
-	if n > s.few() {
-		return walkList
+// planWords chooses how f's words are looked for, from how many events
+// in scope hold them, counted from the search index alone up to limit
+// (at least few()+1, which the choice needs), and returns that count; -1
+// when f has no words. The first page of a word in half the events is
+// among the first few dozen of the list; reading the matches and sorting
+// them would read every one. A rare word is the other way round: walking
+// the list could pass every event of the organisation to find it.
+func (s *Service) planWords(ctx context.Context, scope Scope, f *Filter, limit int) (int, error) {
+	if len(f.Words) == 0 {
+		return -1, nil
 	}
-	return readMatches
-}
-
-// countWords counts, up to limit, the events in scope holding f's words,
-// from the search index alone: at least fewWords+1, to choose the plan.
-// The first page of a word in half the events is among the first few
-// dozen of the list; reading the matches and sorting them would read every
-// one. A rare word is the other way round: walking the list could pass
-// every event of the organisation to find it.
-func (s *Service) countWords(ctx context.Context, scope Scope, f Filter, limit int) (int, error) {
 	text, args := wordsCountQuery(f.dialect, scope, f.Words, limit)
 	var n int
 	if err := s.db.QueryRowContext(ctx, text, args...).Scan(&n); err != nil {
 		return 0, fmt.Errorf("incident: count matches: %w", err)
+	}
+	f.plan = readMatches
+	if n > s.few() {
+		f.plan = walkList
 	}
 	return n, nil
 }
