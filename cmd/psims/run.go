@@ -41,7 +41,7 @@ Usage:
   psims audit verify               check the audit log has not been changed
   psims guard check                report identifiers in text on standard input (exit 3 when found)
   psims demo seed                  load synthetic organisations, users and events for demos and benchmarks
-  psims bench SCENARIO             measure performance (signin, register, authz, userlist, gate, list, submit)
+  psims bench SCENARIO             measure performance (signin, register, authz, userlist, gate, list, submit, usage)
   psims version                    print the version
 
 Run "psims COMMAND --help" for the flags of a command. Every flag can also be
@@ -115,6 +115,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 				return cmdBenchList(ctx, e, rest[1:])
 			case bench.ScenarioSubmit:
 				return cmdBenchSubmit(ctx, e, rest[1:])
+			case bench.ScenarioUsage:
+				return cmdBenchUsage(ctx, e, rest[1:])
 			}
 		}
 		return cmdBench(ctx, e, rest)

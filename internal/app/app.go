@@ -54,6 +54,8 @@ type App struct {
 	RateLimits *ratelimit.Store
 	// FormKey signs values the web forms must get back unchanged.
 	FormKey []byte
+	// UsageWriter stores usage events in batches; Serve runs it.
+	UsageWriter *usage.Writer
 }
 
 // NewLogger returns the JSON logger every part writes to.
@@ -138,6 +140,7 @@ func open(ctx context.Context, cfg config.Config, logger *slog.Logger, workers b
 		return nil, err
 	}
 	a.Incidents = incident.NewService(d)
+	a.UsageWriter = usage.NewWriter(d, logger, usage.WriterOptions{})
 	forms, err := form.New(a.Taxonomy)
 	if err != nil {
 		d.Close()
@@ -175,7 +178,7 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 	cfg, logger := a.Config, a.Logger
 	// Usage events are written by a goroutine of their own, stopped only
 	// after the last request has been answered, so that none is lost.
-	usageWriter := usage.NewWriter(a.DB, logger, usage.WriterOptions{})
+	usageWriter := a.UsageWriter
 	usageCtx, stopUsage := context.WithCancel(context.WithoutCancel(ctx))
 	usageDone := make(chan struct{})
 	go func() {
