@@ -234,6 +234,8 @@ func templateFuncs(assets *static.Assets) template.FuncMap {
 		"dict":       dict,
 		"hasPrefix":  strings.HasPrefix,
 		"inc":        func(i int) int { return i + 1 },
+		"add":        func(a, b int) int { return a + b },
+		"sub":        func(a, b int) int { return a - b },
 	}
 }
 
