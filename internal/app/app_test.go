@@ -7,6 +7,8 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/cookiejar"
+	"net/url"
 	"path/filepath"
 	"regexp"
 	"strconv"
@@ -232,6 +234,73 @@ func TestSignedInRequestsAreRecordedAsUsage(t *testing.T) {
 			want := []string{"GET /{$} 200", "/ 404"}
 			if strings.Join(got, ", ") != strings.Join(want, ", ") {
 				t.Fatalf("usage events %v, want %v", got, want)
+			}
+		})
+	}
+}
+
+// T9, P2: a sign-in through the form is a usage event of its own kind,
+// in the session it starts; a wrong password is not.
+func TestSignInsAreRecordedAsUsage(t *testing.T) {
+	t.Parallel()
+	for _, e := range dbtest.Engines(t) {
+		t.Run(e.Name, func(t *testing.T) {
+			t.Parallel()
+			site := apptest.Start(t, e, nil)
+			ctx := context.Background()
+			const email, pass = "usage.signin@nhs.net", "violet canyon saddle lantern"
+			u, err := site.App.Accounts.Create(ctx, account.NewUser{Email: email, Name: "Usage Signin", JobRole: "Nurse",
+				OrgCode: "RM1", Role: account.RoleReporter, Password: pass})
+			if err != nil {
+				t.Fatal(err)
+			}
+			site.AcceptTerms(t, email)
+			jar, _ := cookiejar.New(nil)
+			c := &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+			signIn := func(password string, want int) {
+				resp, err := c.Get(site.URL + "/sign-in")
+				if err != nil {
+					t.Fatal(err)
+				}
+				body, _ := io.ReadAll(resp.Body)
+				resp.Body.Close()
+				m := regexp.MustCompile(`name="csrf_token" value="([^"]+)"`).FindSubmatch(body)
+				if m == nil {
+					t.Fatal("no form token on /sign-in")
+				}
+				resp, err = c.PostForm(site.URL+"/sign-in", url.Values{"email": {email}, "password": {password}, "csrf_token": {string(m[1])}})
+				if err != nil {
+					t.Fatal(err)
+				}
+				resp.Body.Close()
+				if resp.StatusCode != want {
+					t.Fatalf("sign in with %q: %d, want %d", password, resp.StatusCode, want)
+				}
+			}
+			signIn("not the password at all", http.StatusUnauthorized)
+			signIn(pass, http.StatusSeeOther)
+			var session string
+			for _, ck := range jar.Cookies(&url.URL{Scheme: "http", Host: strings.TrimPrefix(site.URL, "http://")}) {
+				if ck.Name == "psims_session" {
+					session = ck.Value
+				}
+			}
+			d := site.App.DB
+			waitUntil(t, func() bool {
+				var n int
+				return d.QueryRowContext(ctx, `SELECT COUNT(*) FROM usage_events WHERE kind = 'sign-in'`).Scan(&n) == nil && n >= 1
+			})
+			// Give a wrongly recorded failure time to arrive too.
+			time.Sleep(1500 * time.Millisecond)
+			var n int
+			var userID int64
+			var route, hash string
+			if err := d.QueryRowContext(ctx, `SELECT COUNT(*), MIN(user_id), MIN(route), MIN(session_hash) FROM usage_events
+				WHERE kind = 'sign-in'`).Scan(&n, &userID, &route, &hash); err != nil {
+				t.Fatal(err)
+			}
+			if n != 1 || userID != u.ID || route != "POST /sign-in" || session == "" || len(hash) != 32 || strings.Contains(session, hash) {
+				t.Errorf("sign-in events: %d, user %d (want %d), route %q, hash %q", n, userID, u.ID, route, hash)
 			}
 		})
 	}

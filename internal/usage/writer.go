@@ -14,12 +14,13 @@ import (
 const (
 	KindPage     = "page"     // a page served to a signed-in person
 	KindDocument = "document" // a document of the library opened
+	KindSignIn   = "sign-in"  // a successful sign-in
 )
 
 // Event is one use of the service by a signed-in person (P2, P4).
 type Event struct {
 	At     time.Time
-	Kind   string // KindPage or KindDocument
+	Kind   string // KindPage, KindDocument or KindSignIn
 	Route  string // the route pattern that served it, never the address
 	Status int    // the HTTP status answered
 	UserID int64

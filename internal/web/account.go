@@ -219,6 +219,7 @@ func (s *Server) signIn(w http.ResponseWriter, r *http.Request) {
 		// A new session ID at sign-in: any session a visitor had before is
 		// replaced, never upgraded.
 		s.setSessionCookie(w, res.Session.Token)
+		s.recordSignIn(r, res.User, res.Session.Token)
 		if f.Held != nil {
 			// The form comes with a token of the new session.
 			who := &Viewer{Name: res.User.Name, Email: res.User.Email, Role: string(res.User.Role), OrgName: res.User.OrgName}

@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"net/http"
 
+	"github.com/psims/psims/internal/account"
 	"github.com/psims/psims/internal/usage"
 )
 
@@ -37,10 +38,24 @@ func (s *Server) recordUsage(next http.Handler) http.Handler {
 		if info := infoFrom(r.Context()); info != nil && info.pattern != "" {
 			pattern = info.pattern
 		}
-		s.Usage.Record(usage.Event{At: s.now(), Kind: usage.KindPage, Route: pattern, Status: rec.finalStatus(),
-			UserID: v.user.ID, OrgCode: v.user.OrgCode, SessionHash: usageSession(v.session.Token),
-			IP: s.ClientIPs.From(r), Browser: usage.ParseBrowser(r.UserAgent())})
+		s.Usage.Record(s.usageEvent(r, usage.KindPage, pattern, rec.finalStatus(), v.user, v.session.Token))
 	})
+}
+
+// recordSignIn records a successful sign-in as a usage event of its own
+// kind. The request that signs someone in is not yet a signed-in
+// person's, so recordUsage does not see it.
+func (s *Server) recordSignIn(r *http.Request, u account.User, sessionToken string) {
+	if s.Usage != nil {
+		s.Usage.Record(s.usageEvent(r, usage.KindSignIn, "POST /sign-in", http.StatusSeeOther, u, sessionToken))
+	}
+}
+
+// usageEvent is the usage event of a request of u's, in the session with
+// sessionToken, answered with status.
+func (s *Server) usageEvent(r *http.Request, kind, route string, status int, u account.User, sessionToken string) usage.Event {
+	return usage.Event{At: s.now(), Kind: kind, Route: route, Status: status, UserID: u.ID, OrgCode: u.OrgCode,
+		SessionHash: usageSession(sessionToken), IP: s.ClientIPs.From(r), Browser: usage.ParseBrowser(r.UserAgent())}
 }
 
 // usageSession names a session in usage events: a hash of its token made
