@@ -88,6 +88,9 @@ const (
 	// ManageDocuments publishes versions of the terms, privacy policy and
 	// recording statement, and shows who has accepted them (T2, T19).
 	ManageDocuments Action = "documents.manage"
+	// ViewUsageReport shows how an organisation's people use the service,
+	// or with Object.Org "" the national report (T9, P2, P10, P19).
+	ViewUsageReport Action = "usage.report"
 )
 
 // Object is what an action is done to.
@@ -206,7 +209,7 @@ func roleAllows(s Subject, a Action, o Object) bool {
 		}
 		switch a {
 		case ListUsers, ExportUsers, ViewUser, DecideRegistration, ViewOrgRecords, ViewRecord, AmendRecord,
-			ViewReview, ReviewEvent:
+			ViewReview, ReviewEvent, ViewUsageReport:
 			return true
 		case EditReviewNote:
 			return o.UserID == s.UserID

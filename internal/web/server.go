@@ -69,6 +69,9 @@ type Deps struct {
 	// Usage takes a usage event for each request of a signed-in person;
 	// nil records nothing (tests of other things).
 	Usage UsageRecorder
+	// UsageReports makes the usage reports of organisations and the
+	// national one.
+	UsageReports UsageReports
 }
 
 // Server handles every HTTP request.
@@ -182,6 +185,7 @@ func (s *Server) routes() http.Handler {
 	s.profileRoutes(r)
 	s.alertRoutes(r)
 	s.adminUserRoutes(r)
+	s.usageReportRoutes(r)
 	s.requestRoutes(r)
 	s.adminOrgRoutes(r)
 	s.termsRoutes(r)
