@@ -52,6 +52,8 @@ type App struct {
 	Taxonomy  *taxonomy.Taxonomy
 	// RateLimits are the per-address limits every process shares.
 	RateLimits *ratelimit.Store
+	// Usage makes usage reports (issue 12).
+	Usage *usage.Reports
 	// FormKey signs values the web forms must get back unchanged.
 	FormKey []byte
 }
@@ -120,6 +122,7 @@ func open(ctx context.Context, cfg config.Config, logger *slog.Logger, workers b
 			incident.AddDraftWorker(w, r, d, outbox, retention, cfg.BaseURL+"/drafts", logger)
 			account.AddResetWorker(w, func() *account.Service { return a.Accounts })
 			ratelimit.AddSweepWorker(w, r, a.RateLimits)
+			usage.AddWorkers(w, r, d, cfg.UsagePolicy(), logger)
 		}
 	}
 	if a.Jobs, err = jobs.New(d, logger, register); err != nil {
@@ -127,7 +130,8 @@ func open(ctx context.Context, cfg config.Config, logger *slog.Logger, workers b
 		return nil, err
 	}
 	a.Outbox = mail.NewOutbox(d, a.Jobs, logger)
-	a.Terms = terms.NewService(d, a.Jobs)
+	// The default privacy policy states the configured IP retention (P4).
+	a.Terms = terms.NewService(d, a.Jobs).WithDefaultFigures(terms.DefaultFigures{IPRetention: cfg.UsageIPRetention.String()})
 	if err := a.Terms.PublishDefaults(ctx); err != nil {
 		d.Close()
 		return nil, err
@@ -148,6 +152,7 @@ func open(ctx context.Context, cfg config.Config, logger *slog.Logger, workers b
 	a.Accounts = account.NewService(d, a.Hasher, password.NewPolicy(), a.Orgs, a.Outbox, a.Jobs, cfg.AccountSettings())
 	// Reviewers are emailed about serious events as they arrive (issue 11).
 	a.Recorder.WithAlerts(a.Accounts)
+	a.Usage = usage.NewReports(d, a.Terms, a.Accounts, a.Incidents)
 	return a, nil
 }
 

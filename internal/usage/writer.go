@@ -14,6 +14,7 @@ import (
 const (
 	KindPage     = "page"     // a page served to a signed-in person
 	KindDocument = "document" // a document of the library opened
+	KindSignIn   = "sign-in"  // a successful sign-in
 )
 
 // Event is one use of the service by a signed-in person (P2, P4).
