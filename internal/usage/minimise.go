@@ -21,7 +21,7 @@ import (
 // running it again changes nothing.
 
 // updateIDs is how many rows one UPDATE of the IP truncation names.
-const updateIDs = 500
+const updateIDs = 200
 
 // TruncateIPs cuts the address of every usage event older than keep
 // (before keep.Before(now)) to its network (TruncateIP): an IPv4 address

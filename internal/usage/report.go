@@ -1,13 +1,16 @@
 package usage
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/psims/psims/internal/apperr"
+	"github.com/psims/psims/internal/audit"
 	"github.com/psims/psims/internal/db"
 	"github.com/psims/psims/internal/terms"
 )
@@ -601,7 +604,7 @@ func (r *Reports) individuals(ctx context.Context, org string, from, rolled time
 		if c := strings.Compare(a.Name, b.Name); c != 0 {
 			return c
 		}
-		return int(a.UserID - b.UserID)
+		return cmp.Compare(a.UserID, b.UserID)
 	})
 	return out, nil
 }
@@ -618,4 +621,20 @@ func maxDay(a, b time.Time) time.Time {
 		return a
 	}
 	return b
+}
+
+// RecordIndividualsShown audits that someone was shown the per-person
+// rows of an organisation's report (P19: their use analysed one by one):
+// actorID 0 for the command line, with the report's organisation, days
+// and how many people it named, and no one's name.
+func (r *Reports) RecordIndividualsShown(ctx context.Context, actorID int64, ip string, rep Report) error {
+	err := r.db.InTx(ctx, func(tx *db.Tx) error {
+		return audit.Record(ctx, tx, audit.Entry{ActorID: actorID, Action: "usage.individuals_shown", SubjectType: "organisation",
+			SubjectID: rep.Query.Org, IP: ip, Details: map[string]string{"from": dayKey(rep.Query.From), "to": dayKey(rep.Query.To),
+				"people": strconv.Itoa(len(rep.People))}})
+	})
+	if err != nil {
+		return fmt.Errorf("usage: audit a report: %w", err)
+	}
+	return nil
 }

@@ -23,8 +23,9 @@ const Settle = 15 * time.Minute
 // usage_days and usage_period_users.
 const nationalOrg = "*"
 
-// insertRows is how many rows one multi-row INSERT of the rollup writes.
-const insertRows = 500
+// insertRows is how many rows one multi-row INSERT of the rollup writes
+// (see loadRows for why not more).
+const insertRows = 100
 
 // RollUp rolls up every complete UTC day not rolled up yet, oldest
 // first, each in a transaction of its own that also moves the watermark
@@ -293,7 +294,7 @@ func insertMany(ctx context.Context, tx *db.Tx, head, tail string, perRow int, v
 	for len(values) > 0 {
 		rows := len(values) / perRow
 		n := 1
-		for _, size := range []int{insertRows, 100, 20, 5} {
+		for _, size := range []int{insertRows, 20, 5} {
 			if rows >= size {
 				n = size
 				break
