@@ -14,6 +14,7 @@ import (
 	"github.com/psims/psims/internal/config"
 	"github.com/psims/psims/internal/demo"
 	"github.com/psims/psims/internal/password"
+	usg "github.com/psims/psims/internal/usage"
 )
 
 // cmdDemo runs the demo subcommands: psims demo seed.
@@ -42,7 +43,13 @@ through the recording form's rules by users of the database at random,
 each in the user's organisation: descriptions made of clinical phrases
 written for PSIMS (never about real people, and checked by the identifier
 guard), mostly incidents, mostly without harm. With --users 0 it adds only
-the events, over the users already there.`
+the events, over the users already there.
+
+With --usage N it then adds N synthetic usage events over the last 13
+months (after the last day already rolled up), by the users of the
+database: sessions of a sign-in and pages of every area, now and then a
+document opened, mostly on working days; and rolls them up, so usage
+reports show them at once.`
 
 // demoEventsPerTx is how many events demo seed writes to a transaction
 // unless told: a few milliseconds of SQLite's write lock each.
@@ -52,12 +59,14 @@ func cmdDemoSeed(ctx context.Context, e env, args []string) error {
 	var opts demo.Options
 	var events int
 	var perTx int
+	var usageEvents int
 	cfg, fs, err := parse(e, "demo seed", demoSeedSummary, config.AllFlags, args, func(fs *flag.FlagSet) {
 		fs.IntVar(&opts.Orgs, "orgs", demo.DefaultOrgs, "organisations to add (at least 2)")
 		fs.IntVar(&opts.Users, "users", demo.DefaultUsers, "users to add (at least 2; 0 with --events to add only events)")
 		fs.IntVar(&events, "events", 0, "synthetic patient safety events to add, over the users of the database")
 		fs.Uint64Var(&opts.Seed, "seed", demo.DefaultSeed, "the same seed makes the same organisations and people")
 		fs.BoolVar(&opts.Force, "force", false, "add to a database that already has users (nothing is replaced)")
+		fs.IntVar(&usageEvents, "usage", 0, "synthetic usage events to add, over the users of the database, then rolled up")
 		fs.IntVar(&perTx, "events-per-tx", demoEventsPerTx, "events written in each transaction (1 to 10000): fewer keep a running server's waits short, more load faster")
 	})
 	if err != nil {
@@ -66,13 +75,13 @@ func cmdDemoSeed(ctx context.Context, e env, args []string) error {
 	if fs.NArg() > 0 {
 		return usagef("demo seed takes no arguments")
 	}
-	if events < 0 {
-		return usagef("demo seed needs --events of 0 or more")
+	if events < 0 || usageEvents < 0 {
+		return usagef("demo seed needs --events and --usage of 0 or more")
 	}
 	if perTx < 1 || perTx > 10000 {
 		return usagef("demo seed needs --events-per-tx from 1 to 10000")
 	}
-	eventsOnly := opts.Users == 0 && events > 0
+	eventsOnly := opts.Users == 0 && (events > 0 || usageEvents > 0)
 	if !eventsOnly && (opts.Orgs < 2 || opts.Users < 2) {
 		return usagef("demo seed needs --orgs and --users of at least 2")
 	}
@@ -95,6 +104,24 @@ func cmdDemoSeed(ctx context.Context, e env, args []string) error {
 			return err
 		}
 		fmt.Fprintf(e.stdout, "Added %d events in %s.\n", events, time.Since(start).Round(time.Millisecond))
+	}
+	if usageEvents > 0 {
+		start := time.Now()
+		n, err := bench.LoadUsage(ctx, a, usageEvents, opts.Seed, true, nil)
+		if err != nil {
+			return userFacing(err)
+		}
+		loaded := time.Since(start)
+		start = time.Now()
+		days, err := usg.RollUp(ctx, a.DB, a.DB.Now())
+		if err != nil {
+			return err
+		}
+		if err := usg.Analyze(ctx, a.DB); err != nil {
+			return err
+		}
+		fmt.Fprintf(e.stdout, "Added %d usage events in %s, and rolled up %d days in %s.\n", n, loaded.Round(time.Millisecond),
+			days, time.Since(start).Round(time.Millisecond))
 	}
 	return nil
 }

@@ -41,6 +41,8 @@ Usage:
   psims audit verify               check the audit log has not been changed
   psims guard check                report identifiers in text on standard input (exit 3 when found)
   psims demo seed                  load synthetic organisations, users and events for demos and benchmarks
+  psims usage report --from D --to D [--org ODS] [--format csv|json] [--individuals]
+                                   print a usage report of an organisation, or of the whole service
   psims bench SCENARIO             measure performance (signin, register, authz, userlist, gate, list, submit, usage)
   psims version                    print the version
 
@@ -103,6 +105,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		})
 	case "demo":
 		return cmdDemo(ctx, e, rest)
+	case "usage":
+		return cmdUsage(ctx, e, rest)
 	case "bench":
 		if len(rest) > 0 && slices.Contains(bench.AdminScenarios(), rest[0]) {
 			return cmdBenchAdmin(ctx, e, rest[0], rest[1:])

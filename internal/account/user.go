@@ -151,3 +151,17 @@ func (s *Service) UserByEmail(ctx context.Context, email string) (User, error) {
 func (s *Service) UserByID(ctx context.Context, id int64) (User, error) {
 	return userByID(ctx, s.db, id)
 }
+
+// Contact returns the user's name and email address, for reports that
+// show a person who consented to it (usage reports, P19). Errors:
+// NotFound.
+func (s *Service) Contact(ctx context.Context, userID int64) (name, email string, err error) {
+	err = s.db.QueryRowContext(ctx, `SELECT name, email FROM users WHERE id = $1`, userID).Scan(&name, &email)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", "", apperr.New(apperr.NotFound, "No such account.")
+	}
+	if err != nil {
+		return "", "", fmt.Errorf("account: contact: %w", err)
+	}
+	return name, email, nil
+}

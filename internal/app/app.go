@@ -52,6 +52,8 @@ type App struct {
 	Taxonomy  *taxonomy.Taxonomy
 	// RateLimits are the per-address limits every process shares.
 	RateLimits *ratelimit.Store
+	// Usage makes usage reports (issue 12).
+	Usage *usage.Reports
 	// FormKey signs values the web forms must get back unchanged.
 	FormKey []byte
 	// UsageWriter stores usage events in batches; Serve runs it.
@@ -122,6 +124,7 @@ func open(ctx context.Context, cfg config.Config, logger *slog.Logger, workers b
 			incident.AddDraftWorker(w, r, d, outbox, retention, cfg.BaseURL+"/drafts", logger)
 			account.AddResetWorker(w, func() *account.Service { return a.Accounts })
 			ratelimit.AddSweepWorker(w, r, a.RateLimits)
+			usage.AddWorkers(w, r, d, cfg.UsagePolicy(), logger)
 		}
 	}
 	if a.Jobs, err = jobs.New(d, logger, register); err != nil {
@@ -129,7 +132,8 @@ func open(ctx context.Context, cfg config.Config, logger *slog.Logger, workers b
 		return nil, err
 	}
 	a.Outbox = mail.NewOutbox(d, a.Jobs, logger)
-	a.Terms = terms.NewService(d, a.Jobs)
+	// The default privacy policy states the configured IP retention (P4).
+	a.Terms = terms.NewService(d, a.Jobs).WithDefaultFigures(terms.DefaultFigures{IPRetention: cfg.UsageIPRetention.String()})
 	if err := a.Terms.PublishDefaults(ctx); err != nil {
 		d.Close()
 		return nil, err
@@ -151,6 +155,7 @@ func open(ctx context.Context, cfg config.Config, logger *slog.Logger, workers b
 	a.Accounts = account.NewService(d, a.Hasher, password.NewPolicy(), a.Orgs, a.Outbox, a.Jobs, cfg.AccountSettings())
 	// Reviewers are emailed about serious events as they arrive (issue 11).
 	a.Recorder.WithAlerts(a.Accounts)
+	a.Usage = usage.NewReports(d, a.Terms, a.Accounts, a.Incidents)
 	return a, nil
 }
 
@@ -163,6 +168,7 @@ func (a *App) WebDeps(metrics *web.Metrics) web.Deps {
 	cfg := a.Config
 	return web.Deps{
 		Accounts: a.Accounts, Terms: a.Terms, Orgs: a.Orgs, Incidents: a.Incidents, Recorder: a.Recorder, Taxonomy: a.Taxonomy,
+		UsageReports:   a.Usage,
 		DraftRetention: cfg.DraftRetention, PublicReportRate: cfg.PublicReportRate, SignInRate: cfg.SignInRate,
 		RateLimits: a.RateLimits, ClientIPs: clientip.Resolver{Trusted: cfg.TrustedProxies}, FormKey: a.FormKey,
 		Clock: a.DB.Now, Ready: a.DB.Ping, Metrics: metrics, Logger: a.Logger,

@@ -21,6 +21,8 @@ import (
 	"github.com/psims/psims/internal/app/apptest"
 	"github.com/psims/psims/internal/config"
 	"github.com/psims/psims/internal/db/dbtest"
+	"github.com/psims/psims/internal/terms"
+	"github.com/psims/psims/internal/usage"
 )
 
 func TestShutdownFinishesRequestsInFlight(t *testing.T) {
@@ -301,6 +303,32 @@ func TestSignInsAreRecordedAsUsage(t *testing.T) {
 			}
 			if n != 1 || userID != u.ID || route != "POST /sign-in" || session == "" || len(hash) != 32 || strings.Contains(session, hash) {
 				t.Errorf("sign-in events: %d, user %d (want %d), route %q, hash %q", n, userID, u.ID, route, hash)
+			}
+		})
+	}
+}
+
+// P4: the privacy policy published on a new database says how long IP
+// addresses are kept whole, as configured, not a placeholder.
+func TestDefaultPrivacyPolicyStatesTheConfiguredIPRetention(t *testing.T) {
+	t.Parallel()
+	for _, e := range dbtest.Engines(t) {
+		t.Run(e.Name, func(t *testing.T) {
+			cfg := config.Defaults()
+			cfg.DataDir = filepath.Dir(e.SQLitePath)
+			cfg.Database = e.Database
+			cfg.UsageIPRetention = usage.Retention{Days: 45}
+			a, err := app.Open(context.Background(), cfg, slog.New(slog.DiscardHandler))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer a.Close()
+			doc, err := a.Terms.Current(context.Background(), terms.Privacy)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !strings.Contains(doc.Body, "After 45 days, we remove the last part of the IP address") || strings.Contains(doc.Body, "[IP retention period]") {
+				t.Fatalf("the default privacy policy does not state 45 days:\n%s", doc.Body)
 			}
 		})
 	}

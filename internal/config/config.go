@@ -18,6 +18,7 @@ import (
 
 	"github.com/psims/psims/internal/account"
 	"github.com/psims/psims/internal/clientip"
+	"github.com/psims/psims/internal/usage"
 )
 
 // Config is the whole configuration of a psims process.
@@ -64,6 +65,12 @@ type Config struct {
 	DraftRetention time.Duration
 	DraftReminder  time.Duration
 
+	// UsageIPRetention is how long usage events keep whole IP addresses
+	// before they are cut to their network; UsageRetention how long raw
+	// usage events, and every row naming a person, are kept (P4).
+	UsageIPRetention usage.Retention
+	UsageRetention   usage.Retention
+
 	// MetricsAddr, when set, is a separate address that serves /metrics
 	// (for a scraper on a private network); when empty, /metrics answers
 	// only clients on the loopback interface.
@@ -99,6 +106,8 @@ func Defaults() Config {
 		IGTrainingValidMonths: 12,
 		DraftRetention:        30 * 24 * time.Hour,
 		DraftReminder:         7 * 24 * time.Hour,
+		UsageIPRetention:      usage.Retention{Days: 30},
+		UsageRetention:        usage.Retention{Months: 13},
 		LogLevel:              "info",
 	}
 }
@@ -121,6 +130,18 @@ func (c *Config) Register(fs *flag.FlagSet, groups Flags) {
 		fs.StringVar(&c.DataDir, "data-dir", c.DataDir, "directory for the embedded SQLite database and local state")
 		fs.StringVar(&c.Database, "database", c.Database, "database: empty for SQLite in the data dir, or a postgres:// URL")
 		fs.StringVar(&c.LogLevel, "log-level", c.LogLevel, "log level: debug, info, warn or error")
+		// Every command reads these: the first to open a new database
+		// publishes the default privacy policy, which states the first.
+		fs.Func("usage-ip-retention", "cut usage events' IP addresses to their network after this long, such as 30d or 2mo (default 30d)", func(s string) error {
+			r, err := usage.ParseRetention(s)
+			c.UsageIPRetention = r
+			return err
+		})
+		fs.Func("usage-retention", "delete raw usage events, and usage rows naming a person, after this long, such as 13mo (default 13mo)", func(s string) error {
+			r, err := usage.ParseRetention(s)
+			c.UsageRetention = r
+			return err
+		})
 	}
 	if groups&ServerFlags != 0 {
 		fs.StringVar(&c.Addr, "addr", c.Addr, "address to listen on")
@@ -220,6 +241,17 @@ func (c *Config) check() error {
 		return fmt.Errorf("--draft-reminder (%s) must be less than --draft-retention (%s): the reminder goes that long before the draft is deleted",
 			c.DraftReminder, c.DraftRetention)
 	}
+	if c.UsageIPRetention.IsZero() || c.UsageRetention.IsZero() {
+		return errors.New("--usage-ip-retention and --usage-retention must be periods such as 30d and 13mo")
+	}
+	// The rollup stores how many people used the service in each month
+	// from the rows that name them, so those must outlive the month.
+	if c.UsageRetention.Shorter(usage.Retention{Months: 2}) {
+		return fmt.Errorf("--usage-retention (%s) must be at least 2 months", c.UsageRetention)
+	}
+	if c.UsageRetention.Shorter(c.UsageIPRetention) {
+		return fmt.Errorf("--usage-ip-retention (%s) must not be longer than --usage-retention (%s)", c.UsageIPRetention, c.UsageRetention)
+	}
 	if c.LockoutThreshold < 1 || c.LockoutWindow <= 0 || c.LockoutDuration <= 0 {
 		return errors.New("--lockout-attempts must be at least 1, and --lockout-window and --lockout-duration positive durations such as 15m")
 	}
@@ -249,6 +281,11 @@ func (c *Config) AccountSettings() account.Settings {
 		ResetTTL:              c.ResetTTL,
 		IGTrainingValidMonths: c.IGTrainingValidMonths,
 	}
+}
+
+// UsagePolicy is how long usage data is kept under this configuration.
+func (c *Config) UsagePolicy() usage.Policy {
+	return usage.Policy{IPRetention: c.UsageIPRetention, Retention: c.UsageRetention}
 }
 
 // SecureCookies reports whether cookies must carry the Secure attribute.

@@ -102,3 +102,40 @@ func TestDraftRetentionAndReminder(t *testing.T) {
 		})
 	}
 }
+
+// P4: the usage retention periods are read as people write them, and
+// settings that would keep nothing long enough are refused.
+func TestUsageRetention(t *testing.T) {
+	c, err := parse(t, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.UsageIPRetention.String() != "30 days" || c.UsageRetention.String() != "13 months" {
+		t.Errorf("defaults: %s and %s; want 30 days and 13 months", c.UsageIPRetention, c.UsageRetention)
+	}
+	c, err = parse(t, []string{"--usage-retention", "24 months"}, map[string]string{"PSIMS_USAGE_IP_RETENTION": "7d"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p := c.UsagePolicy(); p.IPRetention.String() != "7 days" || p.Retention.String() != "24 months" {
+		t.Errorf("policy %+v; want 7 days from the environment and 24 months from the flag", p)
+	}
+	for _, tc := range []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"a period without a unit is refused", []string{"--usage-ip-retention", "30"}, "not a period such as 30d"},
+		{"a Go duration is refused", []string{"--usage-retention", "720h"}, "not a period such as 30d"},
+		{"no time at all is refused", []string{"--usage-ip-retention", "0d"}, "at least 1"},
+		{"raw events kept less than two months are refused", []string{"--usage-retention", "40d"}, "must be at least 2 months"},
+		{"addresses kept longer than the events are refused", []string{"--usage-ip-retention", "14mo"}, "must not be longer than --usage-retention (13 months)"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := parse(t, tc.args, nil)
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("error %v, want one saying %q", err, tc.want)
+			}
+		})
+	}
+}

@@ -122,8 +122,39 @@ type JobInserter interface {
 
 // Service publishes documents and keeps acceptances and consents.
 type Service struct {
-	db   *db.DB
-	jobs JobInserter
+	db      *db.DB
+	jobs    JobInserter
+	figures DefaultFigures
+}
+
+// DefaultFigures are the settings the default texts state, written into
+// them when PublishDefaults publishes them, so that the privacy policy
+// says what the service really does.
+type DefaultFigures struct {
+	// IPRetention is how long usage events keep whole IP addresses, in
+	// words ("30 days"): --usage-ip-retention. Empty means the default,
+	// 30 days.
+	IPRetention string
+}
+
+// ipRetentionPlaceholder is where the default privacy policy states
+// DefaultFigures.IPRetention.
+const ipRetentionPlaceholder = "[IP retention period]"
+
+// WithDefaultFigures makes PublishDefaults write f into the default
+// texts, and returns s.
+func (s *Service) WithDefaultFigures(f DefaultFigures) *Service {
+	s.figures = f
+	return s
+}
+
+// fill writes the figures into a default text.
+func (f DefaultFigures) fill(body string) string {
+	ip := f.IPRetention
+	if ip == "" {
+		ip = "30 days"
+	}
+	return strings.ReplaceAll(body, ipRetentionPlaceholder, ip)
 }
 
 // NewService returns a Service that queues change notices through jobs.
@@ -141,7 +172,9 @@ type Client struct {
 var defaultFiles embed.FS
 
 // PublishDefaults publishes the project's own first version of each kind
-// that has none yet, so a new installation starts with texts to accept.
+// that has none yet, so a new installation starts with texts to accept,
+// with the figures of WithDefaultFigures written in (P4: the period after
+// which IP addresses are truncated).
 // Operators replace them by publishing their own. Running it again, or in
 // several processes at once, publishes nothing twice.
 func (s *Service) PublishDefaults(ctx context.Context) error {
@@ -155,7 +188,7 @@ func (s *Service) PublishDefaults(ctx context.Context) error {
 		if err != nil {
 			return fmt.Errorf("terms: read default %s: %w", k, err)
 		}
-		_, err = s.publish(ctx, 0, Client{}, Draft{Kind: k, Body: string(body),
+		_, err = s.publish(ctx, 0, Client{}, Draft{Kind: k, Body: s.figures.fill(string(body)),
 			Summary: "The first version, provided with PSIMS.", Material: true}, true)
 		if err != nil && apperr.CodeOf(err) != apperr.Conflict {
 			return fmt.Errorf("terms: publish default %s: %w", k, err)

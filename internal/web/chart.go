@@ -27,13 +27,13 @@ const (
 	chartMaxLabels = 8
 )
 
-// chartPoint is one bar's figure: a label ("w/c 7 Sep" or "Sep 2026") and
-// a value, or Suppressed when it is withheld because too few people are
-// behind it.
+// chartPoint is one bar's figure: a label ("7 Sep" or "Sep 26") and a
+// value, or a Note drawn instead of a bar when the figure is withheld
+// ("<5" when too few people are behind it), with Why in words.
 type chartPoint struct {
-	Label      string
-	Value      int64
-	Suppressed bool
+	Label     string
+	Value     int64
+	Note, Why string
 }
 
 // barChart is what the "bar-chart" template draws.
@@ -67,14 +67,14 @@ type chartTick struct {
 	Label string
 }
 
-// newBarChart lays out points as a bar chart. Suppressed points get no bar
-// and a "<5" note, so a withheld figure is never drawn as a zero.
+// newBarChart lays out points as a bar chart. A withheld figure gets its
+// note and no bar, so it is never drawn as a zero.
 func newBarChart(id, title, unit string, points []chartPoint) barChart {
 	c := barChart{ID: id, Title: title, Width: chartWidth, Height: chartHeight,
 		AxisX: chartLeft, AxisY: chartHeight - chartBottom, Baseline: chartHeight - chartBottom}
 	var top int64
 	for _, p := range points {
-		if !p.Suppressed {
+		if p.Note == "" {
 			top = max(top, p.Value)
 		}
 	}
@@ -97,9 +97,9 @@ func newBarChart(id, title, unit string, points []chartPoint) barChart {
 		if i%every == 0 {
 			b.Label = p.Label
 		}
-		if p.Suppressed {
-			b.Y, b.Note = c.Baseline, "<5"
-			b.Tooltip = p.Label + ": fewer than 5 people, not shown"
+		if p.Note != "" {
+			b.Y, b.Note = c.Baseline, p.Note
+			b.Tooltip = p.Label + ": " + p.Why
 		} else {
 			b.H = int(math.Round(plotH * float64(p.Value) / float64(scaleMax)))
 			b.Y = c.Baseline - b.H
@@ -115,11 +115,11 @@ func newBarChart(id, title, unit string, points []chartPoint) barChart {
 // highest and lowest bars.
 func chartDescription(title, unit string, points []chartPoint) string {
 	var hi, lo *chartPoint
-	suppressed := 0
+	withheld := 0
 	for i := range points {
 		p := &points[i]
-		if p.Suppressed {
-			suppressed++
+		if p.Note != "" {
+			withheld++
 			continue
 		}
 		if hi == nil || p.Value > hi.Value {
@@ -136,8 +136,8 @@ func chartDescription(title, unit string, points []chartPoint) string {
 		fmt.Fprintf(&b, " Highest %s %s (%s), lowest %s %s (%s).", groupDigits(hi.Value), unit, hi.Label,
 			groupDigits(lo.Value), unit, lo.Label)
 	}
-	if suppressed > 0 {
-		fmt.Fprintf(&b, " %d not shown because fewer than 5 people are behind them.", suppressed)
+	if withheld > 0 {
+		fmt.Fprintf(&b, " %d not shown, as the table says.", withheld)
 	}
 	b.WriteString(" The table that follows gives every figure.")
 	return b.String()

@@ -29,7 +29,7 @@ func TestGroupDigits(t *testing.T) {
 // P19, P10: a figure withheld because fewer than 5 people are behind it is
 // drawn as a note, never as a bar of height 0 that would read as none.
 func TestBarChartLayout(t *testing.T) {
-	points := []chartPoint{{Label: "5 Oct", Value: 40}, {Label: "12 Oct", Suppressed: true}, {Label: "19 Oct", Value: 10}}
+	points := []chartPoint{{Label: "5 Oct", Value: 40}, {Label: "12 Oct", Note: "<5", Why: "fewer than 5 people, not shown"}, {Label: "19 Oct", Value: 10}}
 	c := newBarChart("views", "Page views", "page views", points)
 	if len(c.Bars) != 3 || len(c.Ticks) != 5 || c.Ticks[4].Label != "40" {
 		t.Fatalf("chart %+v", c)
@@ -49,7 +49,7 @@ func TestBarChartLayout(t *testing.T) {
 			t.Errorf("bar %d at %d..%d overlaps or leaves the plot", i, b.X, b.X+b.W)
 		}
 	}
-	for _, want := range []string{"3 bars from 5 Oct to 19 Oct", "Highest 40 page views (5 Oct)", "lowest 10 page views (19 Oct)", "1 not shown"} {
+	for _, want := range []string{"3 bars from 5 Oct to 19 Oct", "Highest 40 page views (5 Oct)", "lowest 10 page views (19 Oct)", "1 not shown, as the table says"} {
 		if !strings.Contains(c.Desc, want) {
 			t.Errorf("description %q lacks %q", c.Desc, want)
 		}

@@ -176,6 +176,13 @@ func matrixCases() []matrixCase {
 		// an org admin asking for another one's list gets their own.
 		{pattern: "GET /admin/users", path: func(tg target) string { return "/admin/users?org=" + tg.Org }, own: admins, other: admins},
 		{pattern: "GET /admin/users/export", path: func(tg target) string { return "/admin/users/export?org=" + tg.Org }, own: admins, other: admins},
+		// Usage reports (issue 12): an organisation admin's report is of
+		// their own organisation whatever is asked for, as the user list is
+		// (TestAnOrgAdminsUsageReportIsTheirOwnOrganisations); national
+		// admins choose any, or the national report.
+		{pattern: "GET /admin/usage", path: func(tg target) string { return "/admin/usage?org=" + tg.Org }, own: admins, other: admins},
+		{pattern: "GET /admin/usage/download", path: func(tg target) string { return "/admin/usage/download?org=" + tg.Org }, own: admins, other: admins},
+		{pattern: "GET /admin/usage", path: func(target) string { return "/admin/usage?by=month" }, own: admins, other: admins},
 		{pattern: "GET /admin/users/{id}", path: userPath("/admin/users/%d"), own: admins, other: national},
 		{pattern: "POST /admin/users/{id}/status", path: userPath("/admin/users/%d/status"), form: url.Values{"status": {"suspended"}, "reason": {"Matrix test"}}, own: admins, other: national},
 		{pattern: "POST /admin/users/{id}/role", path: userPath("/admin/users/%d/role"), form: url.Values{"role": {"reviewer"}}, own: admins, other: national},

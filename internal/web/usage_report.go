@@ -10,12 +10,16 @@ import (
 	"time"
 
 	"github.com/psims/psims/internal/authz"
+	"github.com/psims/psims/internal/org"
 	"github.com/psims/psims/internal/usage"
 )
 
 // UsageReports makes usage reports; *usage.Reports is one.
 type UsageReports interface {
 	Report(ctx context.Context, q usage.ReportQuery) (usage.Report, error)
+	// RecordIndividualsShown audits that actorID was shown the people of
+	// an organisation's report (P19).
+	RecordIndividualsShown(ctx context.Context, actorID int64, ip string, rep usage.Report) error
 }
 
 // usageReportRoutes registers the usage reports (issue 12; T9, P2, P10,
@@ -33,7 +37,7 @@ const usageMaxDays = 2 * 366
 // usageReportForm is the report's form, as typed.
 type usageReportForm struct {
 	Org        string
-	OrgMatches []orgMatch
+	OrgMatches []org.Organisation
 	By         string // "week" or "month"
 	Dates      map[string]dateInput
 }
@@ -55,11 +59,12 @@ type usageReportData struct {
 	DownloadURL string
 }
 
-// usageFigure is one figure as shown: a number, or "fewer than 5".
+// usageFigure is one figure as shown: a number, or why it is not shown,
+// with the short Note a chart draws in place of its bar.
 type usageFigure struct {
-	Label      string
-	Value      string
-	Suppressed bool
+	Label string
+	Value string
+	Note  string
 }
 
 // usageChart is one figure by week or month: the chart and its table.
@@ -82,10 +87,10 @@ type usageAreaRow struct {
 
 // usagePersonRow is one person who agreed to individual analysis.
 type usagePersonRow struct {
-	Name, Email                     string
-	ActiveDays                      int
-	SignIns, PageViews, DocsOpened  string
-	LastActive                      string
+	Name, Email                    string
+	ActiveDays                     int
+	SignIns, PageViews, DocsOpened string
+	LastActive                     string
 }
 
 // usageDateFields are the two ends of the period.
@@ -184,7 +189,7 @@ func (s *Server) usageReport(w http.ResponseWriter, r *http.Request) {
 		s.render.Render(w, r, http.StatusUnprocessableEntity, "usage-report", p)
 		return
 	}
-	rep, err := s.UsageReports.Report(r.Context(), query)
+	rep, err := s.reportUsage(r, query)
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -213,8 +218,9 @@ func (s *Server) usageReport(w http.ResponseWriter, r *http.Request) {
 		var rows []usageChartRow
 		for _, p := range periods {
 			f := c.figure(p)
-			points = append(points, chartPoint{Label: label(p, false), Value: f.Value, Suppressed: f.Suppressed})
-			rows = append(rows, usageChartRow{Period: label(p, true), Figure: figureOf("", f)})
+			shown := figureOf("", f)
+			points = append(points, chartPoint{Label: label(p, false), Value: f.Value, Note: shown.Note, Why: shown.Value})
+			rows = append(rows, usageChartRow{Period: label(p, true), Figure: shown})
 		}
 		by := "week"
 		if form.By == "month" {
@@ -241,6 +247,16 @@ func (s *Server) usageReport(w http.ResponseWriter, r *http.Request) {
 	s.render.Render(w, r, http.StatusOK, "usage-report", p)
 }
 
+// reportUsage makes the report asked for and, when it names people,
+// records in the audit log who was shown it.
+func (s *Server) reportUsage(r *http.Request, q usage.ReportQuery) (usage.Report, error) {
+	rep, err := s.UsageReports.Report(r.Context(), q)
+	if err != nil || len(rep.People) == 0 {
+		return rep, err
+	}
+	return rep, s.UsageReports.RecordIndividualsShown(r.Context(), viewerFrom(r.Context()).user.ID, s.client(r).IP, rep)
+}
+
 // usageQuery is the address query of a report, for its download link.
 func usageQuery(q usage.ReportQuery, by string) url.Values {
 	v := url.Values{"by": {by}}
@@ -255,10 +271,15 @@ func usageQuery(q usage.ReportQuery, by string) url.Values {
 	return v
 }
 
-// figureOf shows a figure, withheld when fewer than 5 people are behind it.
+// figureOf shows a figure: withheld when fewer than 5 people are behind
+// it (P10, P19), or not known when it counts people over days whose
+// per-person records are gone (usage retention).
 func figureOf(label string, f usage.Figure) usageFigure {
-	if f.Suppressed {
-		return usageFigure{Label: label, Value: "fewer than 5", Suppressed: true}
+	switch {
+	case f.Unknown:
+		return usageFigure{Label: label, Value: "not known: older than the usage records kept", Note: "n/k"}
+	case f.Suppressed:
+		return usageFigure{Label: label, Value: "fewer than 5 people, not shown", Note: "<5"}
 	}
 	return usageFigure{Label: label, Value: groupDigits(f.Value)}
 }
@@ -303,7 +324,7 @@ func (s *Server) usageReportDownload(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, "/admin/usage?"+r.URL.RawQuery, http.StatusSeeOther)
 		return
 	}
-	rep, err := s.UsageReports.Report(r.Context(), query)
+	rep, err := s.reportUsage(r, query)
 	if err != nil {
 		s.fail(w, r, err)
 		return
