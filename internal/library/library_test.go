@@ -168,7 +168,10 @@ func TestUploadsAreCheckedByContentSizeAndName(t *testing.T) {
 				n.File = Upload{FileName: "big.pdf", Content: io.MultiReader(strings.NewReader("%PDF-1.7"), zeros{})}
 				return n
 			}, "file", "20 MB or smaller"},
-			{"an image", func(n NewDocument) NewDocument { n.File = upload("photo.pdf", []byte("\x89PNG\r\n\x1a\n\x00")); return n }, "file", "must be a PDF"},
+			{"an image", func(n NewDocument) NewDocument {
+				n.File = upload("photo.pdf", []byte("\x89PNG\r\n\x1a\n\x00"))
+				return n
+			}, "file", "must be a PDF"},
 			{"a PDF named as Word", func(n NewDocument) NewDocument { n.File = upload("guide.docx", []byte("%PDF-1.7")); return n }, "file",
 				"The file is a PDF, but its name ends in .docx. Rename it to end in .pdf"},
 			{"Markdown named as HTML", func(n NewDocument) NewDocument { n.File = upload("guide.html", []byte("plain words")); return n }, "file",
