@@ -21,6 +21,7 @@ import (
 	"github.com/psims/psims/internal/incident"
 	"github.com/psims/psims/internal/incident/form"
 	"github.com/psims/psims/internal/incident/taxonomy"
+	"github.com/psims/psims/internal/library"
 	"github.com/psims/psims/internal/org"
 	"github.com/psims/psims/internal/terms"
 	"github.com/psims/psims/internal/web/static"
@@ -69,6 +70,8 @@ type Deps struct {
 	// Usage takes a usage event for each request of a signed-in person;
 	// nil records nothing (tests of other things).
 	Usage UsageRecorder
+	// Library is the guidance library.
+	Library *library.Service
 }
 
 // Server handles every HTTP request.
@@ -190,6 +193,7 @@ func (s *Server) routes() http.Handler {
 	s.amendRoutes(r)
 	s.reviewRoutes(r)
 	s.reportRoutes(r)
+	s.libraryRoutes(r)
 	s.routeList = r.patterns
 	s.ungatedRoutes = r.ungated
 
