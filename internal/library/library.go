@@ -385,7 +385,7 @@ func fileName(raw string) (string, string) {
 	switch {
 	case name == "" || name == "." || name == "..":
 		return "", "The file has no name. Give it a name, such as guidance.pdf, and upload it again"
-	case !textcheck.Valid(name) || strings.ContainsAny(name, "\"\t\r\n"):
+	case !textcheck.Valid(name) || strings.ContainsAny(name, "\t\r\n"):
 		return "", "The file's name has characters that cannot be used. Rename it and upload it again"
 	case utf8.RuneCountInString(name) > maxFileName:
 		return "", fmt.Sprintf("The file's name must be %d characters or fewer. Rename it and upload it again", maxFileName)
