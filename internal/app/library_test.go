@@ -15,7 +15,7 @@ import (
 	"github.com/psims/psims/internal/library"
 )
 
-// P2: opening a document of the library is a usage event of its own kind,
+// P2, P4: opening a document of the library is a usage event of its own kind,
 // naming the document; the document's page around it is a page view, and
 // a document the person may not read is a page view answered with 404.
 func TestOpeningALibraryDocumentIsRecordedAsADocumentEvent(t *testing.T) {
@@ -71,7 +71,7 @@ func TestOpeningALibraryDocumentIsRecordedAsADocumentEvent(t *testing.T) {
 				var n int
 				return d.QueryRowContext(ctx, `SELECT COUNT(*) FROM usage_events`).Scan(&n) == nil && n >= 3
 			})
-			rows, err := d.QueryContext(ctx, `SELECT kind, route, status, user_id, document_id FROM usage_events ORDER BY id`)
+			rows, err := d.QueryContext(ctx, `SELECT kind, route, status, user_id, document_id, ip, session_hash FROM usage_events ORDER BY id`)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -85,8 +85,13 @@ func TestOpeningALibraryDocumentIsRecordedAsADocumentEvent(t *testing.T) {
 			var got []event
 			for rows.Next() {
 				var e event
-				if err := rows.Scan(&e.kind, &e.route, &e.status, &e.user, &e.document); err != nil {
+				var ip, session string
+				if err := rows.Scan(&e.kind, &e.route, &e.status, &e.user, &e.document, &ip, &session); err != nil {
 					t.Fatal(err)
+				}
+				// P4: a document opened keeps what a page view does.
+				if ip != "127.0.0.1" || len(session) != 32 {
+					t.Errorf("%s event: address %q, session %q", e.kind, ip, session)
 				}
 				got = append(got, e)
 			}
