@@ -37,6 +37,8 @@ Usage:
                                    load or update organisations (flags before the file)
   psims terms publish --kind K --file F.md [--material]
                                    publish a new version of the terms, privacy policy or recording statement
+  psims docs add --file F --title T [--summary S] [--audience ROLE,...] [--version LABEL]
+                                   add a document to the guidance library (PDF, DOCX, XLSX, HTML or Markdown)
   psims mail list [--to EMAIL]     show email sent or queued
   psims audit verify               check the audit log has not been changed
   psims guard check                report identifiers in text on standard input (exit 3 when found)
@@ -90,6 +92,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	case "terms":
 		return subcommand(ctx, e, "terms", rest, map[string]func(context.Context, env, []string) error{
 			"publish": cmdTermsPublish,
+		})
+	case "docs":
+		return subcommand(ctx, e, "docs", rest, map[string]func(context.Context, env, []string) error{
+			"add": cmdDocsAdd,
 		})
 	case "mail":
 		return subcommand(ctx, e, "mail", rest, map[string]func(context.Context, env, []string) error{

@@ -24,6 +24,7 @@ import (
 	"github.com/psims/psims/internal/incident/form"
 	"github.com/psims/psims/internal/incident/taxonomy"
 	"github.com/psims/psims/internal/jobs"
+	"github.com/psims/psims/internal/library"
 	"github.com/psims/psims/internal/mail"
 	"github.com/psims/psims/internal/org"
 	"github.com/psims/psims/internal/password"
@@ -50,6 +51,8 @@ type App struct {
 	Incidents *incident.Service
 	Recorder  *incident.Recorder
 	Taxonomy  *taxonomy.Taxonomy
+	// Library is the guidance library.
+	Library *library.Service
 	// RateLimits are the per-address limits every process shares.
 	RateLimits *ratelimit.Store
 	// Usage makes usage reports (issue 12).
@@ -145,6 +148,7 @@ func open(ctx context.Context, cfg config.Config, logger *slog.Logger, workers b
 	}
 	a.Incidents = incident.NewService(d)
 	a.UsageWriter = usage.NewWriter(d, logger, usage.WriterOptions{})
+	a.Library = library.NewService(d)
 	forms, err := form.New(a.Taxonomy)
 	if err != nil {
 		d.Close()
@@ -173,6 +177,7 @@ func (a *App) WebDeps(metrics *web.Metrics) web.Deps {
 		RateLimits: a.RateLimits, ClientIPs: clientip.Resolver{Trusted: cfg.TrustedProxies}, FormKey: a.FormKey,
 		Clock: a.DB.Now, Ready: a.DB.Ping, Metrics: metrics, Logger: a.Logger,
 		SecureCookies: cfg.SecureCookies(), MetricsElsewhere: cfg.MetricsAddr != "",
+		Library: a.Library,
 	}
 }
 

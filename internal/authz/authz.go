@@ -104,6 +104,8 @@ type Object struct {
 	// NewRole is, for ChangeRole and DecideRequest, the role the user
 	// would hold afterwards.
 	NewRole string
+	// Audience is, for ReadLibraryDocument, who the document is for.
+	Audience Audience
 }
 
 // Reason says why an action was refused, so the page can say what to do.
@@ -178,6 +180,8 @@ func Decide(s Subject, a Action, o Object) Decision {
 		return allow()
 	case a == AmendRecord && o.UserID == s.UserID && s.Role != ReadOnly:
 		return allow()
+	case a == ReadLibraryDocument:
+		return readLibrary(s, o)
 	}
 	if !roleAllows(s, a, o) {
 		return deny(NotPermitted)

@@ -30,6 +30,8 @@ type Event struct {
 	SessionHash string
 	IP          string
 	Browser     Browser
+	// DocumentID is, for KindDocument, the library document opened.
+	DocumentID int64
 }
 
 // WriterOptions size a Writer; zero fields take the defaults.
@@ -155,7 +157,7 @@ func (w *Writer) write(ctx context.Context, events []Event) {
 	defer cancel()
 	err := w.db.InTx(ctx, func(tx *db.Tx) error {
 		st, err := tx.PrepareContext(ctx, `INSERT INTO usage_events (at, kind, route, status, user_id, org_ods, session_hash,
-			ip, browser, browser_major) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`)
+			ip, browser, browser_major, document_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`)
 		if err != nil {
 			return fmt.Errorf("usage: prepare: %w", err)
 		}
@@ -166,7 +168,7 @@ func (w *Writer) write(ctx context.Context, events []Event) {
 				org = nil
 			}
 			if _, err := st.ExecContext(ctx, e.At.UTC(), e.Kind, e.Route, e.Status, e.UserID, org, e.SessionHash,
-				e.IP, e.Browser.Family, e.Browser.Major); err != nil {
+				e.IP, e.Browser.Family, e.Browser.Major, db.NullID(e.DocumentID)); err != nil {
 				return fmt.Errorf("usage: write: %w", err)
 			}
 		}

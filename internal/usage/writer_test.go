@@ -56,7 +56,7 @@ func TestWriterWritesEveryEventAndFlushesWhenStopped(t *testing.T) {
 			}
 		}
 		none := event(9999)
-		none.OrgCode, none.Kind, none.Browser = "", KindDocument, Browser{Family: FamilyOther}
+		none.OrgCode, none.Kind, none.Browser, none.DocumentID = "", KindDocument, Browser{Family: FamilyOther}, 42
 		w.Record(none)
 		stop()
 		if n := countRows(t, d); n != 251 || w.Written() != 251 || w.Dropped() != 0 {
@@ -76,11 +76,15 @@ func TestWriterWritesEveryEventAndFlushesWhenStopped(t *testing.T) {
 			session != want.SessionHash || ip != want.IP || browser != FamilyFirefox || major != 133 {
 			t.Fatalf("row %v %s %s %d %v %s %s %s %d", at, kind, route, status, org, session, ip, browser, major)
 		}
-		if err := d.QueryRowContext(context.Background(), `SELECT kind, org_ods FROM usage_events WHERE user_id = 9999`).Scan(&kind, &org); err != nil {
+		var doc sql.NullInt64
+		if err := d.QueryRowContext(context.Background(), `SELECT document_id FROM usage_events WHERE user_id = 1`).Scan(&doc); err != nil || doc.Valid {
+			t.Fatalf("a page event names document %v (%v)", doc, err)
+		}
+		if err := d.QueryRowContext(context.Background(), `SELECT kind, org_ods, document_id FROM usage_events WHERE user_id = 9999`).Scan(&kind, &org, &doc); err != nil {
 			t.Fatal(err)
 		}
-		if kind != KindDocument || org.Valid {
-			t.Fatalf("an event with no organisation: kind %s, organisation %v", kind, org)
+		if kind != KindDocument || org.Valid || doc.Int64 != 42 {
+			t.Fatalf("a document event with no organisation: kind %s, organisation %v, document %v", kind, org, doc)
 		}
 	})
 }

@@ -18,6 +18,7 @@ import (
 	"github.com/psims/psims/internal/authz"
 	"github.com/psims/psims/internal/db/dbtest"
 	"github.com/psims/psims/internal/incident"
+	"github.com/psims/psims/internal/library"
 	"github.com/psims/psims/internal/web"
 )
 
@@ -43,6 +44,9 @@ type target struct {
 	Reference incident.Reference
 	DraftID   int64 // a draft of the target user's
 	NoteID    int64 // a review note the target user wrote on their event
+	// Guidance and ReviewersGuidance are documents of the library, for
+	// everyone and for reviewers only.
+	Guidance, ReviewersGuidance int64
 }
 
 // matrixCase says who may use one route, on an object of their own
@@ -88,6 +92,14 @@ func draftPath(suffix string) func(target) string {
 	return func(tg target) string { return fmt.Sprintf("/drafts/%d/%s", tg.DraftID, suffix) }
 }
 
+func guidancePath(format string) func(target) string {
+	return func(tg target) string { return fmt.Sprintf(format, tg.Guidance) }
+}
+
+func reviewersGuidancePath(format string) func(target) string {
+	return func(tg target) string { return fmt.Sprintf(format, tg.ReviewersGuidance) }
+}
+
 func eventPath(suffix string) func(target) string {
 	return func(tg target) string { return "/events/" + string(tg.Reference) + suffix }
 }
@@ -100,6 +112,8 @@ func matrixCases() []matrixCase {
 	orgRecords := []string{authz.Reviewer, authz.OrgAdmin, authz.NationalAdmin}
 	recorders := []string{authz.Reporter, authz.Reviewer, authz.OrgAdmin, authz.NationalAdmin}
 	seeOthers := []string{authz.Reviewer, authz.OrgAdmin, authz.ReadOnly, authz.NationalAdmin} // roles that read events of others
+	// forReviewers may read a library document for reviewers only.
+	forReviewers := []string{authz.Reviewer, authz.NationalAdmin}
 	var nobody []string
 	return []matrixCase{
 		// Public pages and the account pages every visitor may use.
@@ -289,6 +303,28 @@ func matrixCases() []matrixCase {
 			return fmt.Sprintf("/events/%s/review/notes/%d", tg.Reference, tg.NoteID)
 		}, form: url.Values{"body": {"Matrix note, changed"}, "version": {"1"}}, own: nobody, other: nobody},
 
+		// The guidance library (library.go): everyone signed in reads the
+		// documents for everyone and those for their role; one for other
+		// roles is not found. National admins read every document and
+		// manage the library. Posts sent without a file change nothing but
+		// the details.
+		{pattern: "GET /library", own: signedIn, other: signedIn},
+		{pattern: "GET /library/{id}", path: guidancePath("/library/%d"), own: signedIn, other: signedIn},
+		{pattern: "GET /library/{id}", path: reviewersGuidancePath("/library/%d"), own: forReviewers, other: forReviewers},
+		{pattern: "GET /library/{id}/file", path: guidancePath("/library/%d/file"), own: signedIn, other: signedIn},
+		{pattern: "GET /library/{id}/file", path: reviewersGuidancePath("/library/%d/file"), own: forReviewers, other: forReviewers},
+		{pattern: "GET /library/{id}/versions/{n}/file", path: guidancePath("/library/%d/versions/1/file"), own: signedIn, other: signedIn},
+		{pattern: "GET /library/{id}/versions/{n}/file", path: reviewersGuidancePath("/library/%d/versions/1/file"), own: forReviewers, other: forReviewers},
+		{pattern: "GET /admin/library", own: national, other: national},
+		{pattern: "GET /admin/library/new", own: national, other: national},
+		{pattern: "POST /admin/library/new", form: url.Values{"title": {"Matrix guidance"}, "audience": {"everyone"}}, own: national, other: national},
+		{pattern: "GET /admin/library/{id}/versions/new", path: reviewersGuidancePath("/admin/library/%d/versions/new"), own: national, other: national},
+		{pattern: "POST /admin/library/{id}/versions/new", path: reviewersGuidancePath("/admin/library/%d/versions/new"),
+			form: url.Values{"label": {"2"}}, own: national, other: national},
+		{pattern: "GET /admin/library/{id}/edit", path: guidancePath("/admin/library/%d/edit"), own: national, other: national},
+		{pattern: "POST /admin/library/{id}/edit", path: guidancePath("/admin/library/%d/edit"),
+			form: url.Values{"title": {"Matrix guidance, renamed"}, "audience": {"everyone"}}, own: national, other: national},
+
 		// The public route (report.go): every visitor, signed in or not.
 		// The search posts nothing that is stored.
 		{pattern: "GET /report", own: everyone, other: everyone},
@@ -382,7 +418,16 @@ func (f *matrixFixture) target(org string, pending bool, role string) target {
 	if err != nil {
 		f.t.Fatal(err)
 	}
-	return target{User: u, RequestID: id, Org: org, Reference: ev.Reference, DraftID: draft, NoteID: rv.Notes[0].ID}
+	guidance := func(a authz.Audience) int64 {
+		doc, err := f.site.App.Library.Add(context.Background(), 0, library.Client{}, library.NewDocument{Title: "Matrix guidance",
+			Audience: a, File: library.Upload{FileName: "guidance.md", Content: strings.NewReader("# Matrix guidance\n")}})
+		if err != nil {
+			f.t.Fatal(err)
+		}
+		return doc.ID
+	}
+	return target{User: u, RequestID: id, Org: org, Reference: ev.Reference, DraftID: draft, NoteID: rv.Notes[0].ID,
+		Guidance: guidance(authz.Audience{Everyone: true}), ReviewersGuidance: guidance(authz.Audience{Roles: []string{authz.Reviewer}})}
 }
 
 // TestAuthorisationMatrix walks every route, for every role, on an object of

@@ -60,6 +60,9 @@ func securityHeaders(hsts bool) func(http.Handler) http.Handler {
 type requestInfo struct {
 	id      string
 	pattern string // the mux's pattern, once recordRoute has seen it
+	// documentID is the library document the request opened, for its
+	// usage event (markDocumentOpen); 0 for any other request.
+	documentID int64
 }
 
 type requestInfoKey struct{}

@@ -21,6 +21,7 @@ import (
 	"github.com/psims/psims/internal/incident"
 	"github.com/psims/psims/internal/incident/form"
 	"github.com/psims/psims/internal/incident/taxonomy"
+	"github.com/psims/psims/internal/library"
 	"github.com/psims/psims/internal/org"
 	"github.com/psims/psims/internal/terms"
 	"github.com/psims/psims/internal/web/static"
@@ -72,6 +73,8 @@ type Deps struct {
 	// UsageReports makes the usage reports of organisations and the
 	// national one.
 	UsageReports UsageReports
+	// Library is the guidance library.
+	Library *library.Service
 }
 
 // Server handles every HTTP request.
@@ -194,6 +197,7 @@ func (s *Server) routes() http.Handler {
 	s.amendRoutes(r)
 	s.reviewRoutes(r)
 	s.reportRoutes(r)
+	s.libraryRoutes(r)
 	s.routeList = r.patterns
 	s.ungatedRoutes = r.ungated
 

@@ -139,7 +139,15 @@ func (s *Server) checkCSRF(next http.Handler) http.Handler {
 			binding = "visitor:" + s.newVisitorCookie(w)
 		}
 		want := tokenFor(binding)
-		if r.Method == http.MethodPost {
+		if s.acceptsUpload(r) {
+			// A file upload (library.go): its own larger limit, and the
+			// file held on disk rather than in memory while it is read.
+			ok := s.readUpload(w, r)
+			defer closeUpload(r.MultipartForm)
+			if !ok {
+				return
+			}
+		} else if r.Method == http.MethodPost {
 			// What was read is kept aside, so that a form over the limit
 			// can be told which of its boxes was too long.
 			var read bytes.Buffer
@@ -152,6 +160,8 @@ func (s *Server) checkCSRF(next http.Handler) http.Handler {
 				s.formTooLarge(w, r, read.Bytes())
 				return
 			}
+		}
+		if r.Method == http.MethodPost {
 			got := r.PostFormValue("csrf_token")
 			if binding == "" || subtle.ConstantTimeCompare([]byte(got), []byte(want)) != 1 {
 				if got != "" && strings.HasPrefix(binding, "visitor:") && sameOrigin(r) {

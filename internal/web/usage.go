@@ -20,8 +20,9 @@ type UsageRecorder interface {
 // served it, never the address with its ids and query; the status; the
 // person and their organisation; a hash of the session, never its token;
 // the client's address; and the browser's family and major version,
-// never the whole User-Agent. Visitors who are not signed in are not
-// recorded. It sits just inside authenticate, which finds the person.
+// never the whole User-Agent. A document of the library opened is recorded
+// as a usage.KindDocument event naming it. Visitors who are not signed in
+// are not recorded. It sits just inside authenticate, which finds the person.
 func (s *Server) recordUsage(next http.Handler) http.Handler {
 	if s.Usage == nil {
 		return next
@@ -34,11 +35,18 @@ func (s *Server) recordUsage(next http.Handler) http.Handler {
 		}
 		rec := recorderFor(w)
 		next.ServeHTTP(rec, r)
-		pattern := "unmatched"
-		if info := infoFrom(r.Context()); info != nil && info.pattern != "" {
-			pattern = info.pattern
+		e := s.usageEvent(r, usage.KindPage, "unmatched", rec.finalStatus(), v.user, v.session.Token)
+		if info := infoFrom(r.Context()); info != nil {
+			if info.pattern != "" {
+				e.Route = info.pattern
+			}
+			// A document of the library opened is an event of its own
+			// kind, naming the document (markDocumentOpen).
+			if info.documentID != 0 {
+				e.Kind, e.DocumentID = usage.KindDocument, info.documentID
+			}
 		}
-		s.Usage.Record(s.usageEvent(r, usage.KindPage, pattern, rec.finalStatus(), v.user, v.session.Token))
+		s.Usage.Record(e)
 	})
 }
 
