@@ -20,6 +20,7 @@ import (
 	"github.com/psims/psims/internal/clientip"
 	"github.com/psims/psims/internal/config"
 	"github.com/psims/psims/internal/db"
+	"github.com/psims/psims/internal/feedback"
 	"github.com/psims/psims/internal/incident"
 	"github.com/psims/psims/internal/incident/form"
 	"github.com/psims/psims/internal/incident/taxonomy"
@@ -54,6 +55,8 @@ type App struct {
 	RateLimits *ratelimit.Store
 	// FormKey signs values the web forms must get back unchanged.
 	FormKey []byte
+	// Feedback keeps feedback and questions and the replies to them.
+	Feedback *feedback.Service
 }
 
 // NewLogger returns the JSON logger every part writes to.
@@ -148,6 +151,7 @@ func open(ctx context.Context, cfg config.Config, logger *slog.Logger, workers b
 	a.Accounts = account.NewService(d, a.Hasher, password.NewPolicy(), a.Orgs, a.Outbox, a.Jobs, cfg.AccountSettings())
 	// Reviewers are emailed about serious events as they arrive (issue 11).
 	a.Recorder.WithAlerts(a.Accounts)
+	a.Feedback = feedback.NewService(d, a.RateLimits, a.Outbox, cfg.BaseURL+"/account/queries", feedback.DefaultRate)
 	return a, nil
 }
 
@@ -164,6 +168,7 @@ func (a *App) WebDeps(metrics *web.Metrics) web.Deps {
 		RateLimits: a.RateLimits, ClientIPs: clientip.Resolver{Trusted: cfg.TrustedProxies}, FormKey: a.FormKey,
 		Clock: a.DB.Now, Ready: a.DB.Ping, Metrics: metrics, Logger: a.Logger,
 		SecureCookies: cfg.SecureCookies(), MetricsElsewhere: cfg.MetricsAddr != "",
+		Feedback: a.Feedback,
 	}
 }
 

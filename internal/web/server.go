@@ -18,6 +18,7 @@ import (
 	"github.com/psims/psims/internal/account"
 	"github.com/psims/psims/internal/apperr"
 	"github.com/psims/psims/internal/clientip"
+	"github.com/psims/psims/internal/feedback"
 	"github.com/psims/psims/internal/incident"
 	"github.com/psims/psims/internal/incident/form"
 	"github.com/psims/psims/internal/incident/taxonomy"
@@ -69,6 +70,9 @@ type Deps struct {
 	// Usage takes a usage event for each request of a signed-in person;
 	// nil records nothing (tests of other things).
 	Usage UsageRecorder
+	// Feedback keeps the feedback and questions sent from the "?" link on
+	// every page, and the operator's replies (P3, P8).
+	Feedback *feedback.Service
 }
 
 // Server handles every HTTP request.
@@ -190,6 +194,7 @@ func (s *Server) routes() http.Handler {
 	s.amendRoutes(r)
 	s.reviewRoutes(r)
 	s.reportRoutes(r)
+	s.feedbackRoutes(r)
 	s.routeList = r.patterns
 	s.ungatedRoutes = r.ungated
 
