@@ -20,6 +20,7 @@ import (
 	"github.com/psims/psims/internal/clientip"
 	"github.com/psims/psims/internal/config"
 	"github.com/psims/psims/internal/db"
+	"github.com/psims/psims/internal/feedback"
 	"github.com/psims/psims/internal/incident"
 	"github.com/psims/psims/internal/incident/form"
 	"github.com/psims/psims/internal/incident/taxonomy"
@@ -61,6 +62,8 @@ type App struct {
 	FormKey []byte
 	// UsageWriter stores usage events in batches; Serve runs it.
 	UsageWriter *usage.Writer
+	// Feedback keeps feedback and questions and the replies to them.
+	Feedback *feedback.Service
 }
 
 // NewLogger returns the JSON logger every part writes to.
@@ -160,6 +163,7 @@ func open(ctx context.Context, cfg config.Config, logger *slog.Logger, workers b
 	// Reviewers are emailed about serious events as they arrive (issue 11).
 	a.Recorder.WithAlerts(a.Accounts)
 	a.Usage = usage.NewReports(d, a.Terms, a.Accounts, a.Incidents)
+	a.Feedback = feedback.NewService(d, a.RateLimits, a.Outbox, cfg.BaseURL+"/account/queries", feedback.DefaultRate)
 	return a, nil
 }
 
@@ -177,7 +181,8 @@ func (a *App) WebDeps(metrics *web.Metrics) web.Deps {
 		RateLimits: a.RateLimits, ClientIPs: clientip.Resolver{Trusted: cfg.TrustedProxies}, FormKey: a.FormKey,
 		Clock: a.DB.Now, Ready: a.DB.Ping, Metrics: metrics, Logger: a.Logger,
 		SecureCookies: cfg.SecureCookies(), MetricsElsewhere: cfg.MetricsAddr != "",
-		Library: a.Library,
+		Library:  a.Library,
+		Feedback: a.Feedback,
 	}
 }
 

@@ -192,6 +192,12 @@ func TestSignedInRequestsAreRecordedAsUsage(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
+				// Read to the end, so the connection is used again and the
+				// next request waits for this one to finish (its usage
+				// event is recorded when the handler returns): closing it
+				// unread opens another connection, and the two may be
+				// recorded in either order.
+				io.Copy(io.Discard, resp.Body)
 				resp.Body.Close()
 			}
 			get("/sign-in", false)

@@ -91,6 +91,17 @@ const (
 	// ViewUsageReport shows how an organisation's people use the service,
 	// or with Object.Org "" the national report (T9, P2, P10, P19).
 	ViewUsageReport Action = "usage.report"
+	// SendFeedback sends feedback or a question about the service from the
+	// "?" link (P3): every signed-in user, whatever their role, training
+	// or pending move, as it reads nobody else's data.
+	SendFeedback Action = "feedback.send"
+	// ViewOwnFeedback reads feedback or a question Object.UserID sent, and
+	// the operator's replies (P8): its sender alone. The operator reads it
+	// in the inbox (ManageFeedback), not here.
+	ViewOwnFeedback Action = "feedback.view_own"
+	// ManageFeedback is the operator's inbox of feedback and questions:
+	// list, read, assign, reply, close and reopen (P8). National admins.
+	ManageFeedback Action = "feedback.manage"
 )
 
 // Object is what an action is done to.
@@ -163,7 +174,10 @@ func Decide(s Subject, a Action, o Object) Decision {
 	if !slices.Contains([]string{Reporter, Reviewer, OrgAdmin, ReadOnly, NationalAdmin}, s.Role) {
 		return deny(unknownSubject)
 	}
-	if a == ManageOwnAccount {
+	if a == SendFeedback {
+		return allow()
+	}
+	if a == ManageOwnAccount || a == ViewOwnFeedback {
 		if o.UserID == s.UserID {
 			return allow()
 		}

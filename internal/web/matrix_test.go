@@ -17,6 +17,7 @@ import (
 	"github.com/psims/psims/internal/app/apptest"
 	"github.com/psims/psims/internal/authz"
 	"github.com/psims/psims/internal/db/dbtest"
+	"github.com/psims/psims/internal/feedback"
 	"github.com/psims/psims/internal/incident"
 	"github.com/psims/psims/internal/library"
 	"github.com/psims/psims/internal/web"
@@ -47,6 +48,8 @@ type target struct {
 	// Guidance and ReviewersGuidance are documents of the library, for
 	// everyone and for reviewers only.
 	Guidance, ReviewersGuidance int64
+	// FeedbackID is a question the target user sent with the "?" link.
+	FeedbackID int64
 }
 
 // matrixCase says who may use one route, on an object of their own
@@ -98,6 +101,10 @@ func guidancePath(format string) func(target) string {
 
 func reviewersGuidancePath(format string) func(target) string {
 	return func(tg target) string { return fmt.Sprintf(format, tg.ReviewersGuidance) }
+}
+
+func feedbackPath(format string) func(target) string {
+	return func(tg target) string { return fmt.Sprintf(format, tg.FeedbackID) }
 }
 
 func eventPath(suffix string) func(target) string {
@@ -239,6 +246,24 @@ func matrixCases() []matrixCase {
 		// Approving a national admin's request for the reviewer role would
 		// demote them: only the operator decides it.
 		{pattern: "POST /admin/approvals/requests/{id}", path: requestPath("/admin/approvals/requests/%d"), targetRole: authz.NationalAdmin, form: url.Values{"decision": {"approve"}}, own: national, other: national},
+
+		// Feedback and questions (feedback.go, P3, P8). The form is on
+		// every page's "?" link: a signed-out visitor gets a page asking
+		// them to sign in, and only signed-in users send. Someone's own
+		// list is theirs; one message, and its confirmation, only its
+		// sender's (never the actor here, so nobody: a national admin
+		// included, who reads it in the inbox). The inbox is the
+		// operator's.
+		{pattern: "GET /help/feedback", path: func(target) string { return "/help/feedback?from=/events" }, own: everyone, other: everyone},
+		{pattern: "POST /help/feedback", form: url.Values{"kind": {"feedback"}, "text": {"Matrix feedback."}, "from": {"/events"}}, own: signedIn, other: signedIn},
+		{pattern: "GET /help/feedback/sent/{id}", path: feedbackPath("/help/feedback/sent/%d"), own: nobody, other: nobody},
+		{pattern: "GET /account/queries", own: signedIn, other: signedIn},
+		{pattern: "GET /account/queries/{id}", path: feedbackPath("/account/queries/%d"), own: nobody, other: nobody},
+		{pattern: "GET /admin/feedback", own: national, other: national},
+		{pattern: "GET /admin/feedback/{id}", path: feedbackPath("/admin/feedback/%d"), own: national, other: national},
+		{pattern: "POST /admin/feedback/{id}/assign", path: feedbackPath("/admin/feedback/%d/assign"), form: url.Values{"assignee": {""}}, own: national, other: national},
+		{pattern: "POST /admin/feedback/{id}/reply", path: feedbackPath("/admin/feedback/%d/reply"), form: url.Values{"reply": {"A matrix reply."}}, own: national, other: national},
+		{pattern: "POST /admin/feedback/{id}/status", path: feedbackPath("/admin/feedback/%d/status"), form: url.Values{"status": {"closed"}}, own: national, other: national},
 
 		// Event lists and pages (events.go). Everyone signed in has a list:
 		// a reporter's own events, a reviewer's or org admin's organisation,
@@ -426,8 +451,14 @@ func (f *matrixFixture) target(org string, pending bool, role string) target {
 		}
 		return doc.ID
 	}
+	fb, err := f.site.App.Feedback.Send(context.Background(), feedback.Submission{UserID: u.ID, Kind: feedback.Question,
+		Text: "A matrix question.", Page: "/events", MayReply: true})
+	if err != nil {
+		f.t.Fatal(err)
+	}
 	return target{User: u, RequestID: id, Org: org, Reference: ev.Reference, DraftID: draft, NoteID: rv.Notes[0].ID,
-		Guidance: guidance(authz.Audience{Everyone: true}), ReviewersGuidance: guidance(authz.Audience{Roles: []string{authz.Reviewer}})}
+		Guidance: guidance(authz.Audience{Everyone: true}), ReviewersGuidance: guidance(authz.Audience{Roles: []string{authz.Reviewer}}),
+		FeedbackID: fb.ID}
 }
 
 // TestAuthorisationMatrix walks every route, for every role, on an object of

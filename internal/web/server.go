@@ -18,6 +18,7 @@ import (
 	"github.com/psims/psims/internal/account"
 	"github.com/psims/psims/internal/apperr"
 	"github.com/psims/psims/internal/clientip"
+	"github.com/psims/psims/internal/feedback"
 	"github.com/psims/psims/internal/incident"
 	"github.com/psims/psims/internal/incident/form"
 	"github.com/psims/psims/internal/incident/taxonomy"
@@ -75,6 +76,9 @@ type Deps struct {
 	UsageReports UsageReports
 	// Library is the guidance library.
 	Library *library.Service
+	// Feedback keeps the feedback and questions sent from the "?" link on
+	// every page, and the operator's replies (P3, P8).
+	Feedback *feedback.Service
 }
 
 // Server handles every HTTP request.
@@ -198,6 +202,7 @@ func (s *Server) routes() http.Handler {
 	s.reviewRoutes(r)
 	s.reportRoutes(r)
 	s.libraryRoutes(r)
+	s.feedbackRoutes(r)
 	s.routeList = r.patterns
 	s.ungatedRoutes = r.ungated
 
