@@ -86,7 +86,8 @@ type UsageBench struct {
 	Overhead []UsageOverhead `json:"overhead"`
 	// Sent is the signed-in requests sent to the server that records
 	// usage, warm-up included; Written and Dropped are the usage events
-	// its writer stored and the ones it dropped during the run.
+	// its writer stored and the ones it dropped during the run, the
+	// workers' sign-ins included.
 	Sent    int    `json:"requests_with_usage"`
 	Written uint64 `json:"usage_events_written"`
 	Dropped uint64 `json:"usage_events_dropped"`
@@ -151,6 +152,10 @@ func RunUsage(ctx context.Context, opts UsageOptions) (_ UsageBench, err error) 
 		}
 	}()
 
+	// The counts start before the workers sign in: each sign-in is a
+	// usage event too.
+	writtenBefore := s.App.UsageWriter.Written()
+	droppedBefore := s.App.UsageWriter.Dropped()
 	// Each worker is one signed-in person; its session works on both
 	// servers, which share the database, and its cookies go to both, as
 	// a cookie does not depend on the port.
@@ -160,8 +165,6 @@ func RunUsage(ctx context.Context, opts UsageOptions) (_ UsageBench, err error) 
 			return UsageBench{}, err
 		}
 	}
-	writtenBefore := s.App.UsageWriter.Written()
-	droppedBefore := s.App.UsageWriter.Dropped()
 	for _, c := range opts.Concurrency {
 		fmt.Fprintf(progress, "GET %s with and without usage recording, %d at a time...\n", usagePage, c)
 		with, without, sent, err := alternate(ctx, clients[:c], s.URL+usagePage, plain+usagePage, opts.Warmup, opts.Duration)

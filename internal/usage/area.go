@@ -56,24 +56,21 @@ func AreaLabel(area string) string {
 // by "/".
 func areaPrefixes() []struct{ prefix, area string } {
 	return []struct{ prefix, area string }{
-		// Usage reports and statistics, for org admins and national admins,
-		// wherever they are mounted.
-		{"/admin/usage", AreaReports}, {"/admin/reports", AreaReports}, {"/admin/statistics", AreaReports},
-		{"/usage", AreaReports}, {"/reports", AreaReports}, {"/statistics", AreaReports},
-		// The document library and its administration.
-		{"/admin/library", AreaLibrary}, {"/library", AreaLibrary}, {"/guidance", AreaLibrary},
+		// Usage reports, for org admins and national admins.
+		{"/admin/usage", AreaReports},
+		// The guidance library and its administration.
+		{"/admin/library", AreaLibrary}, {"/library", AreaLibrary},
 		// Feedback and queries: the form, a person's own queries, the inbox.
-		{"/admin/feedback", AreaHelp}, {"/admin/queries", AreaHelp}, {"/admin/inbox", AreaHelp},
-		{"/feedback", AreaHelp}, {"/help", AreaHelp}, {"/queries", AreaHelp}, {"/account/queries", AreaHelp},
+		{"/admin/feedback", AreaHelp}, {"/help", AreaHelp}, {"/account/queries", AreaHelp},
 		{"/admin", AreaAdmin},
 		// Recording: new events, drafts, amending a recorded event, the
 		// public route, and the page after submitting.
-		{"/events/new", AreaRecording}, {"/drafts", AreaRecording}, {"/record", AreaRecording}, {"/report", AreaRecording},
+		{"/events/new", AreaRecording}, {"/drafts", AreaRecording}, {"/report", AreaRecording},
 		{"/events/{ref}/change", AreaRecording}, {"/events/{ref}/submitted", AreaRecording},
 		{"/events", AreaEvents},
 		{"/account", AreaAccount}, {"/sign-in", AreaAccount}, {"/sign-out", AreaAccount}, {"/register", AreaAccount},
 		{"/verify-email", AreaAccount}, {"/password-reset", AreaAccount}, {"/pending-approval", AreaAccount},
-		{"/session", AreaAccount}, {"/consent", AreaAccount}, {"/review-terms", AreaAccount}, {"/mfa", AreaAccount},
+		{"/session", AreaAccount}, {"/consent", AreaAccount}, {"/review-terms", AreaAccount},
 		{"/terms", AreaPolicies}, {"/privacy", AreaPolicies}, {"/documents", AreaPolicies}, {"/cookies", AreaPolicies},
 		{"/accessibility", AreaPolicies},
 	}

@@ -8,9 +8,14 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/psims/psims/internal/account"
+	"github.com/psims/psims/internal/app/apptest"
 	"github.com/psims/psims/internal/db/dbtest"
 	"github.com/psims/psims/internal/terms"
+	"github.com/psims/psims/internal/usage"
+	"github.com/psims/psims/internal/web"
 )
 
 // usageSite is a site where six reporters of RM1 and one of QMM have used
@@ -148,5 +153,26 @@ func TestTheNationalUsageReportNamesNobody(t *testing.T) {
 				t.Errorf("a period of six years: %d", r.status)
 			}
 		})
+	}
+}
+
+// T9, P2: every page a signed-in person can be served counts in an area
+// of the usage reports, so no route is lost in "other" as the service
+// grows. Health, metrics and static files are never anyone's use.
+func TestEveryRouteHasAUsageArea(t *testing.T) {
+	t.Parallel()
+	site := apptest.Start(t, dbtest.SQLite(t), nil)
+	srv, err := web.New(site.App.WebDeps(web.NewMetrics(prometheus.NewRegistry(), nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, route := range srv.Routes() {
+		switch route {
+		case "GET /static/", "GET /healthz", "GET /readyz", "GET /metrics":
+			continue
+		}
+		if area := usage.Area(route); area == usage.AreaOther {
+			t.Errorf("%s is in no area of the usage reports", route)
+		}
 	}
 }
