@@ -504,13 +504,22 @@ func (s *Server) adminLibraryEdit(w http.ResponseWriter, r *http.Request) {
 }
 
 // acceptsUpload reports whether r is a multipart post to a route that
-// takes an upload.
+// takes an upload, from someone signed in. Only then is a large body
+// read, to disk: a post without a live session keeps the ordinary limit
+// of every form, so nobody signed out can make the server store 20 MB.
 func (s *Server) acceptsUpload(r *http.Request) bool {
 	if r.Method != http.MethodPost || !strings.HasPrefix(r.Header.Get("Content-Type"), "multipart/form-data") {
 		return false
 	}
-	_, pattern := s.mux.Handler(r)
-	return slices.Contains(uploadRoutes, pattern)
+	if _, pattern := s.mux.Handler(r); !slices.Contains(uploadRoutes, pattern) {
+		return false
+	}
+	c, err := r.Cookie(sessionCookie)
+	if err != nil {
+		return false
+	}
+	_, _, err = s.Accounts.Authenticate(r.Context(), c.Value)
+	return err == nil
 }
 
 // readUpload reads a multipart post to an upload route, within

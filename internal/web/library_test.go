@@ -360,3 +360,40 @@ func TestTheLibraryShowsEachPersonTheDocumentsForThem(t *testing.T) {
 		})
 	}
 }
+
+// Only someone signed in gets an upload's larger limit: a signed-out post
+// of several megabytes to an upload route, even with a valid visitor's
+// form token and a made-up session cookie, is refused under the ordinary
+// limit of every form, never stored.
+func TestSignedOutUploadsAreNotRead(t *testing.T) {
+	t.Parallel()
+	site := apptest.Start(t, dbtest.SQLite(t), nil)
+	for _, cookie := range []string{"", "not-a-session"} {
+		b := newBrowser(t, site)
+		page := b.get("/sign-in")
+		m := csrfPattern.FindStringSubmatch(page.body)
+		if m == nil {
+			t.Fatal("no form token on /sign-in")
+		}
+		var body bytes.Buffer
+		mw := multipart.NewWriter(&body)
+		mw.WriteField("csrf_token", html.UnescapeString(m[1]))
+		mw.WriteField("title", "Big")
+		fw, _ := mw.CreateFormFile("file", "big.md")
+		fw.Write(bytes.Repeat([]byte("# big\n"), 3<<20/6))
+		mw.Close()
+		req, _ := http.NewRequest(http.MethodPost, site.URL+"/admin/library/new", &body)
+		req.Header.Set("Content-Type", mw.FormDataContentType())
+		if cookie != "" {
+			req.AddCookie(&http.Cookie{Name: "psims_session", Value: cookie})
+		}
+		resp, err := b.c.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r := read(t, resp)
+		if r.status != http.StatusRequestEntityTooLarge && r.status != http.StatusForbidden {
+			t.Errorf("cookie %q: a signed-out upload of 3 MB answered %d", cookie, r.status)
+		}
+	}
+}
