@@ -168,14 +168,9 @@ func TestSignedInRequestsAreRecordedAsUsage(t *testing.T) {
 			t.Parallel()
 			site := apptest.Start(t, e, nil)
 			ctx := context.Background()
-			const email, pass = "usage.reporter@nhs.net", "orange glacier pencil harvest"
-			u, err := site.App.Accounts.Create(ctx, account.NewUser{Email: email, Name: "Usage Reporter", JobRole: "Nurse",
-				OrgCode: "RM1", Role: account.RoleReporter, Password: pass})
-			if err != nil {
-				t.Fatal(err)
-			}
-			site.AcceptTerms(t, email)
-			res, err := site.App.Accounts.SignIn(ctx, email, pass, account.Client{IP: "127.0.0.1"})
+			const email = "usage.reporter@nhs.net"
+			u := activeReporter(t, site, email, "Usage Reporter")
+			res, err := site.App.Accounts.SignIn(ctx, email, usagePassword, account.Client{IP: "127.0.0.1"})
 			if err != nil || res.Outcome != account.OutcomeSuccess {
 				t.Fatalf("sign in: %v %+v", err, res)
 			}
@@ -256,13 +251,8 @@ func TestSignInsAreRecordedAsUsage(t *testing.T) {
 			t.Parallel()
 			site := apptest.Start(t, e, nil)
 			ctx := context.Background()
-			const email, pass = "usage.signin@nhs.net", "violet canyon saddle lantern"
-			u, err := site.App.Accounts.Create(ctx, account.NewUser{Email: email, Name: "Usage Signin", JobRole: "Nurse",
-				OrgCode: "RM1", Role: account.RoleReporter, Password: pass})
-			if err != nil {
-				t.Fatal(err)
-			}
-			site.AcceptTerms(t, email)
+			const email = "usage.signin@nhs.net"
+			u := activeReporter(t, site, email, "Usage Signin")
 			jar, _ := cookiejar.New(nil)
 			c := &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 			signIn := func(password string, want int) {
@@ -286,7 +276,7 @@ func TestSignInsAreRecordedAsUsage(t *testing.T) {
 				}
 			}
 			signIn("not the password at all", http.StatusUnauthorized)
-			signIn(pass, http.StatusSeeOther)
+			signIn(usagePassword, http.StatusSeeOther)
 			var session string
 			for _, ck := range jar.Cookies(&url.URL{Scheme: "http", Host: strings.TrimPrefix(site.URL, "http://")}) {
 				if ck.Name == "psims_session" {
@@ -338,4 +328,20 @@ func TestDefaultPrivacyPolicyStatesTheConfiguredIPRetention(t *testing.T) {
 			}
 		})
 	}
+}
+
+// usagePassword is the password of the people the usage tests create.
+const usagePassword = "orange glacier pencil harvest"
+
+// activeReporter creates an active reporter of RM1 with usagePassword who
+// has accepted the terms.
+func activeReporter(t *testing.T, site *apptest.Site, email, name string) account.User {
+	t.Helper()
+	u, err := site.App.Accounts.Create(context.Background(), account.NewUser{Email: email, Name: name, JobRole: "Nurse",
+		OrgCode: "RM1", Role: account.RoleReporter, Password: usagePassword})
+	if err != nil {
+		t.Fatal(err)
+	}
+	site.AcceptTerms(t, email)
+	return u
 }

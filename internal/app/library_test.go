@@ -25,14 +25,9 @@ func TestOpeningALibraryDocumentIsRecordedAsADocumentEvent(t *testing.T) {
 			t.Parallel()
 			site := apptest.Start(t, e, nil)
 			ctx := context.Background()
-			const email, pass = "library.reader@nhs.net", "orange glacier pencil harvest"
-			u, err := site.App.Accounts.Create(ctx, account.NewUser{Email: email, Name: "Library Reader", JobRole: "Nurse",
-				OrgCode: "RM1", Role: account.RoleReporter, Password: pass})
-			if err != nil {
-				t.Fatal(err)
-			}
-			site.AcceptTerms(t, email)
-			res, err := site.App.Accounts.SignIn(ctx, email, pass, account.Client{IP: "127.0.0.1"})
+			const email = "library.reader@nhs.net"
+			u := activeReporter(t, site, email, "Library Reader")
+			res, err := site.App.Accounts.SignIn(ctx, email, usagePassword, account.Client{IP: "127.0.0.1"})
 			if err != nil || res.Outcome != account.OutcomeSuccess {
 				t.Fatalf("sign in: %v %+v", err, res)
 			}
