@@ -18,13 +18,14 @@ postgres://... on that database as is, which should be an empty scratch
 database or schema (for example ?search_path=benchusage):
 
 1. What recording usage adds to a signed-in request (goal: less than
-   0.2 ms at p99). It serves the same application twice: the real server,
-   which records every signed-in request as a usage event, and a second
-   server made from the same parts without the recorder. At each
-   --concurrency, every worker signs in once and then asks for GET
-   /account from one server and then the other, alternately, so both are
-   measured at the same moments. It prints p50/p95/p99 of each, what
-   recording adds at p50 and p99, and that as a share of the page's p99.
+   0.2 ms at p99). Beside the site's own server, it serves the same
+   application twice, on two addresses, made alike but for one thing: one
+   records every signed-in request as a usage event, the other has no
+   recorder. At each --concurrency, every worker signs in once and then
+   asks for GET /account from one server and then the other, alternately,
+   so both are measured at the same moments. It prints p50/p95/p99 of
+   each, what recording adds at p50 and p99, and that as a share of the
+   page's p99.
 
 2. The usage report over --events synthetic usage events (goal: under 2 s),
    spread over 13 months, --orgs demo organisations and --users demo users,
@@ -62,7 +63,7 @@ func cmdBenchUsage(ctx context.Context, e env, args []string) error {
 	cfg, fs, err := parse(e, "bench usage", benchUsageSummary, config.DatabaseFlags, args, func(fs *flag.FlagSet) {
 		fs.BoolVar(&overhead, "overhead", true, "measure what recording usage adds to a request")
 		fs.StringVar(&levels, "concurrency", "1,2", "comma-separated numbers of concurrent workers to measure the overhead with")
-		fs.DurationVar(&opts.Duration, "duration", 10*time.Second, "measured time of the overhead at each concurrency")
+		fs.DurationVar(&opts.Duration, "duration", 20*time.Second, "measured time of the overhead at each concurrency")
 		fs.DurationVar(&opts.Warmup, "warmup", 2*time.Second, "time run before each measured window and not counted")
 		fs.IntVar(&report.Events, "events", bench.DefaultUsageEvents, "synthetic usage events to load for the report part; 0 skips it")
 		fs.IntVar(&report.Orgs, "orgs", demo.DefaultOrgs, "demo organisations to load for the report part")

@@ -20,10 +20,10 @@ import (
 )
 
 // This file is the usage scenario: what recording a usage event (issue 12)
-// adds to a signed-in request. The in-process site answers on two
-// addresses from the same application and database: the real server,
-// which records every signed-in request through the usage writer, and a
-// second server made from the same parts without the recorder. Each worker
+// adds to a signed-in request. Beside the in-process site, two web servers
+// made alike from the same application and database answer on addresses
+// of their own: one records every signed-in request through the site's
+// usage writer, the other has no recorder. Each worker
 // sends the same request to one and then the other, alternately, so both
 // are measured under the same conditions at the same moments, and the
 // difference of their latencies is what recording costs.
@@ -113,6 +113,7 @@ func RunUsage(ctx context.Context, opts UsageOptions) (_ UsageBench, err error) 
 	if opts.Duration <= 0 || opts.Warmup < 0 {
 		return UsageBench{}, errors.New("bench: duration must be positive and warm-up not negative")
 	}
+
 	progress := opts.Progress
 	if progress == nil {
 		progress = io.Discard
@@ -142,13 +143,20 @@ func RunUsage(ctx context.Context, opts UsageOptions) (_ UsageBench, err error) 
 	if _, _, err := acceptEverything(ctx, s.App); err != nil {
 		return UsageBench{}, err
 	}
-	plain, stopPlain, err := serveWithoutUsage(s.App)
+	// Both servers run beside the site's own (which the workers sign in
+	// on), made alike; the site's usage writer, running, records for the
+	// one with usage.
+	recording, stopRecording, err := serveWeb(s.App, true)
 	if err != nil {
 		return UsageBench{}, err
 	}
+	plain, stopPlain, err := serveWeb(s.App, false)
+	if err != nil {
+		return UsageBench{}, errors.Join(err, stopRecording())
+	}
 	defer func() {
 		if !closed {
-			err = errors.Join(err, stopPlain())
+			err = errors.Join(err, stopRecording(), stopPlain())
 		}
 	}()
 
@@ -167,17 +175,18 @@ func RunUsage(ctx context.Context, opts UsageOptions) (_ UsageBench, err error) 
 	}
 	for _, c := range opts.Concurrency {
 		fmt.Fprintf(progress, "GET %s with and without usage recording, %d at a time...\n", usagePage, c)
-		with, without, sent, err := alternate(ctx, clients[:c], s.URL+usagePage, plain+usagePage, opts.Warmup, opts.Duration)
+		with, without, sent, err := alternate(ctx, clients[:c], recording+usagePage, plain+usagePage, opts.Warmup, opts.Duration)
 		if err != nil {
 			return UsageBench{}, err
 		}
 		r.Sent += sent
-		o := UsageOverhead{Concurrency: c, With: with, Without: without,
-			AddedP50: with.Latency.P50 - without.Latency.P50, AddedP99: with.Latency.P99 - without.Latency.P99}
-		if without.Latency.P99 > 0 {
-			o.Share = float64(o.AddedP99) / float64(without.Latency.P99)
+		o := UsageOverhead{Concurrency: c, With: gatePhase("with usage", with), Without: gatePhase("without usage", without)}
+		o.AddedP50 = o.With.Latency.P50 - o.Without.Latency.P50
+		o.AddedP99 = o.With.Latency.P99 - o.Without.Latency.P99
+		if o.Without.Latency.P99 > 0 {
+			o.Share = float64(o.AddedP99) / float64(o.Without.Latency.P99)
 		}
-		o.Met = with.Calls > 0 && without.Calls > 0 && with.Errors == 0 && without.Errors == 0 && o.AddedP99 < GoalUsageOverheadP99
+		o.Met = o.With.Calls > 0 && o.Without.Calls > 0 && o.With.Errors == 0 && o.Without.Errors == 0 && o.AddedP99 < GoalUsageOverheadP99
 		r.Overhead = append(r.Overhead, o)
 		r.Goals = append(r.Goals, Goal{Name: fmt.Sprintf("added p99 at concurrency %d", c),
 			Value: float64(o.AddedP99) / float64(time.Millisecond), Want: "< 0.2 ms", Met: o.Met})
@@ -185,7 +194,7 @@ func RunUsage(ctx context.Context, opts UsageOptions) (_ UsageBench, err error) 
 	// Stopping the site writes out the events still queued, so the
 	// counts below are the whole run's.
 	closed = true
-	if err := errors.Join(stopPlain(), s.Close()); err != nil {
+	if err := errors.Join(stopRecording(), stopPlain(), s.Close()); err != nil {
 		return UsageBench{}, fmt.Errorf("bench: stop site: %w", err)
 	}
 	r.Written = s.App.UsageWriter.Written() - writtenBefore
@@ -193,13 +202,19 @@ func RunUsage(ctx context.Context, opts UsageOptions) (_ UsageBench, err error) 
 	return r, nil
 }
 
-// serveWithoutUsage serves a second web server made from a's parts, with
-// no usage recorder, on a new loopback address. It returns that address's
-// base URL and a function that stops it.
-func serveWithoutUsage(a *app.App) (string, func() error, error) {
-	srv, err := web.New(a.WebDeps(web.NewMetrics(prometheus.NewRegistry(), func() float64 { return 0 })))
+// serveWeb serves a web server made from a's parts on a new loopback
+// address, recording usage through a's running writer when withUsage is
+// set. It returns the address's base URL and a function that stops it.
+// The two servers of the scenario are made here alike, so that the
+// recorder is the only difference between them.
+func serveWeb(a *app.App, withUsage bool) (string, func() error, error) {
+	deps := a.WebDeps(web.NewMetrics(prometheus.NewRegistry(), func() float64 { return 0 }))
+	if withUsage {
+		deps.Usage = a.UsageWriter
+	}
+	srv, err := web.New(deps)
 	if err != nil {
-		return "", nil, fmt.Errorf("bench: server without usage: %w", err)
+		return "", nil, fmt.Errorf("bench: web server: %w", err)
 	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -223,7 +238,7 @@ func serveWithoutUsage(a *app.App) (string, func() error, error) {
 // alternate has each client GET withURL and withoutURL in turn, starting
 // with one or the other on alternate rounds so neither always goes first,
 // for warmup and then duration, and returns the two measured phases.
-func alternate(ctx context.Context, clients []*http.Client, withURL, withoutURL string, warmup, duration time.Duration) (with, without GatePhase, sent int, err error) {
+func alternate(ctx context.Context, clients []*http.Client, withURL, withoutURL string, warmup, duration time.Duration) (with, without LoadResult, sent int, err error) {
 	start := time.Now()
 	from, until := start.Add(warmup), start.Add(warmup+duration)
 	type samples struct {
@@ -265,7 +280,7 @@ func alternate(ctx context.Context, clients []*http.Client, withURL, withoutURL 
 	}
 	wg.Wait()
 	if err := ctx.Err(); err != nil {
-		return GatePhase{}, GatePhase{}, 0, fmt.Errorf("bench: load interrupted: %w", err)
+		return LoadResult{}, LoadResult{}, 0, fmt.Errorf("bench: load interrupted: %w", err)
 	}
 	var w, wo LoadResult
 	for _, g := range got {
@@ -275,7 +290,7 @@ func alternate(ctx context.Context, clients []*http.Client, withURL, withoutURL 
 		wo.add(g.without)
 	}
 	w.Window, wo.Window = duration, duration
-	return gatePhase("with usage", w), gatePhase("without usage", wo), sent, nil
+	return w, wo, sent, nil
 }
 
 // WriteText writes the report for people to read.
