@@ -130,13 +130,14 @@ func RunUsage(ctx context.Context, opts UsageOptions) (_ UsageBench, err error) 
 	if err != nil {
 		return UsageBench{}, err
 	}
-	closed := false
+	// stop stops what has been started, the servers before the site, whose
+	// usage writer writes out what they recorded; it grows as they start.
+	stop := s.Close
 	defer func() {
-		if closed {
-			return
-		}
-		if cerr := s.Close(); cerr != nil {
-			err = errors.Join(err, fmt.Errorf("bench: stop site: %w", cerr))
+		if stop != nil {
+			if cerr := stop(); cerr != nil {
+				err = errors.Join(err, fmt.Errorf("bench: stop site: %w", cerr))
+			}
 		}
 	}()
 	r.Database = s.Engine
@@ -150,15 +151,12 @@ func RunUsage(ctx context.Context, opts UsageOptions) (_ UsageBench, err error) 
 	if err != nil {
 		return UsageBench{}, err
 	}
+	stop = func() error { return errors.Join(stopRecording(), s.Close()) }
 	plain, stopPlain, err := serveWeb(s.App, false)
 	if err != nil {
-		return UsageBench{}, errors.Join(err, stopRecording())
+		return UsageBench{}, err
 	}
-	defer func() {
-		if !closed {
-			err = errors.Join(err, stopRecording(), stopPlain())
-		}
-	}()
+	stop = func() error { return errors.Join(stopRecording(), stopPlain(), s.Close()) }
 
 	// The counts start before the workers sign in: each sign-in is a
 	// usage event too.
@@ -193,8 +191,9 @@ func RunUsage(ctx context.Context, opts UsageOptions) (_ UsageBench, err error) 
 	}
 	// Stopping the site writes out the events still queued, so the
 	// counts below are the whole run's.
-	closed = true
-	if err := errors.Join(stopRecording(), stopPlain(), s.Close()); err != nil {
+	stopAll := stop
+	stop = nil
+	if err := stopAll(); err != nil {
 		return UsageBench{}, fmt.Errorf("bench: stop site: %w", err)
 	}
 	r.Written = s.App.UsageWriter.Written() - writtenBefore

@@ -30,6 +30,7 @@ import (
 	"github.com/psims/psims/internal/apperr"
 	"github.com/psims/psims/internal/db"
 	"github.com/psims/psims/internal/mail"
+	"github.com/psims/psims/internal/numfmt"
 	"github.com/psims/psims/internal/pii"
 	"github.com/psims/psims/internal/ratelimit"
 	"github.com/psims/psims/internal/textcheck"
@@ -200,7 +201,7 @@ func checkText(problems *apperr.Fields, field, label, empty, text string) {
 		problems.Add(field, textcheck.Message(label))
 	case n > MaxLength:
 		problems.Add(field, fmt.Sprintf("%s must be %s characters or fewer. You have %s: shorten it by %s",
-			label, thousands(MaxLength), thousands(n), thousands(n-MaxLength)))
+			label, numfmt.Thousands(MaxLength), numfmt.Thousands(n), numfmt.Thousands(n-MaxLength)))
 	default:
 		found := pii.Scan(text)
 		for _, f := range found {
@@ -212,15 +213,6 @@ func checkText(problems *apperr.Fields, field, label, empty, text string) {
 // CleanText is typed text as it is checked and stored: Windows line ends
 // made plain, and blank space around it taken off.
 func CleanText(s string) string { return strings.TrimSpace(strings.ReplaceAll(s, "\r\n", "\n")) }
-
-// thousands writes n with commas, as in 2,000.
-func thousands(n int) string {
-	s := strconv.Itoa(n)
-	for i := len(s) - 3; i > 0; i -= 3 {
-		s = s[:i] + "," + s[i:]
-	}
-	return s
-}
 
 // Send stores feedback or a question from a signed-in user. Errors:
 // apperr.Fields (fields "kind" and "text") when the kind is missing or the

@@ -3,8 +3,9 @@ package web
 import (
 	"fmt"
 	"math"
-	"strconv"
 	"strings"
+
+	"github.com/psims/psims/internal/numfmt"
 )
 
 // This file draws the bar charts of the usage reports (issue 12) as SVG on
@@ -82,7 +83,7 @@ func newBarChart(id, title, unit string, points []chartPoint) barChart {
 	plotH := float64(chartHeight - chartTop - chartBottom)
 	for i := 0; i <= 4; i++ {
 		v := scaleMax * int64(i) / 4
-		c.Ticks = append(c.Ticks, chartTick{Y: c.Baseline - int(math.Round(plotH*float64(i)/4)), Label: groupDigits(v)})
+		c.Ticks = append(c.Ticks, chartTick{Y: c.Baseline - int(math.Round(plotH*float64(i)/4)), Label: numfmt.Thousands(v)})
 	}
 	if len(points) == 0 {
 		c.Desc = title + ": there is nothing in this period."
@@ -103,7 +104,7 @@ func newBarChart(id, title, unit string, points []chartPoint) barChart {
 		} else {
 			b.H = int(math.Round(plotH * float64(p.Value) / float64(scaleMax)))
 			b.Y = c.Baseline - b.H
-			b.Tooltip = fmt.Sprintf("%s: %s %s", p.Label, groupDigits(p.Value), unit)
+			b.Tooltip = fmt.Sprintf("%s: %s %s", p.Label, numfmt.Thousands(p.Value), unit)
 		}
 		c.Bars = append(c.Bars, b)
 	}
@@ -133,8 +134,8 @@ func chartDescription(title, unit string, points []chartPoint) string {
 	fmt.Fprintf(&b, "Bar chart of %s, %d bars from %s to %s.", strings.ToLower(title), len(points),
 		points[0].Label, points[len(points)-1].Label)
 	if hi != nil {
-		fmt.Fprintf(&b, " Highest %s %s (%s), lowest %s %s (%s).", groupDigits(hi.Value), unit, hi.Label,
-			groupDigits(lo.Value), unit, lo.Label)
+		fmt.Fprintf(&b, " Highest %s %s (%s), lowest %s %s (%s).", numfmt.Thousands(hi.Value), unit, hi.Label,
+			numfmt.Thousands(lo.Value), unit, lo.Label)
 	}
 	if withheld > 0 {
 		fmt.Fprintf(&b, " %d not shown, as the table says.", withheld)
@@ -158,23 +159,4 @@ func niceCeiling(v int64) int64 {
 			}
 		}
 	}
-}
-
-// groupDigits writes n with commas between thousands, as NHS.UK style
-// writes numbers: 12,345.
-func groupDigits(n int64) string {
-	s := strconv.FormatInt(n, 10)
-	neg := strings.HasPrefix(s, "-")
-	s = strings.TrimPrefix(s, "-")
-	var b strings.Builder
-	for i, r := range s {
-		if i > 0 && (len(s)-i)%3 == 0 {
-			b.WriteByte(',')
-		}
-		b.WriteRune(r)
-	}
-	if neg {
-		return "-" + b.String()
-	}
-	return b.String()
 }

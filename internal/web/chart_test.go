@@ -15,17 +15,6 @@ func TestNiceCeiling(t *testing.T) {
 	}
 }
 
-func TestGroupDigits(t *testing.T) {
-	for _, c := range []struct {
-		n    int64
-		want string
-	}{{0, "0"}, {999, "999"}, {1000, "1,000"}, {1234567, "1,234,567"}, {-4500, "-4,500"}} {
-		if got := groupDigits(c.n); got != c.want {
-			t.Errorf("groupDigits(%d) = %q, want %q", c.n, got, c.want)
-		}
-	}
-}
-
 // P19, P10: a figure withheld because fewer than 5 people are behind it is
 // drawn as a note, never as a bar of height 0 that would read as none.
 func TestBarChartLayout(t *testing.T) {

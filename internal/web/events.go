@@ -13,6 +13,7 @@ import (
 	"github.com/psims/psims/internal/authz"
 	"github.com/psims/psims/internal/incident"
 	"github.com/psims/psims/internal/incident/form"
+	"github.com/psims/psims/internal/numfmt"
 	"github.com/psims/psims/internal/org"
 )
 
@@ -354,11 +355,11 @@ func (s *Server) eventList(w http.ResponseWriter, r *http.Request) {
 	}
 	switch {
 	case res.More:
-		data.CountText = fmt.Sprintf("More than %s events found", thousands(res.Count))
+		data.CountText = fmt.Sprintf("More than %s events found", numfmt.Thousands(res.Count))
 	case res.Count == 1:
 		data.CountText = "1 event found"
 	default:
-		data.CountText = fmt.Sprintf("%s events found", thousands(res.Count))
+		data.CountText = fmt.Sprintf("%s events found", numfmt.Thousands(res.Count))
 	}
 	link := func(c incident.Cursor) string {
 		if c.IsZero() {
@@ -432,15 +433,6 @@ func (s *Server) eventListPage(r *http.Request, view eventView, form eventListFo
 	}
 	data.MineURL, data.OrgsURL = "/events?view=mine", "/events?view=org"
 	return data
-}
-
-// thousands writes n with commas, as in 1,000.
-func thousands(n int) string {
-	s := fmt.Sprint(n)
-	for i := len(s) - 3; i > 0; i -= 3 {
-		s = s[:i] + "," + s[i:]
-	}
-	return s
 }
 
 // occurredText says when an event happened: a day, or the days it can

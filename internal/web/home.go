@@ -8,6 +8,7 @@ import (
 
 	"github.com/psims/psims/internal/authz"
 	"github.com/psims/psims/internal/incident"
+	"github.com/psims/psims/internal/numfmt"
 )
 
 // The signed-in home (GET /): what each role comes to the service for,
@@ -227,11 +228,11 @@ func (s *Server) homeOrg(r *http.Request, sub authz.Subject, l authz.Listing) (*
 func countText(p incident.ListPage) string {
 	switch {
 	case p.More:
-		return "More than " + thousands(p.Count) + " events"
+		return "More than " + numfmt.Thousands(p.Count) + " events"
 	case p.Count == 1:
 		return "1 event"
 	}
-	return thousands(p.Count) + " events"
+	return numfmt.Thousands(p.Count) + " events"
 }
 
 // eventRows shows events as the home's short lists do: reference, type,

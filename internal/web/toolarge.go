@@ -7,6 +7,7 @@ import (
 	"net/url"
 
 	"github.com/psims/psims/internal/incident/form"
+	"github.com/psims/psims/internal/numfmt"
 )
 
 // tooLargeData is what the "too large" page shows.
@@ -30,7 +31,7 @@ func (s *Server) formTooLarge(w http.ResponseWriter, r *http.Request, read []byt
 	data := tooLargeData{Limit: fmt.Sprintf("%d MB", maxFormBytes>>20)}
 	if name, size := longestField(read); name != "" && size >= maxFormBytes/4 {
 		data.Field = s.fieldLabel(name)
-		data.Size = "more than " + thousands(size/1000*1000) + " characters"
+		data.Size = "more than " + numfmt.Thousands(size/1000*1000) + " characters"
 	}
 	p.Data = data
 	s.render.Render(w, r, http.StatusRequestEntityTooLarge, "form-too-large", p)

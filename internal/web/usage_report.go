@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/psims/psims/internal/authz"
+	"github.com/psims/psims/internal/numfmt"
 	"github.com/psims/psims/internal/org"
 	"github.com/psims/psims/internal/usage"
 )
@@ -48,7 +49,6 @@ type usageReportData struct {
 	OrgName      string // "" for the national report
 	National     bool
 	Period       string // "1 September 2026 to 30 November 2026"
-	ByWeek       bool
 	Totals       []usageFigure
 	Charts       []usageChart
 	Areas        []usageAreaRow
@@ -175,7 +175,7 @@ func (s *Server) usageReport(w http.ResponseWriter, r *http.Request) {
 	}
 	title := "Usage report"
 	data := usageReportData{CanChooseOrg: authz.Decide(sub, authz.ViewUsageReport, authz.Object{}).Allowed,
-		National: query.Org == "", ByWeek: form.By == "week", ShowPeople: query.Individuals}
+		National: query.Org == "", ShowPeople: query.Individuals}
 	if query.Org != "" {
 		if o, err := s.Orgs.Get(r.Context(), parsedCode(query.Org)); err == nil {
 			data.OrgName = o.Name
@@ -222,18 +222,14 @@ func (s *Server) usageReport(w http.ResponseWriter, r *http.Request) {
 			points = append(points, chartPoint{Label: label(p, false), Value: f.Value, Note: shown.Note, Why: shown.Value})
 			rows = append(rows, usageChartRow{Period: label(p, true), Figure: shown})
 		}
-		by := "week"
-		if form.By == "month" {
-			by = "month"
-		}
-		data.Charts = append(data.Charts, usageChart{Chart: newBarChart(c.id, c.title+" by "+by, c.unit, points), Rows: rows})
+		data.Charts = append(data.Charts, usageChart{Chart: newBarChart(c.id, c.title+" by "+form.By, c.unit, points), Rows: rows})
 	}
 	for _, a := range t.Areas {
 		data.Areas = append(data.Areas, usageAreaRow{Area: usage.AreaLabel(a.Area), Views: figureOf("", a.Views)})
 	}
 	for _, u := range rep.People {
 		data.People = append(data.People, usagePersonRow{Name: u.Name, Email: u.Email, ActiveDays: u.ActiveDays,
-			SignIns: groupDigits(u.SignIns), PageViews: groupDigits(u.PageViews), DocsOpened: groupDigits(u.DocumentsOpened),
+			SignIns: numfmt.Thousands(u.SignIns), PageViews: numfmt.Thousands(u.PageViews), DocsOpened: numfmt.Thousands(u.DocumentsOpened),
 			LastActive: lastActive(u.LastActive)})
 	}
 	data.DownloadURL = "/admin/usage/download?" + usageQuery(query, form.By).Encode()
@@ -281,7 +277,7 @@ func figureOf(label string, f usage.Figure) usageFigure {
 	case f.Suppressed:
 		return usageFigure{Label: label, Value: "fewer than 5 people, not shown", Note: "<5"}
 	}
-	return usageFigure{Label: label, Value: groupDigits(f.Value)}
+	return usageFigure{Label: label, Value: numfmt.Thousands(f.Value)}
 }
 
 // weekLabel names a week by its first day, short for a chart's axis or
