@@ -212,6 +212,10 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 		Name: "psims_usage_events_dropped_total",
 		Help: "Usage events never written: dropped from a full queue, or in a batch the database refused.",
 	}, func() float64 { return float64(usageWriter.Dropped()) }))
+	reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{
+		Name: "psims_usage_write_seconds_total",
+		Help: "Time spent writing batches of usage events to the database.",
+	}, func() float64 { return usageWriter.Busy().Seconds() }))
 	metrics := web.NewMetrics(reg, func() float64 {
 		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 		defer cancel()

@@ -238,6 +238,19 @@ func TestSignedInRequestsAreRecordedAsUsage(t *testing.T) {
 			if strings.Join(got, ", ") != strings.Join(want, ", ") {
 				t.Fatalf("usage events %v, want %v", got, want)
 			}
+			// The metrics time what each recording added to its request,
+			// two so far, and what writing them cost the database.
+			resp, err := http.Get(site.URL + "/metrics")
+			if err != nil {
+				t.Fatal(err)
+			}
+			metrics, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			written := regexp.MustCompile(`(?m)^psims_usage_write_seconds_total (\S+)$`).FindSubmatch(metrics)
+			if !regexp.MustCompile(`(?m)^psims_usage_record_seconds_count 2$`).Match(metrics) ||
+				written == nil || string(written[1]) == "0" {
+				t.Fatalf("usage metrics:\n%s", metrics)
+			}
 		})
 	}
 }

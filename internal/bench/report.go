@@ -29,16 +29,19 @@ type Latency struct {
 // sample that at least p% of the samples are less than or equal to. It
 // returns 0 for no samples.
 func Percentile(sorted []time.Duration, p float64) time.Duration {
-	n := len(sorted)
-	if n == 0 {
+	if len(sorted) == 0 {
 		return 0
 	}
-	// rank = ceil(p/100 * n), computed in integers to avoid rounding up
-	// 0.95*100 = 95.00000000000001 to 96.
+	return sorted[percentileRank(len(sorted), p)-1]
+}
+
+// percentileRank is the rank, from 1 to n, of the p-th percentile of n
+// samples by the nearest-rank method: ceil(p/100 × n), computed in
+// integers to avoid rounding 0.95×100 = 95.00000000000001 up to 96.
+func percentileRank(n int, p float64) int {
 	perMille := int(p*1000 + 0.5)
 	rank := (perMille*n + 100*1000 - 1) / (100 * 1000)
-	rank = max(1, min(rank, n))
-	return sorted[rank-1]
+	return max(1, min(rank, n))
 }
 
 // Summarize returns the percentiles of samples, from all of them. It sorts

@@ -63,6 +63,7 @@ type Writer struct {
 	every   time.Duration
 	dropped atomic.Uint64
 	written atomic.Uint64
+	busy    atomic.Int64 // time spent writing batches, in nanoseconds
 	logged  atomic.Int64 // when a drop was last logged, in Unix nanoseconds
 }
 
@@ -99,6 +100,10 @@ func (w *Writer) Dropped() uint64 { return w.dropped.Load() }
 
 // Written is how many events have been written.
 func (w *Writer) Written() uint64 { return w.written.Load() }
+
+// Busy is the time spent writing batches, written or refused: the load
+// that recording usage puts on the database, away from the requests.
+func (w *Writer) Busy() time.Duration { return time.Duration(w.busy.Load()) }
 
 // drop counts n events lost, and logs it unless it did so lately.
 func (w *Writer) drop(n int, why string) {
@@ -155,6 +160,8 @@ func (w *Writer) Run(ctx context.Context) error {
 func (w *Writer) write(ctx context.Context, events []Event) {
 	ctx, cancel := context.WithTimeout(ctx, writeTimeout)
 	defer cancel()
+	start := time.Now()
+	defer func() { w.busy.Add(int64(time.Since(start))) }()
 	err := w.db.InTx(ctx, func(tx *db.Tx) error {
 		st, err := tx.PrepareContext(ctx, `INSERT INTO usage_events (at, kind, route, status, user_id, org_ods, session_hash,
 			ip, browser, browser_major, document_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`)

@@ -59,8 +59,8 @@ func TestWriterWritesEveryEventAndFlushesWhenStopped(t *testing.T) {
 		none.OrgCode, none.Kind, none.Browser, none.DocumentID = "", KindDocument, Browser{Family: FamilyOther}, 42
 		w.Record(none)
 		stop()
-		if n := countRows(t, d); n != 251 || w.Written() != 251 || w.Dropped() != 0 {
-			t.Fatalf("%d rows, %d written, %d dropped; want 251, 251, 0", n, w.Written(), w.Dropped())
+		if n := countRows(t, d); n != 251 || w.Written() != 251 || w.Dropped() != 0 || w.Busy() <= 0 {
+			t.Fatalf("%d rows, %d written, %d dropped, %v busy; want 251, 251, 0, some time", n, w.Written(), w.Dropped(), w.Busy())
 		}
 		var at time.Time
 		var kind, route, session, ip, browser string
@@ -164,8 +164,8 @@ func TestWriterCountsABatchTheDatabaseRefuses(t *testing.T) {
 			w.Record(event(int64(i + 1)))
 		}
 		stop()
-		if w.Dropped() != 7 || w.Written() != 0 || !strings.Contains(logged.String(), "was not written") {
-			t.Fatalf("%d dropped, %d written; log:\n%s", w.Dropped(), w.Written(), logged.String())
+		if w.Dropped() != 7 || w.Written() != 0 || w.Busy() <= 0 || !strings.Contains(logged.String(), "was not written") {
+			t.Fatalf("%d dropped, %d written, %v busy; log:\n%s", w.Dropped(), w.Written(), w.Busy(), logged.String())
 		}
 	})
 }

@@ -256,6 +256,7 @@ type Metrics struct {
 	duration *prometheus.HistogramVec
 	signIns  *prometheus.CounterVec
 	inFlight prometheus.Gauge
+	usage    prometheus.Histogram
 }
 
 // NewMetrics registers the PSIMS metrics with reg. mailQueueDepth reports
@@ -282,8 +283,15 @@ func NewMetrics(reg prometheus.Registerer, mailQueueDepth func() float64) *Metri
 			Name: "psims_http_requests_in_flight",
 			Help: "HTTP requests being served now.",
 		}),
+		usage: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name: "psims_usage_record_seconds",
+			Help: "Time each signed-in request spent on recording its usage event, on the request's own path.",
+			// Fine enough to see microseconds, with issue 12's goal of
+			// 0.2 ms as a bound, so the share of requests over it is exact.
+			Buckets: []float64{1e-6, 2e-6, 5e-6, 10e-6, 20e-6, 50e-6, 100e-6, 200e-6, 500e-6, 1e-3, 2e-3, 5e-3},
+		}),
 	}
-	reg.MustRegister(m.requests, m.duration, m.signIns, m.inFlight)
+	reg.MustRegister(m.requests, m.duration, m.signIns, m.inFlight, m.usage)
 	if mailQueueDepth != nil {
 		reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 			Name: "psims_mail_queue_depth",
@@ -304,6 +312,15 @@ func (m *Metrics) SignIn(outcome string) {
 		return
 	}
 	m.signIns.WithLabelValues(outcome).Inc()
+}
+
+// UsageRecorded counts the time d that one request spent recording its
+// usage event.
+func (m *Metrics) UsageRecorded(d time.Duration) {
+	if m == nil {
+		return
+	}
+	m.usage.Observe(d.Seconds())
 }
 
 // Middleware counts and times every request by method, route pattern and

@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"net/http"
+	"time"
 
 	"github.com/psims/psims/internal/account"
 	"github.com/psims/psims/internal/usage"
@@ -33,8 +34,13 @@ func (s *Server) recordUsage(next http.Handler) http.Handler {
 			next.ServeHTTP(w, r)
 			return
 		}
+		// The time spent here, outside next, is what recording adds to
+		// the request (psims_usage_record_seconds).
+		start := time.Now()
 		rec := recorderFor(w)
+		spent := time.Since(start)
 		next.ServeHTTP(rec, r)
+		start = time.Now()
 		e := s.usageEvent(r, usage.KindPage, "unmatched", rec.finalStatus(), v.user, v.session.Token)
 		if info := infoFrom(r.Context()); info != nil {
 			if info.pattern != "" {
@@ -47,6 +53,7 @@ func (s *Server) recordUsage(next http.Handler) http.Handler {
 			}
 		}
 		s.Usage.Record(e)
+		s.Metrics.UsageRecorded(spent + time.Since(start))
 	})
 }
 
