@@ -147,7 +147,7 @@ func (s *Service) Disclose(ctx context.Context, by Discloser, userID int64, req 
 		err := tx.QueryRowContext(ctx, `INSERT INTO data_exports
 			(public_id, user_id, requested_by, kind, format, status, legal_basis, reference, content, size, created_at, ready_at, expires_at)
 			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11, $12) RETURNING id`,
-			e.PublicID, userID, by.ID, string(e.Kind), e.Format, string(e.Status), string(e.Basis), e.Reference, content, e.Size,
+			e.PublicID, userID, db.NullID(by.ID), string(e.Kind), e.Format, string(e.Status), string(e.Basis), e.Reference, content, e.Size,
 			e.CreatedAt, e.ExpiresAt).Scan(&e.ID)
 		if err != nil {
 			return fmt.Errorf("dataexport: disclose: %w", err)
