@@ -112,7 +112,9 @@ func feedbackPath(format string) func(target) string {
 }
 
 func disclosurePath(suffix string) func(target) string {
-	return func(tg target) string { return fmt.Sprintf("/admin/users/%d/disclosure/%s%s", tg.User.ID, tg.DisclosureID, suffix) }
+	return func(tg target) string {
+		return fmt.Sprintf("/admin/users/%d/disclosure/%s%s", tg.User.ID, tg.DisclosureID, suffix)
+	}
 }
 
 func eventPath(suffix string) func(target) string {
