@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/riverqueue/river"
+
 	"github.com/psims/psims/internal/account"
 	"github.com/psims/psims/internal/app"
 	"github.com/psims/psims/internal/app/apptest"
@@ -22,6 +24,7 @@ import (
 	"github.com/psims/psims/internal/db/dbtest"
 	"github.com/psims/psims/internal/feedback"
 	"github.com/psims/psims/internal/incident"
+	"github.com/psims/psims/internal/jobs"
 	"github.com/psims/psims/internal/mail"
 	"github.com/psims/psims/internal/terms"
 )
@@ -546,4 +549,47 @@ func dedupe(s []string) []string {
 		}
 	}
 	return out
+}
+
+// P15: the data_export job, run by River as psims serve runs it, builds a
+// large account's export in the background.
+func TestTheJobBuildsALargeExportInTheBackground(t *testing.T) { // P15
+	t.Parallel()
+	each(t, func(t *testing.T, f *fixture) {
+		ctx := context.Background()
+		f.svc.WithJobThreshold(0)
+		runner, err := jobs.New(f.app.DB, nil, func(w *river.Workers, r *jobs.Runner) {
+			dataexport.AddWorkers(w, r, func() *dataexport.Service { return f.svc }, nil)
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		jobCtx, cancel := context.WithCancel(ctx)
+		defer cancel()
+		if err := runner.Start(jobCtx); err != nil {
+			t.Fatal(err)
+		}
+		defer runner.Stop(ctx)
+		e, err := f.svc.Request(ctx, f.ann.id, f.ann.ip)
+		if err != nil || e.Status != dataexport.StatusPending {
+			t.Fatalf("request: %+v %v", e, err)
+		}
+		deadline := time.Now().Add(20 * time.Second)
+		for {
+			mine, err := f.svc.Mine(ctx, f.ann.id)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(mine) == 1 && mine[0].Status == dataexport.StatusReady {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("the job did not build the export: %+v", mine)
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+		if d, err := f.svc.Open(ctx, f.ann.id, e.PublicID, "json", ""); err != nil || d.Document == nil || d.Document.Account.Account.Email != f.ann.email {
+			t.Fatalf("open: %v", err)
+		}
+	})
 }
