@@ -93,7 +93,7 @@ func downloadJourney(t *testing.T, e dbtest.Engine, js bool) {
 	shot(b)
 	page := b.text("main")
 	for _, want := range []string{dana.Email, "Dana Download", string(ev.Reference), "Account history", "Terms of use, privacy policy and consent",
-		"Sign-ins (sessions)", "Emails we sent"} {
+		"Sign-ins (sessions)", "Emails sent"} {
 		if !strings.Contains(page, want) {
 			t.Errorf("the copy does not show %q", want)
 		}

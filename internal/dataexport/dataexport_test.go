@@ -252,6 +252,24 @@ func TestTheDocumentHoldsEveryCategoryAndNothingOfAnyoneElse(t *testing.T) { // 
 				t.Errorf("Bob's document holds Ann's %q", v)
 			}
 		}
+		// An admin's change to the account is in its history, without
+		// who made it or from where.
+		ctx := context.Background()
+		u, err := f.app.Accounts.UserByID(ctx, f.ann.id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := f.app.Accounts.SetRole(ctx, f.admin.id, u, account.RoleReviewer, f.admin.ip); err != nil {
+			t.Fatal(err)
+		}
+		doc, text = f.assemble(t, f.ann.id)
+		last := doc.History[len(doc.History)-1]
+		if last.Action != "account.set_role" || last.BySelf || last.IP != "" || last.Details["to"] != "reviewer" || last.Details["from"] != "reporter" {
+			t.Errorf("the role change in the history: %+v", last)
+		}
+		if strings.Contains(text, f.admin.ip) || strings.Contains(text, f.admin.name) || strings.Contains(text, f.admin.email) {
+			t.Error("the history names the admin who changed the role")
+		}
 		if _, err := f.svc.Assemble(context.Background(), 999999); apperr.CodeOf(err) != apperr.NotFound {
 			t.Errorf("no such user: %v, want NotFound", err)
 		}

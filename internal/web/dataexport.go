@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"strconv"
 
+	"github.com/psims/psims/internal/account"
 	"github.com/psims/psims/internal/apperr"
 	"github.com/psims/psims/internal/authz"
 	"github.com/psims/psims/internal/dataexport"
@@ -127,6 +128,8 @@ type dataExportView struct {
 	// are in the JSON file), and Hidden how many more there are.
 	UsageShown []usageRow
 	Hidden     int
+	// RoleLabel and StatusLabel are the account's role and status in words.
+	RoleLabel, StatusLabel string
 }
 
 type usageRow struct {
@@ -143,6 +146,8 @@ func (s *Server) exportView(d dataexport.Download, jsonLink string) dataExportVi
 	if d.Document == nil {
 		return v
 	}
+	a := d.Document.Account.Account
+	v.RoleLabel, v.StatusLabel = account.RoleLabel(a.Role), account.StatusLabel(a.Status)
 	ev := d.Document.Usage.Events
 	for i := len(ev) - 1; i >= 0 && len(v.UsageShown) < maxUsageShown; i-- {
 		e := ev[i]

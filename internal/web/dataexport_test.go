@@ -40,7 +40,7 @@ func TestAPersonDownloadsTheirDataAsAPageAndAFile(t *testing.T) { // P15
 		t.Fatalf("asking: %d %q", r.status, r.location)
 	}
 	view := ann.get(r.location)
-	for _, want := range []string{"Your data", "ann.download@nhs.net", "Account history", "Emails we sent", "Download as a JSON file", "psims-personal-data/1"} {
+	for _, want := range []string{"Your data", "ann.download@nhs.net", "Account history", "Emails sent", "Download as a JSON file", "psims-personal-data/1"} {
 		if !strings.Contains(view.body, want) {
 			t.Errorf("the page lacks %q", want)
 		}
