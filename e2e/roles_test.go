@@ -79,7 +79,7 @@ func TestEveryRoleWalksItsPages(t *testing.T) {
 
 	// Every signed-in person may open these.
 	common := []string{"/", "/events", "/account", "/account/profile", "/account/alerts", "/account/data", "/drafts", "/events/new",
-		"/library", "/account/queries", "/help/feedback?from=/events"}
+		"/library", "/account/queries", "/help/feedback?from=/events", "/account/data/download"}
 	// What else each role may open (200), and what it is refused (403).
 	type walk struct {
 		ok, refused []string
@@ -92,11 +92,13 @@ func TestEveryRoleWalksItsPages(t *testing.T) {
 		"lapsed-reviewer": {ok: nil,
 			refused: []string{"/admin/users", "/admin/usage"}},
 		"org-admin": {ok: []string{"/events?view=org", event, event + "/history", "/admin/users", "/admin/approvals",
-			fmt.Sprintf("/admin/users/%d", users["reporter"].ID), "/admin/usage", "/admin/usage?by=month"}},
+			fmt.Sprintf("/admin/users/%d", users["reporter"].ID), "/admin/usage", "/admin/usage?by=month"},
+			refused: []string{fmt.Sprintf("/admin/users/%d/disclosure", users["reporter"].ID)}},
 		"read-only": {ok: []string{event, event + "/history"},
 			refused: []string{"/admin/users", "/admin/approvals", "/events/new"}},
 		"national-admin": {ok: []string{event, event + "/history", "/admin/users", "/admin/approvals", "/admin/organisations",
-			"/admin/documents", "/admin/usage", "/admin/usage?org=RM1", "/admin/library", "/admin/library/new", "/admin/feedback"}},
+			"/admin/documents", "/admin/usage", "/admin/usage?org=RM1", "/admin/library", "/admin/library/new", "/admin/feedback",
+			fmt.Sprintf("/admin/users/%d/disclosure", users["reporter"].ID)}},
 	}
 
 	shots := os.Getenv("PSIMS_SCREENSHOTS")

@@ -19,6 +19,7 @@ import (
 	"github.com/psims/psims/internal/account"
 	"github.com/psims/psims/internal/clientip"
 	"github.com/psims/psims/internal/config"
+	"github.com/psims/psims/internal/dataexport"
 	"github.com/psims/psims/internal/db"
 	"github.com/psims/psims/internal/feedback"
 	"github.com/psims/psims/internal/incident"
@@ -64,6 +65,9 @@ type App struct {
 	UsageWriter *usage.Writer
 	// Feedback keeps feedback and questions and the replies to them.
 	Feedback *feedback.Service
+	// DataExport makes "Download my data" exports and legal disclosures
+	// (P15, P18).
+	DataExport *dataexport.Service
 }
 
 // NewLogger returns the JSON logger every part writes to.
@@ -131,6 +135,7 @@ func open(ctx context.Context, cfg config.Config, logger *slog.Logger, workers b
 			account.AddResetWorker(w, func() *account.Service { return a.Accounts })
 			ratelimit.AddSweepWorker(w, r, a.RateLimits)
 			usage.AddWorkers(w, r, d, cfg.UsagePolicy(), logger)
+			dataexport.AddWorkers(w, r, func() *dataexport.Service { return a.DataExport }, logger)
 		}
 	}
 	if a.Jobs, err = jobs.New(d, logger, register); err != nil {
@@ -164,6 +169,8 @@ func open(ctx context.Context, cfg config.Config, logger *slog.Logger, workers b
 	a.Recorder.WithAlerts(a.Accounts)
 	a.Usage = usage.NewReports(d, a.Terms, a.Accounts, a.Incidents)
 	a.Feedback = feedback.NewService(d, a.RateLimits, a.Outbox, cfg.BaseURL+"/account/queries", feedback.DefaultRate)
+	a.DataExport = dataexport.NewService(d, dataexport.Parts{Accounts: a.Accounts, Terms: a.Terms, Feedback: a.Feedback,
+		Incidents: a.Incidents, Mail: a.Outbox}, a.Jobs, cfg.BaseURL+"/account/data/download")
 	return a, nil
 }
 
@@ -181,8 +188,9 @@ func (a *App) WebDeps(metrics *web.Metrics) web.Deps {
 		RateLimits: a.RateLimits, ClientIPs: clientip.Resolver{Trusted: cfg.TrustedProxies}, FormKey: a.FormKey,
 		Clock: a.DB.Now, Ready: a.DB.Ping, Metrics: metrics, Logger: a.Logger,
 		SecureCookies: cfg.SecureCookies(), MetricsElsewhere: cfg.MetricsAddr != "",
-		Library:  a.Library,
-		Feedback: a.Feedback,
+		Library:    a.Library,
+		Feedback:   a.Feedback,
+		DataExport: a.DataExport,
 	}
 }
 

@@ -102,6 +102,14 @@ const (
 	// ManageFeedback is the operator's inbox of feedback and questions:
 	// list, read, assign, reply, close and reopen (P8). National admins.
 	ManageFeedback Action = "feedback.manage"
+	// DownloadOwnData asks for, and downloads, everything held about
+	// Object.UserID (P15): that person alone, whatever their role,
+	// training or pending move, as it holds nobody else's data.
+	DownloadOwnData Action = "data.download_own"
+	// DiscloseUserData makes and reads a legal disclosure export about the
+	// user Object.UserID (P18): national admins, who must record the legal
+	// basis and a reference.
+	DiscloseUserData Action = "data.disclose"
 )
 
 // Object is what an action is done to.
@@ -177,7 +185,7 @@ func Decide(s Subject, a Action, o Object) Decision {
 	if a == SendFeedback {
 		return allow()
 	}
-	if a == ManageOwnAccount || a == ViewOwnFeedback {
+	if a == ManageOwnAccount || a == ViewOwnFeedback || a == DownloadOwnData {
 		if o.UserID == s.UserID {
 			return allow()
 		}

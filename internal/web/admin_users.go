@@ -291,6 +291,8 @@ type adminUserData struct {
 	StatusOptions []userOption
 	RoleOptions   []userOption
 	CanGrant      bool
+	// CanDisclose offers a legal disclosure export about the user (P18).
+	CanDisclose bool
 }
 
 // Notices after a change, by the done= value of the redirect.
@@ -378,6 +380,7 @@ func (s *Server) renderAdminUser(w http.ResponseWriter, r *http.Request, status 
 			data.RoleOptions = append(data.RoleOptions, userOption{Value: string(role), Label: account.RoleLabel(role), Selected: form.Role == string(role)})
 		}
 	}
+	data.CanDisclose = authz.Decide(sub, authz.DiscloseUserData, targetObject(u)).Allowed
 	p := s.page(r, u.Name)
 	p.Form = form
 	p.Errors = errs

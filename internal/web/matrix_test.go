@@ -16,6 +16,7 @@ import (
 	"github.com/psims/psims/internal/account"
 	"github.com/psims/psims/internal/app/apptest"
 	"github.com/psims/psims/internal/authz"
+	"github.com/psims/psims/internal/dataexport"
 	"github.com/psims/psims/internal/db/dbtest"
 	"github.com/psims/psims/internal/feedback"
 	"github.com/psims/psims/internal/incident"
@@ -50,6 +51,9 @@ type target struct {
 	Guidance, ReviewersGuidance int64
 	// FeedbackID is a question the target user sent with the "?" link.
 	FeedbackID int64
+	// ExportID names a download of the target user's own data, and
+	// DisclosureID a legal disclosure about them (P15, P18).
+	ExportID, DisclosureID string
 }
 
 // matrixCase says who may use one route, on an object of their own
@@ -105,6 +109,12 @@ func reviewersGuidancePath(format string) func(target) string {
 
 func feedbackPath(format string) func(target) string {
 	return func(tg target) string { return fmt.Sprintf(format, tg.FeedbackID) }
+}
+
+func disclosurePath(suffix string) func(target) string {
+	return func(tg target) string {
+		return fmt.Sprintf("/admin/users/%d/disclosure/%s%s", tg.User.ID, tg.DisclosureID, suffix)
+	}
 }
 
 func eventPath(suffix string) func(target) string {
@@ -264,6 +274,20 @@ func matrixCases() []matrixCase {
 		{pattern: "POST /admin/feedback/{id}/assign", path: feedbackPath("/admin/feedback/%d/assign"), form: url.Values{"assignee": {""}}, own: national, other: national},
 		{pattern: "POST /admin/feedback/{id}/reply", path: feedbackPath("/admin/feedback/%d/reply"), form: url.Values{"reply": {"A matrix reply."}}, own: national, other: national},
 		{pattern: "POST /admin/feedback/{id}/status", path: feedbackPath("/admin/feedback/%d/status"), form: url.Values{"status": {"closed"}}, own: national, other: national},
+
+		// "Download my data" (dataexport.go, P15): everyone signed in asks
+		// for and reads their own; a download is its owner's alone (never
+		// the actor here, so nobody, a national admin included). Legal
+		// disclosures about a user (P18) are the operator's.
+		{pattern: "GET /account/data/download", own: signedIn, other: signedIn},
+		{pattern: "POST /account/data/download", own: signedIn, other: signedIn},
+		{pattern: "GET /account/data/download/{export}", path: func(tg target) string { return "/account/data/download/" + tg.ExportID }, own: nobody, other: nobody},
+		{pattern: "GET /account/data/download/{export}/json", path: func(tg target) string { return "/account/data/download/" + tg.ExportID + "/json" }, own: nobody, other: nobody},
+		{pattern: "GET /admin/users/{id}/disclosure", path: userPath("/admin/users/%d/disclosure"), own: national, other: national},
+		{pattern: "POST /admin/users/{id}/disclosure", path: userPath("/admin/users/%d/disclosure"), form: url.Values{"basis": {"court_order"}, "reference": {"Matrix order 2"}}, own: national, other: national},
+		{pattern: "GET /admin/users/{id}/disclosure/{export}", path: disclosurePath(""), own: national, other: national},
+		{pattern: "GET /admin/users/{id}/disclosure/{export}/json", path: disclosurePath("/json"), own: national, other: national},
+		{pattern: "GET /admin/users/{id}/disclosure", path: userPath("/admin/users/%d/disclosure"), targetRole: authz.NationalAdmin, own: national, other: national},
 
 		// Event lists and pages (events.go). Everyone signed in has a list:
 		// a reporter's own events, a reviewer's or org admin's organisation,
@@ -456,9 +480,18 @@ func (f *matrixFixture) target(org string, pending bool, role string) target {
 	if err != nil {
 		f.t.Fatal(err)
 	}
+	export, err := f.site.App.DataExport.Request(context.Background(), u.ID, "")
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	disclosure, err := f.site.App.DataExport.Disclose(context.Background(), dataexport.Discloser{Name: "Matrix operator", Email: "operator@nhs.net"},
+		u.ID, dataexport.DisclosureRequest{Basis: dataexport.BasisCourtOrder, Reference: "Matrix order 1"})
+	if err != nil {
+		f.t.Fatal(err)
+	}
 	return target{User: u, RequestID: id, Org: org, Reference: ev.Reference, DraftID: draft, NoteID: rv.Notes[0].ID,
 		Guidance: guidance(authz.Audience{Everyone: true}), ReviewersGuidance: guidance(authz.Audience{Roles: []string{authz.Reviewer}}),
-		FeedbackID: fb.ID}
+		FeedbackID: fb.ID, ExportID: export.PublicID, DisclosureID: disclosure.PublicID}
 }
 
 // TestAuthorisationMatrix walks every route, for every role, on an object of

@@ -18,6 +18,7 @@ import (
 	"github.com/psims/psims/internal/account"
 	"github.com/psims/psims/internal/apperr"
 	"github.com/psims/psims/internal/clientip"
+	"github.com/psims/psims/internal/dataexport"
 	"github.com/psims/psims/internal/feedback"
 	"github.com/psims/psims/internal/incident"
 	"github.com/psims/psims/internal/incident/form"
@@ -79,6 +80,9 @@ type Deps struct {
 	// Feedback keeps the feedback and questions sent from the "?" link on
 	// every page, and the operator's replies (P3, P8).
 	Feedback *feedback.Service
+	// DataExport makes "Download my data" exports and legal disclosures
+	// (P15, P18).
+	DataExport *dataexport.Service
 }
 
 // Server handles every HTTP request.
@@ -203,6 +207,7 @@ func (s *Server) routes() http.Handler {
 	s.reportRoutes(r)
 	s.libraryRoutes(r)
 	s.feedbackRoutes(r)
+	s.dataExportRoutes(r)
 	s.routeList = r.patterns
 	s.ungatedRoutes = r.ungated
 
