@@ -21,6 +21,7 @@ import (
 	"github.com/psims/psims/internal/config"
 	"github.com/psims/psims/internal/db"
 	"github.com/psims/psims/internal/feedback"
+	"github.com/psims/psims/internal/rights"
 	"github.com/psims/psims/internal/incident"
 	"github.com/psims/psims/internal/incident/form"
 	"github.com/psims/psims/internal/incident/taxonomy"
@@ -64,6 +65,8 @@ type App struct {
 	UsageWriter *usage.Writer
 	// Feedback keeps feedback and questions and the replies to them.
 	Feedback *feedback.Service
+	// Rights keeps requests for erasure, restriction and objection (P15).
+	Rights *rights.Service
 }
 
 // NewLogger returns the JSON logger every part writes to.
@@ -164,6 +167,10 @@ func open(ctx context.Context, cfg config.Config, logger *slog.Logger, workers b
 	a.Recorder.WithAlerts(a.Accounts)
 	a.Usage = usage.NewReports(d, a.Terms, a.Accounts, a.Incidents)
 	a.Feedback = feedback.NewService(d, a.RateLimits, a.Outbox, cfg.BaseURL+"/account/queries", feedback.DefaultRate)
+	// An erasure runs through every package that holds the person's data
+	// (P15); the account goes last, inside the rights service.
+	a.Rights = rights.NewService(d, a.Accounts, a.Outbox, cfg.BaseURL+"/account/data",
+		a.Incidents, a.Feedback, a.Terms, rights.EraserFunc(usage.ErasePerson))
 	return a, nil
 }
 
@@ -183,6 +190,7 @@ func (a *App) WebDeps(metrics *web.Metrics) web.Deps {
 		SecureCookies: cfg.SecureCookies(), MetricsElsewhere: cfg.MetricsAddr != "",
 		Library:  a.Library,
 		Feedback: a.Feedback,
+		Rights:   a.Rights,
 	}
 }
 

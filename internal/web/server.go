@@ -24,6 +24,7 @@ import (
 	"github.com/psims/psims/internal/incident/taxonomy"
 	"github.com/psims/psims/internal/library"
 	"github.com/psims/psims/internal/org"
+	"github.com/psims/psims/internal/rights"
 	"github.com/psims/psims/internal/terms"
 	"github.com/psims/psims/internal/web/static"
 )
@@ -79,6 +80,8 @@ type Deps struct {
 	// Feedback keeps the feedback and questions sent from the "?" link on
 	// every page, and the operator's replies (P3, P8).
 	Feedback *feedback.Service
+	// Rights keeps requests for erasure, restriction and objection (P15).
+	Rights *rights.Service
 }
 
 // Server handles every HTTP request.
@@ -203,6 +206,7 @@ func (s *Server) routes() http.Handler {
 	s.reportRoutes(r)
 	s.libraryRoutes(r)
 	s.feedbackRoutes(r)
+	s.rightsRoutes(r)
 	s.routeList = r.patterns
 	s.ungatedRoutes = r.ungated
 
