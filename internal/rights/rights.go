@@ -83,7 +83,9 @@ const (
 )
 
 // Statuses lists every status.
-func Statuses() []Status { return []Status{Received, InProgress, Extended, Completed, Refused, Withdrawn} }
+func Statuses() []Status {
+	return []Status{Received, InProgress, Extended, Completed, Refused, Withdrawn}
+}
 
 // Open reports whether a request with the status is still to be answered.
 func (s Status) Open() bool { return s == Received || s == InProgress || s == Extended }

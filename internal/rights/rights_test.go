@@ -4,6 +4,7 @@ import (
 	"context"
 	"io"
 	"log/slog"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -58,6 +59,7 @@ type fixture struct {
 	accounts *account.Service
 	svc      *rights.Service
 	outbox   *mail.Outbox
+	terms    *terms.Service
 	ann      account.User // the person who asks
 	admin    account.User // a national admin
 	other    account.User // a reviewer of ann's organisation
@@ -85,6 +87,7 @@ func newFixture(t *testing.T, d *db.DB) *fixture {
 	hasher := password.NewHasher(password.Params{MemoryKiB: 1024, Time: 1, Threads: 1}, 2)
 	f.accounts = account.NewService(d, hasher, password.NewPolicy(), orgs, f.outbox, runner, cfg.AccountSettings())
 	termsSvc := terms.NewService(d, runner)
+	f.terms = termsSvc
 	f.svc = rights.NewService(d, f.accounts, f.outbox, "https://psims.example/account/data",
 		incident.NewService(d), feedback.NewService(d, ratelimit.New(d), f.outbox, "https://psims.example/account/queries", 0),
 		termsSvc, rights.EraserFunc(usage.ErasePerson))
@@ -137,6 +140,17 @@ func TestEachStepIsAuditedAndEmailed(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
 		ctx := context.Background()
 		f := newFixture(t, d)
+		f.exec(t, `INSERT INTO consents (user_id, purpose, granted, updated_at) VALUES ($1, $2, TRUE, $3)`, f.ann.ID, terms.UsageAnalysis, f.now)
+		analysed := func() bool {
+			ids, err := f.terms.ConsentingMembers(ctx, "RM1", terms.UsageAnalysis)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return slices.Contains(ids, f.ann.ID)
+		}
+		if !analysed() {
+			t.Fatal("the person is not in per-person usage analysis before restriction")
+		}
 		req, err := f.svc.Ask(ctx, f.as(f.ann), rights.Restriction, "I am disputing my records")
 		if err != nil {
 			t.Fatal(err)
@@ -180,6 +194,9 @@ func TestEachStepIsAuditedAndEmailed(t *testing.T) {
 		if !sub.Restricted {
 			t.Error("restriction completed but the subject is not restricted")
 		}
+		if analysed() {
+			t.Error("a restricted person is still in per-person usage analysis")
+		}
 		if s := f.lastMail(t, f.ann.Email); !strings.Contains(s, "restricted") {
 			t.Errorf("restriction email %q", s)
 		}
@@ -190,8 +207,8 @@ func TestEachStepIsAuditedAndEmailed(t *testing.T) {
 			t.Errorf("audit %q", a)
 		}
 		u, _ = f.accounts.UserByID(ctx, f.ann.ID)
-		if u.RestrictedAt != nil {
-			t.Error("the restriction was lifted but is still on the account")
+		if u.RestrictedAt != nil || !analysed() {
+			t.Error("the restriction was lifted but is still in force")
 		}
 		if s := f.lastMail(t, f.ann.Email); !strings.Contains(s, "lifted") {
 			t.Errorf("lift email %q", s)

@@ -20,6 +20,7 @@ import (
 	"github.com/psims/psims/internal/feedback"
 	"github.com/psims/psims/internal/incident"
 	"github.com/psims/psims/internal/library"
+	"github.com/psims/psims/internal/rights"
 	"github.com/psims/psims/internal/web"
 )
 
@@ -50,6 +51,8 @@ type target struct {
 	Guidance, ReviewersGuidance int64
 	// FeedbackID is a question the target user sent with the "?" link.
 	FeedbackID int64
+	// RightsID is the target user's request for erasure (P15).
+	RightsID int64
 }
 
 // matrixCase says who may use one route, on an object of their own
@@ -105,6 +108,10 @@ func reviewersGuidancePath(format string) func(target) string {
 
 func feedbackPath(format string) func(target) string {
 	return func(tg target) string { return fmt.Sprintf(format, tg.FeedbackID) }
+}
+
+func rightsPath(format string) func(target) string {
+	return func(tg target) string { return fmt.Sprintf(format, tg.RightsID) }
 }
 
 func eventPath(suffix string) func(target) string {
@@ -264,6 +271,23 @@ func matrixCases() []matrixCase {
 		{pattern: "POST /admin/feedback/{id}/assign", path: feedbackPath("/admin/feedback/%d/assign"), form: url.Values{"assignee": {""}}, own: national, other: national},
 		{pattern: "POST /admin/feedback/{id}/reply", path: feedbackPath("/admin/feedback/%d/reply"), form: url.Values{"reply": {"A matrix reply."}}, own: national, other: national},
 		{pattern: "POST /admin/feedback/{id}/status", path: feedbackPath("/admin/feedback/%d/status"), form: url.Values{"status": {"closed"}}, own: national, other: national},
+
+		// Requests for erasure, restriction and objection (rights.go, P15).
+		// Everyone signed in asks for their own (the form left empty here,
+		// so nothing changes); the target's request is theirs alone to
+		// withdraw. The queue, and every step on a request, are the
+		// national admins': never an org admin, even for their own
+		// organisation's people.
+		{pattern: "GET /account/data/rights", own: signedIn, other: signedIn},
+		{pattern: "POST /account/data/rights", form: url.Values{"kind": {""}}, own: signedIn, other: signedIn},
+		{pattern: "POST /account/data/rights/{id}/withdraw", path: rightsPath("/account/data/rights/%d/withdraw"), own: nobody, other: nobody},
+		{pattern: "GET /admin/rights", own: national, other: national},
+		{pattern: "GET /admin/rights/{id}", path: rightsPath("/admin/rights/%d"), own: national, other: national},
+		{pattern: "POST /admin/rights/{id}/note", path: rightsPath("/admin/rights/%d/note"), form: url.Values{"note": {"A matrix note."}}, own: national, other: national},
+		{pattern: "POST /admin/rights/{id}/extend", path: rightsPath("/admin/rights/%d/extend"), form: url.Values{"months": {"1"}, "reason": {"Matrix test"}}, own: national, other: national},
+		{pattern: "POST /admin/rights/{id}/refuse", path: rightsPath("/admin/rights/%d/refuse"), form: url.Values{"refusal": {"Matrix test"}}, own: national, other: national},
+		{pattern: "POST /admin/rights/{id}/complete", path: rightsPath("/admin/rights/%d/complete"), own: national, other: national},
+		{pattern: "POST /admin/rights/{id}/lift", path: rightsPath("/admin/rights/%d/lift"), own: national, other: national},
 
 		// Event lists and pages (events.go). Everyone signed in has a list:
 		// a reporter's own events, a reviewer's or org admin's organisation,
@@ -456,9 +480,13 @@ func (f *matrixFixture) target(org string, pending bool, role string) target {
 	if err != nil {
 		f.t.Fatal(err)
 	}
+	rr, err := f.site.App.Rights.Ask(context.Background(), rights.Actor{ID: u.ID}, rights.Erasure, "")
+	if err != nil {
+		f.t.Fatal(err)
+	}
 	return target{User: u, RequestID: id, Org: org, Reference: ev.Reference, DraftID: draft, NoteID: rv.Notes[0].ID,
 		Guidance: guidance(authz.Audience{Everyone: true}), ReviewersGuidance: guidance(authz.Audience{Roles: []string{authz.Reviewer}}),
-		FeedbackID: fb.ID}
+		FeedbackID: fb.ID, RightsID: rr.ID}
 }
 
 // TestAuthorisationMatrix walks every route, for every role, on an object of
