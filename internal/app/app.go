@@ -170,7 +170,8 @@ func open(ctx context.Context, cfg config.Config, logger *slog.Logger, workers b
 	// An erasure runs through every package that holds the person's data
 	// (P15); the account goes last, inside the rights service.
 	a.Rights = rights.NewService(d, a.Accounts, a.Outbox, cfg.BaseURL+"/account/data",
-		a.Incidents, a.Feedback, a.Terms, rights.EraserFunc(usage.ErasePerson))
+		a.Incidents, a.Feedback, a.Terms, rights.EraserFunc(usage.ErasePerson)).
+		EraseAddressesWith("jobs", jobs.EraseAddress)
 	return a, nil
 }
 

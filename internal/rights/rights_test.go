@@ -90,7 +90,7 @@ func newFixture(t *testing.T, d *db.DB) *fixture {
 	f.terms = termsSvc
 	f.svc = rights.NewService(d, f.accounts, f.outbox, "https://psims.example/account/data",
 		incident.NewService(d), feedback.NewService(d, ratelimit.New(d), f.outbox, "https://psims.example/account/queries", 0),
-		termsSvc, rights.EraserFunc(usage.ErasePerson))
+		termsSvc, rights.EraserFunc(usage.ErasePerson)).EraseAddressesWith("jobs", jobs.EraseAddress)
 	day := f.now
 	make := func(email, name string, role account.Role) account.User {
 		u, err := f.accounts.Create(ctx, account.NewUser{Email: email, Name: name, JobRole: "Nurse", OrgCode: "RM1", Role: role,
@@ -407,6 +407,16 @@ func TestErasureLeavesNoTraceOfThePerson(t *testing.T) {
 		f.exec(t, `INSERT INTO event_versions (event_id, version, author_id, created_at, reason, answers) SELECT id, 1, $1, $2, '', '{}' FROM events`, ann, f.now)
 		f.exec(t, `INSERT INTO review_notes (event_id, author_id, created_at, updated_at, version, body) SELECT id, $1, $2, $2, 1, 'Looked at it' FROM events`, ann, f.now)
 
+		if err := f.accounts.RequestReset(ctx, f.ann.Email, "192.0.2.7"); err != nil {
+			t.Fatal(err)
+		}
+		var resetJobs int
+		if err := d.QueryRowContext(ctx, `SELECT COUNT(*) FROM river_job WHERE kind = 'password_reset_link'`).Scan(&resetJobs); err != nil || resetJobs != 1 {
+			t.Fatalf("%d password reset jobs before erasure (%v), want 1", resetJobs, err)
+		}
+		if _, err := f.svc.Ask(ctx, f.as(f.ann), rights.Restriction, ""); err != nil {
+			t.Fatal(err)
+		}
 		req, err := f.svc.Ask(ctx, f.as(f.ann), rights.Erasure, "I am leaving the NHS")
 		if err != nil {
 			t.Fatal(err)
@@ -448,6 +458,13 @@ func TestErasureLeavesNoTraceOfThePerson(t *testing.T) {
 					t.Errorf("%s.%s holds %q in %d rows", c.table, c.name, s, n)
 				}
 			}
+		}
+		var jobsNaming, open int
+		if err := d.QueryRowContext(ctx, `SELECT COUNT(*) FROM river_job WHERE kind = 'password_reset_link'`).Scan(&jobsNaming); err != nil || jobsNaming != 0 {
+			t.Errorf("%d password reset jobs naming the erased person are kept (%v)", jobsNaming, err)
+		}
+		if err := d.QueryRowContext(ctx, `SELECT COUNT(*) FROM rights_requests WHERE user_id = $1 AND status IN ('received', 'in_progress', 'extended')`, ann).Scan(&open); err != nil || open != 0 {
+			t.Errorf("%d requests of the erased person are still open (%v)", open, err)
 		}
 		var subjects []string
 		rows, err := d.QueryContext(ctx, `SELECT subject FROM outbox WHERE to_addr = $1`, f.ann.Email)

@@ -49,6 +49,11 @@ func (f EraserFunc) ErasePerson(ctx context.Context, tx *db.Tx, userID int64) (m
 	return f(ctx, tx, userID)
 }
 
+// AddressEraser erases, inside the erasure's transaction, what is kept
+// under a person's email address rather than their id, and says how many
+// rows went; jobs.EraseAddress is one.
+type AddressEraser func(ctx context.Context, tx *db.Tx, addr string) (int64, error)
+
 // PerPage is how many requests a page of the queue shows.
 const PerPage = 25
 
@@ -58,6 +63,9 @@ type Service struct {
 	people  People
 	outbox  Outbox
 	erasers []Eraser
+	// byAddress erase what is kept under the person's address, by the
+	// name their count takes in the audit row.
+	byAddress map[string]AddressEraser
 	// dataURL is the address of "Your data", for links in emails.
 	dataURL string
 }
@@ -67,6 +75,16 @@ type Service struct {
 // Outbox do; dataURL is where a person sees their requests.
 func NewService(d *db.DB, people People, outbox Outbox, dataURL string, erasers ...Eraser) *Service {
 	return &Service{db: d, people: people, outbox: outbox, erasers: erasers, dataURL: dataURL}
+}
+
+// EraseAddressesWith adds e to what an erasure runs for each of the
+// person's addresses, its count named key in the audit row, and returns s.
+func (s *Service) EraseAddressesWith(key string, e AddressEraser) *Service {
+	if s.byAddress == nil {
+		s.byAddress = map[string]AddressEraser{}
+	}
+	s.byAddress[key] = e
+	return s
 }
 
 // Actor is who does something, and from where.
@@ -532,18 +550,24 @@ func (s *Service) erase(ctx context.Context, tx *db.Tx, u account.User) (map[str
 		return nil, err
 	}
 	add(m)
-	var mails int64
-	for _, addr := range []string{u.Email, u.PendingEmail} {
-		if addr == "" {
-			continue
-		}
-		n, err := s.outbox.EraseAddress(ctx, tx, addr)
-		if err != nil {
-			return nil, err
-		}
-		mails += n
+	byAddress := map[string]AddressEraser{"outbox": s.outbox.EraseAddress}
+	for k, e := range s.byAddress {
+		byAddress[k] = e
 	}
-	add(map[string]int64{"outbox": mails})
+	for key, e := range byAddress {
+		var total int64
+		for _, addr := range []string{u.Email, u.PendingEmail} {
+			if addr == "" {
+				continue
+			}
+			n, err := e(ctx, tx, addr)
+			if err != nil {
+				return nil, err
+			}
+			total += n
+		}
+		add(map[string]int64{key: total})
+	}
 	m, err = s.people.ErasePerson(ctx, tx, u.ID)
 	if err != nil {
 		return nil, err
@@ -553,14 +577,21 @@ func (s *Service) erase(ctx context.Context, tx *db.Tx, u account.User) (map[str
 }
 
 // ErasePerson blanks the reasons the person gave in their own requests,
-// which stay as the record that their rights were answered.
+// which stay as the record that their rights were answered, and closes
+// their other open requests as withdrawn: there is nobody left to answer.
 func (s *Service) ErasePerson(ctx context.Context, tx *db.Tx, userID int64) (map[string]int64, error) {
 	res, err := tx.ExecContext(ctx, `UPDATE rights_requests SET reason = '' WHERE user_id = $1 AND reason <> ''`, userID)
 	if err != nil {
 		return nil, fmt.Errorf("rights: erase reasons: %w", err)
 	}
-	n, _ := res.RowsAffected()
-	return map[string]int64{"rights_reasons": n}, nil
+	reasons, _ := res.RowsAffected()
+	res, err = tx.ExecContext(ctx, `UPDATE rights_requests SET status = $1, closed_at = $2, updated_at = $2
+		WHERE user_id = $3 AND status IN ('received', 'in_progress', 'extended')`, string(Withdrawn), tx.Now, userID)
+	if err != nil {
+		return nil, fmt.Errorf("rights: close open requests: %w", err)
+	}
+	closed, _ := res.RowsAffected()
+	return map[string]int64{"rights_reasons": reasons, "rights_closed": closed}, nil
 }
 
 // Lift lifts a restriction in force. Errors: NotFound; Conflict when it
