@@ -4,6 +4,7 @@ import (
 	"html"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -101,6 +102,42 @@ func TestRestrictionThroughThePagesMakesTheAccountReadOnlyUntilLifted(t *testing
 			}
 			if data := rb.get("/account/data"); !strings.Contains(data.body, "You have objected to being contacted") {
 				t.Error("your data does not say the objection is in force")
+			}
+		})
+	}
+}
+
+// Once erased, a person is nobody in the administration pages: not in the
+// user list, and their tombstone's page is "not found"; their session has
+// ended. // P15
+func TestAnErasedPersonIsNobodyInTheAdminPages(t *testing.T) { // P15
+	t.Parallel()
+	for _, e := range dbtest.Engines(t) {
+		t.Run(e.Name, func(t *testing.T) {
+			t.Parallel()
+			site := apptest.Start(t, e, nil)
+			reporter := approvalsUser(t, site, "leaving@rm1.example", "RM1", account.RoleReporter, time.Time{})
+			admin := approvalsUser(t, site, "national@nhs.example", "RM1", account.RoleNationalAdmin, time.Now())
+			rb := signedInAs(t, site, reporter.Email)
+			if r := rb.submit("/account/data/rights", "/account/data/rights", url.Values{"kind": {"erasure"}}); r.status != http.StatusSeeOther {
+				t.Fatalf("ask: %d", r.status)
+			}
+			ab := signedInAs(t, site, admin.Email)
+			user := "/admin/users/" + strconv.FormatInt(reporter.ID, 10)
+			if r := ab.get(user); r.status != http.StatusOK {
+				t.Fatalf("the person's page before erasure: %d", r.status)
+			}
+			if r := ab.submit("/admin/rights/1", "/admin/rights/1/complete", url.Values{}); r.status != http.StatusSeeOther {
+				t.Fatalf("complete: %d", r.status)
+			}
+			if r := ab.get(user); r.status != http.StatusNotFound {
+				t.Errorf("the tombstone's page: %d, want 404", r.status)
+			}
+			if r := ab.get("/admin/users?q=leaving"); strings.Contains(r.body, user) || strings.Contains(r.body, "erased:") {
+				t.Error("the user list shows the erased person")
+			}
+			if r := rb.get("/account"); r.status != http.StatusSeeOther || !strings.HasPrefix(r.location, "/sign-in") {
+				t.Errorf("the erased person's session goes on: %d %s", r.status, r.location)
 			}
 		})
 	}
