@@ -133,11 +133,15 @@ func (s *Server) rightsWithdraw(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	err = s.Rights.Withdraw(r.Context(), rights.Actor{ID: sub.UserID, IP: s.client(r).IP}, id)
-	if err != nil && apperr.CodeOf(err) != apperr.Conflict {
+	switch {
+	case apperr.CodeOf(err) == apperr.Conflict:
+		// Answered meanwhile: the page shows how it stands now.
+		http.Redirect(w, r, "/account/data", http.StatusSeeOther)
+	case err != nil:
 		s.fail(w, r, err)
-		return
+	default:
+		http.Redirect(w, r, "/account/data?done=withdrawn", http.StatusSeeOther)
 	}
-	http.Redirect(w, r, "/account/data?done=withdrawn", http.StatusSeeOther)
 }
 
 // rightsNotices are the messages on "Your data" after a request, by the
