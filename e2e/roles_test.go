@@ -12,6 +12,7 @@ import (
 	"github.com/psims/psims/internal/account"
 	"github.com/psims/psims/internal/db/dbtest"
 	"github.com/psims/psims/internal/incident"
+	"github.com/psims/psims/internal/rights"
 )
 
 // TestEveryRoleWalksItsPages signs in as each role in turn, with
@@ -76,29 +77,35 @@ func TestEveryRoleWalksItsPages(t *testing.T) {
 		t.Fatal(err)
 	}
 	event := "/events/" + string(ev.Reference)
+	// A request for restriction waits in the national admins' queue (P15).
+	rr, err := site.App.Rights.Ask(ctx, rights.Actor{ID: users["reporter"].ID}, rights.Restriction, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rightsRequest := fmt.Sprintf("/admin/rights/%d", rr.ID)
 
 	// Every signed-in person may open these.
 	common := []string{"/", "/events", "/account", "/account/profile", "/account/alerts", "/account/data", "/drafts", "/events/new",
-		"/library", "/account/queries", "/help/feedback?from=/events", "/account/data/download"}
+		"/library", "/account/queries", "/help/feedback?from=/events", "/account/data/download", "/account/data/rights"}
 	// What else each role may open (200), and what it is refused (403).
 	type walk struct {
 		ok, refused []string
 	}
 	walks := map[string]walk{
 		"reporter": {ok: []string{event, event + "/history"},
-			refused: []string{"/events?view=org", "/admin/users", "/admin/approvals", "/admin/usage", "/admin/feedback", "/admin/library"}},
+			refused: []string{"/events?view=org", "/admin/users", "/admin/approvals", "/admin/usage", "/admin/feedback", "/admin/library", "/admin/rights"}},
 		"reviewer": {ok: []string{"/events?view=org", event, event + "/history", "/events?state=new"},
 			refused: []string{"/admin/users", "/admin/approvals"}},
 		"lapsed-reviewer": {ok: nil,
 			refused: []string{"/admin/users", "/admin/usage"}},
 		"org-admin": {ok: []string{"/events?view=org", event, event + "/history", "/admin/users", "/admin/approvals",
 			fmt.Sprintf("/admin/users/%d", users["reporter"].ID), "/admin/usage", "/admin/usage?by=month"},
-			refused: []string{fmt.Sprintf("/admin/users/%d/disclosure", users["reporter"].ID)}},
+			refused: []string{fmt.Sprintf("/admin/users/%d/disclosure", users["reporter"].ID), "/admin/rights", rightsRequest}},
 		"read-only": {ok: []string{event, event + "/history"},
 			refused: []string{"/admin/users", "/admin/approvals", "/events/new"}},
 		"national-admin": {ok: []string{event, event + "/history", "/admin/users", "/admin/approvals", "/admin/organisations",
 			"/admin/documents", "/admin/usage", "/admin/usage?org=RM1", "/admin/library", "/admin/library/new", "/admin/feedback",
-			fmt.Sprintf("/admin/users/%d/disclosure", users["reporter"].ID)}},
+			fmt.Sprintf("/admin/users/%d/disclosure", users["reporter"].ID), "/admin/rights", "/admin/rights?status=any", rightsRequest}},
 	}
 
 	shots := os.Getenv("PSIMS_SCREENSHOTS")

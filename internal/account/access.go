@@ -47,6 +47,7 @@ func (s *Service) Subject(ctx context.Context, u User) (authz.Subject, error) {
 		Org:            u.OrgCode,
 		IGCurrent:      s.IGCurrent(u),
 		OrgMovePending: u.PendingOrgCode != "",
+		Restricted:     u.RestrictedAt != nil,
 	}
 	if u.Role == RoleReadOnly {
 		grants, err := s.ReadGrants(ctx, u.ID)

@@ -106,6 +106,8 @@ func StatusLabel(s Status) string {
 		return "Deactivated"
 	case StatusRejected:
 		return "Rejected"
+	case StatusErased:
+		return "Erased"
 	case StatusIGDue:
 		return "IG training due"
 	}
@@ -157,12 +159,13 @@ func (f UserFilter) normalise() (UserFilter, error) {
 // where builds the WHERE clause of f (normalised) and its arguments, with
 // placeholders numbered from 1.
 func (s *Service) userFilterWhere(f UserFilter, now time.Time) (string, []any) {
-	var conds []string
 	var args []any
 	arg := func(v any) string {
 		args = append(args, v)
 		return "$" + strconv.Itoa(len(args))
 	}
+	// An erased person's tombstone is nobody: no list shows it (P15).
+	conds := []string{"u.status <> " + arg(string(StatusErased))}
 	if f.Org != "" {
 		conds = append(conds, "u.org_ods = "+arg(f.Org))
 	}

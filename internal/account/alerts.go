@@ -74,7 +74,8 @@ func (s *Service) SetAlertPrefs(ctx context.Context, u User, p AlertPrefs, ip st
 // reviewers and organisation admins whom the policy lets see the event now
 // (so not those whose IG training is missing or out of date, nor those
 // moving elsewhere), and who chose at least one of the reasons that hold;
-// never the user except (the reporter; 0 for none). No reason, no one.
+// never the user except (the reporter; 0 for none), nor anyone who objected
+// to contact or whose processing is restricted (P15). No reason, no one.
 func (s *Service) AlertRecipients(ctx context.Context, tx *db.Tx, orgCode string, except int64, severeHarm, neverEvent, public bool) ([]mail.Addressee, error) {
 	if !severeHarm && !neverEvent && !public {
 		return nil, nil
@@ -82,6 +83,7 @@ func (s *Service) AlertRecipients(ctx context.Context, tx *db.Tx, orgCode string
 	rows, err := tx.QueryContext(ctx, `SELECT COALESCE(p.severe_harm, TRUE), COALESCE(p.never_event, TRUE), COALESCE(p.public_report, TRUE), `+userColumns+`
 		FROM users u LEFT JOIN notification_preferences p ON p.user_id = u.id
 		WHERE u.org_ods = $1 AND u.status = $2 AND u.role IN ($3, $4) AND u.id <> $5
+			AND u.restricted_at IS NULL AND u.contact_objected_at IS NULL
 		ORDER BY u.id`, orgCode, StatusActive, RoleReviewer, RoleOrgAdmin, except)
 	if err != nil {
 		return nil, fmt.Errorf("account: alert recipients: %w", err)

@@ -24,6 +24,7 @@ const (
 	StatusSuspended   Status = "suspended"   // barred for now
 	StatusDeactivated Status = "deactivated" // closed
 	StatusRejected    Status = "rejected"    // registration refused by an admin
+	StatusErased      Status = "erased"      // erased on request (P15): a tombstone that only keeps the id
 )
 
 // Role is what a user may do. See ../shared/DESIGN.md "Who uses it".
@@ -77,6 +78,12 @@ type User struct {
 	// PendingOrgCode is an organisation the user asked to move to, waiting
 	// for its admin's approval (P14).
 	PendingOrgCode string
+	// RestrictedAt is when processing of the person's data was restricted
+	// at their request (P15): the account is read-only until it is lifted.
+	RestrictedAt *time.Time
+	// ContactObjectedAt is when the person objected to being contacted
+	// (newsletters, notifications, invitations; P7, P15).
+	ContactObjectedAt *time.Time
 
 	passwordHash string
 }
@@ -84,17 +91,18 @@ type User struct {
 // userColumns are the columns scanUser reads, from users aliased as u.
 const userColumns = `u.id, u.email, u.name, u.job_role, u.org_ods, u.role, u.status, u.password_hash,
 	u.email_verified_at, u.approved_at, u.last_sign_in_at, u.created_at,
-	u.status_reason, u.status_changed_at, u.ig_training_at, COALESCE(u.pending_email, ''), COALESCE(u.pending_org_ods, '')`
+	u.status_reason, u.status_changed_at, u.ig_training_at, COALESCE(u.pending_email, ''), COALESCE(u.pending_org_ods, ''),
+	u.restricted_at, u.contact_objected_at`
 
 // rowScanner is what *sql.Row and *sql.Rows have in common.
 type rowScanner interface{ Scan(dest ...any) error }
 
 func scanUser(r rowScanner) (User, error) {
 	var u User
-	var verified, approved, lastSignIn, statusChanged, igTraining sql.NullTime
+	var verified, approved, lastSignIn, statusChanged, igTraining, restricted, objected sql.NullTime
 	err := r.Scan(&u.ID, &u.Email, &u.Name, &u.JobRole, &u.OrgCode, &u.Role, &u.Status, &u.passwordHash,
 		&verified, &approved, &lastSignIn, &u.CreatedAt,
-		&u.StatusReason, &statusChanged, &igTraining, &u.PendingEmail, &u.PendingOrgCode)
+		&u.StatusReason, &statusChanged, &igTraining, &u.PendingEmail, &u.PendingOrgCode, &restricted, &objected)
 	if err != nil {
 		return User{}, err
 	}
@@ -103,6 +111,8 @@ func scanUser(r rowScanner) (User, error) {
 	u.LastSignInAt = timePtr(lastSignIn)
 	u.StatusChangedAt = timePtr(statusChanged)
 	u.IGTrainingAt = timePtr(igTraining)
+	u.RestrictedAt = timePtr(restricted)
+	u.ContactObjectedAt = timePtr(objected)
 	return u, nil
 }
 

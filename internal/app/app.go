@@ -31,6 +31,7 @@ import (
 	"github.com/psims/psims/internal/org"
 	"github.com/psims/psims/internal/password"
 	"github.com/psims/psims/internal/ratelimit"
+	"github.com/psims/psims/internal/rights"
 	"github.com/psims/psims/internal/secret"
 	"github.com/psims/psims/internal/terms"
 	"github.com/psims/psims/internal/usage"
@@ -68,6 +69,8 @@ type App struct {
 	// DataExport makes "Download my data" exports and legal disclosures
 	// (P15, P18).
 	DataExport *dataexport.Service
+	// Rights keeps requests for erasure, restriction and objection (P15).
+	Rights *rights.Service
 }
 
 // NewLogger returns the JSON logger every part writes to.
@@ -171,6 +174,11 @@ func open(ctx context.Context, cfg config.Config, logger *slog.Logger, workers b
 	a.Feedback = feedback.NewService(d, a.RateLimits, a.Outbox, cfg.BaseURL+"/account/queries", feedback.DefaultRate)
 	a.DataExport = dataexport.NewService(d, dataexport.Parts{Accounts: a.Accounts, Terms: a.Terms, Feedback: a.Feedback,
 		Incidents: a.Incidents, Mail: a.Outbox}, a.Jobs, cfg.BaseURL+"/account/data/download")
+	// An erasure runs through every package that holds the person's data
+	// (P15); the account goes last, inside the rights service.
+	a.Rights = rights.NewService(d, a.Accounts, a.Outbox, cfg.BaseURL+"/account/data",
+		a.Incidents, a.Feedback, a.Terms, rights.EraserFunc(usage.ErasePerson)).
+		EraseAddressesWith("jobs", jobs.EraseAddress)
 	return a, nil
 }
 
@@ -191,6 +199,7 @@ func (a *App) WebDeps(metrics *web.Metrics) web.Deps {
 		Library:    a.Library,
 		Feedback:   a.Feedback,
 		DataExport: a.DataExport,
+		Rights:     a.Rights,
 	}
 }
 

@@ -28,6 +28,10 @@ type Subject struct {
 	// OrgMovePending is true while a move to another organisation waits for
 	// approval: the user sees neither organisation's data meanwhile (P14).
 	OrgMovePending bool
+	// Restricted is true while the processing of the person's data is
+	// restricted at their request: they may read but change nothing
+	// (P15).
+	Restricted bool
 }
 
 // Action is something a user may want to do.
@@ -125,6 +129,9 @@ type Object struct {
 	NewRole string
 	// Audience is, for ReadLibraryDocument, who the document is for.
 	Audience Audience
+	// Change is true when the request would change something (a form
+	// posted), so that a restricted person is refused it (P15).
+	Change bool
 }
 
 // Reason says why an action was refused, so the page can say what to do.
@@ -181,6 +188,15 @@ func Decide(s Subject, a Action, o Object) Decision {
 	}
 	if !slices.Contains([]string{Reporter, Reviewer, OrgAdmin, ReadOnly, NationalAdmin}, s.Role) {
 		return deny(unknownSubject)
+	}
+	if s.Restricted && changes(a, o) {
+		return deny(Restricted)
+	}
+	if a == ManageOwnRights {
+		if o.UserID == s.UserID {
+			return allow()
+		}
+		return deny(NotPermitted)
 	}
 	if a == SendFeedback {
 		return allow()

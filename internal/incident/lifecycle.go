@@ -126,6 +126,7 @@ func (w *draftWorker) remindBatch(ctx context.Context) (found, queued int, err e
 		rows, err := tx.QueryContext(ctx, `SELECT d.id, d.event_type, d.created_at, d.updated_at, u.email, u.name
 			FROM drafts d JOIN users u ON u.id = d.user_id
 			WHERE d.reminded_at IS NULL AND d.updated_at < $1 AND u.status = 'active'
+				AND u.restricted_at IS NULL AND u.contact_objected_at IS NULL
 			ORDER BY d.id LIMIT $2`, due, draftBatch)
 		if err != nil {
 			return fmt.Errorf("incident: drafts due a reminder: %w", err)

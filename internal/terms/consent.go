@@ -197,9 +197,11 @@ func (s *Service) ConsentHistory(ctx context.Context, userID int64) ([]ConsentCh
 // ConsentingMembers returns the IDs of the users of the organisation who
 // consent to p now, in ID order: the people an organisation's usage
 // report may show one by one (P19). A withdrawal takes effect at once.
+// A person whose processing is restricted at their request is left out
+// while it lasts, whatever they consented to (P15).
 func (s *Service) ConsentingMembers(ctx context.Context, orgCode string, p Purpose) ([]int64, error) {
 	rows, err := s.db.QueryContext(ctx, `SELECT u.id FROM users u JOIN consents c ON c.user_id = u.id
-		WHERE u.org_ods = $1 AND c.purpose = $2 AND c.granted ORDER BY u.id`, orgCode, p)
+		WHERE u.org_ods = $1 AND c.purpose = $2 AND c.granted AND u.restricted_at IS NULL ORDER BY u.id`, orgCode, p)
 	if err != nil {
 		return nil, fmt.Errorf("terms: consenting members: %w", err)
 	}

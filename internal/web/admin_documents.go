@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"strconv"
 
+	"github.com/psims/psims/internal/account"
 	"github.com/psims/psims/internal/apperr"
 	"github.com/psims/psims/internal/authz"
 	"github.com/psims/psims/internal/terms"
@@ -250,6 +251,8 @@ func (s *Server) adminDocumentVersion(w http.ResponseWriter, r *http.Request) {
 	if doc.PublishedBy != 0 {
 		u, err := s.Accounts.UserWithOrg(ctx, doc.PublishedBy)
 		switch {
+		case err == nil && u.Status == account.StatusErased:
+			data.PublishedBy = account.ErasedName
 		case err == nil:
 			data.PublishedBy = u.Name
 		case apperr.CodeOf(err) != apperr.NotFound:

@@ -318,6 +318,10 @@ func (s *Server) targetUser(w http.ResponseWriter, r *http.Request) (account.Use
 		s.fail(w, r, err)
 		return account.User{}, false
 	}
+	if u.Status == account.StatusErased {
+		s.notFound(w, r) // a tombstone is nobody (P15)
+		return account.User{}, false
+	}
 	return u, true
 }
 

@@ -35,6 +35,8 @@ func (s *Server) authorize(w http.ResponseWriter, r *http.Request, a authz.Actio
 		s.fail(w, r, err)
 		return false
 	}
+	// A posted form changes something: a restricted person may not (P15).
+	o.Change = r.Method != http.MethodGet && r.Method != http.MethodHead
 	d := authz.Decide(sub, a, o)
 	if d.Allowed {
 		return true
@@ -52,6 +54,8 @@ func (s *Server) refuse(w http.ResponseWriter, r *http.Request, sub authz.Subjec
 		p := s.page(r, "Update your information governance training")
 		p.Data = s.Accounts.Settings().IGTrainingValidMonths
 		s.render.Render(w, r, http.StatusForbidden, "ig-training-due", p)
+	case authz.Restricted:
+		s.render.Render(w, r, http.StatusForbidden, "restricted", s.page(r, "Your account is read-only"))
 	case authz.OrgMovePending:
 		s.render.Render(w, r, http.StatusForbidden, "org-move-pending", s.page(r, "Your move to another organisation is waiting for approval"))
 	default:

@@ -646,7 +646,14 @@ func (s *Server) authorName(r *http.Request, ev incident.Event, id int64, versio
 	return names[id], nil
 }
 
-func accountLabel(u account.User) string { return fmt.Sprintf("%s, %s", u.Name, u.OrgName) }
+// accountLabel names the account that recorded or wrote something: an
+// erased person is nobody (P15).
+func accountLabel(u account.User) string {
+	if u.Status == account.StatusErased {
+		return account.ErasedName
+	}
+	return fmt.Sprintf("%s, %s", u.Name, u.OrgName)
+}
 
 // answerRows lists an event's answers under the form's questions, in the
 // form's order, with display text from the taxonomy. Reviewers also see

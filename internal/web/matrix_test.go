@@ -22,6 +22,7 @@ import (
 	"github.com/psims/psims/internal/feedback"
 	"github.com/psims/psims/internal/incident"
 	"github.com/psims/psims/internal/library"
+	"github.com/psims/psims/internal/rights"
 	"github.com/psims/psims/internal/web"
 )
 
@@ -55,6 +56,8 @@ type target struct {
 	// ExportID names a download of the target user's own data, and
 	// DisclosureID a legal disclosure about them (P15, P18).
 	ExportID, DisclosureID string
+	// RightsID is the target user's request for erasure (P15).
+	RightsID int64
 }
 
 // matrixCase says who may use one route, on an object of their own
@@ -123,6 +126,10 @@ func disclosurePath(suffix string) func(target) string {
 	return func(tg target) string {
 		return fmt.Sprintf("/admin/users/%d/disclosure/%s%s", tg.User.ID, cmp.Or(tg.DisclosureID, "none"), suffix)
 	}
+}
+
+func rightsPath(format string) func(target) string {
+	return func(tg target) string { return fmt.Sprintf(format, tg.RightsID) }
 }
 
 func eventPath(suffix string) func(target) string {
@@ -296,6 +303,22 @@ func matrixCases() []matrixCase {
 		{pattern: "GET /admin/users/{id}/disclosure/{export}", path: disclosurePath(""), own: national, other: national},
 		{pattern: "GET /admin/users/{id}/disclosure/{export}/json", path: disclosurePath("/json"), own: national, other: national},
 		{pattern: "GET /admin/users/{id}/disclosure", path: userPath("/admin/users/%d/disclosure"), targetRole: authz.NationalAdmin, own: national, other: national},
+		// Requests for erasure, restriction and objection (rights.go, P15).
+		// Everyone signed in asks for their own (the form left empty here,
+		// so nothing changes); the target's request is theirs alone to
+		// withdraw. The queue, and every step on a request, are the
+		// national admins': never an org admin, even for their own
+		// organisation's people.
+		{pattern: "GET /account/data/rights", own: signedIn, other: signedIn},
+		{pattern: "POST /account/data/rights", form: url.Values{"kind": {""}}, own: signedIn, other: signedIn},
+		{pattern: "POST /account/data/rights/{id}/withdraw", path: rightsPath("/account/data/rights/%d/withdraw"), own: nobody, other: nobody},
+		{pattern: "GET /admin/rights", own: national, other: national},
+		{pattern: "GET /admin/rights/{id}", path: rightsPath("/admin/rights/%d"), own: national, other: national},
+		{pattern: "POST /admin/rights/{id}/note", path: rightsPath("/admin/rights/%d/note"), form: url.Values{"note": {"A matrix note."}}, own: national, other: national},
+		{pattern: "POST /admin/rights/{id}/extend", path: rightsPath("/admin/rights/%d/extend"), form: url.Values{"months": {"1"}, "reason": {"Matrix test"}}, own: national, other: national},
+		{pattern: "POST /admin/rights/{id}/refuse", path: rightsPath("/admin/rights/%d/refuse"), form: url.Values{"refusal": {"Matrix test"}}, own: national, other: national},
+		{pattern: "POST /admin/rights/{id}/complete", path: rightsPath("/admin/rights/%d/complete"), own: national, other: national},
+		{pattern: "POST /admin/rights/{id}/lift", path: rightsPath("/admin/rights/%d/lift"), own: national, other: national},
 
 		// Event lists and pages (events.go). Everyone signed in has a list:
 		// a reporter's own events, a reviewer's or org admin's organisation,
@@ -497,9 +520,13 @@ func (f *matrixFixture) target(org string, pending bool, role string) target {
 	if err != nil {
 		f.t.Fatal(err)
 	}
+	rr, err := f.site.App.Rights.Ask(context.Background(), rights.Actor{ID: u.ID}, rights.Erasure, "")
+	if err != nil {
+		f.t.Fatal(err)
+	}
 	return target{User: u, RequestID: id, Org: org, Reference: ev.Reference, DraftID: draft, NoteID: rv.Notes[0].ID,
 		Guidance: guidance(authz.Audience{Everyone: true}), ReviewersGuidance: guidance(authz.Audience{Roles: []string{authz.Reviewer}}),
-		FeedbackID: fb.ID, ExportID: export.PublicID, DisclosureID: disclosure.PublicID}
+		FeedbackID: fb.ID, ExportID: export.PublicID, DisclosureID: disclosure.PublicID, RightsID: rr.ID}
 }
 
 // TestAuthorisationMatrix walks every route, for every role, on an object of

@@ -25,6 +25,7 @@ import (
 	"github.com/psims/psims/internal/incident/taxonomy"
 	"github.com/psims/psims/internal/library"
 	"github.com/psims/psims/internal/org"
+	"github.com/psims/psims/internal/rights"
 	"github.com/psims/psims/internal/terms"
 	"github.com/psims/psims/internal/web/static"
 )
@@ -83,6 +84,8 @@ type Deps struct {
 	// DataExport makes "Download my data" exports and legal disclosures
 	// (P15, P18).
 	DataExport *dataexport.Service
+	// Rights keeps requests for erasure, restriction and objection (P15).
+	Rights *rights.Service
 }
 
 // Server handles every HTTP request.
@@ -208,6 +211,7 @@ func (s *Server) routes() http.Handler {
 	s.libraryRoutes(r)
 	s.feedbackRoutes(r)
 	s.dataExportRoutes(r)
+	s.rightsRoutes(r)
 	s.routeList = r.patterns
 	s.ungatedRoutes = r.ungated
 

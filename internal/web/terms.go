@@ -323,6 +323,10 @@ type yourData struct {
 	Ledger   []terms.Acceptance
 	Consents []consentChoice
 	History  []terms.ConsentChange
+	// Requests are the person's requests for erasure, restriction and
+	// objection (P15); Restricted and Objected say what is in force.
+	Requests             []rightsRow
+	Restricted, Objected bool
 }
 
 // yourDataPage shows the user what they accepted and consented to, and
@@ -345,7 +349,14 @@ func (s *Server) yourDataPage(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
+	requests, err := s.ownRightsRows(r, v.user.ID)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
 	p := s.page(r, "Your data")
-	p.Data = yourData{Ledger: ledger, Consents: consentChoices(c.Granted), History: history}
+	p.Data = yourData{Ledger: ledger, Consents: consentChoices(c.Granted), History: history, Requests: requests,
+		Restricted: v.user.RestrictedAt != nil, Objected: v.user.ContactObjectedAt != nil}
+	p.Notice = rightsNotices[r.URL.Query().Get("done")]
 	s.render.Render(w, r, http.StatusOK, "your-data", p)
 }
