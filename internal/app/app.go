@@ -18,6 +18,7 @@ import (
 
 	"github.com/psims/psims/internal/account"
 	"github.com/psims/psims/internal/clientip"
+	"github.com/psims/psims/internal/concern"
 	"github.com/psims/psims/internal/config"
 	"github.com/psims/psims/internal/db"
 	"github.com/psims/psims/internal/feedback"
@@ -64,6 +65,8 @@ type App struct {
 	UsageWriter *usage.Writer
 	// Feedback keeps feedback and questions and the replies to them.
 	Feedback *feedback.Service
+	// Concerns keeps concern reports and their 48-hour queue (T5, T6).
+	Concerns *concern.Service
 }
 
 // NewLogger returns the JSON logger every part writes to.
@@ -164,6 +167,7 @@ func open(ctx context.Context, cfg config.Config, logger *slog.Logger, workers b
 	a.Recorder.WithAlerts(a.Accounts)
 	a.Usage = usage.NewReports(d, a.Terms, a.Accounts, a.Incidents)
 	a.Feedback = feedback.NewService(d, a.RateLimits, a.Outbox, cfg.BaseURL+"/account/queries", feedback.DefaultRate)
+	a.Concerns = concern.NewService(d, a.RateLimits, a.Outbox, a.Accounts)
 	return a, nil
 }
 
@@ -183,6 +187,7 @@ func (a *App) WebDeps(metrics *web.Metrics) web.Deps {
 		SecureCookies: cfg.SecureCookies(), MetricsElsewhere: cfg.MetricsAddr != "",
 		Library:  a.Library,
 		Feedback: a.Feedback,
+		Concerns: a.Concerns,
 	}
 }
 
