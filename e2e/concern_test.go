@@ -2,6 +2,8 @@ package e2e
 
 import (
 	"context"
+	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -31,6 +33,13 @@ func TestAReportedAccountIsSuspendedFromTheReportWithinTheClock(t *testing.T) { 
 	chromium(t)
 	site, mail := startSite(t, dbtest.SQLite(t))
 	ctx := context.Background()
+	// With PSIMS_SCREENSHOTS set to a directory, the pages this journey
+	// adds are saved there as concern-NAME.png, for a person to look at.
+	shot := func(b *browser, name string) {
+		if dir := os.Getenv("PSIMS_SCREENSHOTS"); dir != "" {
+			b.screenshot(filepath.Join(dir, "concern-"+name+".png"))
+		}
+	}
 	const password = "velvet harbour thistle compass"
 	people := map[string]account.Role{"ann.reporter@nhs.net": account.RoleReporter, "bob.named@nhs.net": account.RoleReporter,
 		"ada.national@nhs.net": account.RoleNationalAdmin}
@@ -61,6 +70,7 @@ func TestAReportedAccountIsSuspendedFromTheReportWithinTheClock(t *testing.T) { 
 	ann.step("choose unauthorised access", chromedp.Click(chromedp.ID("kind")))
 	ann.fill("text", "Someone at the nurses' station was using Bob's account while he was on leave.")
 	ann.fill("named_email", "bob.named@nhs.net")
+	shot(ann, "form-signed-in")
 	ann.click("send the report", inMain("button", "Send report"), 200)
 	ann.wantHeading("Report sent")
 	ref := referencePattern.FindString(ann.text("main"))
@@ -80,7 +90,9 @@ func TestAReportedAccountIsSuspendedFromTheReportWithinTheClock(t *testing.T) { 
 	if row := ada.text("main table"); !strings.Contains(row, ref) || !strings.Contains(row, "Open") || !strings.Contains(row, "hours") {
 		t.Fatalf("the queue shows %q", row)
 	}
+	shot(ada, "queue")
 	ada.click("open the report", inMain("a", ref), 200)
+	shot(ada, "report")
 	ada.wantHeading("Unauthorised access")
 	id, _ := concern.ParseReference(ref)
 	rep, err := site.App.Concerns.Get(ctx, id)
@@ -102,6 +114,7 @@ func TestAReportedAccountIsSuspendedFromTheReportWithinTheClock(t *testing.T) { 
 	ada.step("choose the outcome", chromedp.Click(chromedp.ID("outcome")))
 	ada.fill("outcome_text", "Thank you. We have acted on your report.")
 	ada.click("close the report", inMain("button", "Close and email the reporter"), 200)
+	shot(ada, "closed")
 	if got := ada.text("main"); !strings.Contains(got, "Closed") {
 		t.Errorf("after closing, the report says %q", got)
 	}
@@ -134,6 +147,7 @@ func TestAReportedAccountIsSuspendedFromTheReportWithinTheClock(t *testing.T) { 
 	visitor.fill("when-year", "2026")
 	visitor.click("send with a bad date", inMain("button", "Send report"), 422)
 	wantErrorPage(t, visitor, "#kind", "#when")
+	shot(visitor, "form-signed-out-errors")
 	if visitor.value("text") != "A printed list of staff logins was left in the canteen." || visitor.value("reporter_name") != "Dee Ward" {
 		t.Error("what was typed was lost")
 	}

@@ -221,6 +221,30 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 		Name: "psims_usage_write_seconds_total",
 		Help: "Time spent writing batches of usage events to the database.",
 	}, func() float64 { return usageWriter.Busy().Seconds() }))
+	// Concern reports open, and open past their 48 hours (T5): an alert
+	// on the second catches a queue nobody is working.
+	concernCount := func(overdue bool) func() float64 {
+		return func() float64 {
+			ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+			defer cancel()
+			open, late, err := a.Concerns.Counts(ctx, a.DB.Now())
+			if err != nil {
+				return -1
+			}
+			if overdue {
+				return float64(late)
+			}
+			return float64(open)
+		}
+	}
+	reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "psims_concerns_open",
+		Help: "Concern reports not yet closed.",
+	}, concernCount(false)))
+	reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "psims_concerns_overdue",
+		Help: "Concern reports still open more than 48 hours after they were made.",
+	}, concernCount(true)))
 	metrics := web.NewMetrics(reg, func() float64 {
 		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 		defer cancel()
