@@ -328,7 +328,7 @@ func (s *Service) allow(ctx context.Context, sub Submission) error {
 	}
 	limits := []limit{{"concern:user:" + strconv.FormatInt(sub.ReporterID, 10), UserRate}}
 	if sub.ReporterID == 0 {
-		limits = []limit{{"concern:ip:" + sub.IP, IPRate}, {"concern:address:" + sub.ReporterEmail, AddressRate}}
+		limits = []limit{{"concern:ip:" + ratelimit.Network(sub.IP), IPRate}, {"concern:address:" + sub.ReporterEmail, AddressRate}}
 	}
 	for _, l := range limits {
 		d, err := s.limits.Allow(ctx, l.key, l.rate, time.Hour, s.db.Now())

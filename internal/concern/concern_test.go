@@ -360,6 +360,13 @@ func TestReportsAreLimitedPerNetworkAddressAndPerEmailAddress(t *testing.T) { //
 		if _, err := f.svc.Report(ctx, concern.Submission{ReporterID: f.cat.ID, Kind: concern.TermsBreach, Text: "Shared logins.", IP: "203.0.113.2"}); apperr.CodeOf(err) != apperr.RateLimited {
 			t.Fatalf("one user past their limit: %v", err)
 		}
+		// The addresses of one IPv6 /64 count as one.
+		for i := range concern.IPRate {
+			f.report(t, sub("v6-"+strconv.Itoa(i)+"@example.org", "2001:db8:1:2::"+strconv.Itoa(i+1)))
+		}
+		if _, err := f.svc.Report(ctx, sub("v6-last@example.org", "2001:db8:1:2:ffff::1")); apperr.CodeOf(err) != apperr.RateLimited {
+			t.Fatalf("another address of the same /64 past its limit: %v", err)
+		}
 	})
 }
 
