@@ -276,24 +276,8 @@ func checkText(problems *apperr.Fields, field, label, empty, text string) {
 func (sub Submission) check() (Submission, error) {
 	sub.Text = CleanText(sub.Text)
 	sub.ReporterName = strings.TrimSpace(sub.ReporterName)
+	// Problems are listed in the order the form shows its boxes.
 	var problems apperr.Fields
-	if !sub.Kind.Valid() {
-		problems.Add("kind", "Select what you are reporting")
-	}
-	checkText(&problems, "text", "What happened", "Enter what happened", sub.Text)
-	switch named := strings.TrimSpace(sub.NamedEmail); {
-	case named == "" && sub.Kind == DeactivateUser:
-		problems.Add("named_email", "Enter the email address of the account that needs to be deactivated")
-	case named == "":
-		sub.NamedEmail = ""
-	default:
-		a, err := emailaddr.Parse(named)
-		if err != nil {
-			problems.Add("named_email", "Enter the account's email address in the correct format, like name@example.nhs.uk")
-		} else {
-			sub.NamedEmail = a.String()
-		}
-	}
 	if sub.ReporterID == 0 {
 		switch n := utf8.RuneCountInString(sub.ReporterName); {
 		case n == 0:
@@ -314,6 +298,23 @@ func (sub Submission) check() (Submission, error) {
 		}
 	} else {
 		sub.ReporterName, sub.ReporterEmail = "", ""
+	}
+	if !sub.Kind.Valid() {
+		problems.Add("kind", "Select what you are reporting")
+	}
+	checkText(&problems, "text", "What happened", "Enter what happened", sub.Text)
+	switch named := strings.TrimSpace(sub.NamedEmail); {
+	case named == "" && sub.Kind == DeactivateUser:
+		problems.Add("named_email", "Enter the email address of the account that needs to be deactivated")
+	case named == "":
+		sub.NamedEmail = ""
+	default:
+		a, err := emailaddr.Parse(named)
+		if err != nil {
+			problems.Add("named_email", "Enter the account's email address in the correct format, like name@example.nhs.uk")
+		} else {
+			sub.NamedEmail = a.String()
+		}
 	}
 	return sub, problems.Err()
 }

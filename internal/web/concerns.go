@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -103,7 +104,7 @@ func (s *Server) concernDate(d dateInput) (*time.Time, dateInput, bool) {
 	if d.Day == "" && d.Month == "" && d.Year == "" {
 		return nil, d, true
 	}
-	now := time.Now().In(s.uk)
+	now := s.now().In(s.uk)
 	today := time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, time.UTC)
 	t, p := datepart.Parse(d.Day, d.Month, d.Year, datepart.Rules{Label: "The date it happened", Missing: "Enter the date it happened",
 		EarliestYear: 2000, Today: today})
@@ -135,19 +136,16 @@ func (s *Server) sendConcern(w http.ResponseWriter, r *http.Request) {
 	rc, err := s.Concerns.Report(r.Context(), sub)
 	errs, hasFields := fieldErrors(err)
 	if !ok {
-		// The date's error goes where its box is: after what happened.
-		var merged []FieldError
-		placed := false
-		for _, e := range errs {
-			if !placed && e.Field != "kind" && e.Field != "text" {
-				merged, placed = append(merged, FieldError{Field: "when", Message: when.Message}), true
+		// The date's error goes where its boxes are: after what happened,
+		// before the account's address.
+		at := len(errs)
+		for i, e := range errs {
+			if e.Field == "named_email" {
+				at = i
+				break
 			}
-			merged = append(merged, e)
 		}
-		if !placed {
-			merged = append(merged, FieldError{Field: "when", Message: when.Message})
-		}
-		errs, hasFields = merged, true
+		errs, hasFields = slices.Insert(errs, at, FieldError{Field: "when", Message: when.Message}), true
 	}
 	if hasFields {
 		s.renderConcernForm(w, r, http.StatusUnprocessableEntity, f, errs, "")
@@ -385,7 +383,7 @@ func (s *Server) renderConcern(w http.ResponseWriter, r *http.Request, status in
 	for i := range entries {
 		entries[i].CreatedAt = entries[i].CreatedAt.In(s.uk)
 	}
-	now := time.Now()
+	now := s.now()
 	data := concernPageData{Report: s.ukConcern(rep), Entries: entries, Clock: concernClock(rep, now), Overdue: rep.Overdue(now),
 		ShowReporter: sub.Role == authz.NationalAdmin, Open: rep.Status == concern.StatusOpen}
 	data.NamedStatus = strings.ToLower(account.StatusLabel(rep.Named.Status))

@@ -59,6 +59,10 @@ func TestSomeoneSignedOutReportsAConcernFromTheSignInPage(t *testing.T) { // T5,
 					t.Errorf("the refused form lacks %q", want)
 				}
 			}
+			// The summary lists the problems in the order of the boxes.
+			if i, j, k := strings.Index(r.body, `href="#text"`), strings.Index(r.body, `href="#when"`), strings.Index(r.body, `href="#named_email"`); !(i < j && j < k) {
+				t.Errorf("the error summary is out of order: %d %d %d", i, j, k)
+			}
 			if r := b.submit("/concerns/new", "/concerns", url.Values{"kind": {"data-breach"}, "text": {"A list."}}); r.status != http.StatusUnprocessableEntity ||
 				!strings.Contains(r.body, `href="#reporter_name"`) || !strings.Contains(r.body, `href="#reporter_email"`) {
 				t.Fatalf("without name and address: %d", r.status)
