@@ -222,29 +222,11 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 		Help: "Time spent writing batches of usage events to the database.",
 	}, func() float64 { return usageWriter.Busy().Seconds() }))
 	// Concern reports open, and open past their 48 hours (T5): an alert
-	// on the second catches a queue nobody is working.
-	concernCount := func(overdue bool) func() float64 {
-		return func() float64 {
-			ctx, cancel := context.WithTimeout(context.Background(), time.Second)
-			defer cancel()
-			open, late, err := a.Concerns.Counts(ctx, a.DB.Now())
-			if err != nil {
-				return -1
-			}
-			if overdue {
-				return float64(late)
-			}
-			return float64(open)
-		}
-	}
-	reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
-		Name: "psims_concerns_open",
-		Help: "Concern reports not yet closed.",
-	}, concernCount(false)))
-	reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
-		Name: "psims_concerns_overdue",
-		Help: "Concern reports still open more than 48 hours after they were made.",
-	}, concernCount(true)))
+	// on the second catches a queue nobody is working. One query a scrape
+	// gives both.
+	reg.MustRegister(concernCollector{concerns: a.Concerns, now: a.DB.Now,
+		open:    prometheus.NewDesc("psims_concerns_open", "Concern reports not yet closed.", nil, nil),
+		overdue: prometheus.NewDesc("psims_concerns_overdue", "Concern reports still open more than 48 hours after they were made.", nil, nil)})
 	metrics := web.NewMetrics(reg, func() float64 {
 		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 		defer cancel()
@@ -338,4 +320,31 @@ func serveMetrics(addr string, metrics *web.Metrics, served chan<- error) (*http
 		}
 	}()
 	return srv, nil
+}
+
+// concernCollector exports how many concern reports are open and how many
+// of those are overdue, counted by one query when metrics are scraped.
+type concernCollector struct {
+	concerns      *concern.Service
+	now           func() time.Time
+	open, overdue *prometheus.Desc
+}
+
+// Describe sends the two metrics' descriptions.
+func (c concernCollector) Describe(ch chan<- *prometheus.Desc) {
+	ch <- c.open
+	ch <- c.overdue
+}
+
+// Collect counts the reports; when the database does not answer within a
+// second, both are -1.
+func (c concernCollector) Collect(ch chan<- prometheus.Metric) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	open, overdue, err := c.concerns.Counts(ctx, c.now())
+	if err != nil {
+		open, overdue = -1, -1
+	}
+	ch <- prometheus.MustNewConstMetric(c.open, prometheus.GaugeValue, float64(open))
+	ch <- prometheus.MustNewConstMetric(c.overdue, prometheus.GaugeValue, float64(overdue))
 }
