@@ -86,26 +86,27 @@ func TestEveryRoleWalksItsPages(t *testing.T) {
 
 	// Every signed-in person may open these.
 	common := []string{"/", "/events", "/account", "/account/profile", "/account/alerts", "/account/data", "/drafts", "/events/new",
-		"/library", "/account/queries", "/help/feedback?from=/events", "/account/data/download", "/account/data/rights"}
+		"/library", "/account/queries", "/help/feedback?from=/events", "/account/data/download", "/account/data/rights", "/concerns/new"}
 	// What else each role may open (200), and what it is refused (403).
 	type walk struct {
 		ok, refused []string
 	}
 	walks := map[string]walk{
 		"reporter": {ok: []string{event, event + "/history"},
-			refused: []string{"/events?view=org", "/admin/users", "/admin/approvals", "/admin/usage", "/admin/feedback", "/admin/library", "/admin/rights"}},
+			refused: []string{"/events?view=org", "/admin/users", "/admin/approvals", "/admin/usage", "/admin/feedback", "/admin/library", "/admin/rights",
+				"/admin/concerns"}},
 		"reviewer": {ok: []string{"/events?view=org", event, event + "/history", "/events?state=new"},
 			refused: []string{"/admin/users", "/admin/approvals"}},
 		"lapsed-reviewer": {ok: nil,
 			refused: []string{"/admin/users", "/admin/usage"}},
 		"org-admin": {ok: []string{"/events?view=org", event, event + "/history", "/admin/users", "/admin/approvals",
-			fmt.Sprintf("/admin/users/%d", users["reporter"].ID), "/admin/usage", "/admin/usage?by=month"},
+			fmt.Sprintf("/admin/users/%d", users["reporter"].ID), "/admin/usage", "/admin/usage?by=month", "/admin/concerns"},
 			refused: []string{fmt.Sprintf("/admin/users/%d/disclosure", users["reporter"].ID), "/admin/rights", rightsRequest}},
 		"read-only": {ok: []string{event, event + "/history"},
 			refused: []string{"/admin/users", "/admin/approvals", "/events/new"}},
 		"national-admin": {ok: []string{event, event + "/history", "/admin/users", "/admin/approvals", "/admin/organisations",
 			"/admin/documents", "/admin/usage", "/admin/usage?org=RM1", "/admin/library", "/admin/library/new", "/admin/feedback",
-			fmt.Sprintf("/admin/users/%d/disclosure", users["reporter"].ID), "/admin/rights", "/admin/rights?status=any", rightsRequest}},
+			fmt.Sprintf("/admin/users/%d/disclosure", users["reporter"].ID), "/admin/rights", "/admin/rights?status=any", rightsRequest, "/admin/concerns", "/admin/concerns?status=any"}},
 	}
 
 	shots := os.Getenv("PSIMS_SCREENSHOTS")

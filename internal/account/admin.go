@@ -383,6 +383,32 @@ func StatusChanges(from Status) []Status {
 // transaction. Errors: apperr.Fields (reason), NotFound, Conflict when the
 // account cannot move from its current status to the one asked for.
 func (s *Service) SetStatus(ctx context.Context, actor User, target User, to Status, reason, ip string) error {
+	action, reason, err := checkStatusChange(to, reason)
+	if err != nil {
+		return err
+	}
+	return s.db.InTx(ctx, func(tx *db.Tx) error {
+		return s.setStatus(ctx, tx, actor, target, to, action, reason, ip, nil)
+	})
+}
+
+// SetStatusInTx is SetStatus inside the caller's transaction, for a change
+// made as part of another record's work, such as acting on a concern report
+// (T5): link is added to the details of the change's audit row (for
+// example "concern" and the report's id) so the row names what it was done
+// from; it cannot replace the from, to and reason details. Errors as
+// SetStatus; on an error the caller must roll back.
+func (s *Service) SetStatusInTx(ctx context.Context, tx *db.Tx, actor User, target User, to Status, reason, ip string, link map[string]string) error {
+	action, reason, err := checkStatusChange(to, reason)
+	if err != nil {
+		return err
+	}
+	return s.setStatus(ctx, tx, actor, target, to, action, reason, ip, link)
+}
+
+// checkStatusChange checks the change asked for and its reason, and
+// returns the audit action and the reason trimmed.
+func checkStatusChange(to Status, reason string) (string, string, error) {
 	reason = strings.TrimSpace(reason)
 	var action string
 	switch to {
@@ -393,7 +419,7 @@ func (s *Service) SetStatus(ctx context.Context, actor User, target User, to Sta
 	case StatusActive:
 		action = "account.reinstate"
 	default:
-		return apperr.New(apperr.Invalid, "Choose whether to suspend, deactivate or reinstate the account.")
+		return "", "", apperr.New(apperr.Invalid, "Choose whether to suspend, deactivate or reinstate the account.")
 	}
 	var fields apperr.Fields
 	switch {
@@ -406,50 +432,55 @@ func (s *Service) SetStatus(ctx context.Context, actor User, target User, to Sta
 	case !textcheck.Valid(reason):
 		fields.Add("reason", textcheck.Message("Reason"))
 	}
-	if err := fields.Err(); err != nil {
+	return action, reason, fields.Err()
+}
+
+// setStatus makes the change SetStatus describes, in tx.
+func (s *Service) setStatus(ctx context.Context, tx *db.Tx, actor User, target User, to Status, action, reason, ip string, link map[string]string) error {
+	u, err := userByID(ctx, tx, target.ID)
+	if err != nil {
 		return err
 	}
-	return s.db.InTx(ctx, func(tx *db.Tx) error {
-		u, err := userByID(ctx, tx, target.ID)
-		if err != nil {
-			return err
-		}
-		if err := unchangedSince(u, target); err != nil {
-			return err
-		}
-		if !slices.Contains(StatusChanges(u.Status), to) {
-			return apperr.New(apperr.Conflict, fmt.Sprintf("This account is %s, so it cannot be changed to %s.",
-				strings.ToLower(StatusLabel(u.Status)), strings.ToLower(StatusLabel(to))))
-		}
-		res, err := tx.ExecContext(ctx, `UPDATE users SET status = $1, status_reason = $2, status_changed_at = $3, updated_at = $3
-			WHERE id = $4 AND status = $5`, to, reason, tx.Now, u.ID, u.Status)
-		if err != nil {
-			return fmt.Errorf("account: set status: %w", err)
-		}
-		if n, err := res.RowsAffected(); err != nil || n != 1 {
-			return apperr.Wrap(apperr.Conflict, "Someone else changed this account at the same time. Check it and try again.", err)
-		}
-		if err := endAllSessions(ctx, tx, u.ID); err != nil {
-			return err
-		}
-		err = audit.Record(ctx, tx, audit.Entry{ActorID: actor.ID, Action: action, SubjectType: "user",
-			SubjectID: strconv.FormatInt(u.ID, 10), IP: ip,
-			Details: map[string]string{"from": string(u.Status), "to": string(to), "reason": reason}})
-		if err != nil {
-			return err
-		}
-		var msg mail.Message
-		switch to {
-		case StatusSuspended:
-			msg = mail.AccountSuspended(u.Email, u.Name)
-		case StatusDeactivated:
-			msg = mail.AccountDeactivated(u.Email, u.Name)
-		default:
-			msg = mail.AccountReinstated(u.Email, u.Name, s.link("/sign-in", ""))
-		}
-		_, err = s.mail.Enqueue(ctx, tx, msg)
+	if err := unchangedSince(u, target); err != nil {
 		return err
-	})
+	}
+	if !slices.Contains(StatusChanges(u.Status), to) {
+		return apperr.New(apperr.Conflict, fmt.Sprintf("This account is %s, so it cannot be changed to %s.",
+			strings.ToLower(StatusLabel(u.Status)), strings.ToLower(StatusLabel(to))))
+	}
+	res, err := tx.ExecContext(ctx, `UPDATE users SET status = $1, status_reason = $2, status_changed_at = $3, updated_at = $3
+		WHERE id = $4 AND status = $5`, to, reason, tx.Now, u.ID, u.Status)
+	if err != nil {
+		return fmt.Errorf("account: set status: %w", err)
+	}
+	if n, err := res.RowsAffected(); err != nil || n != 1 {
+		return apperr.Wrap(apperr.Conflict, "Someone else changed this account at the same time. Check it and try again.", err)
+	}
+	if err := endAllSessions(ctx, tx, u.ID); err != nil {
+		return err
+	}
+	details := map[string]string{"from": string(u.Status), "to": string(to), "reason": reason}
+	for k, v := range link {
+		if _, taken := details[k]; !taken {
+			details[k] = v
+		}
+	}
+	err = audit.Record(ctx, tx, audit.Entry{ActorID: actor.ID, Action: action, SubjectType: "user",
+		SubjectID: strconv.FormatInt(u.ID, 10), IP: ip, Details: details})
+	if err != nil {
+		return err
+	}
+	var msg mail.Message
+	switch to {
+	case StatusSuspended:
+		msg = mail.AccountSuspended(u.Email, u.Name)
+	case StatusDeactivated:
+		msg = mail.AccountDeactivated(u.Email, u.Name)
+	default:
+		msg = mail.AccountReinstated(u.Email, u.Name, s.link("/sign-in", ""))
+	}
+	_, err = s.mail.Enqueue(ctx, tx, msg)
+	return err
 }
 
 // SetRole gives the target the role, on behalf of actorID. Every session of

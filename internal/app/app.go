@@ -18,6 +18,7 @@ import (
 
 	"github.com/psims/psims/internal/account"
 	"github.com/psims/psims/internal/clientip"
+	"github.com/psims/psims/internal/concern"
 	"github.com/psims/psims/internal/config"
 	"github.com/psims/psims/internal/dataexport"
 	"github.com/psims/psims/internal/db"
@@ -71,6 +72,8 @@ type App struct {
 	DataExport *dataexport.Service
 	// Rights keeps requests for erasure, restriction and objection (P15).
 	Rights *rights.Service
+	// Concerns keeps concern reports and their 48-hour queue (T5, T6).
+	Concerns *concern.Service
 }
 
 // NewLogger returns the JSON logger every part writes to.
@@ -179,6 +182,7 @@ func open(ctx context.Context, cfg config.Config, logger *slog.Logger, workers b
 	a.Rights = rights.NewService(d, a.Accounts, a.Outbox, cfg.BaseURL+"/account/data",
 		a.Incidents, a.Feedback, a.Terms, rights.EraserFunc(usage.ErasePerson)).
 		EraseAddressesWith("jobs", jobs.EraseAddress)
+	a.Concerns = concern.NewService(d, a.RateLimits, a.Outbox, a.Accounts)
 	return a, nil
 }
 
@@ -200,6 +204,7 @@ func (a *App) WebDeps(metrics *web.Metrics) web.Deps {
 		Feedback:   a.Feedback,
 		DataExport: a.DataExport,
 		Rights:     a.Rights,
+		Concerns:   a.Concerns,
 	}
 }
 
@@ -233,6 +238,12 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 		Name: "psims_usage_write_seconds_total",
 		Help: "Time spent writing batches of usage events to the database.",
 	}, func() float64 { return usageWriter.Busy().Seconds() }))
+	// Concern reports open, and open past their 48 hours (T5): an alert
+	// on the second catches a queue nobody is working. One query a scrape
+	// gives both.
+	reg.MustRegister(concernCollector{concerns: a.Concerns, now: a.DB.Now,
+		open:    prometheus.NewDesc("psims_concerns_open", "Concern reports not yet closed.", nil, nil),
+		overdue: prometheus.NewDesc("psims_concerns_overdue", "Concern reports still open more than 48 hours after they were made.", nil, nil)})
 	metrics := web.NewMetrics(reg, func() float64 {
 		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 		defer cancel()
@@ -326,4 +337,31 @@ func serveMetrics(addr string, metrics *web.Metrics, served chan<- error) (*http
 		}
 	}()
 	return srv, nil
+}
+
+// concernCollector exports how many concern reports are open and how many
+// of those are overdue, counted by one query when metrics are scraped.
+type concernCollector struct {
+	concerns      *concern.Service
+	now           func() time.Time
+	open, overdue *prometheus.Desc
+}
+
+// Describe sends the two metrics' descriptions.
+func (c concernCollector) Describe(ch chan<- *prometheus.Desc) {
+	ch <- c.open
+	ch <- c.overdue
+}
+
+// Collect counts the reports; when the database does not answer within a
+// second, both are -1.
+func (c concernCollector) Collect(ch chan<- prometheus.Metric) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	open, overdue, err := c.concerns.Counts(ctx, c.now())
+	if err != nil {
+		open, overdue = -1, -1
+	}
+	ch <- prometheus.MustNewConstMetric(c.open, prometheus.GaugeValue, float64(open))
+	ch <- prometheus.MustNewConstMetric(c.overdue, prometheus.GaugeValue, float64(overdue))
 }

@@ -114,6 +114,25 @@ const (
 	// user Object.UserID (P18): national admins, who must record the legal
 	// basis and a reference.
 	DiscloseUserData Action = "data.disclose"
+	// ReportConcern reports a breach of the terms, unauthorised access, a
+	// need to deactivate a user or a suspected data breach (T5): every
+	// signed-in user, whatever their training or a pending move, as the
+	// terms require it of all. Someone signed out reports from the
+	// sign-in page, a public route that asks nobody.
+	ReportConcern Action = "concerns.report"
+	// ViewConcerns lists and reads concern reports about users of
+	// Object.Org; with Object.Org "" every report, those naming nobody
+	// included: national admins, and an organisation's admins for its
+	// own users (T5).
+	ViewConcerns Action = "concerns.view"
+	// NoteConcern adds a note to a concern report about a user of
+	// Object.Org: whoever may read it.
+	NoteConcern Action = "concerns.note"
+	// CloseConcern closes a concern report with its outcome, which is
+	// emailed to the reporter: the operator's, so national admins (T5).
+	// Acting on the account a report names is ChangeStatus on that
+	// account.
+	CloseConcern Action = "concerns.close"
 )
 
 // Object is what an action is done to.
@@ -198,7 +217,7 @@ func Decide(s Subject, a Action, o Object) Decision {
 		}
 		return deny(NotPermitted)
 	}
-	if a == SendFeedback {
+	if a == SendFeedback || a == ReportConcern {
 		return allow()
 	}
 	if a == ManageOwnAccount || a == ViewOwnFeedback || a == DownloadOwnData {
@@ -235,6 +254,10 @@ func Decide(s Subject, a Action, o Object) Decision {
 	if o.UserID != 0 && o.UserID == s.UserID && (a == ChangeStatus || a == ChangeRole || a == DecideRegistration || a == DecideRequest || a == ManageReadGrants) {
 		return deny(neverPermitted)
 	}
+	// Nobody works a concern report about themselves: others do.
+	if o.UserID != 0 && o.UserID == s.UserID && (a == ViewConcerns || a == NoteConcern || a == CloseConcern) {
+		return deny(neverPermitted)
+	}
 	return allow()
 }
 
@@ -251,7 +274,7 @@ func roleAllows(s Subject, a Action, o Object) bool {
 		}
 		switch a {
 		case ListUsers, ExportUsers, ViewUser, DecideRegistration, ViewOrgRecords, ViewRecord, AmendRecord,
-			ViewReview, ReviewEvent, ViewUsageReport:
+			ViewReview, ReviewEvent, ViewUsageReport, ViewConcerns, NoteConcern:
 			return true
 		case EditReviewNote:
 			return o.UserID == s.UserID

@@ -25,7 +25,10 @@ const Restricted Reason = "restricted"
 // request would change something.
 func changes(a Action, o Object) bool {
 	switch a {
-	case ManageOwnRights:
+	case ManageOwnRights, DownloadOwnData, ReportConcern:
+		// Exercising their rights, taking a copy of their data, and
+		// reporting a breach or unauthorised access (T5) stay open to a
+		// restricted person: none of them processes their data further.
 		return false
 	case RecordEvents, AmendRecord, ReviewEvent, EditReviewNote, ChangeStatus, ChangeRole, DecideRegistration,
 		DecideRequest, ManageReadGrants, SendFeedback:

@@ -21,6 +21,8 @@ func TestRestrictionMakesTheAccountReadOnly(t *testing.T) {
 		{"reading their own account is allowed", ManageOwnAccount, Object{UserID: 7}, Granted},
 		{"reading the organisation's events is allowed", ViewOrgRecords, Object{Org: "RM1"}, Granted},
 		{"asking for erasure is allowed", ManageOwnRights, Object{UserID: 7, Change: true}, Granted},
+		{"downloading their data is allowed", DownloadOwnData, Object{UserID: 7, Change: true}, Granted},
+		{"reporting a concern is allowed (T5)", ReportConcern, Object{Change: true}, Granted},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			if d := Decide(restricted, c.a, c.o); d.Reason != c.reason || d.Allowed != (c.reason == Granted) {

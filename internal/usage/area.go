@@ -62,6 +62,9 @@ func areaPrefixes() []struct{ prefix, area string } {
 		{"/admin/library", AreaLibrary}, {"/library", AreaLibrary},
 		// Feedback and queries: the form, a person's own queries, the inbox.
 		{"/admin/feedback", AreaHelp}, {"/help", AreaHelp}, {"/account/queries", AreaHelp},
+		// Concern reports: the form is help for anyone; the queue is
+		// administration (under "/admin" below).
+		{"/concerns", AreaHelp},
 		{"/admin", AreaAdmin},
 		// Recording: new events, drafts, amending a recorded event, the
 		// public route, and the page after submitting.

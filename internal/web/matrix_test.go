@@ -17,6 +17,7 @@ import (
 	"github.com/psims/psims/internal/account"
 	"github.com/psims/psims/internal/app/apptest"
 	"github.com/psims/psims/internal/authz"
+	concernreport "github.com/psims/psims/internal/concern"
 	"github.com/psims/psims/internal/dataexport"
 	"github.com/psims/psims/internal/db/dbtest"
 	"github.com/psims/psims/internal/feedback"
@@ -58,6 +59,8 @@ type target struct {
 	ExportID, DisclosureID string
 	// RightsID is the target user's request for erasure (P15).
 	RightsID int64
+	// ConcernID is a concern report naming the target user.
+	ConcernID int64
 }
 
 // matrixCase says who may use one route, on an object of their own
@@ -130,6 +133,10 @@ func disclosurePath(suffix string) func(target) string {
 
 func rightsPath(format string) func(target) string {
 	return func(tg target) string { return fmt.Sprintf(format, tg.RightsID) }
+}
+
+func concernPath(format string) func(target) string {
+	return func(tg target) string { return fmt.Sprintf(format, tg.ConcernID) }
 }
 
 func eventPath(suffix string) func(target) string {
@@ -289,6 +296,22 @@ func matrixCases() []matrixCase {
 		{pattern: "POST /admin/feedback/{id}/assign", path: feedbackPath("/admin/feedback/%d/assign"), form: url.Values{"assignee": {""}}, own: national, other: national},
 		{pattern: "POST /admin/feedback/{id}/reply", path: feedbackPath("/admin/feedback/%d/reply"), form: url.Values{"reply": {"A matrix reply."}}, own: national, other: national},
 		{pattern: "POST /admin/feedback/{id}/status", path: feedbackPath("/admin/feedback/%d/status"), form: url.Values{"status": {"closed"}}, own: national, other: national},
+		// Concern reports (concerns.go, T5, T6). Anyone reports, signed in
+		// or not; the queue and a report are the national admins', and an
+		// organisation admin's for reports naming its own users; acting on
+		// the named account is allowed only to whoever could change its
+		// status directly; closing is the operator's.
+		{pattern: "GET /concerns/new", own: everyone, other: everyone},
+		{pattern: "POST /concerns", form: url.Values{"kind": {"terms-breach"}, "text": {"Matrix concern."}, "reporter_name": {"Matrix Visitor"},
+			"reporter_email": {"visitor@example.org"}}, own: everyone, other: everyone},
+		{pattern: "GET /concerns/sent/{ref}", path: func(target) string { return "/concerns/sent/CR-00001" }, own: everyone, other: everyone},
+		{pattern: "GET /admin/concerns", own: admins, other: admins},
+		{pattern: "GET /admin/concerns/{id}", path: concernPath("/admin/concerns/%d"), own: admins, other: national},
+		{pattern: "POST /admin/concerns/{id}/notes", path: concernPath("/admin/concerns/%d/notes"), form: url.Values{"note": {"A matrix note."}}, own: admins, other: national},
+		{pattern: "POST /admin/concerns/{id}/account", path: concernPath("/admin/concerns/%d/account"), form: url.Values{"status": {"suspended"}, "reason": {"Matrix reason"}}, own: admins, other: national},
+		{pattern: "POST /admin/concerns/{id}/account", path: concernPath("/admin/concerns/%d/account"), form: url.Values{"status": {"suspended"}, "reason": {"Matrix reason"}}, targetRole: authz.NationalAdmin, own: national, other: national},
+		{pattern: "POST /admin/concerns/{id}/account", path: concernPath("/admin/concerns/%d/account"), form: url.Values{"status": {"suspended"}, "reason": {"Matrix reason"}}, targetRole: authz.ReadOnly, own: national, other: national},
+		{pattern: "POST /admin/concerns/{id}/close", path: concernPath("/admin/concerns/%d/close"), form: url.Values{"outcome": {"no-breach"}}, own: national, other: national},
 
 		// "Download my data" (dataexport.go, P15): everyone signed in asks
 		// for and reads their own; a download is its owner's alone (never
@@ -524,9 +547,14 @@ func (f *matrixFixture) target(org string, pending bool, role string) target {
 	if err != nil {
 		f.t.Fatal(err)
 	}
+	cr, err := f.site.App.Concerns.Report(context.Background(), concernreport.Submission{ReporterID: u.ID, Kind: concernreport.UnauthorisedAccess,
+		Text: "A matrix concern.", NamedEmail: u.Email})
+	if err != nil {
+		f.t.Fatal(err)
+	}
 	return target{User: u, RequestID: id, Org: org, Reference: ev.Reference, DraftID: draft, NoteID: rv.Notes[0].ID,
 		Guidance: guidance(authz.Audience{Everyone: true}), ReviewersGuidance: guidance(authz.Audience{Roles: []string{authz.Reviewer}}),
-		FeedbackID: fb.ID, ExportID: export.PublicID, DisclosureID: disclosure.PublicID, RightsID: rr.ID}
+		FeedbackID: fb.ID, ExportID: export.PublicID, DisclosureID: disclosure.PublicID, RightsID: rr.ID, ConcernID: cr.ID}
 }
 
 // TestAuthorisationMatrix walks every route, for every role, on an object of

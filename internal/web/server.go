@@ -18,6 +18,7 @@ import (
 	"github.com/psims/psims/internal/account"
 	"github.com/psims/psims/internal/apperr"
 	"github.com/psims/psims/internal/clientip"
+	"github.com/psims/psims/internal/concern"
 	"github.com/psims/psims/internal/dataexport"
 	"github.com/psims/psims/internal/feedback"
 	"github.com/psims/psims/internal/incident"
@@ -86,6 +87,8 @@ type Deps struct {
 	DataExport *dataexport.Service
 	// Rights keeps requests for erasure, restriction and objection (P15).
 	Rights *rights.Service
+	// Concerns keeps concern reports and their 48-hour queue (T5, T6).
+	Concerns *concern.Service
 }
 
 // Server handles every HTTP request.
@@ -212,6 +215,7 @@ func (s *Server) routes() http.Handler {
 	s.feedbackRoutes(r)
 	s.dataExportRoutes(r)
 	s.rightsRoutes(r)
+	s.concernRoutes(r)
 	s.routeList = r.patterns
 	s.ungatedRoutes = r.ungated
 

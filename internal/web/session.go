@@ -11,7 +11,6 @@ import (
 	"io"
 	"math"
 	"net/http"
-	"net/netip"
 	"net/url"
 	"strconv"
 	"strings"
@@ -254,17 +253,7 @@ func (s *Server) allowed(w http.ResponseWriter, r *http.Request, kind string, li
 // rateKey is the part of an address a limit counts by: the whole IPv4
 // address, or the /64 network of an IPv6 one, since one household or
 // server is usually given a whole /64 and could otherwise step through it.
-func rateKey(ip string) string {
-	a, err := netip.ParseAddr(ip)
-	if err != nil || a.Is4() {
-		return ip
-	}
-	p, err := a.Prefix(64)
-	if err != nil {
-		return ip
-	}
-	return p.String()
-}
+func rateKey(ip string) string { return ratelimit.Network(ip) }
 
 // limited applies the per-address limit of sign-in, registration and reset.
 func (s *Server) limited(h http.HandlerFunc) http.HandlerFunc {
