@@ -350,7 +350,9 @@ func (l *Log) distinct(ctx context.Context, column string) ([]string, error) {
 func (l *Log) Actions(ctx context.Context) ([]string, error) { return l.distinct(ctx, "action") }
 
 // SubjectTypes lists the kinds of object present in the log, in order.
-func (l *Log) SubjectTypes(ctx context.Context) ([]string, error) { return l.distinct(ctx, "subject_type") }
+func (l *Log) SubjectTypes(ctx context.Context) ([]string, error) {
+	return l.distinct(ctx, "subject_type")
+}
 
 // exportHeader is the first line of an export.
 var exportHeader = []string{"ID", "Time (UTC)", "Actor ID", "Actor", "Action", "Object type", "Object ID", "Details", "IP address", "Hash"}
