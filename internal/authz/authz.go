@@ -102,6 +102,9 @@ const (
 	// ManageFeedback is the operator's inbox of feedback and questions:
 	// list, read, assign, reply, close and reopen (P8). National admins.
 	ManageFeedback Action = "feedback.manage"
+	// ViewAuditLog reads and exports the audit log, whoever's actions it
+	// records: national admins only (issue 13).
+	ViewAuditLog Action = "audit.view"
 )
 
 // Object is what an action is done to.

@@ -265,6 +265,12 @@ func matrixCases() []matrixCase {
 		{pattern: "POST /admin/feedback/{id}/reply", path: feedbackPath("/admin/feedback/%d/reply"), form: url.Values{"reply": {"A matrix reply."}}, own: national, other: national},
 		{pattern: "POST /admin/feedback/{id}/status", path: feedbackPath("/admin/feedback/%d/status"), form: url.Values{"status": {"closed"}}, own: national, other: national},
 
+		// The audit log viewer and its export (issue 13): national admins
+		// only, whichever organisation or person the filters name.
+		{pattern: "GET /admin/audit", path: func(tg target) string { return "/admin/audit?org=" + tg.Org }, own: national, other: national},
+		{pattern: "GET /admin/audit", path: func(tg target) string { return fmt.Sprintf("/admin/audit?actor=%d", tg.User.ID) }, own: national, other: national},
+		{pattern: "GET /admin/audit/download", path: func(tg target) string { return "/admin/audit/download?org=" + tg.Org }, own: national, other: national},
+
 		// Event lists and pages (events.go). Everyone signed in has a list:
 		// a reporter's own events, a reviewer's or org admin's organisation,
 		// a read-only user's granted organisations, everything for national

@@ -17,6 +17,7 @@ import (
 
 	"github.com/psims/psims/internal/account"
 	"github.com/psims/psims/internal/apperr"
+	"github.com/psims/psims/internal/audit"
 	"github.com/psims/psims/internal/clientip"
 	"github.com/psims/psims/internal/feedback"
 	"github.com/psims/psims/internal/incident"
@@ -79,6 +80,8 @@ type Deps struct {
 	// Feedback keeps the feedback and questions sent from the "?" link on
 	// every page, and the operator's replies (P3, P8).
 	Feedback *feedback.Service
+	// AuditLog reads the audit log for the national admins' viewer.
+	AuditLog *audit.Log
 }
 
 // Server handles every HTTP request.
@@ -203,6 +206,7 @@ func (s *Server) routes() http.Handler {
 	s.reportRoutes(r)
 	s.libraryRoutes(r)
 	s.feedbackRoutes(r)
+	s.auditRoutes(r)
 	s.routeList = r.patterns
 	s.ungatedRoutes = r.ungated
 
