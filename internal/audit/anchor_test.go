@@ -177,7 +177,9 @@ func TestAnchorerWritesToAFileOrAURL(t *testing.T) {
 // email itself is tested through real SMTP in package app.
 type admins []mail.Addressee
 
-func (a admins) ActiveNationalAdmins(context.Context, *db.Tx) ([]mail.Addressee, error) { return a, nil }
+func (a admins) ActiveNationalAdmins(context.Context, *db.Tx) ([]mail.Addressee, error) {
+	return a, nil
+}
 
 type mailer struct {
 	mu   sync.Mutex
