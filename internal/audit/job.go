@@ -68,7 +68,8 @@ type Checker struct {
 }
 
 // NewChecker returns a Checker. anchorer may write nowhere (an empty
-// target): the head then goes to the log output alone.
+// target): the head then goes to the log output alone. With admins or
+// mailer nil (a command that only checks), nobody is emailed.
 func NewChecker(d *db.DB, admins Admins, mailer Mailer, anchorer *Anchorer, logger *slog.Logger) *Checker {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
@@ -150,7 +151,7 @@ func (c *Checker) Check(ctx context.Context) (CheckResult, error) {
 			SubjectID: strconv.FormatInt(res.Head.ID, 10), Details: details}); err != nil {
 			return err
 		}
-		if problem == nil {
+		if problem == nil || c.admins == nil || c.mailer == nil {
 			return nil
 		}
 		admins, err := c.admins.ActiveNationalAdmins(ctx, tx)
