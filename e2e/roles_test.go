@@ -94,19 +94,20 @@ func TestEveryRoleWalksItsPages(t *testing.T) {
 	walks := map[string]walk{
 		"reporter": {ok: []string{event, event + "/history"},
 			refused: []string{"/events?view=org", "/admin/users", "/admin/approvals", "/admin/usage", "/admin/feedback", "/admin/library", "/admin/rights",
-				"/admin/concerns"}},
+				"/admin/concerns", "/admin/audit"}},
 		"reviewer": {ok: []string{"/events?view=org", event, event + "/history", "/events?state=new"},
-			refused: []string{"/admin/users", "/admin/approvals"}},
+			refused: []string{"/admin/users", "/admin/approvals", "/admin/audit"}},
 		"lapsed-reviewer": {ok: nil,
 			refused: []string{"/admin/users", "/admin/usage"}},
 		"org-admin": {ok: []string{"/events?view=org", event, event + "/history", "/admin/users", "/admin/approvals",
 			fmt.Sprintf("/admin/users/%d", users["reporter"].ID), "/admin/usage", "/admin/usage?by=month", "/admin/concerns"},
-			refused: []string{fmt.Sprintf("/admin/users/%d/disclosure", users["reporter"].ID), "/admin/rights", rightsRequest}},
+			refused: []string{fmt.Sprintf("/admin/users/%d/disclosure", users["reporter"].ID), "/admin/rights", rightsRequest, "/admin/audit"}},
 		"read-only": {ok: []string{event, event + "/history"},
-			refused: []string{"/admin/users", "/admin/approvals", "/events/new"}},
+			refused: []string{"/admin/users", "/admin/approvals", "/events/new", "/admin/audit"}},
 		"national-admin": {ok: []string{event, event + "/history", "/admin/users", "/admin/approvals", "/admin/organisations",
 			"/admin/documents", "/admin/usage", "/admin/usage?org=RM1", "/admin/library", "/admin/library/new", "/admin/feedback",
-			fmt.Sprintf("/admin/users/%d/disclosure", users["reporter"].ID), "/admin/rights", "/admin/rights?status=any", rightsRequest, "/admin/concerns", "/admin/concerns?status=any"}},
+			fmt.Sprintf("/admin/users/%d/disclosure", users["reporter"].ID), "/admin/rights", "/admin/rights?status=any", rightsRequest, "/admin/concerns", "/admin/concerns?status=any",
+			"/admin/audit", "/admin/audit?org=RM1&action=account.sign_in"}},
 	}
 
 	shots := os.Getenv("PSIMS_SCREENSHOTS")

@@ -40,7 +40,8 @@ Usage:
   psims docs add --file F --title T [--summary S] [--audience ROLE,...] [--version LABEL]
                                    add a document to the guidance library (PDF, DOCX, XLSX, HTML or Markdown)
   psims mail list [--to EMAIL]     show email sent or queued
-  psims audit verify               check the audit log has not been changed
+  psims audit verify [--anchor FILE]
+                                   check the audit log has not been changed (nor cut short, with the anchors in FILE)
   psims guard check                report identifiers in text on standard input (exit 3 when found)
   psims demo seed                  load synthetic organisations, users and events for demos and benchmarks
   psims usage report --from D --to D [--org ODS] [--format csv|json] [--individuals]
@@ -348,9 +349,25 @@ func cmdMailList(ctx context.Context, e env, args []string) error {
 }
 
 func cmdAuditVerify(ctx context.Context, e env, args []string) error {
-	cfg, _, err := parse(e, "audit verify", "Checks every row of the audit log against the hash chain and reports the first row that was changed or removed.", config.DatabaseFlags, args, nil)
+	var anchorFile string
+	cfg, fs, err := parse(e, "audit verify", `Checks every row of the audit log against the hash chain and reports the first row that was changed or removed.
+With --anchor, also checks every chain head anchored in FILE (the file --audit-anchor
+writes each day): a row missing from the log means rows were cut off its end.`,
+		config.DatabaseFlags, args, func(fs *flag.FlagSet) {
+			fs.StringVar(&anchorFile, "anchor", "", "anchor file written by --audit-anchor; checks each anchored row is still there, unchanged")
+		})
 	if err != nil {
 		return err
+	}
+	if fs.NArg() > 0 {
+		return usagef("audit verify takes no arguments")
+	}
+	var anchors []audit.Anchor
+	if anchorFile != "" {
+		// Read first, so a bad file is reported before the database is opened.
+		if anchors, err = audit.ReadAnchorFile(anchorFile); err != nil {
+			return err
+		}
 	}
 	a, err := app.Open(ctx, cfg, app.NewLogger(e.stderr, cfg.LogLevel))
 	if err != nil {
@@ -364,7 +381,25 @@ func cmdAuditVerify(ctx context.Context, e env, args []string) error {
 	if problem != nil {
 		return fmt.Errorf("audit log broken at row %d: %s (%d rows checked)", problem.RowID, problem.Reason, n)
 	}
-	fmt.Fprintf(e.stdout, "The audit log is intact: %d rows checked.\n", n)
+	if anchorFile == "" {
+		fmt.Fprintf(e.stdout, "The audit log is intact: %d rows checked.\n", n)
+		return nil
+	}
+	checked, problem, err := audit.CheckAnchors(ctx, a.DB, anchors)
+	if err != nil {
+		return err
+	}
+	if problem != nil {
+		return fmt.Errorf("audit log does not match %s at row %d: %s (%d rows checked, %d of %d anchors checked)",
+			anchorFile, problem.RowID, problem.Reason, n, checked, len(anchors))
+	}
+	last := "none"
+	if len(anchors) > 0 {
+		l := anchors[len(anchors)-1]
+		last = fmt.Sprintf("row %d at %s", l.ID, l.At.Format(time.RFC3339))
+	}
+	fmt.Fprintf(e.stdout, "The audit log is intact: %d rows checked, and all %d anchored heads in %s are present and unchanged (last: %s).\n",
+		n, len(anchors), anchorFile, last)
 	return nil
 }
 

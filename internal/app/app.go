@@ -17,6 +17,7 @@ import (
 	"github.com/riverqueue/river"
 
 	"github.com/psims/psims/internal/account"
+	"github.com/psims/psims/internal/audit"
 	"github.com/psims/psims/internal/clientip"
 	"github.com/psims/psims/internal/concern"
 	"github.com/psims/psims/internal/config"
@@ -74,6 +75,16 @@ type App struct {
 	Rights *rights.Service
 	// Concerns keeps concern reports and their 48-hour queue (T5, T6).
 	Concerns *concern.Service
+	// AuditLog reads the audit log for the national admins' viewer.
+	AuditLog *audit.Log
+}
+
+// nationalAdmins finds the national admins through the account service,
+// which is made after the job runner whose audit check needs it.
+type nationalAdmins struct{ a *App }
+
+func (n nationalAdmins) ActiveNationalAdmins(ctx context.Context, tx *db.Tx) ([]mail.Addressee, error) {
+	return n.a.Accounts.ActiveNationalAdmins(ctx, tx)
 }
 
 // NewLogger returns the JSON logger every part writes to.
@@ -142,6 +153,7 @@ func open(ctx context.Context, cfg config.Config, logger *slog.Logger, workers b
 			ratelimit.AddSweepWorker(w, r, a.RateLimits)
 			usage.AddWorkers(w, r, d, cfg.UsagePolicy(), logger)
 			dataexport.AddWorkers(w, r, func() *dataexport.Service { return a.DataExport }, logger)
+			audit.AddWorkers(w, r, audit.NewChecker(d, nationalAdmins{a}, outbox, audit.NewAnchorer(cfg.AuditAnchor, nil), logger))
 		}
 	}
 	if a.Jobs, err = jobs.New(d, logger, register); err != nil {
@@ -174,6 +186,7 @@ func open(ctx context.Context, cfg config.Config, logger *slog.Logger, workers b
 	// Reviewers are emailed about serious events as they arrive (issue 11).
 	a.Recorder.WithAlerts(a.Accounts)
 	a.Usage = usage.NewReports(d, a.Terms, a.Accounts, a.Incidents)
+	a.AuditLog = audit.NewLog(d, a.Accounts)
 	a.Feedback = feedback.NewService(d, a.RateLimits, a.Outbox, cfg.BaseURL+"/account/queries", feedback.DefaultRate)
 	a.DataExport = dataexport.NewService(d, dataexport.Parts{Accounts: a.Accounts, Terms: a.Terms, Feedback: a.Feedback,
 		Incidents: a.Incidents, Mail: a.Outbox}, a.Jobs, cfg.BaseURL+"/account/data/download")
@@ -205,6 +218,7 @@ func (a *App) WebDeps(metrics *web.Metrics) web.Deps {
 		DataExport: a.DataExport,
 		Rights:     a.Rights,
 		Concerns:   a.Concerns,
+		AuditLog:   a.AuditLog,
 	}
 }
 
@@ -244,6 +258,7 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 	reg.MustRegister(concernCollector{concerns: a.Concerns, now: a.DB.Now,
 		open:    prometheus.NewDesc("psims_concerns_open", "Concern reports not yet closed.", nil, nil),
 		overdue: prometheus.NewDesc("psims_concerns_overdue", "Concern reports still open more than 48 hours after they were made.", nil, nil)})
+	registerAuditMetrics(reg, a.DB)
 	metrics := web.NewMetrics(reg, func() float64 {
 		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 		defer cancel()
@@ -364,4 +379,46 @@ func (c concernCollector) Collect(ch chan<- prometheus.Metric) {
 	}
 	ch <- prometheus.MustNewConstMetric(c.open, prometheus.GaugeValue, float64(open))
 	ch <- prometheus.MustNewConstMetric(c.overdue, prometheus.GaugeValue, float64(overdue))
+}
+
+// registerAuditMetrics adds the result of the last daily audit check to
+// reg. The check records its result in the audit log, so every process
+// reports the same, whichever ran it.
+func registerAuditMetrics(reg *prometheus.Registry, d *db.DB) {
+	last := func(f func(audit.Status) float64) func() float64 {
+		return func() float64 {
+			ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+			defer cancel()
+			st, err := audit.LastCheck(ctx, d)
+			if err != nil {
+				return -1
+			}
+			return f(st)
+		}
+	}
+	reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "psims_audit_chain_ok",
+		Help: "1 when the last daily check found the audit log's hash chain intact, 0 when broken, -1 before the first check or when it cannot be read.",
+	}, last(func(st audit.Status) float64 {
+		switch {
+		case !st.Checked:
+			return -1
+		case st.OK:
+			return 1
+		}
+		return 0
+	})))
+	reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "psims_audit_rows_verified",
+		Help: "Rows of the audit log the last daily check verified.",
+	}, last(func(st audit.Status) float64 { return float64(st.Rows) })))
+	reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "psims_audit_last_verified_timestamp_seconds",
+		Help: "When the last daily check of the audit log ran, as a Unix time; 0 before the first.",
+	}, last(func(st audit.Status) float64 {
+		if !st.Checked {
+			return 0
+		}
+		return float64(st.At.Unix())
+	})))
 }

@@ -160,3 +160,12 @@ func List(ctx context.Context, d *db.DB, subjectType, subjectID string, limit in
 	}
 	return out, rows.Err()
 }
+
+// decodeDetails reads the details column.
+func decodeDetails(s string) (map[string]string, error) {
+	var m map[string]string
+	if err := json.Unmarshal([]byte(s), &m); err != nil {
+		return nil, fmt.Errorf("audit: decode details: %w", err)
+	}
+	return m, nil
+}

@@ -133,6 +133,9 @@ const (
 	// Acting on the account a report names is ChangeStatus on that
 	// account.
 	CloseConcern Action = "concerns.close"
+	// ViewAuditLog reads and exports the audit log, whoever's actions it
+	// records: national admins only (issue 13).
+	ViewAuditLog Action = "audit.view"
 )
 
 // Object is what an action is done to.

@@ -78,6 +78,10 @@ type Config struct {
 	// TrustedProxies are the reverse proxies whose X-Forwarded-For header
 	// says which address a request came from. Empty: the header is ignored.
 	TrustedProxies []netip.Prefix
+	// AuditAnchor is where the daily audit check appends the chain's head:
+	// a file path, or an http(s) URL it POSTs the line to. Empty: the head
+	// goes to the log output only.
+	AuditAnchor string
 
 	LogLevel string // debug, info, warn or error
 }
@@ -176,6 +180,7 @@ func (c *Config) Register(fs *flag.FlagSet, groups Flags) {
 		fs.DurationVar(&c.LockoutWindow, "lockout-window", c.LockoutWindow, "how far back wrong passwords count towards a lockout")
 		fs.DurationVar(&c.LockoutDuration, "lockout-duration", c.LockoutDuration, "how long a locked account stays locked")
 		fs.StringVar(&c.MetricsAddr, "metrics-addr", c.MetricsAddr, "address that serves /metrics; empty serves it on --addr to loopback clients only")
+		fs.StringVar(&c.AuditAnchor, "audit-anchor", c.AuditAnchor, "file to append the audit log's head to each day, or an http(s) URL to POST it to; empty writes it to the log output only")
 		fs.Func("trusted-proxies", "comma-separated addresses or CIDR ranges of reverse proxies whose X-Forwarded-For is believed", func(s string) error {
 			p, err := clientip.ParseTrusted(s)
 			c.TrustedProxies = p
@@ -226,6 +231,12 @@ func (c *Config) check() error {
 		u, err := url.Parse(c.SMTP)
 		if err != nil || (u.Scheme != "smtp" && u.Scheme != "smtps") || u.Host == "" {
 			return errors.New("--smtp must look like smtp://user:pass@host:port or smtps://user:pass@host:port")
+		}
+	}
+	if strings.Contains(c.AuditAnchor, "://") {
+		u, err := url.Parse(c.AuditAnchor)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return errors.New("--audit-anchor must be a file path or an http or https URL")
 		}
 	}
 	if c.IGTrainingValidMonths < 1 {

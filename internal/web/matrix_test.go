@@ -343,6 +343,12 @@ func matrixCases() []matrixCase {
 		{pattern: "POST /admin/rights/{id}/complete", path: rightsPath("/admin/rights/%d/complete"), own: national, other: national},
 		{pattern: "POST /admin/rights/{id}/lift", path: rightsPath("/admin/rights/%d/lift"), own: national, other: national},
 
+		// The audit log viewer and its export (issue 13): national admins
+		// only, whichever organisation or person the filters name.
+		{pattern: "GET /admin/audit", path: func(tg target) string { return "/admin/audit?org=" + tg.Org }, own: national, other: national},
+		{pattern: "GET /admin/audit", path: func(tg target) string { return fmt.Sprintf("/admin/audit?actor=%d", tg.User.ID) }, own: national, other: national},
+		{pattern: "GET /admin/audit/download", path: func(tg target) string { return "/admin/audit/download?org=" + tg.Org }, own: national, other: national},
+
 		// Event lists and pages (events.go). Everyone signed in has a list:
 		// a reporter's own events, a reviewer's or org admin's organisation,
 		// a read-only user's granted organisations, everything for national

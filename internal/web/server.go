@@ -17,6 +17,7 @@ import (
 
 	"github.com/psims/psims/internal/account"
 	"github.com/psims/psims/internal/apperr"
+	"github.com/psims/psims/internal/audit"
 	"github.com/psims/psims/internal/clientip"
 	"github.com/psims/psims/internal/concern"
 	"github.com/psims/psims/internal/dataexport"
@@ -89,6 +90,8 @@ type Deps struct {
 	Rights *rights.Service
 	// Concerns keeps concern reports and their 48-hour queue (T5, T6).
 	Concerns *concern.Service
+	// AuditLog reads the audit log for the national admins' viewer.
+	AuditLog *audit.Log
 }
 
 // Server handles every HTTP request.
@@ -216,6 +219,7 @@ func (s *Server) routes() http.Handler {
 	s.dataExportRoutes(r)
 	s.rightsRoutes(r)
 	s.concernRoutes(r)
+	s.auditRoutes(r)
 	s.routeList = r.patterns
 	s.ungatedRoutes = r.ungated
 
