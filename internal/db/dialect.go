@@ -48,6 +48,16 @@ var (
 	postgresDialect = Dialect{Name: "postgres", Engine: PostgreSQL, ILike: "ILIKE", serialize: "SELECT pg_advisory_xact_lock($1)"}
 )
 
+// JSONText is the SQL that reads the text at key of the JSON object in
+// column: json_extract on SQLite, ->> on PostgreSQL. column and key are
+// names written in the code, never input.
+func (d Dialect) JSONText(column, key string) string {
+	if d.Engine == PostgreSQL {
+		return column + "->>'" + key + "'"
+	}
+	return "json_extract(" + column + ", '$." + key + "')"
+}
+
 // EscapeLike makes s match itself literally in a LIKE (or Dialect.ILike)
 // pattern whose ESCAPE character is a backslash, so that % and _ typed in
 // a search are not wildcards:

@@ -17,11 +17,7 @@ import (
 // jsonb on PostgreSQL and as SQLite's binary JSON; this package is where
 // River's engine is known.
 func EraseAddress(ctx context.Context, tx *db.Tx, addr string) (int64, error) {
-	q := `DELETE FROM river_job WHERE json_extract(args, '$.email') = $1 AND state <> 'running'`
-	if tx.Dialect.Engine == db.PostgreSQL {
-		q = `DELETE FROM river_job WHERE args->>'email' = $1 AND state <> 'running'`
-	}
-	res, err := tx.ExecContext(ctx, q, addr)
+	res, err := tx.ExecContext(ctx, `DELETE FROM river_job WHERE `+tx.Dialect.JSONText("args", "email")+` = $1 AND state <> 'running'`, addr)
 	if err != nil {
 		return 0, fmt.Errorf("jobs: erase jobs naming an address: %w", err)
 	}

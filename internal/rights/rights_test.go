@@ -12,7 +12,9 @@ import (
 	"github.com/psims/psims/internal/account"
 	"github.com/psims/psims/internal/apperr"
 	"github.com/psims/psims/internal/audit"
+	"github.com/psims/psims/internal/concern"
 	"github.com/psims/psims/internal/config"
+	"github.com/psims/psims/internal/dataexport"
 	"github.com/psims/psims/internal/db"
 	"github.com/psims/psims/internal/db/dbtest"
 	"github.com/psims/psims/internal/feedback"
@@ -90,7 +92,8 @@ func newFixture(t *testing.T, d *db.DB) *fixture {
 	f.terms = termsSvc
 	f.svc = rights.NewService(d, f.accounts, f.outbox, "https://psims.example/account/data",
 		incident.NewService(d), feedback.NewService(d, ratelimit.New(d), f.outbox, "https://psims.example/account/queries", 0),
-		termsSvc, rights.EraserFunc(usage.ErasePerson)).EraseAddressesWith("jobs", jobs.EraseAddress)
+		termsSvc, rights.EraserFunc(usage.ErasePerson), rights.EraserFunc(dataexport.ErasePerson)).
+		EraseAddressesWith("jobs", jobs.EraseAddress).EraseAddressesWith("concern_reporters", concern.EraseReporterAddress)
 	day := f.now
 	make := func(email, name string, role account.Role) account.User {
 		u, err := f.accounts.Create(ctx, account.NewUser{Email: email, Name: name, JobRole: "Nurse", OrgCode: "RM1", Role: role,
@@ -304,6 +307,14 @@ var kept = map[string]bool{
 	"library_documents.created_by": true, "library_versions.uploaded_by": true, "documents.published_by": true,
 	"rights_requests.user_id": true, "rights_requests.closed_by": true, "rights_requests.lifted_by": true,
 	"rights_request_notes.author_id": true,
+	// Concern reports are the operator's record of a breach or of
+	// unauthorised access (T5): the reporter signed in, the account named
+	// and whoever worked the report stay as the tombstone; an address typed
+	// signed out is blanked (concern.EraseReporterAddress).
+	"concern_reports.reporter_id": true, "concern_reports.named_user_id": true, "concern_reports.closed_by": true,
+	"concern_entries.author_id": true,
+	// A disclosure a national admin made about someone else.
+	"data_exports.requested_by": true,
 	// A cursor of the terms-change notices, not about anyone.
 	"document_notices.last_user_id": true,
 }
@@ -315,7 +326,7 @@ var erased = map[string]bool{
 	"consents.user_id": true, "consent_history.user_id": true, "drafts.user_id": true,
 	"notification_preferences.user_id": true, "usage_events.user_id": true, "usage_user_days.user_id": true,
 	"usage_user_periods.user_id": true, "feedback_items.user_id": true, "feedback_items.assignee_id": true,
-	"events.assignee_id": true,
+	"events.assignee_id": true, "data_exports.user_id": true,
 }
 
 type column struct{ table, name, kind string }
@@ -406,6 +417,11 @@ func TestErasureLeavesNoTraceOfThePerson(t *testing.T) {
 			VALUES ('PSE-TEST-1', 'incident', 'RM1', 'staff', $1, $2, $2, $2, 1, $2, FALSE, 1, $1)`, ann, f.now)
 		f.exec(t, `INSERT INTO event_versions (event_id, version, author_id, created_at, reason, answers) SELECT id, 1, $1, $2, '', '{}' FROM events`, ann, f.now)
 		f.exec(t, `INSERT INTO review_notes (event_id, author_id, created_at, updated_at, version, body) SELECT id, $1, $2, $2, 1, 'Looked at it' FROM events`, ann, f.now)
+		f.exec(t, `INSERT INTO data_exports (public_id, user_id, requested_by, kind, format, status, content, created_at, expires_at)
+			VALUES ('x1', $1, $1, 'self', 'psims-personal-data/1', 'ready', $2, $3, $3)`, ann, []byte("Ann Quill"), f.now)
+		f.exec(t, `INSERT INTO concern_reports (kind, body, reporter_id, reporter_name, reporter_email, named_user_id, named_email, status,
+			outcome, outcome_text, created_at, due_at) VALUES ('unauthorised-access', 'Someone used my account', NULL, 'Ann Quill', $1, $2, '', 'open', '', '', $3, $3)`,
+			strings.ToUpper(f.ann.Email), f.other.ID, f.now)
 
 		if err := f.accounts.RequestReset(ctx, f.ann.Email, "192.0.2.7"); err != nil {
 			t.Fatal(err)
