@@ -278,6 +278,20 @@ func (b *browser) click(what string, sel chromedp.Search, wantStatus int) {
 	b.load(what, wantStatus, chromedp.Click(sel))
 }
 
+// nav follows the header's navigation link named text. With page
+// scripts on, the header moves the links that do not fit into its "More"
+// menu, so when the link is out of sight nav opens that menu first, as a
+// person would.
+func (b *browser) nav(text string, wantStatus int) {
+	b.t.Helper()
+	hidden := run(b, "find "+text+" in the header", chromedp.Evaluate[bool](fmt.Sprintf(
+		`[...document.querySelectorAll("header .nhsuk-header__navigation-link")].some(a => a.textContent.trim() === %q && a.offsetParent === null)`, text)))
+	if hidden {
+		b.step("open the header's More menu", chromedp.Click(chromedp.ID("toggle-menu")))
+	}
+	b.click("the header's "+text, inHeader("a", text), wantStatus)
+}
+
 // fill replaces what the text box with the id holds by typing value.
 func (b *browser) fill(id, value string) {
 	b.t.Helper()

@@ -85,7 +85,7 @@ func TestAReportedAccountIsSuspendedFromTheReportWithinTheClock(t *testing.T) { 
 	ada := newBrowser(t, site.URL, true)
 	ada.open("/sign-in", 200)
 	signIn(ada, "ada.national@nhs.net", password, 200)
-	ada.click("open the queue", inHeader("a", "Concerns"), 200)
+	ada.nav("Concerns", 200)
 	ada.wantHeading("Concern reports")
 	if row := ada.text("main table"); !strings.Contains(row, ref) || !strings.Contains(row, "Open") || !strings.Contains(row, "hours") {
 		t.Fatalf("the queue shows %q", row)

@@ -106,7 +106,7 @@ func TestGuidanceQueriesAndUsageReports(t *testing.T) {
 			}
 
 			// The national admin replies from the inbox.
-			nadia.click("the inbox", inHeader("a", "Feedback"), 200)
+			nadia.nav("Feedback", 200)
 			nadia.click("the question", chromedp.Search(`//main//a[starts-with(normalize-space(), "FB-")]`), 200)
 			if got := nadia.text("main"); !strings.Contains(got, "community hospitals?\nWe have no call bells.") || !strings.Contains(got, docPath) {
 				t.Fatalf("the question shows %q", got)
