@@ -117,19 +117,7 @@ func (s *Server) adminOrgs(w http.ResponseWriter, r *http.Request) {
 			query.Set(k, v)
 		}
 	}
-	data.Pagination = paginate(res.Page, res.Pages(), func(n int) string {
-		q := url.Values{}
-		for k, v := range query {
-			q[k] = v
-		}
-		if n > 1 {
-			q.Set("page", strconv.Itoa(n))
-		}
-		if len(q) == 0 {
-			return "/admin/organisations"
-		}
-		return "/admin/organisations?" + q.Encode()
-	})
+	data.Pagination = paginate(res.Page, res.Pages(), pageLink("/admin/organisations", query))
 
 	p := s.page(r, "Organisations")
 	p.Form = form

@@ -175,19 +175,7 @@ func (s *Server) adminUsers(w http.ResponseWriter, r *http.Request) {
 	if len(query) > 0 {
 		data.ExportURL += "?" + query.Encode()
 	}
-	data.Pagination = paginate(res.Page, res.Pages(), func(n int) string {
-		q := url.Values{}
-		for k, v := range query {
-			q[k] = v
-		}
-		if n > 1 {
-			q.Set("page", strconv.Itoa(n))
-		}
-		if len(q) == 0 {
-			return "/admin/users"
-		}
-		return "/admin/users?" + q.Encode()
-	})
+	data.Pagination = paginate(res.Page, res.Pages(), pageLink("/admin/users", query))
 	p.Data = data
 	s.render.Render(w, r, status, "admin-users", p)
 }

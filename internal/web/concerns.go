@@ -281,19 +281,7 @@ func (s *Server) concernQueue(w http.ResponseWriter, r *http.Request) {
 		data.From = (res.Page-1)*concern.PerPage + 1
 		data.To = data.From + len(res.Reports) - 1
 	}
-	data.Pagination = paginate(res.Page, res.Pages(), func(n int) string {
-		q := url.Values{}
-		for k, v := range query {
-			q[k] = v
-		}
-		if n > 1 {
-			q.Set("page", strconv.Itoa(n))
-		}
-		if len(q) == 0 {
-			return "/admin/concerns"
-		}
-		return "/admin/concerns?" + q.Encode()
-	})
+	data.Pagination = paginate(res.Page, res.Pages(), pageLink("/admin/concerns", query))
 	p := s.page(r, "Concern reports")
 	p.Data = data
 	s.render.Render(w, r, http.StatusOK, "admin-concerns", p)

@@ -303,19 +303,7 @@ func (s *Server) feedbackInbox(w http.ResponseWriter, r *http.Request) {
 		data.From = (res.Page-1)*feedback.PerPage + 1
 		data.To = data.From + len(res.Items) - 1
 	}
-	data.Pagination = paginate(res.Page, res.Pages(), func(n int) string {
-		q := url.Values{}
-		for k, v := range query {
-			q[k] = v
-		}
-		if n > 1 {
-			q.Set("page", strconv.Itoa(n))
-		}
-		if len(q) == 0 {
-			return "/admin/feedback"
-		}
-		return "/admin/feedback?" + q.Encode()
-	})
+	data.Pagination = paginate(res.Page, res.Pages(), pageLink("/admin/feedback", query))
 	p := s.page(r, "Feedback and questions")
 	p.Data = data
 	s.render.Render(w, r, http.StatusOK, "admin-feedback", p)

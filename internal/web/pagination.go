@@ -1,5 +1,10 @@
 package web
 
+import (
+	"net/url"
+	"strconv"
+)
+
 // pagination is the content of the NHS.UK numbered pagination component,
 // shown by the "pagination" partial.
 type pagination struct {
@@ -40,4 +45,23 @@ func paginate(current, pages int, link func(int) string) pagination {
 		last = n
 	}
 	return p
+}
+
+// pageLink makes the links of a numbered list at path: each keeps the
+// list's query (its filters) and adds the page number, except for the
+// first page.
+func pageLink(path string, query url.Values) func(int) string {
+	return func(n int) string {
+		q := url.Values{}
+		for k, v := range query {
+			q[k] = v
+		}
+		if n > 1 {
+			q.Set("page", strconv.Itoa(n))
+		}
+		if len(q) == 0 {
+			return path
+		}
+		return path + "?" + q.Encode()
+	}
 }

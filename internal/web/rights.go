@@ -226,19 +226,7 @@ func (s *Server) rightsQueue(w http.ResponseWriter, r *http.Request) {
 		data.From = (res.Page-1)*rights.PerPage + 1
 		data.To = data.From + len(res.Requests) - 1
 	}
-	data.Pagination = paginate(res.Page, res.Pages(), func(n int) string {
-		q := url.Values{}
-		for k, v := range query {
-			q[k] = v
-		}
-		if n > 1 {
-			q.Set("page", strconv.Itoa(n))
-		}
-		if len(q) == 0 {
-			return "/admin/rights"
-		}
-		return "/admin/rights?" + q.Encode()
-	})
+	data.Pagination = paginate(res.Page, res.Pages(), pageLink("/admin/rights", query))
 	p := s.page(r, "Data rights requests")
 	p.Data = data
 	s.render.Render(w, r, http.StatusOK, "admin-rights", p)
