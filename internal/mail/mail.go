@@ -12,7 +12,9 @@ package mail
 
 import (
 	"context"
+	"crypto/rand"
 	"database/sql"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"html"
@@ -43,6 +45,15 @@ const (
 	StatusFailed = "failed"
 )
 
+// Message categories. A service notice (security, terms changes, dormancy,
+// replies) is always sent; newsletters and invitations only to people who
+// still want them, checked again just before sending.
+const (
+	CategoryService    = "service"
+	CategoryNewsletter = "newsletter"
+	CategoryInvitation = "invitation"
+)
+
 // What List shows in place of a link that is no longer stored.
 const (
 	LinkRemovedSent   = "[link removed after sending]"
@@ -59,6 +70,17 @@ type Message struct {
 	// replaces Placeholder in Text and HTML when sending. Empty for messages
 	// without such a link.
 	Secret string
+	// Category is CategoryService (the default when empty),
+	// CategoryNewsletter or CategoryInvitation.
+	Category string
+	// ListUnsubscribe is the absolute http or https address that
+	// unsubscribes the recipient with one POST (RFC 8058). It is sent in the
+	// List-Unsubscribe and List-Unsubscribe-Post headers. Required for
+	// newsletters and invitations; empty for service notices.
+	ListUnsubscribe string
+	// Batch groups the messages of one mailing (a newsletter's
+	// "newsletter:ID") for its per-message status; empty otherwise.
+	Batch string
 }
 
 // Validate reports what is wrong with m, or nil.
@@ -71,6 +93,22 @@ func (m Message) Validate() error {
 	}
 	if strings.TrimSpace(m.Text) == "" {
 		return errors.New("mail: text body is empty")
+	}
+	switch m.Category {
+	case "", CategoryService:
+		if m.ListUnsubscribe != "" {
+			return errors.New("mail: a service notice has no unsubscribe address")
+		}
+	case CategoryNewsletter, CategoryInvitation:
+		u, err := url.Parse(m.ListUnsubscribe)
+		if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || strings.ContainsAny(m.ListUnsubscribe, "<>, \r\n") {
+			return errors.New("mail: a newsletter or invitation needs an absolute http or https unsubscribe address")
+		}
+	default:
+		return errors.New("mail: unknown message category")
+	}
+	if strings.ContainsAny(m.Batch, "\r\n") || len(m.Batch) > 100 {
+		return errors.New("mail: batch must be one short line")
 	}
 	if m.Secret == "" {
 		if strings.Contains(m.Text, Placeholder) || strings.Contains(m.HTML, Placeholder) {
@@ -150,10 +188,19 @@ func (o *Outbox) Enqueue(ctx context.Context, tx *db.Tx, m Message) (int64, erro
 	if m.Secret != "" {
 		secret = sql.NullString{String: m.Secret, Valid: true}
 	}
+	category := m.Category
+	if category == "" {
+		category = CategoryService
+	}
+	key, err := newMessageKey()
+	if err != nil {
+		return 0, fmt.Errorf("mail: enqueue: %w", err)
+	}
 	var id int64
-	err := tx.QueryRowContext(ctx, `INSERT INTO outbox (to_addr, subject, body_text, body_html, secret, status, attempts, last_error, created_at)
-		VALUES ($1, $2, $3, $4, $5, $6, 0, '', $7) RETURNING id`,
-		m.To, m.Subject, m.Text, m.HTML, secret, StatusQueued, tx.Now).Scan(&id)
+	err = tx.QueryRowContext(ctx, `INSERT INTO outbox (to_addr, subject, body_text, body_html, secret, status, attempts, last_error, created_at,
+			message_key, category, list_unsubscribe, batch)
+		VALUES ($1, $2, $3, $4, $5, $6, 0, '', $7, $8, $9, $10, $11) RETURNING id`,
+		m.To, m.Subject, m.Text, m.HTML, secret, StatusQueued, tx.Now, key, category, m.ListUnsubscribe, m.Batch).Scan(&id)
 	if err != nil {
 		return 0, fmt.Errorf("mail: enqueue: %w", err)
 	}
@@ -161,6 +208,16 @@ func (o *Outbox) Enqueue(ctx context.Context, tx *db.Tx, m Message) (int64, erro
 		return 0, fmt.Errorf("mail: enqueue: %w", err)
 	}
 	return id, nil
+}
+
+// newMessageKey returns 32 random hex digits: the left part of a message's
+// Message-ID, made once when it is queued and the same on every try.
+func newMessageKey() (string, error) {
+	b := make([]byte, 16)
+	if _, err := rand.Read(b); err != nil {
+		return "", err
+	}
+	return hex.EncodeToString(b), nil
 }
 
 // Requeue gives a send_mail job to every message still waiting to go, and

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/mail"
 	"net/url"
 	"strconv"
 	"strings"
@@ -27,7 +28,24 @@ const (
 type Sender struct {
 	host string
 	from string
-	opts []gomail.Option
+	// domain is the From address's domain, the right part of every
+	// Message-ID.
+	domain string
+	opts   []gomail.Option
+}
+
+// fromDomain is the domain of the From address from, already checked to
+// be valid, or "localhost" if it has none.
+func fromDomain(from string) string {
+	a, err := mail.ParseAddress(from)
+	if err != nil {
+		return "localhost"
+	}
+	_, domain, ok := strings.Cut(a.Address, "@")
+	if !ok || domain == "" {
+		return "localhost"
+	}
+	return domain
 }
 
 // NewSender reads the --smtp URL:
@@ -88,13 +106,16 @@ func NewSender(smtpURL, from string) (*Sender, error) {
 			gomail.WithUsername(u.User.Username()),
 			gomail.WithPassword(pass))
 	}
-	return &Sender{host: host, from: from, opts: opts}, nil
+	return &Sender{host: host, from: from, domain: fromDomain(from), opts: opts}, nil
 }
 
 // Send delivers m, putting its link in place of Placeholder, as a
 // multipart message with a plain text part and, when m has one, an HTML
-// part.
-func (s *Sender) Send(ctx context.Context, m Message) error {
+// part. key is the message's idempotency key from the outbox: its
+// Message-ID is <key@domain of the From address>, the same on every try.
+// A message with ListUnsubscribe carries it in List-Unsubscribe, with
+// List-Unsubscribe-Post for one-click unsubscribe (RFC 8058).
+func (s *Sender) Send(ctx context.Context, key string, m Message) error {
 	text, htmlBody := m.render()
 	msg := gomail.NewMsg()
 	if err := msg.From(s.from); err != nil {
@@ -104,7 +125,14 @@ func (s *Sender) Send(ctx context.Context, m Message) error {
 		return errors.New("mail: recipient is not an email address")
 	}
 	msg.Subject(m.Subject)
-	msg.SetMessageID()
+	if key == "" {
+		return errors.New("mail: message has no key for its Message-ID")
+	}
+	msg.SetMessageIDWithValue(key + "@" + s.domain)
+	if m.ListUnsubscribe != "" {
+		msg.SetListUnsubscribe(m.ListUnsubscribe)
+		msg.SetListUnsubscribePost()
+	}
 	msg.SetDate()
 	msg.SetBodyString(gomail.TypeTextPlain, text)
 	if htmlBody != "" {

@@ -40,7 +40,7 @@ func TestSenderAuthenticatesWithPlain(t *testing.T) {
 		t.Fatal(err)
 	}
 	m := mail.Approved("eve@example.nhs.uk", "Eve", "https://psims.example/sign-in")
-	if err := s.Send(context.Background(), m); err != nil {
+	if err := s.Send(context.Background(), "k1", m); err != nil {
 		t.Fatalf("send: %v", err)
 	}
 	got := srv.WaitFor(t, "eve@example.nhs.uk", 1)
@@ -56,7 +56,7 @@ func TestSenderAuthenticatesWithPlain(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	err = s.Send(context.Background(), m)
+	err = s.Send(context.Background(), "k1", m)
 	if err == nil {
 		t.Fatal("sent with the wrong password")
 	}
@@ -71,10 +71,68 @@ func TestSenderWithoutCredentialsIsRefusedByAServerThatWantsThem(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := s.Send(context.Background(), mail.AccountLocked("f@example.nhs.uk", "F")); err == nil {
+	if err := s.Send(context.Background(), "k2", mail.AccountLocked("f@example.nhs.uk", "F")); err == nil {
 		t.Fatal("server accepted mail without authentication")
 	}
 	if n := len(srv.Messages()); n != 0 {
 		t.Fatalf("%d messages accepted", n)
+	}
+}
+
+func TestSenderSendsTheStoredMessageIDAndOneClickUnsubscribe(t *testing.T) {
+	srv := smtptest.Start(t)
+	s, err := mail.NewSender(srv.URL(), "PSIMS <news@psims.example>")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := mail.Message{To: "uma@example.nhs.uk", Subject: "News", Text: "Hello", Category: mail.CategoryNewsletter,
+		ListUnsubscribe: "https://psims.example/unsubscribe/abc"}
+	if err := m.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Send(context.Background(), "0123abcd", m); err != nil {
+		t.Fatal(err)
+	}
+	got := srv.WaitFor(t, "uma@example.nhs.uk", 1)
+	if id := got.Header("Message-ID"); id != "<0123abcd@psims.example>" {
+		t.Errorf("Message-ID %q", id)
+	}
+	if h := got.Header("List-Unsubscribe"); h != "<https://psims.example/unsubscribe/abc>" {
+		t.Errorf("List-Unsubscribe %q", h)
+	}
+	if h := got.Header("List-Unsubscribe-Post"); h != "List-Unsubscribe=One-Click" {
+		t.Errorf("List-Unsubscribe-Post %q", h)
+	}
+
+	plain := mail.AccountLocked("uma@example.nhs.uk", "Uma")
+	if err := s.Send(context.Background(), "ffee", plain); err != nil {
+		t.Fatal(err)
+	}
+	got = srv.WaitFor(t, "uma@example.nhs.uk", 2)
+	if h := got.Header("List-Unsubscribe"); h != "" {
+		t.Errorf("a service notice carries List-Unsubscribe %q", h)
+	}
+}
+
+func TestMessageCategoriesNeedTheirUnsubscribeAddress(t *testing.T) {
+	base := mail.Message{To: "uma@example.nhs.uk", Subject: "News", Text: "Hello"}
+	for _, c := range []struct {
+		category, unsub string
+		ok              bool
+	}{
+		{"", "", true},
+		{mail.CategoryService, "", true},
+		{mail.CategoryService, "https://psims.example/u/1", false},
+		{mail.CategoryNewsletter, "", false},
+		{mail.CategoryNewsletter, "mailto:x@example.com", false},
+		{mail.CategoryNewsletter, "https://psims.example/u/1>, <https://evil.example", false},
+		{mail.CategoryInvitation, "https://psims.example/u/1", true},
+		{"marketing", "https://psims.example/u/1", false},
+	} {
+		m := base
+		m.Category, m.ListUnsubscribe = c.category, c.unsub
+		if err := m.Validate(); (err == nil) != c.ok {
+			t.Errorf("%q %q: %v", c.category, c.unsub, err)
+		}
 	}
 }

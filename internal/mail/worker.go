@@ -61,9 +61,10 @@ func (w *sendWorker) Work(ctx context.Context, job *river.Job[SendArgs]) error {
 	id := job.Args.OutboxID
 	var m Message
 	var secret sql.NullString
-	var status string
-	err := w.db.QueryRowContext(ctx, `SELECT to_addr, subject, body_text, body_html, secret, status FROM outbox WHERE id = $1`, id).
-		Scan(&m.To, &m.Subject, &m.Text, &m.HTML, &secret, &status)
+	var status, key string
+	err := w.db.QueryRowContext(ctx, `SELECT to_addr, subject, body_text, body_html, secret, status, message_key, category, list_unsubscribe, batch
+		FROM outbox WHERE id = $1`, id).
+		Scan(&m.To, &m.Subject, &m.Text, &m.HTML, &secret, &status, &key, &m.Category, &m.ListUnsubscribe, &m.Batch)
 	if errors.Is(err, sql.ErrNoRows) {
 		return river.JobCancel(fmt.Errorf("mail: outbox message %d does not exist", id))
 	}
@@ -80,7 +81,7 @@ func (w *sendWorker) Work(ctx context.Context, job *river.Job[SendArgs]) error {
 	}
 	m.Secret = secret.String
 
-	sendErr := w.sender.Send(ctx, m)
+	sendErr := w.sender.Send(ctx, key, m)
 	if sendErr == nil {
 		err := w.db.InTx(ctx, func(tx *db.Tx) error {
 			_, err := tx.ExecContext(ctx, `UPDATE outbox SET status = $1, sent_at = $2, secret = NULL, attempts = attempts + 1, last_error = ''
