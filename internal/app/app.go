@@ -145,7 +145,7 @@ func open(ctx context.Context, cfg config.Config, logger *slog.Logger, workers b
 	if workers {
 		register = func(w *river.Workers, r *jobs.Runner) {
 			outbox := mail.NewOutbox(d, r, logger)
-			mail.AddWorker(w, d, sender, logger)
+			mail.AddWorker(w, d, sender, logger, mail.WorkerOptions{Rate: cfg.SMTPRate})
 			terms.AddNoticeWorker(w, d, outbox, cfg.BaseURL+"/review-terms", logger)
 			retention := incident.DraftRetention{Keep: cfg.DraftRetention, Remind: cfg.DraftReminder}
 			incident.AddDraftWorker(w, r, d, outbox, retention, cfg.BaseURL+"/drafts", logger)

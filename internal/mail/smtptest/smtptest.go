@@ -1,7 +1,7 @@
 // Package smtptest runs a real SMTP server for tests. It listens on
 // 127.0.0.1 on a free port, speaks plain SMTP (no STARTTLS) with optional
 // AUTH PLAIN, keeps every message it accepts, and can be told to refuse the
-// next deliveries with a temporary error.
+// next deliveries with a temporary or a permanent error.
 package smtptest
 
 import (
@@ -52,6 +52,8 @@ type Server struct {
 	mu       sync.Mutex
 	messages []Message
 	failNext int
+	// refuseNext counts deliveries still to refuse permanently.
+	refuseNext int
 	arrived  chan struct{} // closed and replaced when a message arrives
 }
 
@@ -124,6 +126,15 @@ func (s *Server) FailNext(n int) {
 	s.failNext = n
 }
 
+// RefuseNext makes the next n deliveries fail with "550 5.1.1" (mailbox
+// unavailable), a permanent refusal, after their data is sent. Temporary
+// failures set by FailNext come first.
+func (s *Server) RefuseNext(n int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.refuseNext = n
+}
+
 // Messages returns every message accepted so far, oldest first.
 func (s *Server) Messages() []Message {
 	s.mu.Lock()
@@ -171,6 +182,10 @@ func (s *Server) deliver(m Message) error {
 	if s.failNext > 0 {
 		s.failNext--
 		return &smtp.SMTPError{Code: 451, EnhancedCode: smtp.EnhancedCode{4, 3, 0}, Message: "Temporary failure, try again later"}
+	}
+	if s.refuseNext > 0 {
+		s.refuseNext--
+		return &smtp.SMTPError{Code: 550, EnhancedCode: smtp.EnhancedCode{5, 1, 1}, Message: "Mailbox unavailable"}
 	}
 	s.messages = append(s.messages, m)
 	close(s.arrived)

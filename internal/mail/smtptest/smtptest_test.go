@@ -68,6 +68,21 @@ func TestFailNextRefusesWithATemporaryError(t *testing.T) {
 	}
 }
 
+func TestRefuseNextRefusesWithAPermanentError(t *testing.T) {
+	srv := smtptest.Start(t)
+	srv.RefuseNext(1)
+	err := smtp.SendMail(srv.Addr(), nil, "a@example.com", []string{"b@example.com"}, []byte("Subject: x\r\n\r\nhi\r\n"))
+	if err == nil || !strings.Contains(err.Error(), "550") {
+		t.Fatalf("first delivery: err = %v, want a 550", err)
+	}
+	if err := smtp.SendMail(srv.Addr(), nil, "a@example.com", []string{"b@example.com"}, []byte("Subject: x\r\n\r\nhi\r\n")); err != nil {
+		t.Fatalf("second delivery: %v", err)
+	}
+	if n := len(srv.Messages()); n != 1 {
+		t.Fatalf("%d messages, want 1", n)
+	}
+}
+
 func TestAuthIsRequiredWhenConfigured(t *testing.T) {
 	srv := smtptest.StartWithAuth(t, "u", "p")
 	if !strings.HasPrefix(srv.URL(), "smtp://u:p@127.0.0.1:") {
