@@ -168,7 +168,7 @@ func (o *Outbox) ResendTx(ctx context.Context, tx *db.Tx, id int64) (Delivery, e
 	if n, err := res.RowsAffected(); err != nil || n != 1 {
 		return Delivery{}, apperr.New(apperr.Conflict, "The message changed while you were looking at it. Check its status and try again.")
 	}
-	if err := o.jobs.InsertTx(ctx, tx, SendArgs{OutboxID: id}, nil); err != nil {
+	if err := o.jobs.InsertTx(ctx, tx, SendArgs{OutboxID: id, Resend: m.Attempts}, nil); err != nil {
 		return Delivery{}, fmt.Errorf("mail: resend %d: %w", id, err)
 	}
 	return m, nil

@@ -44,6 +44,11 @@ const (
 	ErrorUnwanted = "Not sent: the recipient no longer wants these messages."
 )
 
+// tryLimit is how long a try can last (Send gives up after sendTimeout),
+// with room to spare: a try recorded longer ago with no outcome was cut
+// off.
+const tryLimit = 2 * sendTimeout
+
 // rateKey is the rate limit bucket every process's sending shares.
 const rateKey = "mail:smtp-send"
 
@@ -68,6 +73,10 @@ type WorkerOptions struct {
 // SendArgs is the send_mail job: deliver one outbox message.
 type SendArgs struct {
 	OutboxID int64 `json:"outbox_id"`
+	// Resend is, for a job made by Send again, how many tries the message
+	// had had. It makes each Send again a job of its own, as the job that
+	// gave up may not yet be marked finished in River.
+	Resend int `json:"resend,omitempty"`
 }
 
 // Kind names the job in River.
@@ -162,6 +171,12 @@ func (w *sendWorker) Work(ctx context.Context, job *river.Job[SendArgs]) error {
 		return nil
 	}
 	if r.startedAt.Valid {
+		// A try that began within tryLimit may still be going on in
+		// another job (a Send again made while a job was ending); come
+		// back when it must be over. One older was cut off.
+		if since := w.db.Now().Sub(r.startedAt.Time); since < tryLimit {
+			return river.JobSnooze(tryLimit - since)
+		}
 		return w.markUncertain(ctx, id)
 	}
 	if w.limit != nil {
