@@ -54,7 +54,7 @@ type Server struct {
 	failNext int
 	// refuseNext counts deliveries still to refuse permanently.
 	refuseNext int
-	arrived  chan struct{} // closed and replaced when a message arrives
+	arrived    chan struct{} // closed and replaced when a message arrives
 }
 
 // Start runs a server that needs no authentication, stopped when the test
