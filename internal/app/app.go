@@ -30,6 +30,7 @@ import (
 	"github.com/psims/psims/internal/jobs"
 	"github.com/psims/psims/internal/library"
 	"github.com/psims/psims/internal/mail"
+	"github.com/psims/psims/internal/mail/mailadmin"
 	"github.com/psims/psims/internal/org"
 	"github.com/psims/psims/internal/password"
 	"github.com/psims/psims/internal/ratelimit"
@@ -220,6 +221,7 @@ func (a *App) WebDeps(metrics *web.Metrics) web.Deps {
 		Rights:     a.Rights,
 		Concerns:   a.Concerns,
 		AuditLog:   a.AuditLog,
+		MailAdmin:  mailadmin.New(a.DB, a.Outbox),
 	}
 }
 
