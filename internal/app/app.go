@@ -262,6 +262,7 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 		open:    prometheus.NewDesc("psims_concerns_open", "Concern reports not yet closed.", nil, nil),
 		overdue: prometheus.NewDesc("psims_concerns_overdue", "Concern reports still open more than 48 hours after they were made.", nil, nil)})
 	registerAuditMetrics(reg, a.DB)
+	reg.MustRegister(newMailCollector(a.Outbox))
 	metrics := web.NewMetrics(reg, func() float64 {
 		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 		defer cancel()
