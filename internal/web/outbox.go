@@ -10,7 +10,6 @@ import (
 
 	"github.com/psims/psims/internal/apperr"
 	"github.com/psims/psims/internal/authz"
-	"github.com/psims/psims/internal/mail"
 	"github.com/psims/psims/internal/mail/mailadmin"
 )
 
@@ -24,29 +23,29 @@ func (s *Server) outboxRoutes(r *router) {
 
 // outboxStatusLabels name the statuses on the page.
 var outboxStatusLabels = map[string]string{
-	mail.StatusQueued:    "Queued",
-	mail.StatusRetrying:  "Retrying",
-	mail.StatusSent:      "Sent",
-	mail.StatusFailed:    "Failed",
-	mail.StatusUncertain: "Uncertain",
-	mail.StatusCancelled: "Cancelled",
+	mailadmin.StatusQueued:    "Queued",
+	mailadmin.StatusRetrying:  "Retrying",
+	mailadmin.StatusSent:      "Sent",
+	mailadmin.StatusFailed:    "Failed",
+	mailadmin.StatusUncertain: "Uncertain",
+	mailadmin.StatusCancelled: "Cancelled",
 }
 
 // outboxStatusTags colour the statuses' tags.
 var outboxStatusTags = map[string]string{
-	mail.StatusQueued:    "nhsuk-tag--blue",
-	mail.StatusRetrying:  "nhsuk-tag--yellow",
-	mail.StatusSent:      "nhsuk-tag--green",
-	mail.StatusFailed:    "nhsuk-tag--red",
-	mail.StatusUncertain: "nhsuk-tag--orange",
-	mail.StatusCancelled: "nhsuk-tag--grey",
+	mailadmin.StatusQueued:    "nhsuk-tag--blue",
+	mailadmin.StatusRetrying:  "nhsuk-tag--yellow",
+	mailadmin.StatusSent:      "nhsuk-tag--green",
+	mailadmin.StatusFailed:    "nhsuk-tag--red",
+	mailadmin.StatusUncertain: "nhsuk-tag--orange",
+	mailadmin.StatusCancelled: "nhsuk-tag--grey",
 }
 
 // outboxCategoryLabels name the categories on the page.
 var outboxCategoryLabels = map[string]string{
-	mail.CategoryService:    "Service notice",
-	mail.CategoryNewsletter: "Newsletter",
-	mail.CategoryInvitation: "Invitation",
+	mailadmin.CategoryService:    "Service notice",
+	mailadmin.CategoryNewsletter: "Newsletter",
+	mailadmin.CategoryInvitation: "Invitation",
 }
 
 // outboxCount is one status with how many messages have it, linking to
@@ -89,14 +88,14 @@ type outboxData struct {
 // outboxFilter reads the filter from values (the query, or a Send again
 // form carrying it), ignoring what is not a known status or category or a
 // short one-line batch, and returns it with its query string.
-func outboxFilter(v url.Values) (mail.Filter, url.Values) {
-	var f mail.Filter
+func outboxFilter(v url.Values) (mailadmin.Filter, url.Values) {
+	var f mailadmin.Filter
 	q := url.Values{}
-	if st := v.Get("status"); slices.Contains(mail.Statuses(), st) {
+	if st := v.Get("status"); slices.Contains(mailadmin.Statuses(), st) {
 		f.Status = st
 		q.Set("status", st)
 	}
-	if c := v.Get("category"); slices.Contains(mail.Categories(), c) {
+	if c := v.Get("category"); slices.Contains(mailadmin.Categories(), c) {
 		f.Category = c
 		q.Set("category", c)
 	}
@@ -127,18 +126,18 @@ func (s *Server) renderOutbox(w http.ResponseWriter, r *http.Request, status int
 		return
 	}
 	data := outboxData{Depth: res.Depth(), Batch: f.Batch, Filtered: len(query) > 0, Total: res.Total}
-	for _, st := range mail.Statuses() {
+	for _, st := range mailadmin.Statuses() {
 		data.Counts = append(data.Counts, outboxCount{Label: outboxStatusLabels[st], Count: res.Counts[st], URL: "/admin/outbox?status=" + st})
 		data.Statuses = append(data.Statuses, userOption{Value: st, Label: outboxStatusLabels[st], Selected: f.Status == st})
 	}
-	for _, c := range mail.Categories() {
+	for _, c := range mailadmin.Categories() {
 		data.Categories = append(data.Categories, userOption{Value: c, Label: outboxCategoryLabels[c], Selected: f.Category == c})
 	}
 	for _, m := range res.Messages {
 		row := outboxRow{ID: m.ID, To: m.To, Subject: m.Subject, Category: outboxCategoryLabels[m.Category],
 			Status: outboxStatusLabels[m.Status], Tag: outboxStatusTags[m.Status], Attempts: m.Attempts, LastError: m.LastError,
 			CreatedAt: m.CreatedAt.In(s.uk), CanResend: m.CanResend(),
-			LinkLost: m.LinkLost && (m.Status == mail.StatusFailed || m.Status == mail.StatusUncertain)}
+			LinkLost: m.LinkLost && (m.Status == mailadmin.StatusFailed || m.Status == mailadmin.StatusUncertain)}
 		if row.Category == "" {
 			row.Category = m.Category
 		}
@@ -151,7 +150,7 @@ func (s *Server) renderOutbox(w http.ResponseWriter, r *http.Request, status int
 		data.Rows = append(data.Rows, row)
 	}
 	if len(res.Messages) > 0 {
-		data.From = (res.Page-1)*mail.PerPage + 1
+		data.From = (res.Page-1)*mailadmin.PerPage + 1
 		data.To = data.From + len(res.Messages) - 1
 	}
 	data.Pagination = paginate(res.Page, res.Pages(), pageLink("/admin/outbox", query))

@@ -14,6 +14,40 @@ import (
 	"github.com/psims/psims/internal/mail"
 )
 
+// What the outbox page shows, named here so that the web layer needs only
+// this package (it imports neither db nor mail).
+type (
+	// Filter chooses the messages of a page.
+	Filter = mail.Filter
+	// Page is one page of messages with the counts by status.
+	Page = mail.DeliveryPage
+	// Message is one message as the page shows it: never its bodies or
+	// links.
+	Message = mail.Delivery
+)
+
+// PerPage is how many messages a page shows.
+const PerPage = mail.PerPage
+
+// The statuses and categories, as in package mail.
+const (
+	StatusQueued       = mail.StatusQueued
+	StatusRetrying     = mail.StatusRetrying
+	StatusSent         = mail.StatusSent
+	StatusFailed       = mail.StatusFailed
+	StatusUncertain    = mail.StatusUncertain
+	StatusCancelled    = mail.StatusCancelled
+	CategoryService    = mail.CategoryService
+	CategoryNewsletter = mail.CategoryNewsletter
+	CategoryInvitation = mail.CategoryInvitation
+)
+
+// Statuses lists every status, in the order the page shows them.
+func Statuses() []string { return mail.Statuses() }
+
+// Categories lists every message category.
+func Categories() []string { return mail.Categories() }
+
 // Service reads the outbox and sends messages again.
 type Service struct {
 	db     *db.DB
@@ -33,15 +67,15 @@ type Actor struct {
 
 // Deliveries returns a page of the outbox with the count of messages in
 // each status.
-func (s *Service) Deliveries(ctx context.Context, f mail.Filter) (mail.DeliveryPage, error) {
+func (s *Service) Deliveries(ctx context.Context, f Filter) (Page, error) {
 	return s.outbox.Deliveries(ctx, f)
 }
 
 // Resend sends failed or uncertain message id once more, with the same
 // Message-ID, and records in the audit log, in the same transaction, who
 // asked. It returns the message as it was. Errors as mail.Outbox.ResendTx.
-func (s *Service) Resend(ctx context.Context, by Actor, id int64) (mail.Delivery, error) {
-	var m mail.Delivery
+func (s *Service) Resend(ctx context.Context, by Actor, id int64) (Message, error) {
+	var m Message
 	err := s.db.InTx(ctx, func(tx *db.Tx) error {
 		var err error
 		if m, err = s.outbox.ResendTx(ctx, tx, id); err != nil {
@@ -52,7 +86,7 @@ func (s *Service) Resend(ctx context.Context, by Actor, id int64) (mail.Delivery
 			Details: map[string]string{"previous_status": m.Status, "category": m.Category, "attempts": strconv.Itoa(m.Attempts)}})
 	})
 	if err != nil {
-		return mail.Delivery{}, err
+		return Message{}, err
 	}
 	return m, nil
 }
