@@ -337,3 +337,28 @@ func TestDeliveriesFilterAndCountByStatusCategoryAndBatch(t *testing.T) {
 		}
 	})
 }
+
+// When the connection fails after the whole message was sent and before
+// the server answered, the server may have it: the message is left
+// uncertain, not sent again.
+func TestAConnectionLostBeforeTheAnswerLeavesTheMessageUncertain(t *testing.T) {
+	t.Parallel()
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		srv := smtptest.Start(t)
+		srv.DropNext(1)
+		sender, err := mail.NewSender(srv.URL(), "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		sys := startSystem(t, d, sender)
+		id := enqueue(t, d, sys.outbox, mail.AccountLocked("vin@example.nhs.uk", "Vin"))
+		sendJobsDone(t, d, 1)
+		r := readRow(t, d, id)
+		if r.status != mail.StatusUncertain || r.lastError != mail.ErrorUnanswered || r.attempts != 1 {
+			t.Errorf("row = %s, %d attempts, %q; want uncertain, 1, the explanation", r.status, r.attempts, r.lastError)
+		}
+		if n := len(srv.Messages()); n != 1 {
+			t.Errorf("the server holds %d copies, want the 1 it took", n)
+		}
+	})
+}

@@ -39,6 +39,10 @@ func retryDelay(attempt int) time.Duration {
 const (
 	// ErrorUncertain is the last error of a message left uncertain.
 	ErrorUncertain = "An earlier try was cut off after it started and before its outcome was recorded: the message may have been sent. It will not be sent again unless someone chooses Send again."
+	// ErrorUnanswered is the last error of a message left uncertain
+	// because the connection failed after the whole message was sent and
+	// before the server answered.
+	ErrorUnanswered = "The connection to the mail relay was lost after the whole message was sent and before the relay answered: the message may have been delivered. It will not be sent again unless someone chooses Send again."
 	// ErrorUnwanted is the last error of a newsletter or invitation
 	// cancelled because its recipient no longer wants such messages.
 	ErrorUnwanted = "Not sent: the recipient no longer wants these messages."
@@ -177,7 +181,7 @@ func (w *sendWorker) Work(ctx context.Context, job *river.Job[SendArgs]) error {
 		if since := w.db.Now().Sub(r.startedAt.Time); since < tryLimit {
 			return river.JobSnooze(tryLimit - since)
 		}
-		return w.markUncertain(ctx, id)
+		return w.markUncertain(ctx, id, ErrorUncertain)
 	}
 	if w.limit != nil {
 		dec, err := w.limit.Allow(ctx, rateKey, w.rateLimit, w.rateWindow, w.db.Now())
@@ -227,6 +231,10 @@ func (w *sendWorker) Work(ctx context.Context, job *river.Job[SendArgs]) error {
 	// is cut down to one line with no link and no recipients. It is not
 	// wrapped, so nothing longer can leak out through it.
 	short := shortError(sendErr, r.m.Secret)
+	if isAmbiguous(sendErr) {
+		w.logger.ErrorContext(ctx, "mail: connection lost before the server answered", "outbox_id", id, "error", short)
+		return w.markUncertain(ctx, id, ErrorUnanswered)
+	}
 	permanent := isPermanent(sendErr)
 	final := permanent || job.Attempt >= job.MaxAttempts
 	err = w.db.InTx(ctx, func(tx *db.Tx) error {
@@ -292,18 +300,19 @@ func (w *sendWorker) startTry(ctx context.Context, id int64) (bool, error) {
 	return n == 1, nil
 }
 
-// markUncertain leaves message id, whose last try was cut off, for a
-// person, dropping its link: the link may have been delivered.
-func (w *sendWorker) markUncertain(ctx context.Context, id int64) error {
+// markUncertain leaves message id, whose last try may have delivered it,
+// for a person, with lastError saying why, and drops its link: the link may
+// have been delivered.
+func (w *sendWorker) markUncertain(ctx context.Context, id int64, lastError string) error {
 	err := w.db.InTx(ctx, func(tx *db.Tx) error {
 		_, err := tx.ExecContext(ctx, `UPDATE outbox SET status = $1, secret = NULL, send_started_at = NULL, last_error = $2
-			WHERE id = $3 AND send_started_at IS NOT NULL AND status IN ($4, $5)`, StatusUncertain, ErrorUncertain, id, StatusQueued, StatusRetrying)
+			WHERE id = $3 AND send_started_at IS NOT NULL AND status IN ($4, $5)`, StatusUncertain, lastError, id, StatusQueued, StatusRetrying)
 		return err
 	})
 	if err != nil {
 		return fmt.Errorf("mail: mark outbox message %d uncertain: %w", id, err)
 	}
-	w.logger.ErrorContext(ctx, "mail: an earlier try was cut off; the message may have been sent and is not sent again without a person's say",
+	w.logger.ErrorContext(ctx, "mail: a try may have sent the message (cut off, or no answer from the server); it is not sent again without a person's say",
 		"outbox_id", id)
 	return nil
 }

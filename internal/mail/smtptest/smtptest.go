@@ -1,7 +1,8 @@
 // Package smtptest runs a real SMTP server for tests. It listens on
 // 127.0.0.1 on a free port, speaks plain SMTP (no STARTTLS) with optional
 // AUTH PLAIN, keeps every message it accepts, and can be told to refuse the
-// next deliveries with a temporary or a permanent error.
+// next deliveries with a temporary or a permanent error, or to take the
+// next ones and drop the connection before answering.
 package smtptest
 
 import (
@@ -54,7 +55,9 @@ type Server struct {
 	failNext int
 	// refuseNext counts deliveries still to refuse permanently.
 	refuseNext int
-	arrived    chan struct{} // closed and replaced when a message arrives
+	// dropNext counts deliveries still to keep without answering.
+	dropNext int
+	arrived  chan struct{} // closed and replaced when a message arrives
 }
 
 // Start runs a server that needs no authentication, stopped when the test
@@ -135,6 +138,15 @@ func (s *Server) RefuseNext(n int) {
 	s.refuseNext = n
 }
 
+// DropNext makes the server keep the next n deliveries and then close the
+// connection before it answers: the worst moment for a connection to fail,
+// when the message has arrived and the sender cannot know it.
+func (s *Server) DropNext(n int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.dropNext = n
+}
+
 // Messages returns every message accepted so far, oldest first.
 func (s *Server) Messages() []Message {
 	s.mu.Lock()
@@ -174,6 +186,26 @@ func (s *Server) WaitFor(tb testing.TB, to string, n int) Message {
 			return Message{}
 		}
 	}
+}
+
+// takeDrop reports whether this delivery is one to keep without answering.
+func (s *Server) takeDrop() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.dropNext == 0 {
+		return false
+	}
+	s.dropNext--
+	return true
+}
+
+// keep stores m as accepted.
+func (s *Server) keep(m Message) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.messages = append(s.messages, m)
+	close(s.arrived)
+	s.arrived = make(chan struct{})
 }
 
 func (s *Server) deliver(m Message) error {
@@ -284,13 +316,14 @@ func walkPart(h header, body io.Reader, fn func(string, []byte)) {
 // backend makes a session per connection.
 type backend struct{ s *Server }
 
-func (b backend) NewSession(*smtp.Conn) (smtp.Session, error) {
-	return &session{s: b.s}, nil
+func (b backend) NewSession(c *smtp.Conn) (smtp.Session, error) {
+	return &session{s: b.s, conn: c}, nil
 }
 
 // session is one SMTP conversation.
 type session struct {
 	s        *Server
+	conn     *smtp.Conn
 	username string
 	from     string
 	to       []string
@@ -334,7 +367,13 @@ func (ss *session) Data(r io.Reader) error {
 	if err != nil {
 		return fmt.Errorf("smtptest: read data: %w", err)
 	}
-	return ss.s.deliver(Message{From: ss.from, To: append([]string(nil), ss.to...), Data: data, Username: ss.username})
+	m := Message{From: ss.from, To: append([]string(nil), ss.to...), Data: data, Username: ss.username}
+	if ss.s.takeDrop() {
+		ss.s.keep(m)
+		ss.conn.Close()
+		return errors.New("smtptest: connection dropped on purpose")
+	}
+	return ss.s.deliver(m)
 }
 
 func (ss *session) Reset() {

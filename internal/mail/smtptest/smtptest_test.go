@@ -102,3 +102,18 @@ func TestAuthIsRequiredWhenConfigured(t *testing.T) {
 		t.Errorf("username %q", m.Username)
 	}
 }
+
+func TestDropNextKeepsTheMessageAndAnswersNothing(t *testing.T) {
+	srv := smtptest.Start(t)
+	srv.DropNext(1)
+	err := smtp.SendMail(srv.Addr(), nil, "a@example.com", []string{"b@example.com"}, []byte("Subject: x\r\n\r\nhi\r\n"))
+	if err == nil {
+		t.Fatal("the delivery was answered")
+	}
+	if n := len(srv.Messages()); n != 1 {
+		t.Fatalf("%d messages kept, want 1", n)
+	}
+	if err := smtp.SendMail(srv.Addr(), nil, "a@example.com", []string{"b@example.com"}, []byte("Subject: x\r\n\r\nhi\r\n")); err != nil {
+		t.Fatalf("second delivery: %v", err)
+	}
+}
