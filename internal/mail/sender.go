@@ -172,6 +172,9 @@ func shortError(err error, secret string) string {
 		s = strings.ReplaceAll(s, secret, "[link]")
 	}
 	s, _, _ = strings.Cut(s, ", affected recipient(s)")
+	// The Message-ID is the message's own, already stored: it only makes
+	// the line longer.
+	s, _, _ = strings.Cut(s, ", affected message ID")
 	s = strings.Join(strings.Fields(s), " ")
 	if len(s) > 200 {
 		s = strings.ToValidUTF8(s[:200], "")
