@@ -152,6 +152,9 @@ func TestAPermanentRefusalFailsAtOnceWithoutRetrying(t *testing.T) {
 		if n := len(srv.Messages()); n != 0 {
 			t.Errorf("%d messages delivered", n)
 		}
+		if n, err := sys.outbox.Requeue(context.Background()); err != nil || n != 0 {
+			t.Errorf("requeue = %d, %v; want the failed message left alone", n, err)
+		}
 	})
 }
 
