@@ -43,6 +43,9 @@ const (
 	// because the connection failed after the whole message was sent and
 	// before the server answered.
 	ErrorUnanswered = "The connection to the mail relay was lost after the whole message was sent and before the relay answered: the message may have been delivered. It will not be sent again unless someone chooses Send again."
+	// ErrorUnchecked is the last error of a newsletter or invitation
+	// given up on because no try could check that its recipient wants it.
+	ErrorUnchecked = "Not sent: whether the recipient still wants these messages could not be checked on any try."
 	// ErrorUnwanted is the last error of a newsletter or invitation
 	// cancelled because its recipient no longer wants such messages.
 	ErrorUnwanted = "Not sent: the recipient no longer wants these messages."
@@ -198,6 +201,14 @@ func (w *sendWorker) Work(ctx context.Context, job *river.Job[SendArgs]) error {
 	}
 	if r.m.Category != CategoryService && w.recheck != nil {
 		wanted, err := w.recheck(ctx, r.m.To, r.m.Category, r.m.Batch)
+		if err != nil && job.Attempt >= job.MaxAttempts {
+			// Never known to be wanted: give up rather than leave it
+			// queued with no job.
+			if err := w.markUnchecked(ctx, id); err != nil {
+				return err
+			}
+			return river.JobCancel(fmt.Errorf("mail: recheck outbox message %d: %w", id, err))
+		}
 		if err != nil {
 			return fmt.Errorf("mail: recheck outbox message %d: %w", id, err)
 		}
@@ -329,6 +340,21 @@ func (w *sendWorker) markCancelled(ctx context.Context, id int64) error {
 		return fmt.Errorf("mail: cancel outbox message %d: %w", id, err)
 	}
 	w.logger.InfoContext(ctx, "mail: recipient no longer wants these messages; cancelled", "outbox_id", id)
+	return nil
+}
+
+// markUnchecked gives up on a newsletter or invitation whose recipient's
+// wishes could not be checked on any try.
+func (w *sendWorker) markUnchecked(ctx context.Context, id int64) error {
+	err := w.db.InTx(ctx, func(tx *db.Tx) error {
+		_, err := tx.ExecContext(ctx, `UPDATE outbox SET status = $1, secret = NULL, last_error = $2
+			WHERE id = $3 AND status IN ($4, $5)`, StatusFailed, ErrorUnchecked, id, StatusQueued, StatusRetrying)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("mail: fail outbox message %d: %w", id, err)
+	}
+	w.logger.ErrorContext(ctx, "mail: could not check whether the recipient wants this message; giving up", "outbox_id", id)
 	return nil
 }
 

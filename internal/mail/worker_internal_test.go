@@ -197,3 +197,51 @@ func TestRateBucketsAndRetryDelays(t *testing.T) {
 		t.Errorf("retry delays %v, want %v", got, want)
 	}
 }
+
+// A newsletter whose recipient's wishes cannot be checked is tried again,
+// and on the last try given up on as failed, never sent unchecked.
+func TestARecheckThatNeverAnswersFailsTheMessageOnTheLastTry(t *testing.T) {
+	t.Parallel()
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		ctx := context.Background()
+		srv := smtptest.Start(t)
+		sender, err := NewSender(srv.URL(), "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		o := NewOutbox(d, noJobs{}, nil)
+		var id int64
+		if err := d.InTx(ctx, func(tx *db.Tx) error {
+			id, err = o.Enqueue(ctx, tx, Message{To: "wyn@example.nhs.uk", Subject: "News", Text: "News.", Category: CategoryInvitation,
+				ListUnsubscribe: "https://psims.example/unsubscribe/w", Batch: "survey:1"})
+			return err
+		}); err != nil {
+			t.Fatal(err)
+		}
+		recheck := func(context.Context, string, string, string) (bool, error) { return false, errors.New("consent store away") }
+		w := &sendWorker{db: d, sender: sender, logger: slog.New(slog.DiscardHandler), recheck: recheck}
+		job := func(attempt int) *river.Job[SendArgs] {
+			return &river.Job[SendArgs]{JobRow: &rivertype.JobRow{Attempt: attempt, MaxAttempts: MaxAttempts}, Args: SendArgs{OutboxID: id}}
+		}
+		if err := w.Work(ctx, job(1)); err == nil {
+			t.Fatal("first try: no error to retry on")
+		}
+		if status, attempts, _ := state(t, d, id); status != StatusQueued || attempts != 0 {
+			t.Fatalf("after the first try: %s, %d attempts; want queued, untried", status, attempts)
+		}
+		var cancel *river.JobCancelError
+		if err := w.Work(ctx, job(MaxAttempts)); !errors.As(err, &cancel) {
+			t.Fatalf("last try: %v, want the job cancelled", err)
+		}
+		var lastError string
+		if err := d.QueryRowContext(ctx, `SELECT last_error FROM outbox WHERE id = $1`, id).Scan(&lastError); err != nil {
+			t.Fatal(err)
+		}
+		if status, _, _ := state(t, d, id); status != StatusFailed || lastError != ErrorUnchecked {
+			t.Errorf("after the last try: %s, %q", status, lastError)
+		}
+		if n := len(srv.Messages()); n != 0 {
+			t.Errorf("%d messages sent unchecked", n)
+		}
+	})
+}
