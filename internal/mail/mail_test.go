@@ -62,7 +62,7 @@ func startSystem(t *testing.T, d *db.DB, sender *mail.Sender) *system {
 	return startSystemWith(t, d, sender, mail.WorkerOptions{})
 }
 
-func startSystemWith(t *testing.T, d *db.DB, sender *mail.Sender, opts mail.WorkerOptions) *system {
+func startSystemWith(t testing.TB, d *db.DB, sender *mail.Sender, opts mail.WorkerOptions) *system {
 	t.Helper()
 	ctx := context.Background()
 	if err := jobs.Migrate(ctx, d); err != nil {
