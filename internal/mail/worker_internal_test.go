@@ -218,7 +218,9 @@ func TestARecheckThatNeverAnswersFailsTheMessageOnTheLastTry(t *testing.T) {
 		}); err != nil {
 			t.Fatal(err)
 		}
-		recheck := func(context.Context, string, string, string) (bool, error) { return false, errors.New("consent store away") }
+		recheck := func(context.Context, string, string, string) (bool, error) {
+			return false, errors.New("consent store away")
+		}
 		w := &sendWorker{db: d, sender: sender, logger: slog.New(slog.DiscardHandler), recheck: recheck}
 		job := func(attempt int) *river.Job[SendArgs] {
 			return &river.Job[SendArgs]{JobRow: &rivertype.JobRow{Attempt: attempt, MaxAttempts: MaxAttempts}, Args: SendArgs{OutboxID: id}}
