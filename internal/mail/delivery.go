@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -64,28 +65,57 @@ func (p DeliveryPage) Pages() int { return (p.Total + PerPage - 1) / PerPage }
 // Depth is how many messages are still to send: queued and retrying.
 func (p DeliveryPage) Depth() int { return p.Counts[StatusQueued] + p.Counts[StatusRetrying] }
 
-// deliveryWhere is the filter's condition; $1 status, $2 category, $3
-// batch, each matching everything when empty.
-const deliveryWhere = ` FROM outbox WHERE ($1 = '' OR status = $1) AND ($2 = '' OR category = $2) AND ($3 = '' OR batch = $3)`
-
 // Deliveries returns a page of the outbox, newest first, with the count of
-// messages in each status.
+// messages in each status. Only the filters set become conditions, so each
+// can use its index (status; batch and status).
 func (o *Outbox) Deliveries(ctx context.Context, f Filter) (DeliveryPage, error) {
 	counts, err := o.StatusCounts(ctx)
 	if err != nil {
 		return DeliveryPage{}, err
 	}
+	var where []string
+	var args []any
+	arg := func(v any) string {
+		args = append(args, v)
+		return "$" + strconv.Itoa(len(args))
+	}
+	if f.Status != "" {
+		where = append(where, "status = "+arg(f.Status))
+	}
+	if f.Category != "" {
+		where = append(where, "category = "+arg(f.Category))
+	}
+	if f.Batch != "" {
+		// The batch index leaves out messages of no batch: saying so lets
+		// the planner use it.
+		where = append(where, "batch = "+arg(f.Batch)+" AND batch <> ''")
+	}
+	cond := ""
+	if len(where) > 0 {
+		cond = " WHERE " + strings.Join(where, " AND ")
+	}
 	page := DeliveryPage{Page: max(f.Page, 1), Counts: counts}
-	if err := o.db.QueryRowContext(ctx, `SELECT COUNT(*)`+deliveryWhere, f.Status, f.Category, f.Batch).Scan(&page.Total); err != nil {
-		return DeliveryPage{}, fmt.Errorf("mail: count deliveries: %w", err)
+	switch {
+	case len(where) == 0:
+		for _, n := range counts {
+			page.Total += n
+		}
+	case len(where) == 1 && f.Status != "":
+		page.Total = counts[f.Status]
+	default:
+		if err := o.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM outbox`+cond, args...).Scan(&page.Total); err != nil {
+			return DeliveryPage{}, fmt.Errorf("mail: count deliveries: %w", err)
+		}
 	}
 	if last := max(page.Pages(), 1); page.Page > last {
 		page.Page = last
 	}
-	rows, err := o.db.QueryContext(ctx, `SELECT id, to_addr, subject, category, batch, status, attempts, last_error, created_at, sent_at,
-			secret IS NULL AND (body_text LIKE $4 OR body_html LIKE $4)`+deliveryWhere+`
-		ORDER BY created_at DESC, id DESC LIMIT $5 OFFSET $6`,
-		f.Status, f.Category, f.Batch, "%"+Placeholder+"%", PerPage, (page.Page-1)*PerPage)
+	// Ids rise in the order messages were queued, so the newest come first
+	// by the primary key, with no sort.
+	q := `SELECT id, to_addr, subject, category, batch, status, attempts, last_error, created_at, sent_at,
+			secret IS NULL AND (body_text LIKE ` + arg("%"+Placeholder+"%") + ` OR body_html LIKE ` + arg("%"+Placeholder+"%") + `)
+		FROM outbox` + cond + ` ORDER BY id DESC LIMIT ` + arg(PerPage) + ` OFFSET ` + arg((page.Page-1)*PerPage)
+	rows, err := o.db.QueryContext(ctx, q, args...)
 	if err != nil {
 		return DeliveryPage{}, fmt.Errorf("mail: deliveries: %w", err)
 	}
