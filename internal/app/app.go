@@ -30,6 +30,7 @@ import (
 	"github.com/psims/psims/internal/jobs"
 	"github.com/psims/psims/internal/library"
 	"github.com/psims/psims/internal/mail"
+	"github.com/psims/psims/internal/mail/mailadmin"
 	"github.com/psims/psims/internal/org"
 	"github.com/psims/psims/internal/password"
 	"github.com/psims/psims/internal/ratelimit"
@@ -145,7 +146,7 @@ func open(ctx context.Context, cfg config.Config, logger *slog.Logger, workers b
 	if workers {
 		register = func(w *river.Workers, r *jobs.Runner) {
 			outbox := mail.NewOutbox(d, r, logger)
-			mail.AddWorker(w, d, sender, logger)
+			mail.AddWorker(w, d, sender, logger, mail.WorkerOptions{Rate: cfg.SMTPRate})
 			terms.AddNoticeWorker(w, d, outbox, cfg.BaseURL+"/review-terms", logger)
 			retention := incident.DraftRetention{Keep: cfg.DraftRetention, Remind: cfg.DraftReminder}
 			incident.AddDraftWorker(w, r, d, outbox, retention, cfg.BaseURL+"/drafts", logger)
@@ -220,6 +221,7 @@ func (a *App) WebDeps(metrics *web.Metrics) web.Deps {
 		Rights:     a.Rights,
 		Concerns:   a.Concerns,
 		AuditLog:   a.AuditLog,
+		MailAdmin:  mailadmin.New(a.DB, a.Outbox),
 	}
 }
 
@@ -260,6 +262,7 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 		open:    prometheus.NewDesc("psims_concerns_open", "Concern reports not yet closed.", nil, nil),
 		overdue: prometheus.NewDesc("psims_concerns_overdue", "Concern reports still open more than 48 hours after they were made.", nil, nil)})
 	registerAuditMetrics(reg, a.DB)
+	reg.MustRegister(newMailCollector(a.Outbox))
 	metrics := web.NewMetrics(reg, func() float64 {
 		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 		defer cancel()

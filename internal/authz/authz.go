@@ -136,6 +136,11 @@ const (
 	// ViewAuditLog reads and exports the audit log, whoever's actions it
 	// records: national admins only (issue 13).
 	ViewAuditLog Action = "audit.view"
+	// ManageOutbox reads the outbox (who was sent what subject, and how
+	// delivery went; never bodies or links) and sends a failed or
+	// uncertain message again: the operator's, so national admins only
+	// (issue 14).
+	ManageOutbox Action = "outbox.manage"
 )
 
 // Object is what an action is done to.

@@ -82,6 +82,9 @@ type Config struct {
 	// a file path, or an http(s) URL it POSTs the line to. Empty: the head
 	// goes to the log output only.
 	AuditAnchor string
+	// SMTPRate is how many messages a second all processes together send
+	// at most; 0 is no limit.
+	SMTPRate float64
 
 	LogLevel string // debug, info, warn or error
 }
@@ -113,6 +116,7 @@ func Defaults() Config {
 		UsageIPRetention:      usage.Retention{Days: 30},
 		UsageRetention:        usage.Retention{Months: 13},
 		LogLevel:              "info",
+		SMTPRate:              10,
 	}
 }
 
@@ -181,6 +185,7 @@ func (c *Config) Register(fs *flag.FlagSet, groups Flags) {
 		fs.DurationVar(&c.LockoutDuration, "lockout-duration", c.LockoutDuration, "how long a locked account stays locked")
 		fs.StringVar(&c.MetricsAddr, "metrics-addr", c.MetricsAddr, "address that serves /metrics; empty serves it on --addr to loopback clients only")
 		fs.StringVar(&c.AuditAnchor, "audit-anchor", c.AuditAnchor, "file to append the audit log's head to each day, or an http(s) URL to POST it to; empty writes it to the log output only")
+		fs.Float64Var(&c.SMTPRate, "smtp-rate", c.SMTPRate, "messages a second sent at most, shared by every process; 0 is no limit")
 		fs.Func("trusted-proxies", "comma-separated addresses or CIDR ranges of reverse proxies whose X-Forwarded-For is believed", func(s string) error {
 			p, err := clientip.ParseTrusted(s)
 			c.TrustedProxies = p
@@ -232,6 +237,9 @@ func (c *Config) check() error {
 		if err != nil || (u.Scheme != "smtp" && u.Scheme != "smtps") || u.Host == "" {
 			return errors.New("--smtp must look like smtp://user:pass@host:port or smtps://user:pass@host:port")
 		}
+	}
+	if c.SMTPRate != 0 && !(c.SMTPRate >= 0.01 && c.SMTPRate <= 10000) {
+		return errors.New("--smtp-rate must be 0 (no limit) or between 0.01 and 10000 messages a second")
 	}
 	if strings.Contains(c.AuditAnchor, "://") {
 		u, err := url.Parse(c.AuditAnchor)

@@ -139,3 +139,24 @@ func TestUsageRetention(t *testing.T) {
 		})
 	}
 }
+
+func TestSMTPRateDefaultsToTenASecondAndZeroIsNoLimit(t *testing.T) {
+	c, err := parse(t, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.SMTPRate != 10 {
+		t.Errorf("default rate %v, want 10", c.SMTPRate)
+	}
+	for env, want := range map[string]float64{"0": 0, "0.5": 0.5, "250": 250} {
+		c, err := parse(t, nil, map[string]string{"PSIMS_SMTP_RATE": env})
+		if err != nil || c.SMTPRate != want {
+			t.Errorf("PSIMS_SMTP_RATE=%s: %v, %v; want %v", env, c.SMTPRate, err, want)
+		}
+	}
+	for _, bad := range []string{"-1", "0.001", "NaN", "Inf", "1e9", "fast"} {
+		if _, err := parse(t, []string{"--smtp-rate", bad}, nil); err == nil {
+			t.Errorf("--smtp-rate %s accepted", bad)
+		}
+	}
+}

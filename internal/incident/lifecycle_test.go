@@ -286,7 +286,7 @@ func TestTheSweepRunsAtStartAndTheReminderIsDelivered(t *testing.T) {
 			t.Fatal(err)
 		}
 		r, err := jobs.New(d, nil, func(w *river.Workers, r *jobs.Runner) {
-			mail.AddWorker(w, d, sender, nil)
+			mail.AddWorker(w, d, sender, nil, mail.WorkerOptions{})
 			AddDraftWorker(w, r, d, mail.NewOutbox(d, r, nil), retention, "https://psims.example/drafts", nil)
 		})
 		if err != nil {

@@ -99,7 +99,7 @@ func Migrate(ctx context.Context, d *db.DB) error {
 // New makes a Runner. register adds the feature packages' workers, for
 // example:
 //
-//	jobs.New(d, logger, func(w *river.Workers, r *jobs.Runner) { mail.AddWorker(w, d, sender, logger) })
+//	jobs.New(d, logger, func(w *river.Workers, r *jobs.Runner) { mail.AddWorker(w, d, sender, logger, mail.WorkerOptions{}) })
 //
 // It receives the Runner being made, for workers that queue further jobs
 // when they run (the Runner is ready before any job runs), and for

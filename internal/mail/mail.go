@@ -41,9 +41,29 @@ const (
 	StatusRetrying = "retrying"
 	// StatusSent was accepted by the SMTP server.
 	StatusSent = "sent"
-	// StatusFailed failed every try and will not be tried again.
+	// StatusFailed failed every try, or was refused permanently (an SMTP
+	// 5xx answer), and will not be tried again.
 	StatusFailed = "failed"
+	// StatusUncertain was being sent when the process stopped: the try was
+	// recorded but its outcome never was, so the message may or may not
+	// have gone. It is never sent again automatically; a national admin may
+	// send it again from the outbox page, with the same Message-ID.
+	StatusUncertain = "uncertain"
+	// StatusCancelled was a newsletter or invitation whose recipient no
+	// longer wanted such messages when it came to be sent.
+	StatusCancelled = "cancelled"
 )
+
+// Statuses lists every outbox status, in the order the outbox page shows
+// them.
+func Statuses() []string {
+	return []string{StatusQueued, StatusRetrying, StatusSent, StatusFailed, StatusUncertain, StatusCancelled}
+}
+
+// Categories lists every message category.
+func Categories() []string {
+	return []string{CategoryService, CategoryNewsletter, CategoryInvitation}
+}
 
 // Message categories. A service notice (security, terms changes, dormancy,
 // replies) is always sent; newsletters and invitations only to people who
@@ -58,6 +78,9 @@ const (
 const (
 	LinkRemovedSent   = "[link removed after sending]"
 	LinkRemovedFailed = "[link removed after sending failed]"
+	// LinkRemovedUnsent is shown for a message cancelled, or left
+	// uncertain, before or while it was sent.
+	LinkRemovedUnsent = "[link removed: message not known to be sent]"
 )
 
 // Message is one email. Text is required; HTML is optional.
@@ -283,6 +306,8 @@ func (o *Outbox) List(ctx context.Context, to string, limit int) ([]Entry, error
 			e.Text = strings.ReplaceAll(e.Text, Placeholder, secret.String)
 		case e.Status == StatusFailed:
 			e.Text = strings.ReplaceAll(e.Text, Placeholder, LinkRemovedFailed)
+		case e.Status == StatusUncertain || e.Status == StatusCancelled:
+			e.Text = strings.ReplaceAll(e.Text, Placeholder, LinkRemovedUnsent)
 		default:
 			e.Text = strings.ReplaceAll(e.Text, Placeholder, LinkRemovedSent)
 		}

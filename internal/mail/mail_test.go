@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -14,6 +15,7 @@ import (
 	"time"
 
 	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/rivertype"
 
 	"github.com/psims/psims/internal/db"
 	"github.com/psims/psims/internal/db/dbtest"
@@ -51,10 +53,16 @@ type system struct {
 	d      *db.DB
 	outbox *mail.Outbox
 	logs   *logBuffer
+	runner *jobs.Runner
 	stop   func() // stops its workers; also done when the test ends
 }
 
 func startSystem(t *testing.T, d *db.DB, sender *mail.Sender) *system {
+	t.Helper()
+	return startSystemWith(t, d, sender, mail.WorkerOptions{})
+}
+
+func startSystemWith(t testing.TB, d *db.DB, sender *mail.Sender, opts mail.WorkerOptions) *system {
 	t.Helper()
 	ctx := context.Background()
 	if err := jobs.Migrate(ctx, d); err != nil {
@@ -62,7 +70,7 @@ func startSystem(t *testing.T, d *db.DB, sender *mail.Sender) *system {
 	}
 	logs := &logBuffer{}
 	logger := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	r, err := jobs.New(d, logger, func(w *river.Workers, _ *jobs.Runner) { mail.AddWorker(w, d, sender, logger) })
+	r, err := jobs.New(d, logger, func(w *river.Workers, _ *jobs.Runner) { mail.AddWorker(w, d, sender, logger, opts) })
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -80,7 +88,7 @@ func startSystem(t *testing.T, d *db.DB, sender *mail.Sender) *system {
 		})
 	}
 	t.Cleanup(stop)
-	return &system{d: d, outbox: mail.NewOutbox(d, r, logger), logs: logs, stop: stop}
+	return &system{d: d, outbox: mail.NewOutbox(d, r, logger), logs: logs, runner: r, stop: stop}
 }
 
 // insertOnly is an outbox whose jobs nobody works, as in `psims user create`.
@@ -266,6 +274,16 @@ func TestATemporarySMTPFailureIsRetriedAndCounted(t *testing.T) {
 
 		start := time.Now()
 		id := enqueue(t, d, sys.outbox, mail.ResetPassword("bob@example.nhs.uk", "Bob", link))
+		eventually(t, "the first try to fail", func() bool { return readRow(t, d, id).status == mail.StatusRetrying })
+		// The retry waits a minute (the first of the backoff's waits);
+		// the test checks the schedule, then makes the job due now.
+		job := sendJob(t, sys, id)
+		if wait := job.ScheduledAt.Sub(start); wait < 55*time.Second || wait > 2*time.Minute {
+			t.Errorf("retry scheduled %v after the first try, want about a minute", wait)
+		}
+		if _, err := sys.runner.Client().JobRetry(context.Background(), job.ID); err != nil {
+			t.Fatal(err)
+		}
 		got := srv.WaitFor(t, "bob@example.nhs.uk", 1)
 		t.Logf("delivered %v after commit, with one 451 first", time.Since(start).Round(time.Millisecond))
 		if got.FirstURL() != link {
@@ -455,6 +473,32 @@ func TestEnqueueRefusesMessagesThatWouldStoreALink(t *testing.T) {
 			t.Errorf("%d rows stored", n)
 		}
 	})
+}
+
+// sendJob is the send_mail job of outbox message id, once it has one that
+// has been tried.
+func sendJob(t *testing.T, sys *system, id int64) *rivertype.JobRow {
+	t.Helper()
+	var found *rivertype.JobRow
+	eventually(t, "the send_mail job to be scheduled for a retry", func() bool {
+		res, err := sys.runner.Client().JobList(context.Background(), river.NewJobListParams().Kinds("send_mail").
+			States(rivertype.JobStateRetryable, rivertype.JobStateScheduled, rivertype.JobStateAvailable).First(100))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, j := range res.Jobs {
+			var args mail.SendArgs
+			if err := json.Unmarshal(j.EncodedArgs, &args); err != nil {
+				t.Fatal(err)
+			}
+			if args.OutboxID == id && j.Attempt > 0 {
+				found = j
+				return true
+			}
+		}
+		return false
+	})
+	return found
 }
 
 func entryIDs(es []mail.Entry) []int64 {

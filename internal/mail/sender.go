@@ -145,9 +145,22 @@ func (s *Sender) Send(ctx context.Context, key string, m Message) error {
 	ctx, cancel := context.WithTimeout(ctx, sendTimeout)
 	defer cancel()
 	if err := client.DialAndSendWithContext(ctx, msg); err != nil {
+		if msg.IsDelivered() {
+			// The server accepted the message; only a later step (RSET,
+			// QUIT) failed. Reporting an error would send it again.
+			return nil
+		}
 		return fmt.Errorf("mail: smtp: %w", err)
 	}
 	return nil
+}
+
+// isAmbiguous reports whether err leaves it unknown whether the server
+// took the message: the whole message was sent, and the connection failed
+// before the server answered.
+func isAmbiguous(err error) bool {
+	var se *gomail.SendError
+	return errors.As(err, &se) && se.Reason == gomail.ErrSMTPDataClose && se.ErrorCode() == 0
 }
 
 // shortError is err as one line of at most 200 bytes with the link and the
@@ -159,6 +172,9 @@ func shortError(err error, secret string) string {
 		s = strings.ReplaceAll(s, secret, "[link]")
 	}
 	s, _, _ = strings.Cut(s, ", affected recipient(s)")
+	// The Message-ID is the message's own, already stored: it only makes
+	// the line longer.
+	s, _, _ = strings.Cut(s, ", affected message ID")
 	s = strings.Join(strings.Fields(s), " ")
 	if len(s) > 200 {
 		s = strings.ToValidUTF8(s[:200], "")

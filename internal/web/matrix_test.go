@@ -19,10 +19,12 @@ import (
 	"github.com/psims/psims/internal/authz"
 	concernreport "github.com/psims/psims/internal/concern"
 	"github.com/psims/psims/internal/dataexport"
+	"github.com/psims/psims/internal/db"
 	"github.com/psims/psims/internal/db/dbtest"
 	"github.com/psims/psims/internal/feedback"
 	"github.com/psims/psims/internal/incident"
 	"github.com/psims/psims/internal/library"
+	"github.com/psims/psims/internal/mail"
 	"github.com/psims/psims/internal/rights"
 	"github.com/psims/psims/internal/web"
 )
@@ -61,6 +63,8 @@ type target struct {
 	RightsID int64
 	// ConcernID is a concern report naming the target user.
 	ConcernID int64
+	// OutboxID is a failed email to the target user (issue 14).
+	OutboxID int64
 }
 
 // matrixCase says who may use one route, on an object of their own
@@ -349,6 +353,12 @@ func matrixCases() []matrixCase {
 		{pattern: "GET /admin/audit", path: func(tg target) string { return fmt.Sprintf("/admin/audit?actor=%d", tg.User.ID) }, own: national, other: national},
 		{pattern: "GET /admin/audit/download", path: func(tg target) string { return "/admin/audit/download?org=" + tg.Org }, own: national, other: national},
 
+		// The outbox view and Send again (issue 14): national admins only,
+		// as it names every recipient.
+		{pattern: "GET /admin/outbox", own: national, other: national},
+		{pattern: "GET /admin/outbox", path: func(target) string { return "/admin/outbox?status=failed" }, own: national, other: national},
+		{pattern: "POST /admin/outbox/{id}/resend", path: func(tg target) string { return fmt.Sprintf("/admin/outbox/%d/resend", tg.OutboxID) }, own: national, other: national},
+
 		// Event lists and pages (events.go). Everyone signed in has a list:
 		// a reporter's own events, a reviewer's or org admin's organisation,
 		// a read-only user's granted organisations, everything for national
@@ -558,9 +568,20 @@ func (f *matrixFixture) target(org string, pending bool, role string) target {
 	if err != nil {
 		f.t.Fatal(err)
 	}
+	var outboxID int64
+	if err := f.site.App.DB.InTx(context.Background(), func(tx *db.Tx) error {
+		var err error
+		if outboxID, err = f.site.App.Outbox.Enqueue(context.Background(), tx, mail.AccountLocked(u.Email, u.Name)); err != nil {
+			return err
+		}
+		_, err = tx.ExecContext(context.Background(), `UPDATE outbox SET status = 'failed' WHERE id = $1`, outboxID)
+		return err
+	}); err != nil {
+		f.t.Fatal(err)
+	}
 	return target{User: u, RequestID: id, Org: org, Reference: ev.Reference, DraftID: draft, NoteID: rv.Notes[0].ID,
 		Guidance: guidance(authz.Audience{Everyone: true}), ReviewersGuidance: guidance(authz.Audience{Roles: []string{authz.Reviewer}}),
-		FeedbackID: fb.ID, ExportID: export.PublicID, DisclosureID: disclosure.PublicID, RightsID: rr.ID, ConcernID: cr.ID}
+		FeedbackID: fb.ID, ExportID: export.PublicID, DisclosureID: disclosure.PublicID, RightsID: rr.ID, ConcernID: cr.ID, OutboxID: outboxID}
 }
 
 // TestAuthorisationMatrix walks every route, for every role, on an object of

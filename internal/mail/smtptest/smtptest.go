@@ -1,7 +1,8 @@
 // Package smtptest runs a real SMTP server for tests. It listens on
 // 127.0.0.1 on a free port, speaks plain SMTP (no STARTTLS) with optional
 // AUTH PLAIN, keeps every message it accepts, and can be told to refuse the
-// next deliveries with a temporary error.
+// next deliveries with a temporary or a permanent error, or to take the
+// next ones and drop the connection before answering.
 package smtptest
 
 import (
@@ -52,6 +53,10 @@ type Server struct {
 	mu       sync.Mutex
 	messages []Message
 	failNext int
+	// refuseNext counts deliveries still to refuse permanently.
+	refuseNext int
+	// dropNext counts deliveries still to keep without answering.
+	dropNext int
 	arrived  chan struct{} // closed and replaced when a message arrives
 }
 
@@ -124,6 +129,24 @@ func (s *Server) FailNext(n int) {
 	s.failNext = n
 }
 
+// RefuseNext makes the next n deliveries fail with "550 5.1.1" (mailbox
+// unavailable), a permanent refusal, after their data is sent. Temporary
+// failures set by FailNext come first.
+func (s *Server) RefuseNext(n int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.refuseNext = n
+}
+
+// DropNext makes the server keep the next n deliveries and then close the
+// connection before it answers: the worst moment for a connection to fail,
+// when the message has arrived and the sender cannot know it.
+func (s *Server) DropNext(n int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.dropNext = n
+}
+
 // Messages returns every message accepted so far, oldest first.
 func (s *Server) Messages() []Message {
 	s.mu.Lock()
@@ -165,12 +188,36 @@ func (s *Server) WaitFor(tb testing.TB, to string, n int) Message {
 	}
 }
 
+// takeDrop reports whether this delivery is one to keep without answering.
+func (s *Server) takeDrop() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.dropNext == 0 {
+		return false
+	}
+	s.dropNext--
+	return true
+}
+
+// keep stores m as accepted.
+func (s *Server) keep(m Message) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.messages = append(s.messages, m)
+	close(s.arrived)
+	s.arrived = make(chan struct{})
+}
+
 func (s *Server) deliver(m Message) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.failNext > 0 {
 		s.failNext--
 		return &smtp.SMTPError{Code: 451, EnhancedCode: smtp.EnhancedCode{4, 3, 0}, Message: "Temporary failure, try again later"}
+	}
+	if s.refuseNext > 0 {
+		s.refuseNext--
+		return &smtp.SMTPError{Code: 550, EnhancedCode: smtp.EnhancedCode{5, 1, 1}, Message: "Mailbox unavailable"}
 	}
 	s.messages = append(s.messages, m)
 	close(s.arrived)
@@ -269,13 +316,14 @@ func walkPart(h header, body io.Reader, fn func(string, []byte)) {
 // backend makes a session per connection.
 type backend struct{ s *Server }
 
-func (b backend) NewSession(*smtp.Conn) (smtp.Session, error) {
-	return &session{s: b.s}, nil
+func (b backend) NewSession(c *smtp.Conn) (smtp.Session, error) {
+	return &session{s: b.s, conn: c}, nil
 }
 
 // session is one SMTP conversation.
 type session struct {
 	s        *Server
+	conn     *smtp.Conn
 	username string
 	from     string
 	to       []string
@@ -319,7 +367,13 @@ func (ss *session) Data(r io.Reader) error {
 	if err != nil {
 		return fmt.Errorf("smtptest: read data: %w", err)
 	}
-	return ss.s.deliver(Message{From: ss.from, To: append([]string(nil), ss.to...), Data: data, Username: ss.username})
+	m := Message{From: ss.from, To: append([]string(nil), ss.to...), Data: data, Username: ss.username}
+	if ss.s.takeDrop() {
+		ss.s.keep(m)
+		ss.conn.Close()
+		return errors.New("smtptest: connection dropped on purpose")
+	}
+	return ss.s.deliver(m)
 }
 
 func (ss *session) Reset() {

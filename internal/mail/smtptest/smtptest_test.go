@@ -68,6 +68,21 @@ func TestFailNextRefusesWithATemporaryError(t *testing.T) {
 	}
 }
 
+func TestRefuseNextRefusesWithAPermanentError(t *testing.T) {
+	srv := smtptest.Start(t)
+	srv.RefuseNext(1)
+	err := smtp.SendMail(srv.Addr(), nil, "a@example.com", []string{"b@example.com"}, []byte("Subject: x\r\n\r\nhi\r\n"))
+	if err == nil || !strings.Contains(err.Error(), "550") {
+		t.Fatalf("first delivery: err = %v, want a 550", err)
+	}
+	if err := smtp.SendMail(srv.Addr(), nil, "a@example.com", []string{"b@example.com"}, []byte("Subject: x\r\n\r\nhi\r\n")); err != nil {
+		t.Fatalf("second delivery: %v", err)
+	}
+	if n := len(srv.Messages()); n != 1 {
+		t.Fatalf("%d messages, want 1", n)
+	}
+}
+
 func TestAuthIsRequiredWhenConfigured(t *testing.T) {
 	srv := smtptest.StartWithAuth(t, "u", "p")
 	if !strings.HasPrefix(srv.URL(), "smtp://u:p@127.0.0.1:") {
@@ -85,5 +100,20 @@ func TestAuthIsRequiredWhenConfigured(t *testing.T) {
 	}
 	if m := srv.WaitFor(t, "b@example.com", 1); m.Username != "u" {
 		t.Errorf("username %q", m.Username)
+	}
+}
+
+func TestDropNextKeepsTheMessageAndAnswersNothing(t *testing.T) {
+	srv := smtptest.Start(t)
+	srv.DropNext(1)
+	err := smtp.SendMail(srv.Addr(), nil, "a@example.com", []string{"b@example.com"}, []byte("Subject: x\r\n\r\nhi\r\n"))
+	if err == nil {
+		t.Fatal("the delivery was answered")
+	}
+	if n := len(srv.Messages()); n != 1 {
+		t.Fatalf("%d messages kept, want 1", n)
+	}
+	if err := smtp.SendMail(srv.Addr(), nil, "a@example.com", []string{"b@example.com"}, []byte("Subject: x\r\n\r\nhi\r\n")); err != nil {
+		t.Fatalf("second delivery: %v", err)
 	}
 }
