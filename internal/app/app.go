@@ -235,6 +235,7 @@ func (a *App) WebDeps(metrics *web.Metrics) web.Deps {
 		Rights:     a.Rights,
 		Concerns:   a.Concerns,
 		AuditLog:   a.AuditLog,
+		Dormancy:   a.Dormancy,
 	}
 }
 

@@ -92,6 +92,9 @@ type Deps struct {
 	Concerns *concern.Service
 	// AuditLog reads the audit log for the national admins' viewer.
 	AuditLog *audit.Log
+	// Dormancy lists accounts about to be deactivated for not being used
+	// (P12, P13).
+	Dormancy *account.Dormancy
 }
 
 // Server handles every HTTP request.
@@ -220,6 +223,7 @@ func (s *Server) routes() http.Handler {
 	s.rightsRoutes(r)
 	s.concernRoutes(r)
 	s.auditRoutes(r)
+	s.dormancyRoutes(r)
 	s.routeList = r.patterns
 	s.ungatedRoutes = r.ungated
 
