@@ -41,6 +41,7 @@ func TestAdministrationPagesAreAccessible(t *testing.T) {
 		"/admin/users?status=ig-due",
 		fmt.Sprintf("/admin/users/%d", people[1].ID),
 		fmt.Sprintf("/admin/users/%d", people[2].ID),
+		"/admin/users/dormant?org=RM1",
 		"/admin/organisations",
 		"/admin/organisations/RM1",
 		"/admin/approvals",

@@ -109,6 +109,19 @@ func TestEveryRoleWalksItsPages(t *testing.T) {
 			fmt.Sprintf("/admin/users/%d/disclosure", users["reporter"].ID), "/admin/rights", "/admin/rights?status=any", rightsRequest, "/admin/concerns", "/admin/concerns?status=any",
 			"/admin/audit", "/admin/audit?org=RM1&action=account.sign_in"}},
 	}
+	// Dormant accounts (issue 14): an organisation's admins, and national
+	// admins, see who is about to be deactivated; nobody else does.
+	for slug, add := range map[string]walk{
+		"reporter":       {refused: []string{"/admin/users/dormant"}},
+		"reviewer":       {refused: []string{"/admin/users/dormant"}},
+		"read-only":      {refused: []string{"/admin/users/dormant"}},
+		"org-admin":      {ok: []string{"/admin/users/dormant"}},
+		"national-admin": {ok: []string{"/admin/users/dormant?org=RM1"}},
+	} {
+		w := walks[slug]
+		w.ok, w.refused = append(w.ok, add.ok...), append(w.refused, add.refused...)
+		walks[slug] = w
+	}
 
 	// The outbox (issue 14) names every recipient: national admins only.
 	for role, w := range walks {

@@ -46,7 +46,9 @@ Usage:
   psims demo seed                  load synthetic organisations, users and events for demos and benchmarks
   psims usage report --from D --to D [--org ODS] [--format csv|json] [--individuals]
                                    print a usage report of an organisation, or of the whole service
-  psims bench SCENARIO             measure performance (signin, register, authz, userlist, gate, list, submit, usage)
+  psims lifecycle run [--as-of TIME] [--dry-run]
+                                   run every lifecycle sweep once (dormant accounts, drafts, usage retention)
+  psims bench SCENARIO             measure performance (signin, register, authz, userlist, gate, list, submit, usage, lifecycle)
   psims version                    print the version
 
 Run "psims COMMAND --help" for the flags of a command. Every flag can also be
@@ -114,6 +116,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return cmdDemo(ctx, e, rest)
 	case "usage":
 		return cmdUsage(ctx, e, rest)
+	case "lifecycle":
+		return cmdLifecycle(ctx, e, rest)
 	case "bench":
 		if len(rest) > 0 && slices.Contains(bench.AdminScenarios(), rest[0]) {
 			return cmdBenchAdmin(ctx, e, rest[0], rest[1:])
@@ -128,6 +132,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 				return cmdBenchSubmit(ctx, e, rest[1:])
 			case bench.ScenarioUsage:
 				return cmdBenchUsage(ctx, e, rest[1:])
+			case bench.ScenarioLifecycle:
+				return cmdBenchLifecycle(ctx, e, rest[1:])
 			}
 		}
 		return cmdBench(ctx, e, rest)

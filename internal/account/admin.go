@@ -448,7 +448,12 @@ func (s *Service) setStatus(ctx context.Context, tx *db.Tx, actor User, target U
 		return apperr.New(apperr.Conflict, fmt.Sprintf("This account is %s, so it cannot be changed to %s.",
 			strings.ToLower(StatusLabel(u.Status)), strings.ToLower(StatusLabel(to))))
 	}
-	res, err := tx.ExecContext(ctx, `UPDATE users SET status = $1, status_reason = $2, status_changed_at = $3, updated_at = $3
+	// An admin's change is not the person's activity, so last_active_at
+	// stays; but it ends any dormancy countdown, so an account reinstated
+	// after being deactivated as dormant is warned afresh before it is
+	// deactivated again.
+	res, err := tx.ExecContext(ctx, `UPDATE users SET status = $1, status_reason = $2, status_changed_at = $3, updated_at = $3,
+		dormancy_warned_at = NULL, dormancy_deactivate_at = NULL
 		WHERE id = $4 AND status = $5`, to, reason, tx.Now, u.ID, u.Status)
 	if err != nil {
 		return fmt.Errorf("account: set status: %w", err)

@@ -46,6 +46,7 @@ func (s *Service) ErasePerson(ctx context.Context, tx *db.Tx, userID int64) (map
 		// What they decided for others stays decided, by nobody in particular.
 		{"decisions_detached", `UPDATE access_requests SET decided_by = NULL WHERE decided_by = $1`},
 		{"grants_detached", `UPDATE read_grants SET granted_by = NULL WHERE granted_by = $1`},
+		{"exemptions_detached", `UPDATE users SET exemption_by = NULL WHERE exemption_by = $1`},
 	} {
 		res, err := tx.ExecContext(ctx, st.query, userID)
 		if err != nil {
@@ -58,7 +59,8 @@ func (s *Service) ErasePerson(ctx context.Context, tx *db.Tx, userID int64) (map
 		password_hash = '', email_verified_at = NULL, approved_at = NULL, failed_attempts = 0,
 		failed_window_start = NULL, locked_until = NULL, last_sign_in_at = NULL, created_at = $4, updated_at = $4,
 		status_reason = '', status_changed_at = $4, ig_training_at = NULL, pending_email = NULL, pending_org_ods = NULL,
-		restricted_at = NULL, contact_objected_at = NULL
+		restricted_at = NULL, contact_objected_at = NULL, last_active_at = $4, dormancy_warned_at = NULL,
+		dormancy_deactivate_at = NULL, exemption_reason = '', exemption_by = NULL, exemption_at = NULL
 		WHERE id = $5`, "erased:"+strconv.FormatInt(userID, 10), RoleReporter, StatusErased, tx.Now, userID)
 	if err != nil {
 		return nil, fmt.Errorf("account: erase user %d: %w", userID, err)

@@ -43,6 +43,13 @@ type AccountDetails struct {
 	LockedUntil     *time.Time `json:"locked_until,omitempty"`
 	CreatedAt       time.Time  `json:"created_at"`
 	UpdatedAt       time.Time  `json:"updated_at"`
+	// The dormancy clock (P12, P13): the person's last own activity, a
+	// warning and its date of deactivation, and why the account is exempt
+	// (who exempted it is not named).
+	LastActiveAt         *time.Time `json:"last_active_at,omitempty"`
+	DormancyWarnedAt     *time.Time `json:"dormancy_warned_at,omitempty"`
+	DormancyDeactivateAt *time.Time `json:"dormancy_deactivate_at,omitempty"`
+	ExemptionReason      string     `json:"dormancy_exemption_reason,omitempty"`
 }
 
 // SessionRecord is one signed-in browser as stored, without its token.
@@ -82,14 +89,16 @@ type LinkRecord struct {
 func (s *Service) PersonalData(ctx context.Context, userID int64) (PersonalData, error) {
 	var pd PersonalData
 	a := &pd.Account
-	var verified, approved, lastSignIn, statusChanged, ig, locked sql.NullTime
+	var verified, approved, lastSignIn, statusChanged, ig, locked, lastActive, warned, deactivate sql.NullTime
 	err := s.db.QueryRowContext(ctx, `SELECT u.id, u.email, u.name, u.job_role, u.org_ods, o.name, u.role, u.status,
 		u.status_reason, u.status_changed_at, u.email_verified_at, u.approved_at, u.last_sign_in_at, u.ig_training_at,
-		COALESCE(u.pending_email, ''), COALESCE(u.pending_org_ods, ''), u.failed_attempts, u.locked_until, u.created_at, u.updated_at
+		COALESCE(u.pending_email, ''), COALESCE(u.pending_org_ods, ''), u.failed_attempts, u.locked_until, u.created_at, u.updated_at,
+		u.last_active_at, u.dormancy_warned_at, u.dormancy_deactivate_at, u.exemption_reason
 		FROM users u JOIN organisations o ON o.ods_code = u.org_ods WHERE u.id = $1`, userID).Scan(
 		&a.ID, &a.Email, &a.Name, &a.JobRole, &a.OrgCode, &a.OrgName, &a.Role, &a.Status,
 		&a.StatusReason, &statusChanged, &verified, &approved, &lastSignIn, &ig,
-		&a.PendingEmail, &a.PendingOrgCode, &a.FailedAttempts, &locked, &a.CreatedAt, &a.UpdatedAt)
+		&a.PendingEmail, &a.PendingOrgCode, &a.FailedAttempts, &locked, &a.CreatedAt, &a.UpdatedAt,
+		&lastActive, &warned, &deactivate, &a.ExemptionReason)
 	if err != nil {
 		if err == sql.ErrNoRows {
 			_, err = userByID(ctx, s.db, userID) // the NotFound error users see
@@ -99,6 +108,7 @@ func (s *Service) PersonalData(ctx context.Context, userID int64) (PersonalData,
 	a.StatusChangedAt, a.EmailVerifiedAt, a.ApprovedAt = timePtr(statusChanged), timePtr(verified), timePtr(approved)
 	a.LastSignInAt, a.IGTrainingAt, a.LockedUntil = timePtr(lastSignIn), timePtr(ig), timePtr(locked)
 	a.CreatedAt, a.UpdatedAt = a.CreatedAt.UTC(), a.UpdatedAt.UTC()
+	a.LastActiveAt, a.DormancyWarnedAt, a.DormancyDeactivateAt = timePtr(lastActive), timePtr(warned), timePtr(deactivate)
 
 	if pd.Sessions, err = s.sessionRecords(ctx, userID); err != nil {
 		return PersonalData{}, err

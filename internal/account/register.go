@@ -106,8 +106,8 @@ func (s *Service) register(ctx context.Context, r Registration, ip string) error
 			return err
 		}
 		var id int64
-		err = tx.QueryRowContext(ctx, `INSERT INTO users (email, name, job_role, org_ods, role, status, password_hash, created_at, updated_at)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8) RETURNING id`,
+		err = tx.QueryRowContext(ctx, `INSERT INTO users (email, name, job_role, org_ods, role, status, password_hash, created_at, updated_at, last_active_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8, $8) RETURNING id`,
 			addr.String(), strings.TrimSpace(r.Name), strings.TrimSpace(r.JobRole), organisation.Code.String(),
 			RoleReporter, StatusUnverified, hash, tx.Now).Scan(&id)
 		if db.IsUniqueViolation(err) {
@@ -315,8 +315,8 @@ func (s *Service) Create(ctx context.Context, n NewUser) (User, error) {
 		}
 		var id int64
 		err := tx.QueryRowContext(ctx, `INSERT INTO users (email, name, job_role, org_ods, role, status, password_hash,
-			email_verified_at, approved_at, created_at, updated_at)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8, $8, $8) RETURNING id`,
+			email_verified_at, approved_at, created_at, updated_at, last_active_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8, $8, $8, $8) RETURNING id`,
 			addr.String(), strings.TrimSpace(n.Name), strings.TrimSpace(jobRole), organisation.Code.String(), n.Role,
 			StatusActive, hash, tx.Now).Scan(&id)
 		if db.IsUniqueViolation(err) {

@@ -222,6 +222,11 @@ func (s *Service) succeed(ctx context.Context, u User, newHash string, c Client)
 		if res.Outcome != OutcomeSuccess {
 			return nil
 		}
+		// A sign-in is the person's own activity: it restarts the dormancy
+		// clock and cancels any countdown (P13).
+		if err := markActive(ctx, tx, u.ID, "sign_in", c.IP); err != nil {
+			return err
+		}
 		sess, err := createSession(ctx, tx, u.ID, c, s.settings.SessionAbsolute)
 		res.Session = sess
 		return err

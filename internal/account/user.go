@@ -84,6 +84,18 @@ type User struct {
 	// ContactObjectedAt is when the person objected to being contacted
 	// (newsletters, notifications, invitations; P7, P15).
 	ContactObjectedAt *time.Time
+	// LastActiveAt is the person's last own activity (a sign-in or a
+	// dormancy confirmation; P12). DormancyWarnedAt and
+	// DormancyDeactivateAt are the running dormancy countdown, nil when
+	// there is none.
+	LastActiveAt         time.Time
+	DormancyWarnedAt     *time.Time
+	DormancyDeactivateAt *time.Time
+	// ExemptionReason, when set, keeps the account out of the dormancy
+	// sweep; ExemptionBy (a national admin) set it at ExemptionAt.
+	ExemptionReason string
+	ExemptionBy     int64
+	ExemptionAt     *time.Time
 
 	passwordHash string
 }
@@ -92,17 +104,19 @@ type User struct {
 const userColumns = `u.id, u.email, u.name, u.job_role, u.org_ods, u.role, u.status, u.password_hash,
 	u.email_verified_at, u.approved_at, u.last_sign_in_at, u.created_at,
 	u.status_reason, u.status_changed_at, u.ig_training_at, COALESCE(u.pending_email, ''), COALESCE(u.pending_org_ods, ''),
-	u.restricted_at, u.contact_objected_at`
+	u.restricted_at, u.contact_objected_at,
+	u.last_active_at, u.dormancy_warned_at, u.dormancy_deactivate_at, u.exemption_reason, COALESCE(u.exemption_by, 0), u.exemption_at`
 
 // rowScanner is what *sql.Row and *sql.Rows have in common.
 type rowScanner interface{ Scan(dest ...any) error }
 
 func scanUser(r rowScanner) (User, error) {
 	var u User
-	var verified, approved, lastSignIn, statusChanged, igTraining, restricted, objected sql.NullTime
+	var verified, approved, lastSignIn, statusChanged, igTraining, restricted, objected, lastActive, warned, deactivate, exempted sql.NullTime
 	err := r.Scan(&u.ID, &u.Email, &u.Name, &u.JobRole, &u.OrgCode, &u.Role, &u.Status, &u.passwordHash,
 		&verified, &approved, &lastSignIn, &u.CreatedAt,
-		&u.StatusReason, &statusChanged, &igTraining, &u.PendingEmail, &u.PendingOrgCode, &restricted, &objected)
+		&u.StatusReason, &statusChanged, &igTraining, &u.PendingEmail, &u.PendingOrgCode, &restricted, &objected,
+		&lastActive, &warned, &deactivate, &u.ExemptionReason, &u.ExemptionBy, &exempted)
 	if err != nil {
 		return User{}, err
 	}
@@ -113,6 +127,13 @@ func scanUser(r rowScanner) (User, error) {
 	u.IGTrainingAt = timePtr(igTraining)
 	u.RestrictedAt = timePtr(restricted)
 	u.ContactObjectedAt = timePtr(objected)
+	u.LastActiveAt = u.CreatedAt.UTC()
+	if lastActive.Valid {
+		u.LastActiveAt = lastActive.Time.UTC()
+	}
+	u.DormancyWarnedAt = timePtr(warned)
+	u.DormancyDeactivateAt = timePtr(deactivate)
+	u.ExemptionAt = timePtr(exempted)
 	return u, nil
 }
 

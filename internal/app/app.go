@@ -29,6 +29,7 @@ import (
 	"github.com/psims/psims/internal/incident/taxonomy"
 	"github.com/psims/psims/internal/jobs"
 	"github.com/psims/psims/internal/library"
+	"github.com/psims/psims/internal/lifecycle"
 	"github.com/psims/psims/internal/mail"
 	"github.com/psims/psims/internal/mail/mailadmin"
 	"github.com/psims/psims/internal/org"
@@ -78,6 +79,8 @@ type App struct {
 	Concerns *concern.Service
 	// AuditLog reads the audit log for the national admins' viewer.
 	AuditLog *audit.Log
+	// Dormancy warns, deactivates and deletes dormant accounts (P12, P13).
+	Dormancy *account.Dormancy
 }
 
 // nationalAdmins finds the national admins through the account service,
@@ -155,6 +158,7 @@ func open(ctx context.Context, cfg config.Config, logger *slog.Logger, workers b
 			usage.AddWorkers(w, r, d, cfg.UsagePolicy(), logger)
 			dataexport.AddWorkers(w, r, func() *dataexport.Service { return a.DataExport }, logger)
 			audit.AddWorkers(w, r, audit.NewChecker(d, nationalAdmins{a}, outbox, audit.NewAnchorer(cfg.AuditAnchor, nil), logger))
+			lifecycle.AddDormancyWorker(w, r, d, func() *account.Dormancy { return a.Dormancy }, logger)
 		}
 	}
 	if a.Jobs, err = jobs.New(d, logger, register); err != nil {
@@ -198,7 +202,18 @@ func open(ctx context.Context, cfg config.Config, logger *slog.Logger, workers b
 		EraseAddressesWith("jobs", jobs.EraseAddress).
 		EraseAddressesWith("concern_reporters", concern.EraseReporterAddress)
 	a.Concerns = concern.NewService(d, a.RateLimits, a.Outbox, a.Accounts)
+	// Dormant accounts' details are deleted through the same erasure as a
+	// request to be forgotten.
+	a.Dormancy = account.NewDormancy(a.Accounts, cfg.DormancyPolicy(), a.Rights)
 	return a, nil
+}
+
+// Lifecycle is every lifecycle sweep under this configuration, for
+// `psims lifecycle run`; the periodic jobs run the same functions.
+func (a *App) Lifecycle() lifecycle.Sweeps {
+	return lifecycle.Sweeps{DB: a.DB, Dormancy: a.Dormancy, Outbox: a.Outbox,
+		Drafts:    incident.DraftRetention{Keep: a.Config.DraftRetention, Remind: a.Config.DraftReminder},
+		DraftsURL: a.Config.BaseURL + "/drafts", Usage: a.Config.UsagePolicy()}
 }
 
 // Close closes the database.
@@ -222,6 +237,7 @@ func (a *App) WebDeps(metrics *web.Metrics) web.Deps {
 		Concerns:   a.Concerns,
 		AuditLog:   a.AuditLog,
 		MailAdmin:  mailadmin.New(a.DB, a.Outbox),
+		Dormancy:   a.Dormancy,
 	}
 }
 

@@ -80,9 +80,16 @@ func TestTheDailyAuditCheckAnchorsAndAlertsNationalAdmins(t *testing.T) { // T5
 			if _, err := d.WritePool().ExecContext(ctx, `UPDATE audit_log SET ip = '203.0.113.9' WHERE id = 1`); err != nil {
 				t.Fatal(err)
 			}
-			if _, err := site.App.Jobs.Client().Insert(ctx, audit.CheckArgs{}, nil); err != nil {
-				t.Fatal(err)
-			}
+			// The check at start may still be running (River marks it done
+			// after its transaction commits), and a check is unique while
+			// one runs: insert until one is really queued.
+			waitUntil(t, func() bool {
+				res, err := site.App.Jobs.Client().Insert(ctx, audit.CheckArgs{}, nil)
+				if err != nil {
+					t.Fatal(err)
+				}
+				return !res.UniqueSkippedAsDuplicate
+			})
 			for _, to := range []string{"ada.check@nhs.net", "bo.check@nhs.net"} {
 				m := smtp.WaitFor(t, to, 1)
 				if !strings.Contains(m.Subject(), "audit log has been changed") || !strings.Contains(m.Text(), "row 1") {

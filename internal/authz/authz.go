@@ -286,6 +286,8 @@ func roleAllows(s Subject, a Action, o Object) bool {
 			return true
 		case EditReviewNote:
 			return o.UserID == s.UserID
+		case ViewDormancy:
+			return true
 		case ChangeStatus:
 			// An organisation's admin manages its staff, not the
 			// operator's: only accounts whose role they could grant.

@@ -71,6 +71,14 @@ type Config struct {
 	UsageIPRetention usage.Retention
 	UsageRetention   usage.Retention
 
+	// DormancyWarnAfter, DormancyDeactivateAfter and DormancyDeleteAfter
+	// say when a dormant account is warned, deactivated and deleted (P12,
+	// P13): after that long without the person's own activity, and (for
+	// deletion) after deactivation.
+	DormancyWarnAfter       account.Period
+	DormancyDeactivateAfter account.Period
+	DormancyDeleteAfter     account.Period
+
 	// MetricsAddr, when set, is a separate address that serves /metrics
 	// (for a scraper on a private network); when empty, /metrics answers
 	// only clients on the loopback interface.
@@ -117,6 +125,11 @@ func Defaults() Config {
 		UsageRetention:        usage.Retention{Months: 13},
 		LogLevel:              "info",
 		SMTPRate:              10,
+
+		// P12, P13: as the privacy policy says.
+		DormancyWarnAfter:       account.DefaultDormancyPolicy().WarnAfter,
+		DormancyDeactivateAfter: account.DefaultDormancyPolicy().DeactivateAfter,
+		DormancyDeleteAfter:     account.DefaultDormancyPolicy().DeleteAfter,
 	}
 }
 
@@ -191,6 +204,20 @@ func (c *Config) Register(fs *flag.FlagSet, groups Flags) {
 			c.TrustedProxies = p
 			return err
 		})
+		for _, f := range []struct {
+			name, usage string
+			into        *account.Period
+		}{
+			{"dormancy-warn-after", "warn an account by email after this long without a sign-in, such as 11mo, 330d or 7920h (default 11mo)", &c.DormancyWarnAfter},
+			{"dormancy-deactivate-after", "deactivate an account after this long without a sign-in, and never sooner than the difference from --dormancy-warn-after after the warning (default 12mo)", &c.DormancyDeactivateAfter},
+			{"dormancy-delete-after", "delete a dormant account's details this long after it was deactivated (default 30d)", &c.DormancyDeleteAfter},
+		} {
+			fs.Func(f.name, f.usage, func(s string) error {
+				p, err := account.ParsePeriod(s)
+				*f.into = p
+				return err
+			})
+		}
 	}
 }
 
@@ -271,6 +298,9 @@ func (c *Config) check() error {
 	if c.UsageRetention.Shorter(c.UsageIPRetention) {
 		return fmt.Errorf("--usage-ip-retention (%s) must not be longer than --usage-retention (%s)", c.UsageIPRetention, c.UsageRetention)
 	}
+	if err := c.DormancyPolicy().Check(); err != nil {
+		return err
+	}
 	if c.LockoutThreshold < 1 || c.LockoutWindow <= 0 || c.LockoutDuration <= 0 {
 		return errors.New("--lockout-attempts must be at least 1, and --lockout-window and --lockout-duration positive durations such as 15m")
 	}
@@ -339,4 +369,10 @@ func redactURL(s string) string {
 		return "(unparseable)"
 	}
 	return u.Redacted()
+}
+
+// DormancyPolicy is when dormant accounts are warned, deactivated and
+// deleted under this configuration (P12, P13).
+func (c *Config) DormancyPolicy() account.DormancyPolicy {
+	return account.DormancyPolicy{WarnAfter: c.DormancyWarnAfter, DeactivateAfter: c.DormancyDeactivateAfter, DeleteAfter: c.DormancyDeleteAfter}
 }

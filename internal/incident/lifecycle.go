@@ -2,6 +2,7 @@ package incident
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"time"
@@ -80,50 +81,93 @@ type draftWorker struct {
 // Timeout lets a sweep over a very large backlog run to the end.
 func (w *draftWorker) Timeout(*river.Job[DraftSweepArgs]) time.Duration { return 30 * time.Minute }
 
-// Work reminds first and deletes second, so a draft whose owner is due a
-// reminder is never deleted in the same sweep that reminds them.
+// Work runs SweepDrafts on the database.
 func (w *draftWorker) Work(ctx context.Context, job *river.Job[DraftSweepArgs]) error {
+	res, err := SweepDrafts(ctx, w.db, w.outbox, w.retention, w.draftsURL)
+	if errors.Is(err, errBadRetention) {
+		return river.JobCancel(err)
+	}
+	if len(res.Reminded) > 0 || res.Deleted > 0 {
+		w.logger.InfoContext(ctx, "drafts swept", "reminded", len(res.Reminded), "deleted", res.Deleted)
+	}
+	return err
+}
+
+// Transactor runs fn in a transaction; *db.DB is one. A dry run of the
+// lifecycle sweeps (internal/lifecycle) passes one that runs every
+// transaction inside a single one it rolls back.
+type Transactor interface {
+	InTx(ctx context.Context, fn func(tx *db.Tx) error) error
+}
+
+// DraftReminded is a reminder a sweep queued: the draft, its owner and
+// when it will be deleted.
+type DraftReminded struct {
+	DraftID  int64
+	UserID   int64
+	DeleteOn time.Time
+}
+
+// DraftSweepResult is what one sweep did.
+type DraftSweepResult struct {
+	Reminded []DraftReminded
+	Deleted  int64
+	At       time.Time // the time the deletions were decided at
+}
+
+// errBadRetention marks settings that would delete every draft at once.
+var errBadRetention = errors.New("incident: bad draft retention")
+
+// SweepDrafts reminds first and deletes second, so a draft whose owner is
+// due a reminder is never deleted in the same sweep that reminds them. It
+// runs at the transactions' time (the database clock); both the draft
+// sweep job and `psims lifecycle run` call it.
+func SweepDrafts(ctx context.Context, t Transactor, outbox Outbox, retention DraftRetention, draftsURL string) (DraftSweepResult, error) {
+	var res DraftSweepResult
 	// Settings that would delete every draft at once are a wiring mistake
 	// (configuration checks them); refuse rather than delete.
-	if w.retention.Remind <= 0 || w.retention.Keep <= w.retention.Remind {
-		return river.JobCancel(fmt.Errorf("incident: draft retention %s with reminder %s: the reminder must be positive and shorter",
-			w.retention.Keep, w.retention.Remind))
+	if retention.Remind <= 0 || retention.Keep <= retention.Remind {
+		return res, fmt.Errorf("%w: %s with reminder %s: the reminder must be positive and shorter",
+			errBadRetention, retention.Keep, retention.Remind)
 	}
-	reminded := 0
 	for {
-		found, queued, err := w.remindBatch(ctx)
-		reminded += queued
+		found, reminded, err := remindBatch(ctx, t, outbox, retention, draftsURL)
+		res.Reminded = append(res.Reminded, reminded...)
 		if err != nil {
-			return err
+			return res, err
 		}
 		if found < draftBatch {
 			break
 		}
 	}
-	deleted, err := w.deleteExpired(ctx)
-	if err != nil {
-		return err
-	}
-	if reminded > 0 || deleted > 0 {
-		w.logger.InfoContext(ctx, "drafts swept", "reminded", reminded, "deleted", deleted)
-	}
-	return nil
+	err := t.InTx(ctx, func(tx *db.Tx) error {
+		res.At = tx.Now
+		r, err := tx.ExecContext(ctx, `DELETE FROM drafts WHERE updated_at < $1 AND (reminded_at IS NULL OR reminded_at < $2)`,
+			tx.Now.Add(-retention.Keep), tx.Now.Add(-retention.Remind))
+		if err != nil {
+			return fmt.Errorf("incident: delete expired drafts: %w", err)
+		}
+		res.Deleted, _ = r.RowsAffected()
+		return nil
+	})
+	return res, err
 }
 
 // remindBatch queues reminders for up to draftBatch drafts of active users
 // that are due one, and marks them reminded in the same transaction, so a
 // crash or a second sweep never emails anyone twice. It returns how many
-// drafts it found and how many reminders it queued.
-func (w *draftWorker) remindBatch(ctx context.Context) (found, queued int, err error) {
-	err = w.db.InTx(ctx, func(tx *db.Tx) error {
-		due := tx.Now.Add(-(w.retention.Keep - w.retention.Remind))
+// drafts it found and the reminders it queued.
+func remindBatch(ctx context.Context, t Transactor, outbox Outbox, retention DraftRetention, draftsURL string) (found int, queued []DraftReminded, err error) {
+	err = t.InTx(ctx, func(tx *db.Tx) error {
+		queued = nil
+		due := tx.Now.Add(-(retention.Keep - retention.Remind))
 		type reminder struct {
-			id               int64
+			id, userID       int64
 			eventType        Type
 			created, updated time.Time
 			email, name      string
 		}
-		rows, err := tx.QueryContext(ctx, `SELECT d.id, d.event_type, d.created_at, d.updated_at, u.email, u.name
+		rows, err := tx.QueryContext(ctx, `SELECT d.id, d.user_id, d.event_type, d.created_at, d.updated_at, u.email, u.name
 			FROM drafts d JOIN users u ON u.id = d.user_id
 			WHERE d.reminded_at IS NULL AND d.updated_at < $1 AND u.status = 'active'
 				AND u.restricted_at IS NULL AND u.contact_objected_at IS NULL
@@ -134,7 +178,7 @@ func (w *draftWorker) remindBatch(ctx context.Context) (found, queued int, err e
 		var batch []reminder
 		for rows.Next() {
 			var r reminder
-			if err := rows.Scan(&r.id, &r.eventType, &r.created, &r.updated, &r.email, &r.name); err != nil {
+			if err := rows.Scan(&r.id, &r.userID, &r.eventType, &r.created, &r.updated, &r.email, &r.name); err != nil {
 				rows.Close()
 				return fmt.Errorf("incident: scan draft due a reminder: %w", err)
 			}
@@ -156,33 +200,20 @@ func (w *draftWorker) remindBatch(ctx context.Context) (found, queued int, err e
 			if n, _ := res.RowsAffected(); n != 1 {
 				continue
 			}
-			deleteOn := r.updated.Add(w.retention.Keep)
-			if earliest := tx.Now.Add(w.retention.Remind); deleteOn.Before(earliest) {
+			deleteOn := r.updated.Add(retention.Keep)
+			if earliest := tx.Now.Add(retention.Remind); deleteOn.Before(earliest) {
 				deleteOn = earliest
 			}
-			m := mail.DraftReminder(r.email, r.name, r.eventType.Label(), r.created, deleteOn, w.draftsURL)
-			if _, err := w.outbox.Enqueue(ctx, tx, m); err != nil {
+			m := mail.DraftReminder(r.email, r.name, r.eventType.Label(), r.created, deleteOn, draftsURL)
+			if _, err := outbox.Enqueue(ctx, tx, m); err != nil {
 				return fmt.Errorf("incident: queue draft reminder: %w", err)
 			}
-			queued++
+			queued = append(queued, DraftReminded{DraftID: r.id, UserID: r.userID, DeleteOn: deleteOn.UTC()})
 		}
 		return nil
 	})
 	if err != nil {
-		return 0, 0, err
+		return 0, nil, err
 	}
 	return found, queued, nil
-}
-
-// deleteExpired deletes the drafts not saved within Keep, except those
-// whose reminder went less than Remind ago.
-func (w *draftWorker) deleteExpired(ctx context.Context) (int, error) {
-	now := w.db.Now()
-	res, err := w.db.ExecContext(ctx, `DELETE FROM drafts WHERE updated_at < $1 AND (reminded_at IS NULL OR reminded_at < $2)`,
-		now.Add(-w.retention.Keep), now.Add(-w.retention.Remind))
-	if err != nil {
-		return 0, fmt.Errorf("incident: delete expired drafts: %w", err)
-	}
-	n, _ := res.RowsAffected()
-	return int(n), nil
 }

@@ -6,6 +6,8 @@ import (
 	"strconv"
 
 	"github.com/psims/psims/internal/account"
+	"github.com/psims/psims/internal/apperr"
+	"github.com/psims/psims/internal/audit"
 	"github.com/psims/psims/internal/db"
 )
 
@@ -72,4 +74,29 @@ func (s *Service) ErasePerson(ctx context.Context, tx *db.Tx, userID int64) (map
 	}
 	closed, _ := res.RowsAffected()
 	return map[string]int64{"rights_reasons": reasons, "rights_closed": closed}, nil
+}
+
+// EraseDormant erases a person everywhere inside the caller's transaction,
+// through the same steps as a completed erasure request, with the system
+// as actor: the dormancy sweep's deletion of people who no longer use the
+// service (P12), and of accounts that never completed registration. It
+// audits "rights.erased_dormant" with why (reason, fixed text naming no
+// one) and the counts. Events they recorded stay, with no reporter
+// identity; audit rows stay, naming the tombstone's id only. Errors:
+// NotFound; Conflict when the account is already erased.
+func (s *Service) EraseDormant(ctx context.Context, tx *db.Tx, userID int64, reason string) error {
+	u, err := s.people.UserInTx(ctx, tx, userID)
+	if err != nil {
+		return err
+	}
+	if u.Status == account.StatusErased {
+		return apperr.New(apperr.Conflict, "This account is erased already.")
+	}
+	details, err := s.erase(ctx, tx, u)
+	if err != nil {
+		return err
+	}
+	details["reason"] = reason
+	return audit.Record(ctx, tx, audit.Entry{Action: "rights.erased_dormant", SubjectType: "user",
+		SubjectID: strconv.FormatInt(userID, 10), Details: details})
 }

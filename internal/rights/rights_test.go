@@ -327,6 +327,8 @@ var erased = map[string]bool{
 	"notification_preferences.user_id": true, "usage_events.user_id": true, "usage_user_days.user_id": true,
 	"usage_user_periods.user_id": true, "feedback_items.user_id": true, "feedback_items.assignee_id": true,
 	"events.assignee_id": true, "data_exports.user_id": true,
+	// Dormancy exemptions they granted stay, granted by nobody in particular.
+	"users.exemption_by": true,
 }
 
 type column struct{ table, name, kind string }

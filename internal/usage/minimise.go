@@ -20,6 +20,14 @@ import (
 // audit entry, and keeps a watermark, so it resumes where it stopped and
 // running it again changes nothing.
 
+// Transactor runs fn in a transaction; *db.DB is one. The usage jobs pass
+// the database; a dry run of the lifecycle sweeps (internal/lifecycle)
+// passes one that runs every transaction inside a single one it rolls
+// back.
+type Transactor interface {
+	InTx(ctx context.Context, fn func(tx *db.Tx) error) error
+}
+
 // updateIDs is how many rows one UPDATE of the IP truncation names.
 const updateIDs = 200
 
@@ -30,7 +38,7 @@ const updateIDs = 200
 // entry "usage.ip_truncate" when it changed any; the watermark says up to
 // when every address is truncated, so a run reads only events that have
 // come of age since the last.
-func TruncateIPs(ctx context.Context, d *db.DB, now time.Time, keep Retention) (int64, error) {
+func TruncateIPs(ctx context.Context, d Transactor, now time.Time, keep Retention) (int64, error) {
 	if keep.IsZero() {
 		return 0, errors.New("usage: truncate addresses: no IP retention period")
 	}
@@ -139,7 +147,7 @@ func truncateBetween(ctx context.Context, tx *db.Tx, from, to time.Time) (int64,
 // that their counts stay in the aggregates. It returns how many events it
 // deleted. Each day is one transaction with an audit entry
 // "usage.delete".
-func DeleteExpired(ctx context.Context, d *db.DB, now time.Time, keep Retention) (int64, error) {
+func DeleteExpired(ctx context.Context, d Transactor, now time.Time, keep Retention) (int64, error) {
 	if keep.IsZero() {
 		return 0, errors.New("usage: delete usage events: no retention period")
 	}

@@ -265,6 +265,8 @@ func (s *Server) adminUsersExport(w http.ResponseWriter, r *http.Request) {
 // adminUserForm is what the forms on a user's page hold.
 type adminUserForm struct {
 	Status, Reason, Role, Orgs string
+	// ExemptionReason is why the account is kept when not used (P12).
+	ExemptionReason string
 }
 
 // adminUserData is what a user's page shows.
@@ -281,6 +283,9 @@ type adminUserData struct {
 	CanGrant      bool
 	// CanDisclose offers a legal disclosure export about the user (P18).
 	CanDisclose bool
+	// CanExempt offers to keep the account out of the dormancy sweep, or
+	// put it back (P12).
+	CanExempt bool
 }
 
 // Notices after a change, by the done= value of the redirect.
@@ -290,6 +295,8 @@ var adminUserNotices = map[string]string{
 	"active":      "Account reinstated. They can sign in again and have been sent an email.",
 	"role":        "Account type changed. They have been signed out and sent an email.",
 	"grants":      "Organisations they can read have been updated.",
+	"exempt":      "The account will be kept when it is not used. Any warning has been cancelled.",
+	"unexempt":    "The account is no longer exempt: it will be warned and deactivated if it is not used.",
 }
 
 // targetUser loads the user named in the path, or shows 404 and returns
@@ -373,6 +380,7 @@ func (s *Server) renderAdminUser(w http.ResponseWriter, r *http.Request, status 
 		}
 	}
 	data.CanDisclose = authz.Decide(sub, authz.DiscloseUserData, targetObject(u)).Allowed
+	data.CanExempt = authz.Decide(sub, authz.ExemptFromDormancy, targetObject(u)).Allowed
 	p := s.page(r, u.Name)
 	p.Form = form
 	p.Errors = errs

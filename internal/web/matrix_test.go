@@ -449,6 +449,17 @@ func matrixCases() []matrixCase {
 		{pattern: "GET /report", own: everyone, other: everyone},
 		{pattern: "POST /report", form: url.Values{"action": {"search"}, "org_query": {"RM1"}}, own: everyone, other: everyone},
 		{pattern: "GET /report/recorded/{ref}", path: func(tg target) string { return "/report/recorded/" + string(tg.Reference) }, own: everyone, other: everyone},
+		// Dormant accounts (issue 14, P12, P13). The link in a warning
+		// works for whoever holds it, signed in or not (a bad one shows
+		// the expired-link page); exemptions are the operator's; the list
+		// of who is about to be deactivated is an organisation's admins'
+		// for their own, and national admins' for any.
+		{pattern: "GET /account/still-active", path: func(target) string { return "/account/still-active?token=not-a-token" }, own: everyone, other: everyone},
+		{pattern: "POST /account/still-active", form: url.Values{"token": {"not-a-token"}}, own: everyone, other: everyone},
+		{pattern: "POST /admin/users/{id}/dormancy-exemption", path: userPath("/admin/users/%d/dormancy-exemption"), form: url.Values{"exemption_reason": {"Matrix test"}}, own: national, other: national},
+		{pattern: "POST /admin/users/{id}/dormancy-exemption/remove", path: userPath("/admin/users/%d/dormancy-exemption/remove"), own: national, other: national},
+		{pattern: "POST /admin/users/{id}/dormancy-exemption", path: userPath("/admin/users/%d/dormancy-exemption"), targetRole: authz.NationalAdmin, form: url.Values{"exemption_reason": {"Matrix test"}}, own: national, other: national},
+		{pattern: "GET /admin/users/dormant", path: func(tg target) string { return "/admin/users/dormant?org=" + tg.Org }, own: admins, other: national},
 	}
 }
 

@@ -96,6 +96,9 @@ type Deps struct {
 	// MailAdmin is the outbox view for national admins: delivery status
 	// and Send again (issue 14).
 	MailAdmin *mailadmin.Service
+	// Dormancy lists accounts about to be deactivated for not being used
+	// (P12, P13).
+	Dormancy *account.Dormancy
 }
 
 // Server handles every HTTP request.
@@ -225,6 +228,7 @@ func (s *Server) routes() http.Handler {
 	s.concernRoutes(r)
 	s.auditRoutes(r)
 	s.outboxRoutes(r)
+	s.dormancyRoutes(r)
 	s.routeList = r.patterns
 	s.ungatedRoutes = r.ungated
 
