@@ -270,6 +270,13 @@ func NewService(d *db.DB, parts Parts, key []byte, base string) *Service {
 	return &Service{db: d, parts: parts, key: key, base: strings.TrimSuffix(base, "/"), batchSize: DefaultBatchSize}
 }
 
+// WithBatchSize makes the service queue n messages a transaction (at
+// least 1) instead of DefaultBatchSize, and returns it.
+func (s *Service) WithBatchSize(n int) *Service {
+	s.batchSize = max(n, 1)
+	return s
+}
+
 // CleanText is typed text as it is checked and stored: Windows line ends
 // made plain, and blank space around it taken off.
 func CleanText(s string) string { return strings.TrimSpace(strings.ReplaceAll(s, "\r\n", "\n")) }

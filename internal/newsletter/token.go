@@ -48,7 +48,7 @@ func ParseToken(key []byte, token string) (userID int64, purpose terms.Purpose, 
 	for _, tp := range tokenPurposes {
 		known = known || tp == p
 	}
-	if !known || !secret.Verify(key, mac, id, string(p)) {
+	if !known || !secret.Verify(key, mac, "unsubscribe", id, string(p)) {
 		return 0, "", false
 	}
 	return n, p, true
