@@ -30,6 +30,7 @@ import (
 	"github.com/psims/psims/internal/jobs"
 	"github.com/psims/psims/internal/library"
 	"github.com/psims/psims/internal/mail"
+	"github.com/psims/psims/internal/newsletter"
 	"github.com/psims/psims/internal/org"
 	"github.com/psims/psims/internal/password"
 	"github.com/psims/psims/internal/ratelimit"
@@ -77,6 +78,9 @@ type App struct {
 	Concerns *concern.Service
 	// AuditLog reads the audit log for the national admins' viewer.
 	AuditLog *audit.Log
+	// Newsletters keeps newsletters and research invitations and their
+	// one-click unsubscribe links (issue 14, P7).
+	Newsletters *newsletter.Service
 }
 
 // nationalAdmins finds the national admins through the account service,
@@ -141,6 +145,11 @@ func open(ctx context.Context, cfg config.Config, logger *slog.Logger, workers b
 		return nil, err
 	}
 	a.RateLimits = ratelimit.NewKeyed(d, limitKey)
+	unsubscribeKey, err := secrets.Get(ctx, "unsubscribe-links")
+	if err != nil {
+		d.Close()
+		return nil, err
+	}
 	var register func(*river.Workers, *jobs.Runner)
 	if workers {
 		register = func(w *river.Workers, r *jobs.Runner) {
@@ -154,6 +163,7 @@ func open(ctx context.Context, cfg config.Config, logger *slog.Logger, workers b
 			usage.AddWorkers(w, r, d, cfg.UsagePolicy(), logger)
 			dataexport.AddWorkers(w, r, func() *dataexport.Service { return a.DataExport }, logger)
 			audit.AddWorkers(w, r, audit.NewChecker(d, nationalAdmins{a}, outbox, audit.NewAnchorer(cfg.AuditAnchor, nil), logger))
+			newsletter.AddWorkers(w, r, func() *newsletter.Service { return a.Newsletters }, logger)
 		}
 	}
 	if a.Jobs, err = jobs.New(d, logger, register); err != nil {
@@ -197,6 +207,8 @@ func open(ctx context.Context, cfg config.Config, logger *slog.Logger, workers b
 		EraseAddressesWith("jobs", jobs.EraseAddress).
 		EraseAddressesWith("concern_reporters", concern.EraseReporterAddress)
 	a.Concerns = concern.NewService(d, a.RateLimits, a.Outbox, a.Accounts)
+	a.Newsletters = newsletter.NewService(d, newsletter.Parts{Recipients: a.Accounts, Consents: a.Terms, Outbox: a.Outbox,
+		Jobs: a.Jobs, Orgs: a.Orgs}, unsubscribeKey, cfg.BaseURL)
 	return a, nil
 }
 
@@ -220,6 +232,8 @@ func (a *App) WebDeps(metrics *web.Metrics) web.Deps {
 		Rights:     a.Rights,
 		Concerns:   a.Concerns,
 		AuditLog:   a.AuditLog,
+		// Newsletters and one-click unsubscribe (issue 14, P7).
+		Newsletters: a.Newsletters,
 	}
 }
 

@@ -26,6 +26,7 @@ import (
 	"github.com/psims/psims/internal/incident/form"
 	"github.com/psims/psims/internal/incident/taxonomy"
 	"github.com/psims/psims/internal/library"
+	"github.com/psims/psims/internal/newsletter"
 	"github.com/psims/psims/internal/org"
 	"github.com/psims/psims/internal/rights"
 	"github.com/psims/psims/internal/terms"
@@ -92,6 +93,9 @@ type Deps struct {
 	Concerns *concern.Service
 	// AuditLog reads the audit log for the national admins' viewer.
 	AuditLog *audit.Log
+	// Newsletters keeps newsletters and research invitations, and answers
+	// their one-click unsubscribe links (issue 14, P7).
+	Newsletters *newsletter.Service
 }
 
 // Server handles every HTTP request.
@@ -220,6 +224,7 @@ func (s *Server) routes() http.Handler {
 	s.rightsRoutes(r)
 	s.concernRoutes(r)
 	s.auditRoutes(r)
+	s.newsletterRoutes(r)
 	s.routeList = r.patterns
 	s.ungatedRoutes = r.ungated
 
