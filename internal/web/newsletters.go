@@ -35,7 +35,7 @@ func (s *Server) newsletterRoutes(r *router) {
 // oneClickUnsubscribe reports whether r is a post to the one-click
 // unsubscribe address, which checkCSRF lets through without a form token.
 func oneClickUnsubscribe(r *http.Request) bool {
-	token, ok := strings.CutPrefix(r.URL.Path, "/unsubscribe/")
+	token, ok := strings.CutPrefix(r.URL.EscapedPath(), "/unsubscribe/")
 	return ok && token != "" && !strings.Contains(token, "/")
 }
 
