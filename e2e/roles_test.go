@@ -110,6 +110,17 @@ func TestEveryRoleWalksItsPages(t *testing.T) {
 			"/admin/audit", "/admin/audit?org=RM1&action=account.sign_in"}},
 	}
 
+	// Newsletters and invitations (issue 14, P7): national admins only.
+	for _, slug := range []string{"reporter", "reviewer", "org-admin", "read-only"} {
+		w := walks[slug]
+		w.refused = append(w.refused, "/admin/newsletters")
+		walks[slug] = w
+	}
+	if w := walks["national-admin"]; true {
+		w.ok = append(w.ok, "/admin/newsletters", "/admin/newsletters/new")
+		walks["national-admin"] = w
+	}
+
 	shots := os.Getenv("PSIMS_SCREENSHOTS")
 	for _, p := range people {
 		t.Run(p.slug, func(t *testing.T) {

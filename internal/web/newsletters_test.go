@@ -211,7 +211,7 @@ func TestComposingPreviewingAndSendingANewsletter(t *testing.T) { // P7, T12
 				t.Fatal("no link to the newsletters in the header")
 			}
 			form := url.Values{"kind": {"newsletter"}, "subject": {"News for ward staff"},
-				"body": {"## Learning\n\nThe patient with NHS number 943 476 5919 recovered.\n\n<b>bold</b>"},
+				"body":     {"## Learning\n\nThe patient with NHS number 943 476 5919 recovered.\n\n<b>bold</b>"},
 				"audience": {"roles"}, "roles": {"reporter"}, "when": {"later"}, "send_at-day": {"31"}, "send_at-month": {"2"}, "send_at-year": {"2030"}, "send_at-time": {"25:00"}}
 			r := b.submit("/admin/newsletters/new", "/admin/newsletters/new", form)
 			if r.status != http.StatusUnprocessableEntity {
