@@ -1,7 +1,9 @@
 package web_test
 
 import (
+	"bytes"
 	"context"
+	"mime/multipart"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -279,7 +281,23 @@ func TestComposingPreviewingAndSendingANewsletter(t *testing.T) { // P7, T12
 			if link == nil {
 				t.Fatal("no List-Unsubscribe")
 			}
-			if r := oneClick(t, s.site.Addr, link[1]); r.status != http.StatusOK {
+			// This provider posts the one-click body as multipart/form-data,
+			// which RFC 8058 allows too.
+			var body bytes.Buffer
+			mw := multipart.NewWriter(&body)
+			if err := mw.WriteField("List-Unsubscribe", "One-Click"); err != nil {
+				t.Fatal(err)
+			}
+			mw.Close()
+			lu, err := url.Parse(link[1])
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp, err := http.Post(s.site.Addr+lu.Path, mw.FormDataContentType(), &body)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if r := read(t, resp); r.status != http.StatusOK || !strings.Contains(r.body, "You have unsubscribed") {
 				t.Fatalf("unsubscribe: %d", r.status)
 			}
 			if after := rb.get("/account/data-preferences"); strings.Contains(after.body, `value="newsletter" checked`) {
