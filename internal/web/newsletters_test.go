@@ -327,7 +327,7 @@ func TestBadUnsubscribeLinks(t *testing.T) { // P7
 	t.Parallel()
 	site := apptest.Start(t, dbtest.SQLite(t), nil)
 	for _, token := range []string{"x", "1.newsletter.AAAA", "0.research.", "9999999999999999999999.newsletter.x",
-		strings.Repeat("a", 5000), "1.usage-analysis.abc", "%00", "1.newsletter.abc%2Fdef"} {
+		strings.Repeat("a", 5000), "1.usage-analysis.abc", "%00", "1.newsletter.abc%2Fdef", "..%2Fadmin%2Fnewsletters%2Fnew", "%2E%2E%2Fadmin%2Fnewsletters%2Fnew"} {
 		for _, method := range []string{http.MethodGet, http.MethodPost} {
 			req, err := http.NewRequest(method, site.URL+"/unsubscribe/"+token, strings.NewReader("List-Unsubscribe=One-Click"))
 			if err != nil {
