@@ -133,6 +133,16 @@ func TestEveryRoleWalksItsPages(t *testing.T) {
 		walks[role] = w
 	}
 
+	// Newsletters and invitations (issue 14, P7): national admins only.
+	for _, slug := range []string{"reporter", "reviewer", "org-admin", "read-only"} {
+		w := walks[slug]
+		w.refused = append(w.refused, "/admin/newsletters")
+		walks[slug] = w
+	}
+	national := walks["national-admin"]
+	national.ok = append(national.ok, "/admin/newsletters", "/admin/newsletters/new")
+	walks["national-admin"] = national
+
 	shots := os.Getenv("PSIMS_SCREENSHOTS")
 	for _, p := range people {
 		t.Run(p.slug, func(t *testing.T) {

@@ -32,6 +32,7 @@ import (
 	"github.com/psims/psims/internal/lifecycle"
 	"github.com/psims/psims/internal/mail"
 	"github.com/psims/psims/internal/mail/mailadmin"
+	"github.com/psims/psims/internal/newsletter"
 	"github.com/psims/psims/internal/org"
 	"github.com/psims/psims/internal/password"
 	"github.com/psims/psims/internal/ratelimit"
@@ -81,6 +82,9 @@ type App struct {
 	AuditLog *audit.Log
 	// Dormancy warns, deactivates and deletes dormant accounts (P12, P13).
 	Dormancy *account.Dormancy
+	// Newsletters keeps newsletters and research invitations and their
+	// one-click unsubscribe links (issue 14, P7).
+	Newsletters *newsletter.Service
 }
 
 // nationalAdmins finds the national admins through the account service,
@@ -145,11 +149,22 @@ func open(ctx context.Context, cfg config.Config, logger *slog.Logger, workers b
 		return nil, err
 	}
 	a.RateLimits = ratelimit.NewKeyed(d, limitKey)
+	unsubscribeKey, err := secrets.Get(ctx, "unsubscribe-links")
+	if err != nil {
+		d.Close()
+		return nil, err
+	}
 	var register func(*river.Workers, *jobs.Runner)
 	if workers {
 		register = func(w *river.Workers, r *jobs.Runner) {
 			outbox := mail.NewOutbox(d, r, logger)
-			mail.AddWorker(w, d, sender, logger, mail.WorkerOptions{Rate: cfg.SMTPRate})
+			// Newsletters and invitations are checked against the
+			// recipient's choices again just before sending (P7); the
+			// newsletter service is made after this runs.
+			recheck := func(ctx context.Context, to, category, batch string) (bool, error) {
+				return a.Newsletters.StillWanted(ctx, to, category, batch)
+			}
+			mail.AddWorker(w, d, sender, logger, mail.WorkerOptions{Rate: cfg.SMTPRate, Recheck: recheck})
 			terms.AddNoticeWorker(w, d, outbox, cfg.BaseURL+"/review-terms", logger)
 			retention := incident.DraftRetention{Keep: cfg.DraftRetention, Remind: cfg.DraftReminder}
 			incident.AddDraftWorker(w, r, d, outbox, retention, cfg.BaseURL+"/drafts", logger)
@@ -159,6 +174,7 @@ func open(ctx context.Context, cfg config.Config, logger *slog.Logger, workers b
 			dataexport.AddWorkers(w, r, func() *dataexport.Service { return a.DataExport }, logger)
 			audit.AddWorkers(w, r, audit.NewChecker(d, nationalAdmins{a}, outbox, audit.NewAnchorer(cfg.AuditAnchor, nil), logger))
 			lifecycle.AddDormancyWorker(w, r, d, func() *account.Dormancy { return a.Dormancy }, logger)
+			newsletter.AddWorkers(w, r, func() *newsletter.Service { return a.Newsletters }, logger)
 		}
 	}
 	if a.Jobs, err = jobs.New(d, logger, register); err != nil {
@@ -205,6 +221,8 @@ func open(ctx context.Context, cfg config.Config, logger *slog.Logger, workers b
 	// Dormant accounts' details are deleted through the same erasure as a
 	// request to be forgotten.
 	a.Dormancy = account.NewDormancy(a.Accounts, cfg.DormancyPolicy(), a.Rights)
+	a.Newsletters = newsletter.NewService(d, newsletter.Parts{Recipients: a.Accounts, Consents: a.Terms, Outbox: a.Outbox,
+		Jobs: a.Jobs, Orgs: a.Orgs}, unsubscribeKey, cfg.BaseURL)
 	return a, nil
 }
 
@@ -238,6 +256,8 @@ func (a *App) WebDeps(metrics *web.Metrics) web.Deps {
 		AuditLog:   a.AuditLog,
 		MailAdmin:  mailadmin.New(a.DB, a.Outbox),
 		Dormancy:   a.Dormancy,
+		// Newsletters and one-click unsubscribe (issue 14, P7).
+		Newsletters: a.Newsletters,
 	}
 }
 

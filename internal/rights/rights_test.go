@@ -317,6 +317,10 @@ var kept = map[string]bool{
 	"data_exports.requested_by": true,
 	// A cursor of the terms-change notices, not about anyone.
 	"document_notices.last_user_id": true,
+	// A newsletter's author stays as the tombstone, like a document's
+	// publisher; its cursor is a position in the list of users, not
+	// about anyone (issue 14, P7).
+	"newsletters.author_id": true, "newsletters.cursor_user_id": true,
 }
 
 // erased are the user-referencing columns erasure clears of the person.

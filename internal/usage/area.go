@@ -74,6 +74,8 @@ func areaPrefixes() []struct{ prefix, area string } {
 		{"/account", AreaAccount}, {"/sign-in", AreaAccount}, {"/sign-out", AreaAccount}, {"/register", AreaAccount},
 		{"/verify-email", AreaAccount}, {"/password-reset", AreaAccount}, {"/pending-approval", AreaAccount},
 		{"/session", AreaAccount}, {"/consent", AreaAccount}, {"/review-terms", AreaAccount},
+		// One-click unsubscribe from newsletters and invitations (issue 14).
+		{"/unsubscribe", AreaAccount},
 		{"/terms", AreaPolicies}, {"/privacy", AreaPolicies}, {"/documents", AreaPolicies}, {"/cookies", AreaPolicies},
 		{"/accessibility", AreaPolicies},
 	}

@@ -25,7 +25,9 @@ import (
 	"github.com/psims/psims/internal/incident"
 	"github.com/psims/psims/internal/library"
 	"github.com/psims/psims/internal/mail"
+	"github.com/psims/psims/internal/newsletter"
 	"github.com/psims/psims/internal/rights"
+	"github.com/psims/psims/internal/terms"
 	"github.com/psims/psims/internal/web"
 )
 
@@ -65,6 +67,10 @@ type target struct {
 	ConcernID int64
 	// OutboxID is a failed email to the target user (issue 14).
 	OutboxID int64
+	// NewsletterID is a newsletter draft, and UnsubscribePath the target
+	// user's one-click unsubscribe address for the newsletter (P7).
+	NewsletterID    int64
+	UnsubscribePath string
 }
 
 // matrixCase says who may use one route, on an object of their own
@@ -141,6 +147,10 @@ func rightsPath(format string) func(target) string {
 
 func concernPath(format string) func(target) string {
 	return func(tg target) string { return fmt.Sprintf(format, tg.ConcernID) }
+}
+
+func newsletterPath(format string) func(target) string {
+	return func(tg target) string { return fmt.Sprintf(format, tg.NewsletterID) }
 }
 
 func eventPath(suffix string) func(target) string {
@@ -358,6 +368,21 @@ func matrixCases() []matrixCase {
 		{pattern: "GET /admin/outbox", own: national, other: national},
 		{pattern: "GET /admin/outbox", path: func(target) string { return "/admin/outbox?status=failed" }, own: national, other: national},
 		{pattern: "POST /admin/outbox/{id}/resend", path: func(tg target) string { return fmt.Sprintf("/admin/outbox/%d/resend", tg.OutboxID) }, own: national, other: national},
+		// Newsletters and invitations (newsletters.go, P7): national admins
+		// only. The one-click unsubscribe address needs no sign-in: its
+		// signed token is the authority, so every visitor reaches it.
+		{pattern: "GET /admin/newsletters", own: national, other: national},
+		{pattern: "GET /admin/newsletters/new", own: national, other: national},
+		{pattern: "POST /admin/newsletters/new", form: url.Values{"kind": {"newsletter"}, "subject": {"Matrix news"}, "body": {"Matrix text."},
+			"audience": {"everyone"}, "when": {"now"}}, own: national, other: national},
+		{pattern: "GET /admin/newsletters/{id}", path: newsletterPath("/admin/newsletters/%d"), own: national, other: national},
+		{pattern: "GET /admin/newsletters/{id}/edit", path: newsletterPath("/admin/newsletters/%d/edit"), own: national, other: national},
+		{pattern: "POST /admin/newsletters/{id}/edit", path: newsletterPath("/admin/newsletters/%d/edit"), form: url.Values{"kind": {"newsletter"},
+			"subject": {"Matrix news, changed"}, "body": {"Matrix text."}, "audience": {"everyone"}, "when": {"now"}}, own: national, other: national},
+		{pattern: "POST /admin/newsletters/{id}/send", path: newsletterPath("/admin/newsletters/%d/send"), own: national, other: national},
+		{pattern: "POST /admin/newsletters/{id}/cancel", path: newsletterPath("/admin/newsletters/%d/cancel"), own: national, other: national},
+		{pattern: "GET /unsubscribe/{token}", path: func(tg target) string { return tg.UnsubscribePath }, own: everyone, other: everyone},
+		{pattern: "POST /unsubscribe/{token}", path: func(tg target) string { return tg.UnsubscribePath }, own: everyone, other: everyone},
 
 		// Event lists and pages (events.go). Everyone signed in has a list:
 		// a reporter's own events, a reviewer's or org admin's organisation,
@@ -590,9 +615,16 @@ func (f *matrixFixture) target(org string, pending bool, role string) target {
 	}); err != nil {
 		f.t.Fatal(err)
 	}
+	nl, err := f.site.App.Newsletters.Create(context.Background(), newsletter.Actor{}, newsletter.Draft{Kind: newsletter.KindNewsletter,
+		Subject: "Matrix news", Body: "Matrix text.", Audience: newsletter.Everyone})
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	unsubscribe := strings.TrimPrefix(f.site.App.Newsletters.UnsubscribeURL(u.ID, terms.Newsletter), f.site.URL)
 	return target{User: u, RequestID: id, Org: org, Reference: ev.Reference, DraftID: draft, NoteID: rv.Notes[0].ID,
 		Guidance: guidance(authz.Audience{Everyone: true}), ReviewersGuidance: guidance(authz.Audience{Roles: []string{authz.Reviewer}}),
-		FeedbackID: fb.ID, ExportID: export.PublicID, DisclosureID: disclosure.PublicID, RightsID: rr.ID, ConcernID: cr.ID, OutboxID: outboxID}
+		FeedbackID: fb.ID, ExportID: export.PublicID, DisclosureID: disclosure.PublicID, RightsID: rr.ID, ConcernID: cr.ID,
+		NewsletterID: nl, UnsubscribePath: unsubscribe, OutboxID: outboxID}
 }
 
 // TestAuthorisationMatrix walks every route, for every role, on an object of

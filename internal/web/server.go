@@ -27,6 +27,7 @@ import (
 	"github.com/psims/psims/internal/incident/taxonomy"
 	"github.com/psims/psims/internal/library"
 	"github.com/psims/psims/internal/mail/mailadmin"
+	"github.com/psims/psims/internal/newsletter"
 	"github.com/psims/psims/internal/org"
 	"github.com/psims/psims/internal/rights"
 	"github.com/psims/psims/internal/terms"
@@ -99,6 +100,9 @@ type Deps struct {
 	// Dormancy lists accounts about to be deactivated for not being used
 	// (P12, P13).
 	Dormancy *account.Dormancy
+	// Newsletters keeps newsletters and research invitations, and answers
+	// their one-click unsubscribe links (issue 14, P7).
+	Newsletters *newsletter.Service
 }
 
 // Server handles every HTTP request.
@@ -229,6 +233,7 @@ func (s *Server) routes() http.Handler {
 	s.auditRoutes(r)
 	s.outboxRoutes(r)
 	s.dormancyRoutes(r)
+	s.newsletterRoutes(r)
 	s.routeList = r.patterns
 	s.ungatedRoutes = r.ungated
 

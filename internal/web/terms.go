@@ -221,6 +221,11 @@ type consentData struct {
 	First bool
 	// Held is a form to send again after the offer (see held.go).
 	Held *heldPost
+	// Preferences is true for "Your data preferences", which also says
+	// that service notices are always sent, and whether the person
+	// objects to being contacted (Objected) with where to change it
+	// (issue 14, P7).
+	Preferences, Objected bool
 }
 
 // consentChoice is one checkbox.
@@ -302,7 +307,9 @@ func (s *Server) preferencesPage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	p := s.page(r, "Your data preferences")
-	p.Data = consentData{Purposes: consentChoices(c.Granted)}
+	// "Your data preferences" also says what is always sent and whether
+	// the person objects to contact (issue 14, P7).
+	p.Data = consentData{Purposes: consentChoices(c.Granted), Preferences: true, Objected: v.user.ContactObjectedAt != nil}
 	if r.URL.Query().Get("saved") != "" {
 		p.Notice = "Your data preferences were saved. Changes take effect straight away."
 	}

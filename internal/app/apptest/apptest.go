@@ -25,6 +25,10 @@ import (
 type Site struct {
 	App *app.App
 	URL string // base URL, such as http://127.0.0.1:41234
+	// Addr is where the server listens, as an http URL: the same as URL
+	// unless the test configured another base URL (such as an https one
+	// that only appears in links).
+	Addr string
 }
 
 // Organisations are imported into every test site.
@@ -84,7 +88,7 @@ func Start(tb testing.TB, e dbtest.Engine, edit func(*config.Config)) *Site {
 		}
 		a.Close()
 	})
-	return &Site{App: a, URL: cfg.BaseURL}
+	return &Site{App: a, URL: cfg.BaseURL, Addr: "http://" + ln.Addr().String()}
 }
 
 type testWriter struct{ tb testing.TB }
