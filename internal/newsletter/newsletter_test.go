@@ -609,3 +609,72 @@ func TestMessagesCarryOneClickUnsubscribe(t *testing.T) { // P7
 		}
 	})
 }
+
+// An unsubscribe is honoured at once even for a newsletter already queued:
+// the mail worker asks StillWanted just before sending, so the message to
+// the person who unsubscribed after it was queued is cancelled, never sent,
+// while the others go (P7).
+func TestUnsubscribingCancelsMailAlreadyQueued(t *testing.T) { // P7
+	t.Parallel()
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		f := newFixture(t, d)
+		ctx := context.Background()
+		leaving := f.person(t, "leaving", "RM1", account.RoleReporter, terms.Newsletter)
+		staying := f.person(t, "staying", "RM1", account.RoleReporter, terms.Newsletter)
+		srv := smtptest.Start(t)
+		sender, err := mail.NewSender(srv.URL(), "PSIMS <no-reply@psims.test>")
+		if err != nil {
+			t.Fatal(err)
+		}
+		var svc *newsletter.Service
+		r, err := jobs.New(d, nil, func(w *river.Workers, r *jobs.Runner) {
+			mail.AddWorker(w, d, sender, nil, mail.WorkerOptions{Recheck: func(ctx context.Context, to, category, batch string) (bool, error) {
+				return svc.StillWanted(ctx, to, category, batch)
+			}})
+			newsletter.AddWorkers(w, r, func() *newsletter.Service { return svc }, nil)
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		svc = f.service(r)
+		id, err := svc.Create(ctx, f.as(), draft(newsletter.KindNewsletter))
+		if err != nil {
+			t.Fatal(err)
+		}
+		// Queued while no worker runs: both messages wait in the outbox.
+		if _, err := svc.Send(ctx, f.as(), id); err != nil {
+			t.Fatal(err)
+		}
+		if n, err := svc.SendAll(ctx, id); err != nil || n != 2 {
+			t.Fatalf("queued %d, %v; want 2", n, err)
+		}
+		link := svc.UnsubscribeURL(leaving.ID, terms.Newsletter)
+		if _, err := svc.Unsubscribe(ctx, link[strings.LastIndex(link, "/")+1:], "192.0.2.1"); err != nil {
+			t.Fatal(err)
+		}
+
+		if err := r.Start(ctx); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() {
+			stopCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			if err := r.Stop(stopCtx); err != nil {
+				t.Errorf("stop jobs: %v", err)
+			}
+		})
+		srv.WaitFor(t, staying.Email, 1)
+		deadline := time.Now().Add(10 * time.Second)
+		for f.count(t, `SELECT COUNT(*) FROM outbox WHERE to_addr = $1 AND status = $2`, leaving.Email, mail.StatusCancelled) != 1 {
+			if time.Now().After(deadline) {
+				t.Fatal("the message to the person who unsubscribed was not cancelled")
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+		for _, m := range srv.Messages() {
+			if slices.Contains(m.To, leaving.Email) {
+				t.Fatal("the newsletter reached someone who had unsubscribed after it was queued")
+			}
+		}
+	})
+}
