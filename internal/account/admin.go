@@ -74,6 +74,9 @@ func FilterStatuses() []Status {
 	return []Status{StatusPending, StatusActive, StatusSuspended, StatusDeactivated, StatusUnverified, StatusRejected, StatusIGDue}
 }
 
+// Label is how the role is named to people (RoleLabel).
+func (r Role) Label() string { return RoleLabel(r) }
+
 // RoleLabel is how a role is named to people.
 func RoleLabel(r Role) string {
 	switch r {

@@ -168,6 +168,15 @@ type Newsletter struct {
 	StartedAt, FinishedAt time.Time
 }
 
+// RoleLabels names the audience's account types as people do.
+func (n Newsletter) RoleLabels() []string {
+	labels := make([]string, 0, len(n.Roles))
+	for _, r := range n.Roles {
+		labels = append(labels, account.RoleLabel(account.Role(r)))
+	}
+	return labels
+}
+
 // Batch is the outbox batch of the mailing's messages.
 func (n Newsletter) Batch() string { return Batch(n.ID) }
 

@@ -215,6 +215,9 @@ func TestComposingPreviewingAndSendingANewsletter(t *testing.T) { // P7, T12
 			form := url.Values{"kind": {"newsletter"}, "subject": {"News for ward staff"},
 				"body":     {"## Learning\n\nThe patient with NHS number 943 476 5919 recovered.\n\n<b>bold</b>"},
 				"audience": {"roles"}, "roles": {"reporter"}, "when": {"later"}, "send_at-day": {"31"}, "send_at-month": {"2"}, "send_at-year": {"2030"}, "send_at-time": {"25:00"}}
+			if r := b.get("/admin/newsletters/new"); !strings.Contains(r.body, `>Organisation admin</label>`) {
+				t.Error("the account types are not named as people name them")
+			}
 			r := b.submit("/admin/newsletters/new", "/admin/newsletters/new", form)
 			if r.status != http.StatusUnprocessableEntity {
 				t.Fatalf("a body with an NHS number: %d", r.status)
@@ -235,7 +238,8 @@ func TestComposingPreviewingAndSendingANewsletter(t *testing.T) { // P7, T12
 			}
 			page := strings.TrimSuffix(strings.SplitN(r.location, "?", 2)[0], "/")
 			r = b.get(r.location)
-			for _, want := range []string{"1 person", "Send now to 1 person", `<h2 class="nhsuk-heading-m">Learning</h2>`, "&lt;b&gt;bold&lt;/b&gt;", "/unsubscribe/"} {
+			for _, want := range []string{"1 person", "Send now to 1 person", `<h2 class="nhsuk-heading-m">Learning</h2>`, "&lt;b&gt;bold&lt;/b&gt;", "/unsubscribe/",
+				"with these account types: Reporter"} {
 				if !strings.Contains(r.body, want) {
 					t.Errorf("the preview lacks %q", want)
 				}
