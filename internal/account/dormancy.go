@@ -519,13 +519,18 @@ func (d *Dormancy) countdown(ctx context.Context, t Transactor, emit func(Dorman
 			if n > 0 {
 				afterID = batch[n-1].id
 			}
+			// The deactivations' audit entries and emails wait here to be
+			// written many to a statement: at the end of the batch, or
+			// before an erasure, which writes audit entries of its own, so
+			// the log keeps the order of the changes.
+			var notices dormancyNotices
 			for _, u := range batch {
 				if u.exempt || u.restricted {
 					continue
 				}
 				switch {
 				case u.status == StatusActive && !u.deactivateOn.After(tx.Now):
-					a, err := d.deactivate(ctx, tx, u.id, u.email, u.name, Role(u.role), u.deactivateOn.UTC())
+					a, err := d.deactivate(ctx, tx, u.id, u.email, u.name, Role(u.role), u.deactivateOn.UTC(), &notices)
 					if err != nil {
 						return err
 					}
@@ -534,13 +539,16 @@ func (d *Dormancy) countdown(ctx context.Context, t Transactor, emit func(Dorman
 					}
 				case u.status == StatusDeactivated && u.reason == DormantReason && u.changed.Valid &&
 					!d.policy.DeleteAfter.After(u.changed.Time).After(tx.Now):
+					if err := notices.write(ctx, tx, d.accounts); err != nil {
+						return err
+					}
 					if err := d.eraser.EraseDormant(ctx, tx, u.id, "dormant"); err != nil {
 						return err
 					}
 					done = append(done, DormancyAction{Action: DormancyDelete, UserID: u.id, At: tx.Now, Status: StatusDeactivated})
 				}
 			}
-			return nil
+			return notices.write(ctx, tx, d.accounts)
 		})
 		if err != nil {
 			return err
@@ -554,10 +562,32 @@ func (d *Dormancy) countdown(ctx context.Context, t Transactor, emit func(Dorman
 	}
 }
 
+// dormancyNotices are audit entries and emails of a countdown batch not
+// yet written.
+type dormancyNotices struct {
+	entries []audit.Entry
+	msgs    []mail.Message
+}
+
+// write writes the waiting audit entries, then queues the waiting emails,
+// many to a statement, and empties n.
+func (n *dormancyNotices) write(ctx context.Context, tx *db.Tx, s *Service) error {
+	if err := audit.RecordMany(ctx, tx, n.entries); err != nil {
+		return err
+	}
+	if err := s.enqueueMany(ctx, tx, n.msgs); err != nil {
+		return fmt.Errorf("account: queue deactivation notices: %w", err)
+	}
+	n.entries, n.msgs = n.entries[:0], n.msgs[:0]
+	return nil
+}
+
 // deactivate deactivates one warned account whose date has come, unless
 // it is the last active national admin (reported, not changed: the
-// service would be left with nobody to run it).
-func (d *Dormancy) deactivate(ctx context.Context, tx *db.Tx, id int64, email, name string, role Role, on time.Time) (*DormancyAction, error) {
+// service would be left with nobody to run it). Its audit entry and email
+// are added to notices, for the caller to write in the same transaction.
+func (d *Dormancy) deactivate(ctx context.Context, tx *db.Tx, id int64, email, name string, role Role, on time.Time,
+	notices *dormancyNotices) (*DormancyAction, error) {
 	if role == RoleNationalAdmin {
 		var others int
 		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM users WHERE role = $1 AND status = $2 AND id <> $3`,
@@ -583,14 +613,10 @@ func (d *Dormancy) deactivate(ctx context.Context, tx *db.Tx, id int64, email, n
 		return nil, fmt.Errorf("account: dormancy link: %w", err)
 	}
 	deleteOn := d.policy.DeleteAfter.After(tx.Now)
-	if err := audit.Record(ctx, tx, audit.Entry{Action: "account.dormancy_deactivated", SubjectType: "user",
+	notices.entries = append(notices.entries, audit.Entry{Action: "account.dormancy_deactivated", SubjectType: "user",
 		SubjectID: strconv.FormatInt(id, 10), Details: map[string]string{"from": string(StatusActive), "to": string(StatusDeactivated),
-			"reason": "dormant", "delete_on": deleteOn.Format(time.RFC3339)}}); err != nil {
-		return nil, err
-	}
-	if _, err := d.accounts.mail.Enqueue(ctx, tx, mail.DormancyDeactivated(email, name, deleteOn)); err != nil {
-		return nil, fmt.Errorf("account: queue deactivation notice: %w", err)
-	}
+			"reason": "dormant", "delete_on": deleteOn.Format(time.RFC3339)}})
+	notices.msgs = append(notices.msgs, mail.DormancyDeactivated(email, name, deleteOn))
 	return &DormancyAction{Action: DormancyDeactivate, UserID: id, At: tx.Now, Status: StatusActive, DeleteOn: &deleteOn}, nil
 }
 

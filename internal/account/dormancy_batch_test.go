@@ -14,12 +14,13 @@ import (
 	"github.com/psims/psims/internal/password"
 )
 
-// TestTheWarningPassWarnsEveryIdleAccountOnceWithItsOwnLink sweeps more
+// TestTheBatchedSweepWarnsThenDeactivatesEveryIdleAccountOnce sweeps more
 // than two transactions' worth of idle accounts, which the warning pass
 // writes many to a statement, and checks every one is warned once, with
 // its own date, its own working link, its audit entry and its email, and
-// that a second sweep warns nobody again (P12, P13).
-func TestTheWarningPassWarnsEveryIdleAccountOnceWithItsOwnLink(t *testing.T) {
+// that a second sweep warns nobody again; then, after the notice, that
+// each is deactivated once (P12, P13).
+func TestTheBatchedSweepWarnsThenDeactivatesEveryIdleAccountOnce(t *testing.T) {
 	t.Parallel()
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
 		f := newFixture(t, d)
@@ -141,6 +142,48 @@ func TestTheWarningPassWarnsEveryIdleAccountOnceWithItsOwnLink(t *testing.T) {
 			t.Errorf("second sweep: %s of user %s", a.Action, strconv.FormatInt(a.UserID, 10))
 		}); err != nil {
 			t.Fatal(err)
+		}
+
+		// Once the notice has passed, every account still warned is
+		// deactivated, each once, with its audit entry and email, the
+		// notices of a batch written together.
+		f.clock.Advance(policy.Notice().After(now).Sub(now) + time.Hour)
+		deactivated := map[int64]int{}
+		if err := sweep.Sweep(ctx, d, func(a account.DormancyAction) {
+			if a.Action != account.DormancyDeactivate {
+				t.Errorf("after the notice: %s of user %d", a.Action, a.UserID)
+				return
+			}
+			deactivated[a.UserID]++
+		}); err != nil {
+			t.Fatal(err)
+		}
+		if len(deactivated) != len(want)-6 {
+			t.Errorf("%d accounts deactivated, want %d (all warned but the 6 that confirmed)", len(deactivated), len(want)-6)
+		}
+		for id, n := range deactivated {
+			if n != 1 || warned[id] != 1 {
+				t.Errorf("%s deactivated %d times, warned %d", emailOf[id], n, warned[id])
+			}
+		}
+		if err := d.QueryRowContext(ctx, `SELECT COUNT(DISTINCT subject_id) FROM audit_log WHERE action = 'account.dormancy_deactivated'`).Scan(&entries); err != nil {
+			t.Fatal(err)
+		}
+		if err := d.QueryRowContext(ctx, `SELECT COUNT(DISTINCT to_addr) FROM outbox WHERE subject = 'Your PSIMS account has been deactivated'`).Scan(&mails); err != nil {
+			t.Fatal(err)
+		}
+		if entries != len(deactivated) || mails != len(deactivated) {
+			t.Errorf("%d audit entries and %d emails for %d deactivations", entries, mails, len(deactivated))
+		}
+		var still int
+		if err := d.QueryRowContext(ctx, `SELECT COUNT(*) FROM users WHERE status = 'deactivated' AND status_reason = $1`, account.DormantReason).Scan(&still); err != nil {
+			t.Fatal(err)
+		}
+		if still != len(deactivated) {
+			t.Errorf("%d accounts stored as dormant, %d reported", still, len(deactivated))
+		}
+		if n, problem, err := audit.Verify(ctx, d); err != nil || problem != nil {
+			t.Errorf("audit chain after %d rows: %+v, %v", n, problem, err)
 		}
 	})
 }
