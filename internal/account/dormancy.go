@@ -261,14 +261,14 @@ func (d *Dormancy) Sweep(ctx context.Context, t Transactor, emit func(DormancyAc
 	}
 	// Warn: active accounts idle since before the warning date, by
 	// (last_active_at, id), the order of the users_dormancy index.
-	if err := d.keyset(ctx, t, StatusActive, true, emit, d.warn); err != nil {
+	if err := d.keyset(ctx, t, StatusActive, true, emit, d.warnBatch); err != nil {
 		return err
 	}
 	if err := d.countdown(ctx, t, emit); err != nil {
 		return err
 	}
 	for _, st := range []Status{StatusUnverified, StatusPending, StatusRejected} {
-		if err := d.keyset(ctx, t, st, false, emit, d.deleteUnregistered); err != nil {
+		if err := d.keyset(ctx, t, st, false, emit, d.deleteUnregisteredBatch); err != nil {
 			return err
 		}
 	}
@@ -284,10 +284,10 @@ type idle struct {
 }
 
 // keyset walks the accounts of status idle since before the pass's date
-// in (last_active_at, id) order, batch by batch, calling act on each in
-// the batch's transaction.
+// in (last_active_at, id) order, batch by batch, calling act on each batch
+// in its transaction.
 func (d *Dormancy) keyset(ctx context.Context, t Transactor, status Status, warn bool, emit func(DormancyAction),
-	act func(ctx context.Context, tx *db.Tx, u idle) (*DormancyAction, error)) error {
+	act func(ctx context.Context, tx *db.Tx, batch []idle) ([]DormancyAction, error)) error {
 	after, afterID := time.Unix(0, 0).UTC(), int64(0)
 	for {
 		var done []DormancyAction
@@ -322,14 +322,8 @@ func (d *Dormancy) keyset(ctx context.Context, t Transactor, status Status, warn
 				return fmt.Errorf("account: dormant %s accounts: %w", status, err)
 			}
 			n = len(batch)
-			for _, u := range batch {
-				a, err := act(ctx, tx, u)
-				if err != nil {
-					return err
-				}
-				if a != nil {
-					done = append(done, *a)
-				}
+			if done, err = act(ctx, tx, batch); err != nil {
+				return err
 			}
 			if n > 0 {
 				after, afterID = batch[n-1].lastActive, batch[n-1].id
@@ -348,33 +342,126 @@ func (d *Dormancy) keyset(ctx context.Context, t Transactor, status Status, warn
 	}
 }
 
-// warn warns one account, unless it changed since it was read.
-func (d *Dormancy) warn(ctx context.Context, tx *db.Tx, u idle) (*DormancyAction, error) {
-	on := d.policy.deactivateOn(u.lastActive, tx.Now)
-	res, err := tx.ExecContext(ctx, `UPDATE users SET dormancy_warned_at = $1, dormancy_deactivate_at = $2
-		WHERE id = $3 AND status = $4 AND dormancy_warned_at IS NULL AND last_active_at = $5`,
-		tx.Now, on, u.id, StatusActive, u.lastActive)
-	if err != nil {
-		return nil, fmt.Errorf("account: warn dormant account: %w", err)
+// warnRows is how many accounts one conditional update of the warning
+// pass carries: 3 parameters each, kept small for SQLite's driver, whose
+// lookup of numbered parameters grows with the square of their number.
+const warnRows = 50
+
+// warnBatch warns the accounts of one batch that have not changed since
+// they were read, in the batch's order: for each account a conditional
+// update, a one-time link, an audit entry and an email, written many to a
+// statement (the update, the links, the audit entries and the outbox rows)
+// with the emails' send jobs in one insert.
+func (d *Dormancy) warnBatch(ctx context.Context, tx *db.Tx, batch []idle) ([]DormancyAction, error) {
+	ons := make(map[int64]time.Time, len(batch))
+	for _, u := range batch {
+		ons[u.id] = d.policy.deactivateOn(u.lastActive, tx.Now)
 	}
-	if n, _ := res.RowsAffected(); n != 1 {
+	var warned []idle
+	for start := 0; start < len(batch); start += warnRows {
+		got, err := markWarned(ctx, tx, batch[start:min(start+warnRows, len(batch))], ons)
+		if err != nil {
+			return nil, err
+		}
+		warned = append(warned, got...)
+	}
+	if len(warned) == 0 {
 		return nil, nil
 	}
-	// The link works until the deactivation it would stop.
-	token, err := issueToken(ctx, tx, u.id, purposeDormancy, on.Sub(tx.Now))
+	ids := make([]int64, len(warned))
+	ttls := make([]time.Duration, len(warned))
+	for i, u := range warned {
+		// The link works until the deactivation it would stop.
+		ids[i], ttls[i] = u.id, ons[u.id].Sub(tx.Now)
+	}
+	tokens, err := issueTokens(ctx, tx, ids, purposeDormancy, ttls)
 	if err != nil {
 		return nil, err
 	}
-	if err := audit.Record(ctx, tx, audit.Entry{Action: "account.dormancy_warned", SubjectType: "user",
-		SubjectID: strconv.FormatInt(u.id, 10), Details: map[string]string{
-			"last_active": u.lastActive.Format(time.RFC3339), "deactivate_on": on.Format(time.RFC3339)}}); err != nil {
+	entries := make([]audit.Entry, len(warned))
+	msgs := make([]mail.Message, len(warned))
+	done := make([]DormancyAction, len(warned))
+	for i, u := range warned {
+		on := ons[u.id]
+		entries[i] = audit.Entry{Action: "account.dormancy_warned", SubjectType: "user",
+			SubjectID: strconv.FormatInt(u.id, 10), Details: map[string]string{
+				"last_active": u.lastActive.Format(time.RFC3339), "deactivate_on": on.Format(time.RFC3339)}}
+		msgs[i] = mail.DormancyWarning(u.email, u.name, u.lastActive, on, d.policy.DeleteAfter.Words(), d.accounts.link(ConfirmActivePath, tokens[i]))
+		done[i] = DormancyAction{Action: DormancyWarn, UserID: u.id, At: tx.Now, Status: StatusActive, DeactivateOn: &on}
+	}
+	if err := audit.RecordMany(ctx, tx, entries); err != nil {
 		return nil, err
 	}
-	msg := mail.DormancyWarning(u.email, u.name, u.lastActive, on, d.policy.DeleteAfter.Words(), d.accounts.link(ConfirmActivePath, token))
-	if _, err := d.accounts.mail.Enqueue(ctx, tx, msg); err != nil {
-		return nil, fmt.Errorf("account: queue dormancy warning: %w", err)
+	if err := d.accounts.enqueueMany(ctx, tx, msgs); err != nil {
+		return nil, fmt.Errorf("account: queue dormancy warnings: %w", err)
 	}
-	return &DormancyAction{Action: DormancyWarn, UserID: u.id, At: tx.Now, Status: StatusActive, DeactivateOn: &on}, nil
+	return done, nil
+}
+
+// markWarned sets the warning and the deactivation date (from ons) of the
+// accounts of us that are still active, unwarned and last active when they
+// were read, in one statement, and returns those it changed, in the order
+// of us. An account that changed since it was read (a sign-in, a run
+// alongside) is left alone, so nobody is warned twice.
+//
+// Each account's date and last activity are picked by CASE on its id; the
+// ELSE names the column so that PostgreSQL types the parameters as
+// timestamps (no row reaches it: the id list holds every id of a WHEN).
+func markWarned(ctx context.Context, tx *db.Tx, us []idle, ons map[int64]time.Time) ([]idle, error) {
+	var setOn, lastActive, in strings.Builder
+	args := make([]any, 0, 2+3*len(us))
+	args = append(args, tx.Now, StatusActive)
+	for i, u := range us {
+		n := 3 + 3*i
+		if i > 0 {
+			in.WriteString(", ")
+		}
+		fmt.Fprintf(&setOn, " WHEN $%d THEN $%d", n, n+2)
+		fmt.Fprintf(&lastActive, " WHEN $%d THEN $%d", n, n+1)
+		fmt.Fprintf(&in, "$%d", n)
+		args = append(args, u.id, u.lastActive, ons[u.id])
+	}
+	rows, err := tx.QueryContext(ctx, `UPDATE users SET dormancy_warned_at = $1,
+			dormancy_deactivate_at = CASE id`+setOn.String()+` ELSE dormancy_deactivate_at END
+		WHERE id IN (`+in.String()+`) AND status = $2 AND dormancy_warned_at IS NULL
+			AND last_active_at = CASE id`+lastActive.String()+` ELSE last_active_at END
+		RETURNING id`, args...)
+	if err != nil {
+		return nil, fmt.Errorf("account: warn dormant accounts: %w", err)
+	}
+	defer rows.Close()
+	changed := make(map[int64]bool, len(us))
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			return nil, fmt.Errorf("account: warn dormant accounts: %w", err)
+		}
+		changed[id] = true
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("account: warn dormant accounts: %w", err)
+	}
+	var out []idle
+	for _, u := range us {
+		if changed[u.id] {
+			out = append(out, u)
+		}
+	}
+	return out, nil
+}
+
+// deleteUnregisteredBatch deletes the accounts of one batch that never
+// completed registration, one by one.
+func (d *Dormancy) deleteUnregisteredBatch(ctx context.Context, tx *db.Tx, batch []idle) ([]DormancyAction, error) {
+	var done []DormancyAction
+	for _, u := range batch {
+		a, err := d.deleteUnregistered(ctx, tx, u)
+		if err != nil {
+			return nil, err
+		}
+		done = append(done, *a)
+	}
+	return done, nil
 }
 
 // deleteUnregistered deletes an account that never completed registration.
@@ -432,13 +519,18 @@ func (d *Dormancy) countdown(ctx context.Context, t Transactor, emit func(Dorman
 			if n > 0 {
 				afterID = batch[n-1].id
 			}
+			// The deactivations' audit entries and emails wait here to be
+			// written many to a statement: at the end of the batch, or
+			// before an erasure, which writes audit entries of its own, so
+			// the log keeps the order of the changes.
+			var notices dormancyNotices
 			for _, u := range batch {
 				if u.exempt || u.restricted {
 					continue
 				}
 				switch {
 				case u.status == StatusActive && !u.deactivateOn.After(tx.Now):
-					a, err := d.deactivate(ctx, tx, u.id, u.email, u.name, Role(u.role), u.deactivateOn.UTC())
+					a, err := d.deactivate(ctx, tx, u.id, u.email, u.name, Role(u.role), u.deactivateOn.UTC(), &notices)
 					if err != nil {
 						return err
 					}
@@ -447,13 +539,16 @@ func (d *Dormancy) countdown(ctx context.Context, t Transactor, emit func(Dorman
 					}
 				case u.status == StatusDeactivated && u.reason == DormantReason && u.changed.Valid &&
 					!d.policy.DeleteAfter.After(u.changed.Time).After(tx.Now):
+					if err := notices.write(ctx, tx, d.accounts); err != nil {
+						return err
+					}
 					if err := d.eraser.EraseDormant(ctx, tx, u.id, "dormant"); err != nil {
 						return err
 					}
 					done = append(done, DormancyAction{Action: DormancyDelete, UserID: u.id, At: tx.Now, Status: StatusDeactivated})
 				}
 			}
-			return nil
+			return notices.write(ctx, tx, d.accounts)
 		})
 		if err != nil {
 			return err
@@ -467,10 +562,32 @@ func (d *Dormancy) countdown(ctx context.Context, t Transactor, emit func(Dorman
 	}
 }
 
+// dormancyNotices are audit entries and emails of a countdown batch not
+// yet written.
+type dormancyNotices struct {
+	entries []audit.Entry
+	msgs    []mail.Message
+}
+
+// write writes the waiting audit entries, then queues the waiting emails,
+// many to a statement, and empties n.
+func (n *dormancyNotices) write(ctx context.Context, tx *db.Tx, s *Service) error {
+	if err := audit.RecordMany(ctx, tx, n.entries); err != nil {
+		return err
+	}
+	if err := s.enqueueMany(ctx, tx, n.msgs); err != nil {
+		return fmt.Errorf("account: queue deactivation notices: %w", err)
+	}
+	n.entries, n.msgs = n.entries[:0], n.msgs[:0]
+	return nil
+}
+
 // deactivate deactivates one warned account whose date has come, unless
 // it is the last active national admin (reported, not changed: the
-// service would be left with nobody to run it).
-func (d *Dormancy) deactivate(ctx context.Context, tx *db.Tx, id int64, email, name string, role Role, on time.Time) (*DormancyAction, error) {
+// service would be left with nobody to run it). Its audit entry and email
+// are added to notices, for the caller to write in the same transaction.
+func (d *Dormancy) deactivate(ctx context.Context, tx *db.Tx, id int64, email, name string, role Role, on time.Time,
+	notices *dormancyNotices) (*DormancyAction, error) {
 	if role == RoleNationalAdmin {
 		var others int
 		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM users WHERE role = $1 AND status = $2 AND id <> $3`,
@@ -496,14 +613,10 @@ func (d *Dormancy) deactivate(ctx context.Context, tx *db.Tx, id int64, email, n
 		return nil, fmt.Errorf("account: dormancy link: %w", err)
 	}
 	deleteOn := d.policy.DeleteAfter.After(tx.Now)
-	if err := audit.Record(ctx, tx, audit.Entry{Action: "account.dormancy_deactivated", SubjectType: "user",
+	notices.entries = append(notices.entries, audit.Entry{Action: "account.dormancy_deactivated", SubjectType: "user",
 		SubjectID: strconv.FormatInt(id, 10), Details: map[string]string{"from": string(StatusActive), "to": string(StatusDeactivated),
-			"reason": "dormant", "delete_on": deleteOn.Format(time.RFC3339)}}); err != nil {
-		return nil, err
-	}
-	if _, err := d.accounts.mail.Enqueue(ctx, tx, mail.DormancyDeactivated(email, name, deleteOn)); err != nil {
-		return nil, fmt.Errorf("account: queue deactivation notice: %w", err)
-	}
+			"reason": "dormant", "delete_on": deleteOn.Format(time.RFC3339)}})
+	notices.msgs = append(notices.msgs, mail.DormancyDeactivated(email, name, deleteOn))
 	return &DormancyAction{Action: DormancyDeactivate, UserID: id, At: tx.Now, Status: StatusActive, DeleteOn: &deleteOn}, nil
 }
 

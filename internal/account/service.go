@@ -45,6 +45,29 @@ type Mailer interface {
 	Enqueue(ctx context.Context, tx *db.Tx, m mail.Message) (int64, error)
 }
 
+// ManyMailer is a Mailer that also queues many messages in one go, many to
+// a statement; *mail.Outbox is one. The dormancy sweep, which queues
+// hundreds of messages a transaction, uses it when the Mailer is one.
+type ManyMailer interface {
+	Mailer
+	EnqueueMany(ctx context.Context, tx *db.Tx, ms []mail.Message) ([]int64, error)
+}
+
+// enqueueMany queues ms in tx through the mailer's EnqueueMany when it has
+// one, and one by one when it has not.
+func (s *Service) enqueueMany(ctx context.Context, tx *db.Tx, ms []mail.Message) error {
+	if m, ok := s.mail.(ManyMailer); ok {
+		_, err := m.EnqueueMany(ctx, tx, ms)
+		return err
+	}
+	for _, m := range ms {
+		if _, err := s.mail.Enqueue(ctx, tx, m); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // JobInserter queues background work inside a transaction; *jobs.Runner
 // is one.
 type JobInserter interface {
@@ -114,6 +137,45 @@ func issueToken(ctx context.Context, tx *db.Tx, userID int64, purpose string, tt
 		return "", fmt.Errorf("account: store %s token: %w", purpose, err)
 	}
 	return token, nil
+}
+
+// issueTokensRows is how many tokens one INSERT carries (3 parameters
+// each): small, as SQLite's driver looks up numbered parameters in time
+// growing with the square of their number.
+const issueTokensRows = 100
+
+// issueTokens is issueToken for many users at once, many to a statement:
+// it stores a new one-time token of the purpose for each of userIDs,
+// lasting the ttl at the same index, replacing any of the same purpose,
+// and returns the tokens in the order of userIDs.
+func issueTokens(ctx context.Context, tx *db.Tx, userIDs []int64, purpose string, ttls []time.Duration) ([]string, error) {
+	if len(ttls) != len(userIDs) {
+		return nil, fmt.Errorf("account: store %s tokens: %d users but %d lifetimes", purpose, len(userIDs), len(ttls))
+	}
+	tokens := make([]string, 0, len(userIDs))
+	for start := 0; start < len(userIDs); start += issueTokensRows {
+		ids := userIDs[start:min(start+issueTokensRows, len(userIDs))]
+		args := make([]any, 0, 2+3*len(ids))
+		args = append(args, purpose)
+		for _, id := range ids {
+			args = append(args, id)
+		}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM user_tokens WHERE purpose = $1 AND user_id IN `+db.Values(1, len(ids), 2, ""),
+			args...); err != nil {
+			return nil, fmt.Errorf("account: replace %s tokens: %w", purpose, err)
+		}
+		args = append(args[:1], tx.Now)
+		for i, id := range ids {
+			token, hash := newToken()
+			tokens = append(tokens, token)
+			args = append(args, hash, id, tx.Now.Add(ttls[start+i]))
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO user_tokens (purpose, created_at, token_hash, user_id, expires_at) VALUES `+
+			db.Values(len(ids), 3, 3, "$1, $2, "), args...); err != nil {
+			return nil, fmt.Errorf("account: store %s tokens: %w", purpose, err)
+		}
+	}
+	return tokens, nil
 }
 
 // errBadLink is what a user sees for a link that is wrong, used or expired.

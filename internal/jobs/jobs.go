@@ -194,6 +194,18 @@ func (r *Runner) InsertTx(ctx context.Context, tx *db.Tx, args river.JobArgs, op
 	return nil
 }
 
+// InsertManyTx inserts many jobs inside tx in one statement: they exist if
+// and only if tx commits, and no worker sees them before then.
+func (r *Runner) InsertManyTx(ctx context.Context, tx *db.Tx, params []river.InsertManyParams) error {
+	if len(params) == 0 {
+		return nil
+	}
+	if _, err := r.client.InsertManyTx(ctx, tx.Tx, params); err != nil {
+		return fmt.Errorf("jobs: insert %d %s jobs: %w", len(params), params[0].Args.Kind(), err)
+	}
+	return nil
+}
+
 // Client is the underlying River client, for what this package does not
 // wrap (subscriptions in tests, job lists).
 func (r *Runner) Client() *river.Client[*sql.Tx] { return r.client }

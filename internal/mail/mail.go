@@ -178,10 +178,11 @@ type Entry struct {
 	Text string
 }
 
-// JobInserter inserts a job inside one of our transactions; *jobs.Runner
-// is one.
+// JobInserter inserts jobs inside one of our transactions, one or many at
+// a time; *jobs.Runner is one.
 type JobInserter interface {
 	InsertTx(ctx context.Context, tx *db.Tx, args river.JobArgs, opts *river.InsertOpts) error
+	InsertManyTx(ctx context.Context, tx *db.Tx, params []river.InsertManyParams) error
 }
 
 // Outbox records messages to send and reads them back.

@@ -24,6 +24,8 @@ type noJobs struct{}
 
 func (noJobs) InsertTx(context.Context, *db.Tx, river.JobArgs, *river.InsertOpts) error { return nil }
 
+func (noJobs) InsertManyTx(context.Context, *db.Tx, []river.InsertManyParams) error { return nil }
+
 func TestTheLastFailedTryMarksTheMessageFailedAndDropsTheLink(t *testing.T) {
 	t.Parallel()
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
