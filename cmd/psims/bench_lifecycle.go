@@ -32,6 +32,7 @@ func cmdBenchLifecycle(ctx context.Context, e env, args []string) error {
 		fs.Uint64Var(&opts.Seed, "seed", opts.Seed, "seed of the last-activity spread")
 		fs.BoolVar(&asJSON, "json", false, "print the report as JSON")
 		fs.StringVar(&cpuProfile, "cpu-profile", "", "write a CPU profile of the first sweep to this file")
+		fs.IntVar(&opts.MaxWarnings, "max-warnings", 0, "warnings one sweep sends at most (--dormancy-max-warnings); 0 keeps its default")
 	})
 	if err != nil {
 		return err

@@ -137,13 +137,27 @@ type DormancyPolicy struct {
 	DeactivateAfter Period
 	// DeleteAfter is how long after deactivation the details are deleted.
 	DeleteAfter Period
+	// MaxWarnings is how many warnings one sweep sends at most; the
+	// rest, the longest idle first, wait for the next sweep. A first sweep
+	// over years of idle accounts then queues no more mail than the relay
+	// sends before the next one (an hour at the default --smtp-rate of 10
+	// a second is 36,000), keeps each sweep short, and loses nobody's
+	// notice: each deactivation date counts from that account's own
+	// warning. 0 is no limit.
+	MaxWarnings int
 }
 
 // DefaultDormancyPolicy is the privacy policy's: warn at 11 months,
 // deactivate at 12, delete 30 days later.
 func DefaultDormancyPolicy() DormancyPolicy {
-	return DormancyPolicy{WarnAfter: Period{Months: 11}, DeactivateAfter: Period{Months: 12}, DeleteAfter: Period{Days: 30}}
+	return DormancyPolicy{WarnAfter: Period{Months: 11}, DeactivateAfter: Period{Months: 12}, DeleteAfter: Period{Days: 30},
+		MaxWarnings: DefaultMaxWarnings}
 }
+
+// DefaultMaxWarnings is how many dormancy warnings one sweep sends at
+// most unless configured: under an hour's sending at the default
+// --smtp-rate, leaving room for other mail.
+const DefaultMaxWarnings = 25000
 
 // Notice is the least time between a warning and the deactivation it
 // announces.
@@ -153,6 +167,9 @@ func (p DormancyPolicy) Notice() Period { return p.DeactivateAfter.minus(p.WarnA
 // period must be positive, and the warning must come before deactivation
 // whatever the month (checked from the ends of short and long months).
 func (p DormancyPolicy) Check() error {
+	if p.MaxWarnings < 0 {
+		return fmt.Errorf("--dormancy-max-warnings (%d) must be 0 (no limit) or more", p.MaxWarnings)
+	}
 	for _, ref := range []time.Time{
 		time.Date(2001, 1, 31, 0, 0, 0, 0, time.UTC), time.Date(2001, 2, 28, 0, 0, 0, 0, time.UTC),
 		time.Date(2004, 2, 29, 0, 0, 0, 0, time.UTC), time.Date(2001, 4, 30, 0, 0, 0, 0, time.UTC),
@@ -208,6 +225,9 @@ const (
 	// DormancyKeepLastAdmin is a deactivation not made: the account is
 	// the last active national admin.
 	DormancyKeepLastAdmin = "keep_last_national_admin"
+	// DormancyWarningsDeferred says how many accounts due a warning wait
+	// for the next sweep because this one sent MaxWarnings.
+	DormancyWarningsDeferred = "warnings_deferred"
 )
 
 // DormancyAction is one thing a sweep did, or would do in a dry run. It
@@ -219,6 +239,7 @@ type DormancyAction struct {
 	Status       Status     // the account's status before the action
 	DeactivateOn *time.Time // warn: the date given in the email
 	DeleteOn     *time.Time // deactivate: when the details will go
+	Count        int64      // warnings_deferred: how many wait
 }
 
 // Dormancy sweeps dormant accounts.
@@ -261,14 +282,20 @@ func (d *Dormancy) Sweep(ctx context.Context, t Transactor, emit func(DormancyAc
 	}
 	// Warn: active accounts idle since before the warning date, by
 	// (last_active_at, id), the order of the users_dormancy index.
-	if err := d.keyset(ctx, t, StatusActive, true, emit, d.warnBatch); err != nil {
+	read, err := d.keyset(ctx, t, StatusActive, true, d.policy.MaxWarnings, emit, d.warnBatch)
+	if err != nil {
 		return err
+	}
+	if d.policy.MaxWarnings > 0 && read >= d.policy.MaxWarnings {
+		if err := d.deferred(ctx, t, emit); err != nil {
+			return err
+		}
 	}
 	if err := d.countdown(ctx, t, emit); err != nil {
 		return err
 	}
 	for _, st := range []Status{StatusUnverified, StatusPending, StatusRejected} {
-		if err := d.keyset(ctx, t, st, false, emit, d.deleteUnregisteredBatch); err != nil {
+		if _, err := d.keyset(ctx, t, st, false, 0, emit, d.deleteUnregisteredBatch); err != nil {
 			return err
 		}
 	}
@@ -285,13 +312,18 @@ type idle struct {
 
 // keyset walks the accounts of status idle since before the pass's date
 // in (last_active_at, id) order, batch by batch, calling act on each batch
-// in its transaction.
-func (d *Dormancy) keyset(ctx context.Context, t Transactor, status Status, warn bool, emit func(DormancyAction),
-	act func(ctx context.Context, tx *db.Tx, batch []idle) ([]DormancyAction, error)) error {
+// in its transaction, and returns how many accounts it read. With limit
+// above 0 it reads no more than limit.
+func (d *Dormancy) keyset(ctx context.Context, t Transactor, status Status, warn bool, limit int, emit func(DormancyAction),
+	act func(ctx context.Context, tx *db.Tx, batch []idle) ([]DormancyAction, error)) (int, error) {
 	after, afterID := time.Unix(0, 0).UTC(), int64(0)
+	total := 0
 	for {
 		var done []DormancyAction
-		n := 0
+		n, size := 0, d.batch
+		if limit > 0 && limit-total < size {
+			size = limit - total
+		}
 		err := t.InTx(ctx, func(tx *db.Tx) error {
 			done, n = done[:0], 0
 			cutoff := d.policy.DeactivateAfter.Before(tx.Now)
@@ -303,7 +335,7 @@ func (d *Dormancy) keyset(ctx context.Context, t Transactor, status Status, warn
 			rows, err := tx.QueryContext(ctx, `SELECT id, email, name, last_active_at FROM users
 				WHERE status = $1 AND last_active_at < $2 AND (last_active_at, id) > ($3, $4)
 					AND exemption_reason = '' AND restricted_at IS NULL`+extra+`
-				ORDER BY last_active_at, id LIMIT $5`, status, cutoff, after, afterID, d.batch)
+				ORDER BY last_active_at, id LIMIT $5`, status, cutoff, after, afterID, size)
 			if err != nil {
 				return fmt.Errorf("account: dormant %s accounts: %w", status, err)
 			}
@@ -331,15 +363,37 @@ func (d *Dormancy) keyset(ctx context.Context, t Transactor, status Status, warn
 			return nil
 		})
 		if err != nil {
-			return err
+			return total, err
 		}
+		total += n
 		for _, a := range done {
 			emit(a)
 		}
-		if n < d.batch {
-			return nil
+		if n < size || (limit > 0 && total >= limit) {
+			return total, nil
 		}
 	}
+}
+
+// deferred reports how many accounts due a warning wait for the next
+// sweep, read from the same index as the warning pass.
+func (d *Dormancy) deferred(ctx context.Context, t Transactor, emit func(DormancyAction)) error {
+	var n int64
+	var at time.Time
+	err := t.InTx(ctx, func(tx *db.Tx) error {
+		at = tx.Now
+		return tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM users
+			WHERE status = $1 AND last_active_at < $2 AND dormancy_warned_at IS NULL
+				AND exemption_reason = '' AND restricted_at IS NULL`,
+			StatusActive, d.policy.WarnAfter.Before(tx.Now)).Scan(&n)
+	})
+	if err != nil {
+		return fmt.Errorf("account: count deferred dormancy warnings: %w", err)
+	}
+	if n > 0 {
+		emit(DormancyAction{Action: DormancyWarningsDeferred, At: at, Count: n})
+	}
+	return nil
 }
 
 // warnRows is how many accounts one conditional update of the warning

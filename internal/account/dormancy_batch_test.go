@@ -187,3 +187,88 @@ func TestTheBatchedSweepWarnsThenDeactivatesEveryIdleAccountOnce(t *testing.T) {
 		}
 	})
 }
+
+// TestASweepSendsNoMoreWarningsThanItsLimit gives a sweep more idle
+// accounts than its limit: it warns the longest idle up to the limit,
+// across a transaction's boundary, says how many wait, and the next sweep
+// warns those, each with the full notice from its own warning (P12, P13).
+func TestASweepSendsNoMoreWarningsThanItsLimit(t *testing.T) {
+	t.Parallel()
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		f := newFixture(t, d)
+		ctx := context.Background()
+		now := f.clock.Now()
+		hash, err := password.NewHasher(password.Params{MemoryKiB: 64, Time: 1, Threads: 1}, 1).Hash(ctx, goodPassword)
+		if err != nil {
+			t.Fatal(err)
+		}
+		created := now.AddDate(-3, 0, 0)
+		users := make([]account.LoadUser, 1200)
+		for i := range users {
+			// The lower i, the longer idle.
+			last := now.AddDate(-2, 0, 0).Add(time.Duration(i) * time.Minute)
+			users[i] = account.LoadUser{Email: fmt.Sprintf("idle%d@nhs.net", i), PasswordHash: hash, Name: fmt.Sprintf("User %d", i),
+				JobRole: "Staff nurse", OrgCode: "RM1", Role: account.RoleReporter, Status: account.StatusActive,
+				CreatedAt: created, VerifiedAt: &created, ApprovedAt: &created, LastActiveAt: &last}
+		}
+		var ids []int64
+		if err := d.InTx(ctx, func(tx *db.Tx) error {
+			ids, err = f.svc.Load(ctx, tx, users)
+			return err
+		}); err != nil {
+			t.Fatal(err)
+		}
+		rank := map[int64]int{}
+		for i, id := range ids {
+			rank[id] = i
+		}
+		policy := account.DefaultDormancyPolicy()
+		policy.MaxWarnings = 700
+		sweep := account.NewDormancy(f.svc, policy, nil)
+		run := func() (warned []int64, deferred int64) {
+			t.Helper()
+			if err := sweep.Sweep(ctx, d, func(a account.DormancyAction) {
+				switch a.Action {
+				case account.DormancyWarn:
+					warned = append(warned, a.UserID)
+					if earliest := policy.Notice().After(a.At); a.DeactivateOn == nil || a.DeactivateOn.Before(earliest) {
+						t.Errorf("user %d warned at %v to be deactivated on %v, sooner than the notice", a.UserID, a.At, a.DeactivateOn)
+					}
+				case account.DormancyWarningsDeferred:
+					deferred = a.Count
+				default:
+					t.Errorf("unexpected %s of user %d", a.Action, a.UserID)
+				}
+			}); err != nil {
+				t.Fatal(err)
+			}
+			return warned, deferred
+		}
+
+		first, waiting := run()
+		if len(first) != 700 || waiting != 500 {
+			t.Fatalf("first sweep warned %d and deferred %d; want 700 and 500", len(first), waiting)
+		}
+		for _, id := range first {
+			if rank[id] >= 700 {
+				t.Errorf("user %d (idle rank %d) warned before longer idle accounts", id, rank[id])
+			}
+		}
+		f.clock.Advance(time.Hour)
+		second, waiting := run()
+		if len(second) != 500 || waiting != 0 {
+			t.Fatalf("second sweep warned %d and deferred %d; want 500 and 0", len(second), waiting)
+		}
+		third, waiting := run()
+		if len(third) != 0 || waiting != 0 {
+			t.Fatalf("third sweep warned %d and deferred %d; want nothing", len(third), waiting)
+		}
+		var mails int
+		if err := d.QueryRowContext(ctx, `SELECT COUNT(DISTINCT to_addr) FROM outbox WHERE subject LIKE 'Your PSIMS account will be deactivated on %'`).Scan(&mails); err != nil {
+			t.Fatal(err)
+		}
+		if mails != 1200 {
+			t.Errorf("%d people emailed, want 1200", mails)
+		}
+	})
+}

@@ -23,16 +23,28 @@ func TestRunLifecycle(t *testing.T) {
 		t.Run(e.Name, func(t *testing.T) {
 			var progress bytes.Buffer
 			r, err := RunLifecycle(context.Background(), LifecycleOptions{Database: e.Database, Users: 2000, Seed: 3,
-				Params: password.Params{MemoryKiB: 64, Time: 1, Threads: 1}, Progress: &progress})
+				Params: password.Params{MemoryKiB: 64, Time: 1, Threads: 1}, Progress: &progress, MaxWarnings: 120})
 			if err != nil {
 				t.Fatalf("RunLifecycle: %v\n%s", err, progress.String())
 			}
 			// About 15% are idle for a year or more; a few cross the
 			// warning date the next day.
-			if r.Idle < 200 || r.Idle > 450 || r.First.Actions[account.DormancyWarn] != r.Idle || r.First.Rows != r.Idle {
+			// The first sweep warns at most 120 of them and the hourly
+			// sweeps after it the rest, 120 at a time.
+			if r.Idle < 250 || r.Idle > 450 || r.First.Actions[account.DormancyWarn] != 120 || r.First.Rows != r.Idle {
 				t.Errorf("first sweep %+v, idle %d", r.First, r.Idle)
 			}
-			if r.Second.Actions[account.DormancyWarn] >= r.Idle/10 || r.Second.Rows < r.Idle || r.Second.ScanTime == 0 || len(r.Goals) != 2 {
+			warned := r.First.Actions[account.DormancyWarn]
+			for _, run := range r.Backlog {
+				if n := run.Actions[account.DormancyWarn]; n == 0 || n > 120 {
+					t.Errorf("backlog sweep warned %d", n)
+				}
+				warned += run.Actions[account.DormancyWarn]
+			}
+			if warned != r.Idle || len(r.Backlog) != (r.Idle-1)/120 || r.Backlog[len(r.Backlog)-1].Deferred != 0 {
+				t.Errorf("%d warned over %d sweeps, idle %d", warned, 1+len(r.Backlog), r.Idle)
+			}
+			if r.Second.Actions[account.DormancyWarn] >= r.Idle/10 || r.Second.Rows < r.Idle || r.Second.ScanTime == 0 || len(r.Goals) != 3 {
 				t.Errorf("second sweep %+v", r.Second)
 			}
 			var text bytes.Buffer

@@ -41,7 +41,7 @@ type Action struct {
 	User   int64  `json:"user,omitempty"`
 	Draft  int64  `json:"draft,omitempty"`
 	// Count is how many rows an action over many changed (usage, drafts
-	// deleted).
+	// deleted), or how many accounts wait for their dormancy warning.
 	Count int64 `json:"count,omitempty"`
 	// Status is the account's status before the action.
 	Status       string `json:"status,omitempty"`
@@ -129,7 +129,7 @@ func (s Sweeps) run(ctx context.Context, t transactor, emit func(Action)) error 
 // RunDormancy runs the dormancy sweep, reporting its actions.
 func RunDormancy(ctx context.Context, d *account.Dormancy, t account.Transactor, emit func(Action)) error {
 	return d.Sweep(ctx, t, func(a account.DormancyAction) {
-		out := Action{Sweep: SweepDormancy, Action: a.Action, User: a.UserID, Status: string(a.Status), At: stamp(a.At)}
+		out := Action{Sweep: SweepDormancy, Action: a.Action, User: a.UserID, Status: string(a.Status), At: stamp(a.At), Count: a.Count}
 		if a.DeactivateOn != nil {
 			out.DeactivateOn = stamp(*a.DeactivateOn)
 		}
