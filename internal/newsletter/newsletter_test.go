@@ -6,7 +6,6 @@ import (
 	"log/slog"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -531,34 +530,8 @@ func TestMessagesCarryOneClickUnsubscribe(t *testing.T) { // P7
 		u := f.person(t, "reader", "RM1", account.RoleReporter, terms.Newsletter)
 		f.person(t, "other", "RM1", account.RoleReporter)
 		srv := smtptest.Start(t)
-		sender, err := mail.NewSender(srv.URL(), "PSIMS <no-reply@psims.test>")
-		if err != nil {
-			t.Fatal(err)
-		}
-		var svc *newsletter.Service
-		r, err := jobs.New(d, nil, func(w *river.Workers, r *jobs.Runner) {
-			mail.AddWorker(w, d, sender, nil, mail.WorkerOptions{Recheck: func(ctx context.Context, to, category, batch string) (bool, error) {
-				return svc.StillWanted(ctx, to, category, batch)
-			}})
-			newsletter.AddWorkers(w, r, func() *newsletter.Service { return svc }, nil)
-		})
-		if err != nil {
-			t.Fatal(err)
-		}
-		svc = f.service(r)
-		if err := r.Start(ctx); err != nil {
-			t.Fatal(err)
-		}
-		var once sync.Once
-		t.Cleanup(func() {
-			once.Do(func() {
-				stopCtx, cancel := context.WithTimeout(ctx, 10*time.Second)
-				defer cancel()
-				if err := r.Stop(stopCtx); err != nil {
-					t.Errorf("stop jobs: %v", err)
-				}
-			})
-		})
+		svc, r := f.withMailWorker(t, srv)
+		startJobs(t, r)
 		id, err := svc.Create(ctx, f.as(), draft(newsletter.KindNewsletter))
 		if err != nil {
 			t.Fatal(err)
@@ -622,21 +595,7 @@ func TestUnsubscribingCancelsMailAlreadyQueued(t *testing.T) { // P7
 		leaving := f.person(t, "leaving", "RM1", account.RoleReporter, terms.Newsletter)
 		staying := f.person(t, "staying", "RM1", account.RoleReporter, terms.Newsletter)
 		srv := smtptest.Start(t)
-		sender, err := mail.NewSender(srv.URL(), "PSIMS <no-reply@psims.test>")
-		if err != nil {
-			t.Fatal(err)
-		}
-		var svc *newsletter.Service
-		r, err := jobs.New(d, nil, func(w *river.Workers, r *jobs.Runner) {
-			mail.AddWorker(w, d, sender, nil, mail.WorkerOptions{Recheck: func(ctx context.Context, to, category, batch string) (bool, error) {
-				return svc.StillWanted(ctx, to, category, batch)
-			}})
-			newsletter.AddWorkers(w, r, func() *newsletter.Service { return svc }, nil)
-		})
-		if err != nil {
-			t.Fatal(err)
-		}
-		svc = f.service(r)
+		svc, r := f.withMailWorker(t, srv)
 		id, err := svc.Create(ctx, f.as(), draft(newsletter.KindNewsletter))
 		if err != nil {
 			t.Fatal(err)
@@ -653,16 +612,7 @@ func TestUnsubscribingCancelsMailAlreadyQueued(t *testing.T) { // P7
 			t.Fatal(err)
 		}
 
-		if err := r.Start(ctx); err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() {
-			stopCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-			defer cancel()
-			if err := r.Stop(stopCtx); err != nil {
-				t.Errorf("stop jobs: %v", err)
-			}
-		})
+		startJobs(t, r)
 		srv.WaitFor(t, staying.Email, 1)
 		deadline := time.Now().Add(10 * time.Second)
 		for f.count(t, `SELECT COUNT(*) FROM outbox WHERE to_addr = $1 AND status = $2`, leaving.Email, mail.StatusCancelled) != 1 {
@@ -675,6 +625,44 @@ func TestUnsubscribingCancelsMailAlreadyQueued(t *testing.T) { // P7
 			if slices.Contains(m.To, leaving.Email) {
 				t.Fatal("the newsletter reached someone who had unsubscribed after it was queued")
 			}
+		}
+	})
+}
+
+// withMailWorker returns the fixture's service with a job runner, not yet
+// started, that runs the newsletter jobs and the real mail worker sending
+// to srv, rechecking newsletters through the service as the server does.
+func (f *fixture) withMailWorker(t *testing.T, srv *smtptest.Server) (*newsletter.Service, *jobs.Runner) {
+	t.Helper()
+	sender, err := mail.NewSender(srv.URL(), "PSIMS <no-reply@psims.test>")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var svc *newsletter.Service
+	r, err := jobs.New(f.d, nil, func(w *river.Workers, r *jobs.Runner) {
+		mail.AddWorker(w, f.d, sender, nil, mail.WorkerOptions{Recheck: func(ctx context.Context, to, category, batch string) (bool, error) {
+			return svc.StillWanted(ctx, to, category, batch)
+		}})
+		newsletter.AddWorkers(w, r, func() *newsletter.Service { return svc }, nil)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	svc = f.service(r)
+	return svc, r
+}
+
+// startJobs starts r and stops it when the test ends.
+func startJobs(t *testing.T, r *jobs.Runner) {
+	t.Helper()
+	if err := r.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		if err := r.Stop(ctx); err != nil {
+			t.Errorf("stop jobs: %v", err)
 		}
 	})
 }
