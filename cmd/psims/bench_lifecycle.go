@@ -32,7 +32,7 @@ func cmdBenchLifecycle(ctx context.Context, e env, args []string) error {
 		fs.Uint64Var(&opts.Seed, "seed", opts.Seed, "seed of the last-activity spread")
 		fs.BoolVar(&asJSON, "json", false, "print the report as JSON")
 		fs.StringVar(&cpuProfile, "cpu-profile", "", "write a CPU profile of the first sweep to this file")
-		fs.IntVar(&opts.MaxWarnings, "max-warnings", 0, "warnings one sweep sends at most (--dormancy-max-warnings); 0 keeps its default")
+		fs.IntVar(&opts.Limit, "limit", 0, "accounts one sweep warns, deactivates or deletes at most, of each (--dormancy-sweep-limit); 0 keeps its default")
 	})
 	if err != nil {
 		return err

@@ -137,27 +137,31 @@ type DormancyPolicy struct {
 	DeactivateAfter Period
 	// DeleteAfter is how long after deactivation the details are deleted.
 	DeleteAfter Period
-	// MaxWarnings is how many warnings one sweep sends at most; the
-	// rest, the longest idle first, wait for the next sweep. A first sweep
-	// over years of idle accounts then queues no more mail than the relay
-	// sends before the next one (an hour at the default --smtp-rate of 10
-	// a second is 36,000), keeps each sweep short, and loses nobody's
-	// notice: each deactivation date counts from that account's own
-	// warning. 0 is no limit.
-	MaxWarnings int
+	// Limit is how many accounts one sweep warns at most, and deactivates
+	// at most, and deletes at most; the rest wait for the next sweep, an
+	// hour later. Warnings go to the longest idle first. A first sweep over
+	// years of idle accounts then keeps each sweep short (an erasure runs
+	// through every package that holds the person's data), queues no more
+	// mail than the relay sends before the next sweep, and spreads the
+	// deactivations and deletions a month on as its warnings were spread.
+	// Nobody loses notice: each deactivation date counts from that
+	// account's own warning, and an account deactivated or deleted an
+	// hour or two late only had longer. 0 is no limit.
+	Limit int
 }
 
 // DefaultDormancyPolicy is the privacy policy's: warn at 11 months,
 // deactivate at 12, delete 30 days later.
 func DefaultDormancyPolicy() DormancyPolicy {
 	return DormancyPolicy{WarnAfter: Period{Months: 11}, DeactivateAfter: Period{Months: 12}, DeleteAfter: Period{Days: 30},
-		MaxWarnings: DefaultMaxWarnings}
+		Limit: DefaultSweepLimit}
 }
 
-// DefaultMaxWarnings is how many dormancy warnings one sweep sends at
-// most unless configured: under an hour's sending at the default
-// --smtp-rate, leaving room for other mail.
-const DefaultMaxWarnings = 25000
+// DefaultSweepLimit is how many accounts one sweep warns, deactivates or
+// deletes at most, of each, unless configured: well under an hour's
+// sending at the default --smtp-rate, and few enough erasures to finish
+// in seconds.
+const DefaultSweepLimit = 10000
 
 // Notice is the least time between a warning and the deactivation it
 // announces.
@@ -167,8 +171,8 @@ func (p DormancyPolicy) Notice() Period { return p.DeactivateAfter.minus(p.WarnA
 // period must be positive, and the warning must come before deactivation
 // whatever the month (checked from the ends of short and long months).
 func (p DormancyPolicy) Check() error {
-	if p.MaxWarnings < 0 {
-		return fmt.Errorf("--dormancy-max-warnings (%d) must be 0 (no limit) or more", p.MaxWarnings)
+	if p.Limit < 0 {
+		return fmt.Errorf("--dormancy-sweep-limit (%d) must be 0 (no limit) or more", p.Limit)
 	}
 	for _, ref := range []time.Time{
 		time.Date(2001, 1, 31, 0, 0, 0, 0, time.UTC), time.Date(2001, 2, 28, 0, 0, 0, 0, time.UTC),
@@ -225,9 +229,13 @@ const (
 	// DormancyKeepLastAdmin is a deactivation not made: the account is
 	// the last active national admin.
 	DormancyKeepLastAdmin = "keep_last_national_admin"
-	// DormancyWarningsDeferred says how many accounts due a warning wait
-	// for the next sweep because this one sent MaxWarnings.
-	DormancyWarningsDeferred = "warnings_deferred"
+	// DormancyWarningsDeferred, DormancyDeactivationsDeferred and
+	// DormancyDeletionsDeferred say how many accounts due a warning, a
+	// deactivation or a deletion wait for the next sweep because this one
+	// reached its Limit.
+	DormancyWarningsDeferred      = "warnings_deferred"
+	DormancyDeactivationsDeferred = "deactivations_deferred"
+	DormancyDeletionsDeferred     = "deletions_deferred"
 )
 
 // DormancyAction is one thing a sweep did, or would do in a dry run. It
@@ -239,7 +247,7 @@ type DormancyAction struct {
 	Status       Status     // the account's status before the action
 	DeactivateOn *time.Time // warn: the date given in the email
 	DeleteOn     *time.Time // deactivate: when the details will go
-	Count        int64      // warnings_deferred: how many wait
+	Count        int64      // …_deferred: how many wait
 }
 
 // Dormancy sweeps dormant accounts.
@@ -282,11 +290,11 @@ func (d *Dormancy) Sweep(ctx context.Context, t Transactor, emit func(DormancyAc
 	}
 	// Warn: active accounts idle since before the warning date, by
 	// (last_active_at, id), the order of the users_dormancy index.
-	read, err := d.keyset(ctx, t, StatusActive, true, d.policy.MaxWarnings, emit, d.warnBatch)
+	read, err := d.keyset(ctx, t, StatusActive, true, d.policy.Limit, emit, d.warnBatch)
 	if err != nil {
 		return err
 	}
-	if d.policy.MaxWarnings > 0 && read >= d.policy.MaxWarnings {
+	if d.policy.Limit > 0 && read >= d.policy.Limit {
 		if err := d.deferred(ctx, t, emit); err != nil {
 			return err
 		}
@@ -535,6 +543,11 @@ func (d *Dormancy) deleteUnregistered(ctx context.Context, tx *db.Tx, u idle) (*
 // and deleting those deactivated DeleteAfter ago.
 func (d *Dormancy) countdown(ctx context.Context, t Transactor, emit func(DormancyAction)) error {
 	afterID := int64(0)
+	// Deactivated and deleted so far; past the limit, the accounts due
+	// are counted instead, for the next sweep.
+	var deactivated, deleted, waitDeactivate, waitDelete int64
+	limited := func(done int64) bool { return d.policy.Limit > 0 && done >= int64(d.policy.Limit) }
+	var lastAt time.Time
 	for {
 		var done []DormancyAction
 		n := 0
@@ -577,32 +590,50 @@ func (d *Dormancy) countdown(ctx context.Context, t Transactor, emit func(Dorman
 			// written many to a statement: at the end of the batch, or
 			// before an erasure, which writes audit entries of its own, so
 			// the log keeps the order of the changes.
+			lastAt = tx.Now
 			var notices dormancyNotices
+			var deactivatedHere, deletedHere, waitDeactivateHere, waitDeleteHere int64
 			for _, u := range batch {
 				if u.exempt || u.restricted {
 					continue
 				}
 				switch {
 				case u.status == StatusActive && !u.deactivateOn.After(tx.Now):
+					if limited(deactivated + deactivatedHere) {
+						waitDeactivateHere++
+						continue
+					}
 					a, err := d.deactivate(ctx, tx, u.id, u.email, u.name, Role(u.role), u.deactivateOn.UTC(), &notices)
 					if err != nil {
 						return err
 					}
 					if a != nil {
+						deactivatedHere++
 						done = append(done, *a)
 					}
 				case u.status == StatusDeactivated && u.reason == DormantReason && u.changed.Valid &&
 					!d.policy.DeleteAfter.After(u.changed.Time).After(tx.Now):
+					if limited(deleted + deletedHere) {
+						waitDeleteHere++
+						continue
+					}
 					if err := notices.write(ctx, tx, d.accounts); err != nil {
 						return err
 					}
 					if err := d.eraser.EraseDormant(ctx, tx, u.id, "dormant"); err != nil {
 						return err
 					}
+					deletedHere++
 					done = append(done, DormancyAction{Action: DormancyDelete, UserID: u.id, At: tx.Now, Status: StatusDeactivated})
 				}
 			}
-			return notices.write(ctx, tx, d.accounts)
+			if err := notices.write(ctx, tx, d.accounts); err != nil {
+				return err
+			}
+			// Counted only once the batch commits, as the actions are.
+			deactivated, deleted = deactivated+deactivatedHere, deleted+deletedHere
+			waitDeactivate, waitDelete = waitDeactivate+waitDeactivateHere, waitDelete+waitDeleteHere
+			return nil
 		})
 		if err != nil {
 			return err
@@ -611,6 +642,12 @@ func (d *Dormancy) countdown(ctx context.Context, t Transactor, emit func(Dorman
 			emit(a)
 		}
 		if n < d.batch {
+			if waitDeactivate > 0 {
+				emit(DormancyAction{Action: DormancyDeactivationsDeferred, At: lastAt, Count: waitDeactivate})
+			}
+			if waitDelete > 0 {
+				emit(DormancyAction{Action: DormancyDeletionsDeferred, At: lastAt, Count: waitDelete})
+			}
 			return nil
 		}
 	}

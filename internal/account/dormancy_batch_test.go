@@ -188,11 +188,13 @@ func TestTheBatchedSweepWarnsThenDeactivatesEveryIdleAccountOnce(t *testing.T) {
 	})
 }
 
-// TestASweepSendsNoMoreWarningsThanItsLimit gives a sweep more idle
-// accounts than its limit: it warns the longest idle up to the limit,
-// across a transaction's boundary, says how many wait, and the next sweep
-// warns those, each with the full notice from its own warning (P12, P13).
-func TestASweepSendsNoMoreWarningsThanItsLimit(t *testing.T) {
+// TestASweepActsOnNoMoreAccountsThanItsLimit gives sweeps more dormant
+// accounts than their limit. The first warns the longest idle up to the
+// limit, across a transaction's boundary, and says how many wait; the next
+// warns those, each with the full notice from its own warning. A month on,
+// deactivations, and a month after that deletions, go the same way: at
+// most the limit a sweep, the rest in the next, none twice (P12, P13).
+func TestASweepActsOnNoMoreAccountsThanItsLimit(t *testing.T) {
 	t.Parallel()
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
 		f := newFixture(t, d)
@@ -223,52 +225,86 @@ func TestASweepSendsNoMoreWarningsThanItsLimit(t *testing.T) {
 			rank[id] = i
 		}
 		policy := account.DefaultDormancyPolicy()
-		policy.MaxWarnings = 700
-		sweep := account.NewDormancy(f.svc, policy, nil)
-		run := func() (warned []int64, deferred int64) {
+		policy.Limit = 700
+		sweep := account.NewDormancy(f.svc, policy, eraseAccount{f.svc})
+		// acted counts each account's actions over all the sweeps.
+		acted := map[string]map[int64]int{}
+		type result struct {
+			ids      map[string][]int64
+			deferred map[string]int64
+		}
+		run := func() result {
 			t.Helper()
+			r := result{ids: map[string][]int64{}, deferred: map[string]int64{}}
 			if err := sweep.Sweep(ctx, d, func(a account.DormancyAction) {
-				switch a.Action {
-				case account.DormancyWarn:
-					warned = append(warned, a.UserID)
+				if a.Count > 0 {
+					r.deferred[a.Action] = a.Count
+					return
+				}
+				r.ids[a.Action] = append(r.ids[a.Action], a.UserID)
+				if acted[a.Action] == nil {
+					acted[a.Action] = map[int64]int{}
+				}
+				acted[a.Action][a.UserID]++
+				if a.Action == account.DormancyWarn {
 					if earliest := policy.Notice().After(a.At); a.DeactivateOn == nil || a.DeactivateOn.Before(earliest) {
 						t.Errorf("user %d warned at %v to be deactivated on %v, sooner than the notice", a.UserID, a.At, a.DeactivateOn)
 					}
-				case account.DormancyWarningsDeferred:
-					deferred = a.Count
-				default:
-					t.Errorf("unexpected %s of user %d", a.Action, a.UserID)
 				}
 			}); err != nil {
 				t.Fatal(err)
 			}
-			return warned, deferred
+			return r
+		}
+		want := func(r result, action string, n int, deferred string, waiting int64) {
+			t.Helper()
+			if len(r.ids[action]) != n || r.deferred[deferred] != waiting {
+				t.Fatalf("%d %s and %d %s; want %d and %d (all: %v, deferred %v)", len(r.ids[action]), action, r.deferred[deferred], deferred,
+					n, waiting, len(r.ids), r.deferred)
+			}
 		}
 
-		first, waiting := run()
-		if len(first) != 700 || waiting != 500 {
-			t.Fatalf("first sweep warned %d and deferred %d; want 700 and 500", len(first), waiting)
-		}
-		for _, id := range first {
+		r := run()
+		want(r, account.DormancyWarn, 700, account.DormancyWarningsDeferred, 500)
+		for _, id := range r.ids[account.DormancyWarn] {
 			if rank[id] >= 700 {
 				t.Errorf("user %d (idle rank %d) warned before longer idle accounts", id, rank[id])
 			}
 		}
 		f.clock.Advance(time.Hour)
-		second, waiting := run()
-		if len(second) != 500 || waiting != 0 {
-			t.Fatalf("second sweep warned %d and deferred %d; want 500 and 0", len(second), waiting)
+		want(run(), account.DormancyWarn, 500, account.DormancyWarningsDeferred, 0)
+		want(run(), account.DormancyWarn, 0, account.DormancyWarningsDeferred, 0)
+
+		// A month and two hours on, all 1,200 are due to be deactivated.
+		f.clock.Advance(policy.Notice().After(f.clock.Now()).Sub(f.clock.Now()) + 2*time.Hour)
+		want(run(), account.DormancyDeactivate, 700, account.DormancyDeactivationsDeferred, 500)
+		want(run(), account.DormancyDeactivate, 500, account.DormancyDeactivationsDeferred, 0)
+
+		// DeleteAfter on, all 1,200 are due to be deleted.
+		f.clock.Advance(policy.DeleteAfter.After(f.clock.Now()).Sub(f.clock.Now()) + time.Hour)
+		want(run(), account.DormancyDelete, 700, account.DormancyDeletionsDeferred, 500)
+		want(run(), account.DormancyDelete, 500, account.DormancyDeletionsDeferred, 0)
+		if r := run(); len(r.ids) != 0 || len(r.deferred) != 0 {
+			t.Fatalf("a last sweep still did %v, deferred %v", r.ids, r.deferred)
 		}
-		third, waiting := run()
-		if len(third) != 0 || waiting != 0 {
-			t.Fatalf("third sweep warned %d and deferred %d; want nothing", len(third), waiting)
-		}
-		var mails int
-		if err := d.QueryRowContext(ctx, `SELECT COUNT(DISTINCT to_addr) FROM outbox WHERE subject LIKE 'Your PSIMS account will be deactivated on %'`).Scan(&mails); err != nil {
-			t.Fatal(err)
-		}
-		if mails != 1200 {
-			t.Errorf("%d people emailed, want 1200", mails)
+		for _, action := range []string{account.DormancyWarn, account.DormancyDeactivate, account.DormancyDelete} {
+			if len(acted[action]) != 1200 {
+				t.Errorf("%d accounts had %s, want 1200", len(acted[action]), action)
+			}
+			for id, n := range acted[action] {
+				if n != 1 {
+					t.Errorf("user %d had %s %d times", id, action, n)
+				}
+			}
 		}
 	})
+}
+
+// eraseAccount deletes a dormant person's account details only: enough to
+// count deletions without the rights service the server uses.
+type eraseAccount struct{ svc *account.Service }
+
+func (e eraseAccount) EraseDormant(ctx context.Context, tx *db.Tx, userID int64, _ string) error {
+	_, err := e.svc.ErasePerson(ctx, tx, userID)
+	return err
 }

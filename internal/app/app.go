@@ -215,7 +215,7 @@ func open(ctx context.Context, cfg config.Config, logger *slog.Logger, workers b
 	// (P15); the account goes last, inside the rights service.
 	a.Rights = rights.NewService(d, a.Accounts, a.Outbox, cfg.BaseURL+"/account/data",
 		a.Incidents, a.Feedback, a.Terms, rights.EraserFunc(usage.ErasePerson), rights.EraserFunc(dataexport.ErasePerson)).
-		EraseAddressesWith("jobs", jobs.EraseAddress).
+		EraseAddressesWith("jobs", jobs.AddressEraser(account.ResetArgs{}.Kind())).
 		EraseAddressesWith("concern_reporters", concern.EraseReporterAddress)
 	a.Concerns = concern.NewService(d, a.RateLimits, a.Outbox, a.Accounts)
 	// Dormant accounts' details are deleted through the same erasure as a

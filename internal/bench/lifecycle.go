@@ -47,8 +47,8 @@ type LifecycleOptions struct {
 	Progress io.Writer
 	// CPUProfile, when not nil, receives a CPU profile of the first sweep.
 	CPUProfile io.Writer
-	// MaxWarnings is --dormancy-max-warnings; 0 keeps the default.
-	MaxWarnings int
+	// Limit is --dormancy-sweep-limit; 0 keeps the default.
+	Limit int
 }
 
 // SweepRun is one timed sweep.
@@ -86,7 +86,13 @@ type LifecycleResult struct {
 	// accounts it left for later, until none is left.
 	Backlog []SweepRun `json:"backlog"`
 	Second  SweepRun   `json:"second"`
-	Goals   []Goal     `json:"goals"`
+	// Deactivations are the hourly sweeps from the day the first
+	// warnings fall due, until one deactivates nobody; Deletions those
+	// from the day the first deactivated accounts are due to be deleted,
+	// until one deletes nobody.
+	Deactivations []SweepRun `json:"deactivations"`
+	Deletions     []SweepRun `json:"deletions"`
+	Goals         []Goal     `json:"goals"`
 }
 
 // lastActiveSpread draws a user's last activity before now: a spread like
@@ -126,8 +132,8 @@ func RunLifecycle(ctx context.Context, opts LifecycleOptions) (LifecycleResult, 
 	cfg := config.Defaults()
 	cfg.DataDir, cfg.Database = dir, opts.Database
 	cfg.HashMemoryKiB, cfg.HashTime, cfg.HashThreads = opts.Params.MemoryKiB, opts.Params.Time, opts.Params.Threads
-	if opts.MaxWarnings > 0 {
-		cfg.DormancyMaxWarnings = opts.MaxWarnings
+	if opts.Limit > 0 {
+		cfg.DormancySweepLimit = opts.Limit
 	}
 	// No workers: the sweeps run when timed, and the warnings stay queued.
 	a, err := app.Open(ctx, cfg, slog.New(slog.DiscardHandler))
@@ -219,6 +225,7 @@ func RunLifecycle(ctx context.Context, opts LifecycleOptions) (LifecycleResult, 
 			return r, fmt.Errorf("bench: cpu profile: %w", err)
 		}
 	}
+	firstAt := now
 	r.First, err = sweep("First sweep")
 	if opts.CPUProfile != nil {
 		pprof.StopCPUProfile()
@@ -245,21 +252,54 @@ func RunLifecycle(ctx context.Context, opts LifecycleOptions) (LifecycleResult, 
 	if r.Second, err = sweep("Next day's sweep"); err != nil {
 		return r, err
 	}
+	// A month on, the first warnings fall due: hourly sweeps deactivate
+	// the accounts nobody kept, as spread out as their warnings were;
+	// DeleteAfter later, hourly sweeps delete them.
+	hourly := func(from time.Time, label, action string) ([]SweepRun, error) {
+		var runs []SweepRun
+		now = from
+		for n := 1; ; n++ {
+			if n > 1000 {
+				return runs, fmt.Errorf("bench: the %s do not end", label)
+			}
+			run, err := sweep(fmt.Sprintf("%s sweep %d", label, n))
+			if err != nil {
+				return runs, err
+			}
+			runs = append(runs, run)
+			if run.Actions[action] == 0 {
+				return runs, nil
+			}
+			now = now.Add(lifecycle.DormancyInterval)
+		}
+	}
+	deactivateFrom := policy.Notice().After(firstAt).Add(time.Minute)
+	if r.Deactivations, err = hourly(deactivateFrom, "Deactivation", account.DormancyDeactivate); err != nil {
+		return r, err
+	}
+	if r.Deletions, err = hourly(policy.DeleteAfter.After(deactivateFrom).Add(time.Minute), "Deletion", account.DormancyDelete); err != nil {
+		return r, err
+	}
+	slowestOf := func(runs []SweepRun) SweepRun {
+		slowest := runs[0]
+		for _, run := range runs[1:] {
+			if run.Time > slowest.Time {
+				slowest = run
+			}
+		}
+		return slowest
+	}
 	goal := func(name string, run SweepRun) {
 		r.Goals = append(r.Goals, Goal{Name: name, Value: run.Time.Seconds(), Want: fmt.Sprintf("< %.0f s", GoalLifecycleSweep.Seconds()),
 			Met: run.Time < GoalLifecycleSweep})
 	}
 	goal("first sweep", r.First)
 	if len(r.Backlog) > 0 {
-		slowest := r.Backlog[0]
-		for _, run := range r.Backlog[1:] {
-			if run.Time > slowest.Time {
-				slowest = run
-			}
-		}
-		goal("slowest backlog sweep", slowest)
+		goal("slowest backlog sweep", slowestOf(r.Backlog))
 	}
 	goal("next day's sweep", r.Second)
+	goal("slowest deactivation sweep", slowestOf(r.Deactivations))
+	goal("slowest deletion sweep", slowestOf(r.Deletions))
 	return r, nil
 }
 
@@ -324,6 +364,17 @@ func (r *LifecycleResult) WriteText(w io.Writer) error {
 		label string
 		run   SweepRun
 	}{"next day", r.Second})
+	for _, g := range []struct {
+		label string
+		runs  []SweepRun
+	}{{"deactivation", r.Deactivations}, {"deletion", r.Deletions}} {
+		for i, run := range g.runs {
+			runs = append(runs, struct {
+				label string
+				run   SweepRun
+			}{fmt.Sprintf("%s %d", g.label, i+1), run})
+		}
+	}
 	for _, s := range runs {
 		line(s.label, "%s for %d rows (%.0f a second) %v; plain scan %s (%.0f a second); ratio %.3f",
 			s.run.Time.Round(time.Millisecond), s.run.Rows, s.run.RowsPerSec, s.run.Actions, s.run.ScanTime.Round(time.Millisecond),

@@ -23,7 +23,7 @@ func TestRunLifecycle(t *testing.T) {
 		t.Run(e.Name, func(t *testing.T) {
 			var progress bytes.Buffer
 			r, err := RunLifecycle(context.Background(), LifecycleOptions{Database: e.Database, Users: 2000, Seed: 3,
-				Params: password.Params{MemoryKiB: 64, Time: 1, Threads: 1}, Progress: &progress, MaxWarnings: 120})
+				Params: password.Params{MemoryKiB: 64, Time: 1, Threads: 1}, Progress: &progress, Limit: 120})
 			if err != nil {
 				t.Fatalf("RunLifecycle: %v\n%s", err, progress.String())
 			}
@@ -44,8 +44,25 @@ func TestRunLifecycle(t *testing.T) {
 			if warned != r.Idle || len(r.Backlog) != (r.Idle-1)/120 || r.Backlog[len(r.Backlog)-1].Deferred != 0 {
 				t.Errorf("%d warned over %d sweeps, idle %d", warned, 1+len(r.Backlog), r.Idle)
 			}
-			if r.Second.Actions[account.DormancyWarn] >= r.Idle/10 || r.Second.Rows < r.Idle || r.Second.ScanTime == 0 || len(r.Goals) != 3 {
+			if r.Second.Actions[account.DormancyWarn] >= r.Idle/10 || r.Second.Rows < r.Idle || r.Second.ScanTime == 0 || len(r.Goals) != 5 {
 				t.Errorf("second sweep %+v", r.Second)
+			}
+			// A month on, every account warned and not kept is deactivated,
+			// 120 a sweep at most, and DeleteAfter later deleted.
+			for _, g := range []struct {
+				action string
+				runs   []SweepRun
+			}{{account.DormancyDeactivate, r.Deactivations}, {account.DormancyDelete, r.Deletions}} {
+				total := 0
+				for _, run := range g.runs {
+					if n := run.Actions[g.action]; n > 120 {
+						t.Errorf("a sweep made %d %s", n, g.action)
+					}
+					total += run.Actions[g.action]
+				}
+				if total < r.Idle {
+					t.Errorf("%d %s over %d sweeps, want at least the %d idle", total, g.action, len(g.runs), r.Idle)
+				}
 			}
 			var text bytes.Buffer
 			if err := r.WriteText(&text); err != nil || !strings.Contains(text.String(), "next day") {

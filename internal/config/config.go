@@ -78,9 +78,9 @@ type Config struct {
 	DormancyWarnAfter       account.Period
 	DormancyDeactivateAfter account.Period
 	DormancyDeleteAfter     account.Period
-	// DormancyMaxWarnings is how many dormancy warnings one sweep sends at
-	// most (0: no limit).
-	DormancyMaxWarnings int
+	// DormancySweepLimit is how many accounts one dormancy sweep warns,
+	// deactivates or deletes at most, of each (0: no limit).
+	DormancySweepLimit int
 
 	// MetricsAddr, when set, is a separate address that serves /metrics
 	// (for a scraper on a private network); when empty, /metrics answers
@@ -133,7 +133,7 @@ func Defaults() Config {
 		DormancyWarnAfter:       account.DefaultDormancyPolicy().WarnAfter,
 		DormancyDeactivateAfter: account.DefaultDormancyPolicy().DeactivateAfter,
 		DormancyDeleteAfter:     account.DefaultDormancyPolicy().DeleteAfter,
-		DormancyMaxWarnings:     account.DefaultMaxWarnings,
+		DormancySweepLimit:      account.DefaultSweepLimit,
 	}
 }
 
@@ -202,7 +202,7 @@ func (c *Config) Register(fs *flag.FlagSet, groups Flags) {
 		fs.DurationVar(&c.LockoutDuration, "lockout-duration", c.LockoutDuration, "how long a locked account stays locked")
 		fs.StringVar(&c.MetricsAddr, "metrics-addr", c.MetricsAddr, "address that serves /metrics; empty serves it on --addr to loopback clients only")
 		fs.StringVar(&c.AuditAnchor, "audit-anchor", c.AuditAnchor, "file to append the audit log's head to each day, or an http(s) URL to POST it to; empty writes it to the log output only")
-		fs.IntVar(&c.DormancyMaxWarnings, "dormancy-max-warnings", c.DormancyMaxWarnings, "dormancy warnings one sweep sends at most; the longest idle go first and the rest wait for the next hourly sweep; 0 is no limit")
+		fs.IntVar(&c.DormancySweepLimit, "dormancy-sweep-limit", c.DormancySweepLimit, "accounts one dormancy sweep warns, deactivates or deletes at most, of each; the rest wait for the next hourly sweep; 0 is no limit")
 		fs.Float64Var(&c.SMTPRate, "smtp-rate", c.SMTPRate, "messages a second sent at most, shared by every process; 0 is no limit")
 		fs.Func("trusted-proxies", "comma-separated addresses or CIDR ranges of reverse proxies whose X-Forwarded-For is believed", func(s string) error {
 			p, err := clientip.ParseTrusted(s)
@@ -380,5 +380,5 @@ func redactURL(s string) string {
 // deleted under this configuration (P12, P13).
 func (c *Config) DormancyPolicy() account.DormancyPolicy {
 	return account.DormancyPolicy{WarnAfter: c.DormancyWarnAfter, DeactivateAfter: c.DormancyDeactivateAfter, DeleteAfter: c.DormancyDeleteAfter,
-		MaxWarnings: c.DormancyMaxWarnings}
+		Limit: c.DormancySweepLimit}
 }

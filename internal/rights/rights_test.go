@@ -93,7 +93,7 @@ func newFixture(t *testing.T, d *db.DB) *fixture {
 	f.svc = rights.NewService(d, f.accounts, f.outbox, "https://psims.example/account/data",
 		incident.NewService(d), feedback.NewService(d, ratelimit.New(d), f.outbox, "https://psims.example/account/queries", 0),
 		termsSvc, rights.EraserFunc(usage.ErasePerson), rights.EraserFunc(dataexport.ErasePerson)).
-		EraseAddressesWith("jobs", jobs.EraseAddress).EraseAddressesWith("concern_reporters", concern.EraseReporterAddress)
+		EraseAddressesWith("jobs", jobs.AddressEraser(account.ResetArgs{}.Kind())).EraseAddressesWith("concern_reporters", concern.EraseReporterAddress)
 	day := f.now
 	make := func(email, name string, role account.Role) account.User {
 		u, err := f.accounts.Create(ctx, account.NewUser{Email: email, Name: name, JobRole: "Nurse", OrgCode: "RM1", Role: role,

@@ -51,7 +51,7 @@ func (f EraserFunc) ErasePerson(ctx context.Context, tx *db.Tx, userID int64) (m
 
 // AddressEraser erases, inside the erasure's transaction, what is kept
 // under a person's email address rather than their id, and says how many
-// rows went; jobs.EraseAddress is one.
+// rows went; what jobs.AddressEraser returns is one.
 type AddressEraser func(ctx context.Context, tx *db.Tx, addr string) (int64, error)
 
 // PerPage is how many requests a page of the queue shows.
