@@ -274,6 +274,10 @@ func (failingMailer) Enqueue(context.Context, *db.Tx, mail.Message) (int64, erro
 	return 0, errors.New("mail is down")
 }
 
+func (failingMailer) EnqueueMany(context.Context, *db.Tx, []mail.Message) ([]int64, error) {
+	return nil, errors.New("mail is down")
+}
+
 func TestAStatusChangeThatFailsAfterItsAuditEntryLeavesNothingBehind(t *testing.T) { // T6
 	t.Parallel()
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {

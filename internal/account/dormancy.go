@@ -454,7 +454,7 @@ func (d *Dormancy) warnBatch(ctx context.Context, tx *db.Tx, batch []idle) ([]Do
 	if err := audit.RecordMany(ctx, tx, entries); err != nil {
 		return nil, err
 	}
-	if err := d.accounts.enqueueMany(ctx, tx, msgs); err != nil {
+	if _, err := d.accounts.mail.EnqueueMany(ctx, tx, msgs); err != nil {
 		return nil, fmt.Errorf("account: queue dormancy warnings: %w", err)
 	}
 	return done, nil
@@ -666,7 +666,7 @@ func (n *dormancyNotices) write(ctx context.Context, tx *db.Tx, s *Service) erro
 	if err := audit.RecordMany(ctx, tx, n.entries); err != nil {
 		return err
 	}
-	if err := s.enqueueMany(ctx, tx, n.msgs); err != nil {
+	if _, err := s.mail.EnqueueMany(ctx, tx, n.msgs); err != nil {
 		return fmt.Errorf("account: queue deactivation notices: %w", err)
 	}
 	n.entries, n.msgs = n.entries[:0], n.msgs[:0]

@@ -40,32 +40,12 @@ type Settings struct {
 	IGTrainingValidMonths int
 }
 
-// Mailer queues email inside a transaction.
+// Mailer queues email inside a transaction; *mail.Outbox is one.
+// EnqueueMany queues many at once, many to a statement, for the dormancy
+// sweep, which queues hundreds of messages a transaction.
 type Mailer interface {
 	Enqueue(ctx context.Context, tx *db.Tx, m mail.Message) (int64, error)
-}
-
-// ManyMailer is a Mailer that also queues many messages in one go, many to
-// a statement; *mail.Outbox is one. The dormancy sweep, which queues
-// hundreds of messages a transaction, uses it when the Mailer is one.
-type ManyMailer interface {
-	Mailer
 	EnqueueMany(ctx context.Context, tx *db.Tx, ms []mail.Message) ([]int64, error)
-}
-
-// enqueueMany queues ms in tx through the mailer's EnqueueMany when it has
-// one, and one by one when it has not.
-func (s *Service) enqueueMany(ctx context.Context, tx *db.Tx, ms []mail.Message) error {
-	if m, ok := s.mail.(ManyMailer); ok {
-		_, err := m.EnqueueMany(ctx, tx, ms)
-		return err
-	}
-	for _, m := range ms {
-		if _, err := s.mail.Enqueue(ctx, tx, m); err != nil {
-			return err
-		}
-	}
-	return nil
 }
 
 // JobInserter queues background work inside a transaction; *jobs.Runner

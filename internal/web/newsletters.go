@@ -259,8 +259,12 @@ func (s *Server) newsletterPage(w http.ResponseWriter, r *http.Request) {
 	if !view.SendAt.IsZero() {
 		data.SendAt = view.SendAt.In(s.uk).Format("2 January 2006 at 15:04")
 	}
+	// Every outbox status, so the counts add up to what was queued: a
+	// message to someone who unsubscribed after it was queued is
+	// cancelled, not sent.
 	for _, c := range []struct{ status, label string }{{"queued", "Waiting to send"}, {"retrying", "Retrying"},
-		{"sent", "Sent"}, {"failed", "Failed"}} {
+		{"sent", "Sent"}, {"failed", "Failed"}, {"uncertain", "Uncertain (see the outbox)"},
+		{"cancelled", "Cancelled: the person no longer wants these"}} {
 		data.Counts = append(data.Counts, statusCount{Label: c.label, N: view.Delivery.Counts[c.status]})
 	}
 	if msgs := view.Delivery.Messages; view.Delivery.More && len(msgs) > 0 {
