@@ -93,6 +93,14 @@ func (s *Service) loadBatch(ctx context.Context, subs []Submission) error {
 		if err := countLoaded(ctx, tx, subs); err != nil {
 			return err
 		}
+		stats := statTally{}
+		for _, sub := range subs {
+			stats.add(statEvent{org: sub.OrgCode, typ: sub.Type, harm: sub.Index.PhysicalHarm, service: sub.Index.ServiceType,
+				occurred: sub.OccurredFrom, submitted: tx.Now, codes: sub.Index.Codes}, 1)
+		}
+		if err := stats.write(ctx, tx); err != nil {
+			return err
+		}
 		return audit.Record(ctx, tx, audit.Entry{Action: "event.load", SubjectType: "event", SubjectID: "*",
 			Details: map[string]string{
 				"events":   strconv.Itoa(len(subs)),

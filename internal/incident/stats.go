@@ -71,7 +71,9 @@ type StatCounts struct {
 
 // StatCounts counts the current version of every event whose basis date
 // falls on a day (UTC) from the day of from to the day of to, both
-// included. Errors: Invalid for an unknown basis or to before from.
+// included. It reads the statistics rollups (stats_rollup.go): the whole
+// months of the period from the month rollups, the days at its ends from
+// the day rollups. Errors: Invalid for an unknown basis or to before from.
 func (s *Service) StatCounts(ctx context.Context, basis Basis, from, to time.Time) (StatCounts, error) {
 	var out StatCounts
 	if !basis.Valid() {
@@ -81,14 +83,16 @@ func (s *Service) StatCounts(ctx context.Context, basis Basis, from, to time.Tim
 	if !to.After(from) {
 		return out, apperr.New(apperr.Invalid, "The end of the period must be the same as or after its start")
 	}
-	column := "e.occurred_from"
-	if basis == BasisSubmitted {
-		column = "e.submitted_at"
-	}
-	rows, err := s.db.QueryContext(ctx, `SELECT e.org_ods, e.event_type, e.physical_harm, e.service_type, COUNT(*)
-		FROM events e WHERE `+column+` >= $1 AND `+column+` < $2
-		GROUP BY e.org_ods, e.event_type, e.physical_harm, e.service_type
-		ORDER BY e.org_ods, e.event_type, e.physical_harm, e.service_type`, from, to)
+	p := statPeriodOf(from, to)
+	rows, err := s.db.QueryContext(ctx, `SELECT org_ods, event_type, physical_harm, service_type, CAST(SUM(n) AS BIGINT) FROM (
+		SELECT org_ods, event_type, physical_harm, service_type, n FROM event_stat_days WHERE basis = $1 AND day >= $2 AND day < $3
+		UNION ALL
+		SELECT org_ods, event_type, physical_harm, service_type, n FROM event_stat_days WHERE basis = $1 AND day >= $4 AND day < $5
+		UNION ALL
+		SELECT org_ods, event_type, physical_harm, service_type, n FROM event_stat_months
+		WHERE basis = $1 AND month >= $6 AND month < $7) x
+		GROUP BY org_ods, event_type, physical_harm, service_type HAVING SUM(n) > 0
+		ORDER BY org_ods, event_type, physical_harm, service_type`, p.args(basis)...)
 	if err != nil {
 		return out, fmt.Errorf("incident: count for statistics: %w", err)
 	}
@@ -106,11 +110,15 @@ func (s *Service) StatCounts(ctx context.Context, basis Basis, from, to time.Tim
 	if err := rows.Err(); err != nil {
 		return out, fmt.Errorf("incident: count for statistics: %w", err)
 	}
-	rows, err = s.db.QueryContext(ctx, `SELECT e.org_ods, e.event_type, c.element, c.code, COUNT(*)
-		FROM events e JOIN event_codes c ON c.event_id = e.id
-		WHERE `+column+` >= $1 AND `+column+` < $2 AND c.element IN ($3, $4)
-		GROUP BY e.org_ods, e.event_type, c.element, c.code
-		ORDER BY e.org_ods, e.event_type, c.element, c.code`, from, to, ElementSafetyChallenges, ElementAgents)
+	rows, err = s.db.QueryContext(ctx, `SELECT org_ods, event_type, element, code, CAST(SUM(n) AS BIGINT) FROM (
+		SELECT org_ods, event_type, element, code, n FROM event_stat_code_days WHERE basis = $1 AND day >= $2 AND day < $3
+		UNION ALL
+		SELECT org_ods, event_type, element, code, n FROM event_stat_code_days WHERE basis = $1 AND day >= $4 AND day < $5
+		UNION ALL
+		SELECT org_ods, event_type, element, code, n FROM event_stat_code_months
+		WHERE basis = $1 AND month >= $6 AND month < $7) x
+		GROUP BY org_ods, event_type, element, code HAVING SUM(n) > 0
+		ORDER BY org_ods, event_type, element, code`, p.args(basis)...)
 	if err != nil {
 		return out, fmt.Errorf("incident: count codes for statistics: %w", err)
 	}
@@ -126,4 +134,37 @@ func (s *Service) StatCounts(ctx context.Context, basis Basis, from, to time.Tim
 		return out, fmt.Errorf("incident: count codes for statistics: %w", err)
 	}
 	return out, nil
+}
+
+// statPeriod is a period as the rollups read it: the whole months it
+// covers from the month rollups, and the days before and after them from
+// the day rollups. Each range is from its first key, included, to its
+// second, excluded; an empty range has both keys equal.
+type statPeriod struct {
+	headFrom, headTo   string // days before the first whole month
+	tailFrom, tailTo   string // days after the last whole month
+	monthFrom, monthTo string
+}
+
+// statPeriodOf splits the days from from up to to (midnights, UTC, to
+// excluded) into whole months and the days at either end.
+func statPeriodOf(from, to time.Time) statPeriod {
+	firstMonth := time.Date(from.Year(), from.Month(), 1, 0, 0, 0, 0, time.UTC)
+	if !firstMonth.Equal(from) {
+		firstMonth = firstMonth.AddDate(0, 1, 0)
+	}
+	endMonth := time.Date(to.Year(), to.Month(), 1, 0, 0, 0, 0, time.UTC)
+	if !firstMonth.Before(endMonth) {
+		// No whole month: every day from the day rollups.
+		return statPeriod{headFrom: dayKey(from), headTo: dayKey(to)}
+	}
+	return statPeriod{
+		headFrom: dayKey(from), headTo: dayKey(firstMonth),
+		tailFrom: dayKey(endMonth), tailTo: dayKey(to),
+		monthFrom: firstMonth.Format("2006-01"), monthTo: endMonth.Format("2006-01"),
+	}
+}
+
+func (p statPeriod) args(basis Basis) []any {
+	return []any{string(basis), p.headFrom, p.headTo, p.tailFrom, p.tailTo, p.monthFrom, p.monthTo}
 }

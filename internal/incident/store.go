@@ -170,6 +170,12 @@ func (s *Service) submit(ctx context.Context, build func(ctx context.Context, tx
 		if err := countDay(ctx, tx, ev.OrgCode, ev.SubmittedAt, ev.Type, ev.Index.PhysicalHarm, 1); err != nil {
 			return err
 		}
+		stats := statTally{}
+		stats.add(statEvent{org: ev.OrgCode, typ: ev.Type, harm: ev.Index.PhysicalHarm, service: ev.Index.ServiceType,
+			occurred: ev.OccurredFrom, submitted: ev.SubmittedAt, codes: sub.Index.Codes}, 1)
+		if err := stats.write(ctx, tx); err != nil {
+			return err
+		}
 		if sub.DraftID != 0 {
 			res, err := tx.ExecContext(ctx, `DELETE FROM drafts WHERE id = $1 AND user_id = $2`, sub.DraftID, sub.ReporterID)
 			if err != nil {
@@ -291,9 +297,13 @@ func amendTx(ctx context.Context, tx *db.Tx, eventID int64, base int, authorID i
 		typ       Type
 		harm      string
 		submitted time.Time
+		service   string
+		occurred  time.Time
+		org       string
 	}
-	err := tx.QueryRowContext(ctx, `UPDATE events SET version = version WHERE id = $1 RETURNING event_type, physical_harm, submitted_at`,
-		eventID).Scan(&before.typ, &before.harm, &before.submitted)
+	err := tx.QueryRowContext(ctx, `UPDATE events SET version = version WHERE id = $1
+		RETURNING event_type, physical_harm, submitted_at, service_type, occurred_from, org_ods`,
+		eventID).Scan(&before.typ, &before.harm, &before.submitted, &before.service, &before.occurred, &before.org)
 	if errors.Is(err, sql.ErrNoRows) {
 		return apperr.New(apperr.NotFound, "There is no such event.")
 	}
@@ -320,6 +330,11 @@ func amendTx(ctx context.Context, tx *db.Tx, eventID int64, base int, authorID i
 		VALUES ($1, $2, $3, $4, $5, $6)`, eventID, version, authorID, tx.Now, reason, string(body)); err != nil {
 		return fmt.Errorf("incident: insert version: %w", err)
 	}
+	// The statistics move with the harm, service type, date and codes.
+	beforeCodes, err := statCodesOf(ctx, tx, eventID)
+	if err != nil {
+		return err
+	}
 	if _, err := tx.ExecContext(ctx, `DELETE FROM event_codes WHERE event_id = $1`, eventID); err != nil {
 		return fmt.Errorf("incident: clear codes: %w", err)
 	}
@@ -336,6 +351,14 @@ func amendTx(ctx context.Context, tx *db.Tx, eventID int64, base int, authorID i
 		if err := countDay(ctx, tx, org, before.submitted, before.typ, index.PhysicalHarm, 1); err != nil {
 			return err
 		}
+	}
+	stats := statTally{}
+	stats.add(statEvent{org: before.org, typ: before.typ, harm: before.harm, service: before.service,
+		occurred: before.occurred, submitted: before.submitted, codes: beforeCodes}, -1)
+	stats.add(statEvent{org: org, typ: before.typ, harm: index.PhysicalHarm, service: index.ServiceType,
+		occurred: ch.OccurredFrom, submitted: before.submitted, codes: index.Codes}, 1)
+	if err := stats.write(ctx, tx); err != nil {
+		return err
 	}
 	return audit.Record(ctx, tx, audit.Entry{ActorID: authorID, Action: "event.amend", SubjectType: "event",
 		SubjectID: strconv.FormatInt(eventID, 10), IP: c.IP, Details: map[string]string{"version": strconv.Itoa(version)}})
