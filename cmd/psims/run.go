@@ -48,7 +48,7 @@ Usage:
                                    print a usage report of an organisation, or of the whole service
   psims lifecycle run [--as-of TIME] [--dry-run]
                                    run every lifecycle sweep once (dormant accounts, drafts, usage retention)
-  psims bench SCENARIO             measure performance (signin, register, authz, userlist, gate, list, submit, usage, lifecycle)
+  psims bench SCENARIO             measure performance (signin, register, authz, userlist, gate, list, submit, usage, lifecycle, stats)
   psims version                    print the version
 
 Run "psims COMMAND --help" for the flags of a command. Every flag can also be
@@ -134,6 +134,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 				return cmdBenchUsage(ctx, e, rest[1:])
 			case bench.ScenarioLifecycle:
 				return cmdBenchLifecycle(ctx, e, rest[1:])
+			case bench.ScenarioStats:
+				return cmdBenchStats(ctx, e, rest[1:])
 			}
 		}
 		return cmdBench(ctx, e, rest)
