@@ -78,52 +78,191 @@ func published(r Rules, t *Table, res Result) []interval {
 // attacker would get; on tables of counts a fixpoint comes long before.
 const propagationBudget = 256
 
+// Probing limits: the work of one probe, in terms visited, and how many
+// probes one check makes at most for each suppressed figure.
+const (
+	probeBudget     = 20000
+	probesPerFigure = 24
+)
+
 // bounds narrows every figure's interval by the equations until nothing
-// changes (or the budget runs out), and returns the intervals and, for
-// each figure, the equation that last raised its lower bound and the one
-// that last lowered its upper bound (-1 for none).
+// changes (or the budget runs out), then probes the ends of each
+// suppressed figure's range (see probe), and returns the intervals and,
+// for each figure, the equation that last raised its lower bound and the
+// one that last lowered its upper bound (-1 for none).
 func bounds(r Rules, t *Table, res Result, sys system) (ivs []interval, whyLo, whyHi []int32) {
-	ivs = published(r, t, res)
-	whyLo = make([]int32, len(ivs))
-	whyHi = make([]int32, len(ivs))
-	for i := range whyLo {
-		whyLo[i], whyHi[i] = -1, -1
-	}
+	return boundsBy(r, t, res, sys, true)
+}
+
+// boundsBy is bounds, with probing only when probe is true.
+func boundsBy(r Rules, t *Table, res Result, sys system, probe bool) (ivs []interval, whyLo, whyHi []int32) {
+	p := newPropagator(sys, published(r, t, res))
 	size := 0
 	for _, e := range sys.eqs {
 		size += len(e.vars)
 	}
-	budget := propagationBudget*size + 1024
-
-	queued := make([]bool, len(sys.eqs))
-	queue := make([]int32, 0, len(sys.eqs))
-	for i := range sys.eqs {
-		queue = append(queue, int32(i))
-		queued[i] = true
+	all := make([]int32, len(sys.eqs))
+	for i := range all {
+		all[i] = int32(i)
 	}
-	for len(queue) > 0 && budget > 0 {
-		ei := queue[0]
-		queue = queue[1:]
-		queued[ei] = false
-		e := sys.eqs[ei]
+	p.run(all, propagationBudget*size+1024)
+	if !probe {
+		return p.ivs, p.whyLo, p.whyHi
+	}
+	var targets []int32
+	for i, s := range res.suppressed {
+		if s {
+			targets = append(targets, int32(i))
+		}
+	}
+	p.shave(targets)
+	return p.ivs, p.whyLo, p.whyHi
+}
+
+// propagator narrows intervals by equations. While a probe is on, it
+// records every change so that the probe can be undone.
+type propagator struct {
+	sys          system
+	ivs          []interval
+	whyLo, whyHi []int32
+	queued       []bool
+	queue        []int32
+	recording    bool
+	trail        []trailEntry
+	conflictEq   int32 // the equation that found an empty range, -1 for none
+}
+
+type trailEntry struct {
+	v            int32
+	iv           interval
+	whyLo, whyHi int32
+}
+
+func newPropagator(sys system, ivs []interval) *propagator {
+	p := &propagator{sys: sys, ivs: ivs, whyLo: make([]int32, len(ivs)), whyHi: make([]int32, len(ivs)),
+		queued: make([]bool, len(sys.eqs)), conflictEq: -1}
+	for i := range p.whyLo {
+		p.whyLo[i], p.whyHi[i] = -1, -1
+	}
+	return p
+}
+
+// run applies the equations start, then every equation of a figure whose
+// range changed, until nothing changes or budget terms have been visited.
+// It reports whether some figure was left with no possible value (which,
+// outside a probe, cannot happen for a table whose sums hold).
+func (p *propagator) run(start []int32, budget int) (conflict bool) {
+	p.queue = p.queue[:0]
+	for _, ei := range start {
+		if !p.queued[ei] {
+			p.queued[ei] = true
+			p.queue = append(p.queue, ei)
+		}
+	}
+	defer func() {
+		for _, ei := range p.queue {
+			p.queued[ei] = false
+		}
+		p.queue = p.queue[:0]
+	}()
+	for len(p.queue) > 0 && budget > 0 {
+		ei := p.queue[0]
+		p.queue = p.queue[1:]
+		p.queued[ei] = false
+		e := p.sys.eqs[ei]
 		budget -= 2 * len(e.vars)
-		changed := narrowInto(e, ei, ivs, whyLo, whyHi)
+		changed, bad := p.narrow(e, ei)
+		if bad {
+			p.conflictEq = ei
+			return true
+		}
 		for _, v := range changed {
-			for _, ej := range sys.occ[v] {
-				if !queued[ej] && ej != ei {
-					queued[ej] = true
-					queue = append(queue, ej)
+			for _, ej := range p.sys.occ[v] {
+				if !p.queued[ej] && ej != ei {
+					p.queued[ej] = true
+					p.queue = append(p.queue, ej)
 				}
 			}
 		}
 	}
-	return ivs, whyLo, whyHi
+	return false
 }
 
-// narrowInto applies one equation to the intervals: each term equals minus
+// set changes a figure's interval, recording the old one during a probe.
+func (p *propagator) set(v int32, iv interval, whyLo, whyHi int32) {
+	if p.recording {
+		p.trail = append(p.trail, trailEntry{v, p.ivs[v], p.whyLo[v], p.whyHi[v]})
+	}
+	p.ivs[v], p.whyLo[v], p.whyHi[v] = iv, whyLo, whyHi
+}
+
+// infeasible reports whether figure v cannot take the value x: whether
+// propagating v = x empties some figure's range. A probe that runs out of
+// budget proves nothing and reports false. Everything the probe changed is
+// undone.
+func (p *propagator) infeasible(v int32, x int64) bool {
+	p.recording = true
+	p.trail = p.trail[:0]
+	p.set(v, interval{lo: x, hi: x}, p.whyLo[v], p.whyHi[v])
+	conflict := p.run(p.sys.occ[v], probeBudget)
+	for i := len(p.trail) - 1; i >= 0; i-- {
+		e := p.trail[i]
+		p.ivs[e.v], p.whyLo[e.v], p.whyHi[e.v] = e.iv, e.whyLo, e.whyHi
+	}
+	p.recording = false
+	return conflict
+}
+
+// shave probes the ends of each target's range: when a figure cannot take
+// the value at an end, that end moves in, and the change propagates.
+// Interval reasoning alone loses what equations sharing several figures
+// say together (a figure may have to be odd, or two figures may have to
+// move together); an attacker who tries values finds it, and so does
+// probing, for a bounded amount of work. Each narrowing is proved by an
+// empty range, so probing is as sound as propagation.
+func (p *propagator) shave(targets []int32) {
+	probes := probesPerFigure * len(targets)
+	for pass := 0; pass < 4 && probes > 0; pass++ {
+		moved := false
+		for _, v := range targets {
+			for probes > 0 {
+				iv := p.ivs[v]
+				if iv.lo >= iv.hi && !iv.inf {
+					break
+				}
+				probes--
+				if p.infeasible(v, iv.lo) {
+					iv.lo++
+					p.set(v, iv, p.conflictEq, p.whyHi[v])
+					p.run(p.sys.occ[v], probeBudget)
+					moved = true
+					continue
+				}
+				if iv.inf {
+					break
+				}
+				probes--
+				if p.infeasible(v, iv.hi) {
+					iv.hi--
+					p.set(v, iv, p.whyLo[v], p.conflictEq)
+					p.run(p.sys.occ[v], probeBudget)
+					moved = true
+					continue
+				}
+				break
+			}
+		}
+		if !moved {
+			return
+		}
+	}
+}
+
+// narrow applies one equation to the intervals: each term equals minus
 // the sum of the others, so its range is bounded by theirs. It returns the
-// figures whose interval changed.
-func narrowInto(e equation, ei int32, ivs []interval, whyLo, whyHi []int32) []int32 {
+// figures whose interval changed, and whether one was left empty.
+func (p *propagator) narrow(e equation, ei int32) (changed []int32, conflict bool) {
+	ivs := p.ivs
 	// Bounds of each term c*x, summed over the equation with infinite
 	// ends counted apart.
 	var sumLo, sumHi int64
@@ -146,7 +285,6 @@ func narrowInto(e equation, ei int32, ivs []interval, whyLo, whyHi []int32) []in
 			}
 		}
 	}
-	var changed []int32
 	for k, v := range e.vars {
 		iv := ivs[v]
 		// The term's own bounds, to take out of the sums.
@@ -181,23 +319,23 @@ func narrowInto(e equation, ei int32, ivs []interval, whyLo, whyHi []int32) []in
 			lo, hasLo = restLo, restLoInf == 0
 			hi, hasHi = restHi, restHiInf == 0
 		}
+		whyLo, whyHi := p.whyLo[v], p.whyHi[v]
 		moved := false
 		if hasLo && lo > iv.lo {
-			iv.lo = lo
-			whyLo[v] = ei
-			moved = true
+			iv.lo, whyLo, moved = lo, ei, true
 		}
 		if hasHi && (iv.inf || hi < iv.hi) {
-			iv.hi, iv.inf = hi, false
-			whyHi[v] = ei
-			moved = true
+			iv.hi, iv.inf, whyHi, moved = hi, false, ei, true
 		}
 		if moved {
-			ivs[v] = iv
+			p.set(v, iv, whyLo, whyHi)
 			changed = append(changed, v)
+			if !iv.inf && iv.lo > iv.hi {
+				return changed, true
+			}
 		}
 	}
-	return changed
+	return changed, false
 }
 
 func b2i(b bool) int {

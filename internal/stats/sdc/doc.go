@@ -49,14 +49,21 @@
 // ends with fewer than MinRange possible values (default 3) is a
 // disclosure.
 //
-// The checker is interval reasoning over sums and their pairwise
-// differences. It finds what differencing rows, columns and totals can
-// give, including across tables, but not everything a general linear or
-// integer programme over all the equations at once could find (for
-// example three suppressed figures tied by three sums in a triangle). To
-// keep it fast on large tables it derives at most a few rounds of
-// equations, a bounded number of them, and leaves out sums that repeat a
-// figure; each limit makes it weaker, never wrong.
+// Interval reasoning alone loses what several equations say together
+// (three suppressed figures tied by three sums in a triangle, or a figure
+// that must be odd). So the checker then probes each suppressed figure's
+// range: it assumes the figure takes the value at one end, propagates, and
+// when some figure is left with no possible value, that end is impossible
+// and moves in. A test attacks small protected tables exhaustively (every
+// combination of values the published figures allow) and finds nothing
+// the checker missed; before probing, interval reasoning missed 44
+// figures in 1,639 tables.
+//
+// The checker is still not a full integer programme over all the
+// equations at once, and a probe proves an end impossible only within a
+// bounded amount of work. To keep it fast on large tables it also derives
+// at most a few rounds of equations, a bounded number of them, and leaves
+// out sums that repeat a figure. Each limit makes it weaker, never wrong.
 //
 // # Secondary suppression
 //

@@ -123,10 +123,15 @@ func Protect(r Rules, t *Table) (Result, error) {
 	sys := systemOf(t)
 	for {
 		res.setSymbolRange(r, t)
-		ivs, whyLo, whyHi := bounds(r, t, res, sys)
+		// Propagation alone first, which is cheap and finds most
+		// disclosures; probing (see propagator.shave) once that passes.
+		ivs, whyLo, whyHi := boundsBy(r, t, res, sys, false)
 		found := disclosures(r, res, ivs)
 		if len(found) == 0 {
-			return res, nil
+			ivs, whyLo, whyHi = boundsBy(r, t, res, sys, true)
+			if found = disclosures(r, res, ivs); len(found) == 0 {
+				return res, nil
+			}
 		}
 		added := 0
 		for _, d := range found {
