@@ -182,6 +182,13 @@ func RunStats(ctx context.Context, opts StatsOptions) (_ StatsReport, err error)
 		start := time.Now()
 		spec := incident.GenerateSpec{Events: opts.Events, Orgs: orgs, LargestOrg: r.Largest, LargestEvents: opts.Largest,
 			From: r.From, To: r.To.AddDate(0, 0, 1), Seed: opts.Seed, StatementVersion: 1}
+		next := 0
+		spec.Progress = func(done int) {
+			if done >= next || done == opts.Events {
+				fmt.Fprintf(progress, "  %d of %d events generated (%.0f a second)...\n", done, opts.Events, perSecond(done, time.Since(start)))
+				next += max(opts.Events/10, 1)
+			}
+		}
 		if err := a.Incidents.LoadGenerated(ctx, spec); err != nil {
 			return fmt.Errorf("bench: generate events: %w", err)
 		}

@@ -31,8 +31,9 @@ type GenerateSpec struct {
 	Orgs          []string
 	LargestOrg    string
 	LargestEvents int
-	// Events happen at times spread over the days from From to To (UTC,
-	// To excluded), and are submitted up to three days after.
+	// Events happen at times spread evenly over From to To (UTC, To
+	// excluded), in the order they are made, and are submitted up to
+	// three days after.
 	From, To time.Time
 	// Seed varies the references (the rest is the same for the same
 	// Events and Orgs).
@@ -40,6 +41,9 @@ type GenerateSpec struct {
 	// StatementVersion is the recording statement the events were
 	// recorded under.
 	StatementVersion int
+	// Progress, when not nil, is called after each transaction with how
+	// many events are written so far.
+	Progress func(done int)
 }
 
 // generateBatch is how many events LoadGenerated writes a transaction.
@@ -94,6 +98,9 @@ func (s *Service) loadGenerated(ctx context.Context, spec GenerateSpec, base int
 		err := s.db.InTx(ctx, func(tx *db.Tx) error { return g.batch(ctx, tx, base, from, to) })
 		if err != nil {
 			return err
+		}
+		if spec.Progress != nil {
+			spec.Progress(to)
 		}
 	}
 	return nil
@@ -188,8 +195,11 @@ func (g *generator) batch(ctx context.Context, tx *db.Tx, base int64, from, to i
 	d := tx.Dialect
 	n := int64(g.spec.Events)
 	largest := int64(g.spec.LargestEvents)
-	days := int64(g.spec.To.Sub(g.spec.From) / (24 * time.Hour))
-	days = max(days, 1)
+	// Events happen in the order of their numbers, evenly over the
+	// period, each within its own slot of it: as real events arrive, and
+	// so the indexes on times grow at their ends rather than everywhere.
+	span := max(int64(g.spec.To.Sub(g.spec.From)/time.Second), 1)
+	slot := max(span/n, 1)
 	fromUnix := g.spec.From.UTC().Unix()
 	offset := int64(g.spec.Seed % referenceSpace)
 
@@ -243,7 +253,7 @@ func (g *generator) batch(ctx context.Context, tx *db.Tx, base int64, from, to i
 		strconv.FormatInt(offset, 10) + `) % ` + strconv.FormatInt(referenceSpace, 10) + ` AS x,
 			k * ` + strconv.FormatInt(g.spread, 10) + ` % ` + strconv.FormatInt(n, 10) + ` AS m,
 			` + typ + ` AS t,
-			` + strconv.FormatInt(fromUnix, 10) + ` + ` + hash("k", 5) + ` % ` + strconv.FormatInt(days, 10) + ` * 86400 + ` + hash("k", 6) + ` % 86400 AS occ,
+			` + strconv.FormatInt(fromUnix, 10) + ` + k * ` + strconv.FormatInt(span, 10) + ` / ` + strconv.FormatInt(n, 10) + ` + ` + hash("k", 5) + ` % ` + strconv.FormatInt(slot, 10) + ` AS occ,
 			` + hash("k", 7) + ` % 259200 AS late
 			FROM g)
 		INSERT INTO events (reference, event_type, org_ods, source, reporter_id, occurred_from, occurred_to, submitted_at,
