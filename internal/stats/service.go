@@ -125,6 +125,9 @@ func New(d *db.DB, counts Counter, orgs Orgs, tax *taxonomy.Taxonomy, html HTMLF
 	return &Service{db: d, counts: counts, orgs: orgs, taxonomy: tax, html: html, rules: rules}
 }
 
+// Rules are the disclosure control rules new publications get.
+func (s *Service) Rules() sdc.Rules { return s.rules }
+
 // SixMonthPeriod returns the six-monthly statistical period holding day:
 // 1 April to 30 September, or 1 October to 31 March.
 func SixMonthPeriod(day time.Time) (from, to time.Time) {
