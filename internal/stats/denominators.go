@@ -64,6 +64,7 @@ func ParseDenominators(r io.Reader) ([]DenominatorRow, error) {
 	var out []DenominatorRow
 	var errs RowErrors
 	seen := map[string]int{}
+	headed := false
 	for line := 1; ; line++ {
 		rec, err := cr.Read()
 		if errors.Is(err, io.EOF) {
@@ -80,6 +81,7 @@ func ParseDenominators(r io.Reader) ([]DenominatorRow, error) {
 			if !sameHeader(rec) {
 				return nil, RowErrors{{Line: 1, Message: "the first line must be the header ods_code,period_start,period_end,measure,value"}}
 			}
+			headed = true
 			continue
 		}
 		if len(rec) == 1 && strings.TrimSpace(rec[0]) == "" {
@@ -108,6 +110,9 @@ func ParseDenominators(r io.Reader) ([]DenominatorRow, error) {
 	}
 	if len(errs) > 0 {
 		return nil, errs
+	}
+	if len(out) == 0 && !headed {
+		return nil, RowErrors{{Line: 1, Message: "the first line must be the header ods_code,period_start,period_end,measure,value (the file is empty)"}}
 	}
 	if len(out) == 0 {
 		return nil, RowErrors{{Line: 1, Message: "the file has no rows after the header"}}
