@@ -97,6 +97,11 @@ type Report struct {
 	Suppressed, Secondary int
 	// Rates is true when any organisation has a denominator loaded.
 	Rates bool
+	// SymbolLo to SymbolHi is what the symbol can stand for in this
+	// publication (from SymbolLo up when SymbolBounded is false): secondary
+	// suppression can hide zeros and counts above the rules' High.
+	SymbolLo, SymbolHi int64
+	SymbolBounded      bool
 }
 
 // Table is one published table. Every row has one header cell per
@@ -411,13 +416,18 @@ func Build(in Input) (*Report, error) {
 	fA, fAT := codeFigures(agent, len(agentAxis.codes))
 
 	res, err := sdc.Protect(in.Rules, &tab)
-	if err != nil {
+	var pe *sdc.ProtectError
+	if errors.As(err, &pe) {
 		return nil, apperr.Wrap(apperr.Conflict, fmt.Sprintf(
-			"These tables cannot be published safely: disclosure control could not protect every figure below national level (%v). Choose a longer period or other rules.", err),
-			errors.Join(ErrUnsafe, err))
+			"These tables cannot be published safely: after suppression, %d figures below national level could still be worked out from the published totals. Choose a longer period or other rules.",
+			len(pe.Disclosures)), errors.Join(ErrUnsafe, err))
+	}
+	if err != nil {
+		return nil, fmt.Errorf("stats: build: disclosure control: %w", err)
 	}
 
 	rep := &Report{Meta: in.Meta, Rules: in.Rules, Total: total, Orgs: nO, Secondary: res.Secondary()}
+	rep.SymbolLo, rep.SymbolHi, rep.SymbolBounded = res.SymbolRange()
 	show := func(f sdc.Figure) Cell {
 		v, ok := res.Value(f)
 		c := Cell{Text: res.Text(f), Value: v, Suppressed: !ok, Number: true}

@@ -2,6 +2,8 @@ package stats
 
 import (
 	"bytes"
+	"errors"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -10,6 +12,7 @@ import (
 
 	"github.com/xuri/excelize/v2"
 
+	"github.com/psims/psims/internal/apperr"
 	"github.com/psims/psims/internal/incident"
 	"github.com/psims/psims/internal/incident/taxonomy"
 	"github.com/psims/psims/internal/stats/sdc"
@@ -200,7 +203,23 @@ func TestBuildAppliesTheRulesBelowNationalLevel(t *testing.T) { // T16
 	if b22["All types"] != "*" && rate["Rate per 1,000"] != b22["All types"]+".0" {
 		t.Errorf("B22 rate %q from published total %q per 1,000 bed days", rate["Rate per 1,000"], b22["All types"])
 	}
-	_ = secondary
+	if secondary > r.Secondary {
+		t.Errorf("%d figures suppressed beyond the rules, but the report counts %d", secondary, r.Secondary)
+	}
+}
+
+// One organisation alone: its figures are the national ones, published
+// exactly, so no suppression can hide a small count, and the build is
+// refused with a message saying how many figures (T16).
+func TestBuildRefusesWhatCannotBeProtected(t *testing.T) { // T16
+	c := incident.StatCounts{Events: []incident.StatCount{{Org: "A11", Type: incident.Incident, PhysicalHarm: "5", N: 3}}}
+	_, err := Build(Input{Meta: testMeta(), Rules: sdc.Default(), Counts: c, Taxonomy: loadTaxonomy(t)})
+	if apperr.CodeOf(err) != apperr.Conflict || !errors.Is(err, ErrUnsafe) || !errors.Is(err, sdc.ErrCannotProtect) {
+		t.Fatalf("got %v, want a conflict wrapping ErrUnsafe", err)
+	}
+	if msg := apperr.MessageOf(err); !strings.Contains(msg, "cannot be published safely") || !regexp.MustCompile(`\d+ figures below national level`).MatchString(msg) {
+		t.Errorf("message %q", msg)
+	}
 }
 
 // The same data and metadata give the same bytes, whatever order the

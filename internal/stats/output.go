@@ -68,6 +68,11 @@ func (r *Report) Notes() []Note {
 	suppressed := fmt.Sprintf("%s figures are suppressed in this publication", numfmt.Thousands(r.Suppressed))
 	if r.Secondary > 0 {
 		suppressed += fmt.Sprintf(", %s of them only so that others cannot be worked out", numfmt.Thousands(r.Secondary))
+		if r.SymbolBounded {
+			suppressed += fmt.Sprintf(", so in this publication %q stands for a count from %d to %d", ru.Symbol, r.SymbolLo, r.SymbolHi)
+		} else {
+			suppressed += fmt.Sprintf(", so in this publication %q stands for any count from %d up", ru.Symbol, r.SymbolLo)
+		}
 	}
 	notes := []Note{
 		{Heading: "What is counted", Paragraphs: []string{
