@@ -311,6 +311,13 @@ func Build(in Input) (*Report, error) {
 	// Every figure and every published sum goes to the disclosure control
 	// table, so the checker sees each relation a reader could use.
 	var tab sdc.Table
+	// tie gives the checker a published sum; a sum of nothing (a period
+	// without events has no organisations) ties nothing.
+	tie := func(total sdc.Figure, parts ...sdc.Figure) {
+		if len(parts) > 0 {
+			tab.Sum(total, parts...)
+		}
+	}
 	sum := func(parts []int64) int64 {
 		var n int64
 		for _, p := range parts {
@@ -331,10 +338,10 @@ func Build(in Input) (*Report, error) {
 			v := sum(cell[base : base+nH])
 			orgTotal += v
 			fOT[o*nT+t] = tab.Add(v, sdc.Protected)
-			tab.Sum(fOT[o*nT+t], fOTH[base:base+nH]...)
+			tie(fOT[o*nT+t], fOTH[base:base+nH]...)
 		}
 		fO[o] = tab.Add(orgTotal, sdc.Protected)
-		tab.Sum(fO[o], fOT[o*nT:o*nT+nT]...)
+		tie(fO[o], fOT[o*nT:o*nT+nT]...)
 	}
 	// National: type × harm, type totals, harm totals, the total.
 	natTH := make([]int64, nT*nH)
@@ -350,19 +357,19 @@ func Build(in Input) (*Report, error) {
 		for o := range nO {
 			parts[o] = fOTH[o*nT*nH+i]
 		}
-		tab.Sum(fNTH[i], parts...)
+		tie(fNTH[i], parts...)
 	}
 	fNT := make([]sdc.Figure, nT)
 	natT := make([]int64, nT)
 	for t := range nT {
 		natT[t] = sum(natTH[t*nH : t*nH+nH])
 		fNT[t] = tab.Add(natT[t], sdc.Exact)
-		tab.Sum(fNT[t], fNTH[t*nH:t*nH+nH]...)
+		tie(fNT[t], fNTH[t*nH:t*nH+nH]...)
 		parts := make([]sdc.Figure, nO)
 		for o := range nO {
 			parts[o] = fOT[o*nT+t]
 		}
-		tab.Sum(fNT[t], parts...)
+		tie(fNT[t], parts...)
 	}
 	fNH := make([]sdc.Figure, nH)
 	natH := make([]int64, nH)
@@ -373,13 +380,13 @@ func Build(in Input) (*Report, error) {
 			parts[t] = fNTH[t*nH+h]
 		}
 		fNH[h] = tab.Add(natH[h], sdc.Exact)
-		tab.Sum(fNH[h], parts...)
+		tie(fNH[h], parts...)
 	}
 	total := sum(natT)
 	fN := tab.Add(total, sdc.Exact)
-	tab.Sum(fN, fNT...)
-	tab.Sum(fN, fNH...)
-	tab.Sum(fN, fO...)
+	tie(fN, fNT...)
+	tie(fN, fNH...)
+	tie(fN, fO...)
 	// National by service type: each type's column adds up to its total.
 	fS := make([]sdc.Figure, len(service))
 	for i, v := range service {
@@ -388,16 +395,16 @@ func Build(in Input) (*Report, error) {
 	fST := make([]sdc.Figure, len(serviceAxis.codes))
 	for s := range serviceAxis.codes {
 		fST[s] = tab.Add(sum(service[s*nT:s*nT+nT]), sdc.Exact)
-		tab.Sum(fST[s], fS[s*nT:s*nT+nT]...)
+		tie(fST[s], fS[s*nT:s*nT+nT]...)
 	}
 	for t := range nT {
 		parts := make([]sdc.Figure, len(serviceAxis.codes))
 		for s := range serviceAxis.codes {
 			parts[s] = fS[s*nT+t]
 		}
-		tab.Sum(fNT[t], parts...)
+		tie(fNT[t], parts...)
 	}
-	tab.Sum(fN, fST...)
+	tie(fN, fST...)
 	// National by code: an event may carry several codes, so only each
 	// code's row adds up.
 	codeFigures := func(values []int64, n int) ([]sdc.Figure, []sdc.Figure) {
@@ -408,7 +415,7 @@ func Build(in Input) (*Report, error) {
 		totals := make([]sdc.Figure, n)
 		for c := range n {
 			totals[c] = tab.Add(sum(values[c*nT:c*nT+nT]), sdc.Exact)
-			tab.Sum(totals[c], fs[c*nT:c*nT+nT]...)
+			tie(totals[c], fs[c*nT:c*nT+nT]...)
 		}
 		return fs, totals
 	}

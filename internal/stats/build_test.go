@@ -363,6 +363,24 @@ func TestChangesListsFiguresInWords(t *testing.T) { // T16
 	}
 }
 
+// A period without events publishes zeros nationally and no
+// organisation.
+func TestBuildAnEmptyPeriod(t *testing.T) {
+	r, err := Build(Input{Meta: testMeta(), Rules: sdc.Default(), Taxonomy: loadTaxonomy(t)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Total != 0 || r.Orgs != 0 || len(table(t, r, "organisation-type-harm").Rows) != 0 {
+		t.Errorf("empty period: %+v", r)
+	}
+	if got := row(t, table(t, r, "national-totals"), "All types")["Events"]; got != "0" {
+		t.Errorf("national total %q", got)
+	}
+	if _, err := Files(r, nil); err != nil {
+		t.Fatal(err)
+	}
+}
+
 func TestSixMonthPeriods(t *testing.T) {
 	for day, want := range map[string][2]string{
 		"2026-04-01": {"2026-04-01", "2026-09-30"}, "2026-09-30": {"2026-04-01", "2026-09-30"},
