@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/psims/psims/internal/apperr"
@@ -596,7 +597,12 @@ func Build(in Input) (*Report, error) {
 	}
 	harmChart := Chart{ID: "chart-harm", Title: "Events by physical harm"}
 	for h := range nH {
-		harmChart.Bars = append(harmChart.Bars, Bar{Label: harmAxis.labels[h], Value: natH[h]})
+		// "No physical harm" is "No harm" under its bar, where room is short.
+		label := strings.TrimSuffix(harmAxis.labels[h], " physical harm")
+		if label == "No" {
+			label = "No harm"
+		}
+		harmChart.Bars = append(harmChart.Bars, Bar{Label: label, Value: natH[h]})
 	}
 	rep.Charts = []Chart{typeChart, harmChart}
 	return rep, nil
