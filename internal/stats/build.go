@@ -426,9 +426,28 @@ func Build(in Input) (*Report, error) {
 	res, err := sdc.Protect(in.Rules, &tab)
 	var pe *sdc.ProtectError
 	if errors.As(err, &pe) {
+		// Name a few of them, as the tables would, so the admin can see why.
+		var named []string
+		for _, d := range pe.Disclosures {
+			if len(named) == 3 {
+				break
+			}
+			if int(d.Figure) >= nO*nT*nH+nO*(nT+1) {
+				continue
+			}
+			o, t, h := protectedFigure(int(d.Figure), nO, nT, nH)
+			what := orgCodes[o]
+			if t >= 0 {
+				what += ", " + types[t].Label()
+			}
+			if h >= 0 {
+				what += ", " + harmAxis.labels[h]
+			}
+			named = append(named, fmt.Sprintf("%s (could be worked out as %d to %d)", what, d.Lo, d.Hi))
+		}
 		return nil, apperr.Wrap(apperr.Conflict, fmt.Sprintf(
-			"These tables cannot be published safely: after suppression, %d figures below national level could still be worked out from the published totals. Choose a longer period or other rules.",
-			len(pe.Disclosures)), errors.Join(ErrUnsafe, err))
+			"These tables cannot be published safely: after suppression, %d figures below national level could still be worked out from the published totals, such as %s. A national count this small cannot be broken down by organisation: choose a longer period or other rules.",
+			len(pe.Disclosures), strings.Join(named, "; ")), errors.Join(ErrUnsafe, err))
 	}
 	if err != nil {
 		return nil, fmt.Errorf("stats: build: disclosure control: %w", err)
@@ -606,6 +625,22 @@ func Build(in Input) (*Report, error) {
 	}
 	rep.Charts = []Chart{typeChart, harmChart}
 	return rep, nil
+}
+
+// protectedFigure says which organisation (index), type and harm (-1
+// for "all") the protected figure with handle f is. Build adds them first,
+// in a fixed order: every organisation × type × harm cell, then each
+// organisation's type totals followed by its total.
+func protectedFigure(f, nO, nT, nH int) (o, t, h int) {
+	if f < nO*nT*nH {
+		return f / (nT * nH), f / nH % nT, f % nH
+	}
+	f -= nO * nT * nH
+	o, k := f/(nT+1), f%(nT+1)
+	if k == nT {
+		return o, -1, -1
+	}
+	return o, k, -1
 }
 
 // rateText is events per 1,000 of the denominator, to one decimal place,

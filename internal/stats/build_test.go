@@ -217,7 +217,8 @@ func TestBuildRefusesWhatCannotBeProtected(t *testing.T) { // T16
 	if apperr.CodeOf(err) != apperr.Conflict || !errors.Is(err, ErrUnsafe) || !errors.Is(err, sdc.ErrCannotProtect) {
 		t.Fatalf("got %v, want a conflict wrapping ErrUnsafe", err)
 	}
-	if msg := apperr.MessageOf(err); !strings.Contains(msg, "cannot be published safely") || !regexp.MustCompile(`\d+ figures below national level`).MatchString(msg) {
+	if msg := apperr.MessageOf(err); !strings.Contains(msg, "cannot be published safely") || !regexp.MustCompile(`\d+ figures below national level`).MatchString(msg) ||
+		!strings.Contains(msg, "A11, Incident, No physical harm (could be worked out as 3 to 3)") {
 		t.Errorf("message %q", msg)
 	}
 }
