@@ -632,6 +632,16 @@ func (s *Service) AddPreRelease(ctx context.Context, by Actor, id int64, email s
 	})
 }
 
+// RecordPreReleaseView records in the audit log that someone on the
+// pre-release list read publication id before its release, as the list
+// exists to account for who saw it early.
+func (s *Service) RecordPreReleaseView(ctx context.Context, by Actor, id int64) error {
+	return s.db.InTx(ctx, func(tx *db.Tx) error {
+		return audit.Record(ctx, tx, audit.Entry{ActorID: by.ID, Action: "statistics.prerelease_view", SubjectType: "publication",
+			SubjectID: strconv.FormatInt(id, 10), IP: by.IP})
+	})
+}
+
 // RemovePreRelease takes email off publication id's pre-release list.
 func (s *Service) RemovePreRelease(ctx context.Context, by Actor, id int64, email string) error {
 	return s.db.InTx(ctx, func(tx *db.Tx) error {

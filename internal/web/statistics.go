@@ -114,6 +114,12 @@ func (s *Server) visiblePublication(w http.ResponseWriter, r *http.Request) (sta
 			s.notFound(w, r)
 			return p, nil, false, false
 		}
+		if listed {
+			if err := s.Statistics.RecordPreReleaseView(r.Context(), s.statisticsActor(r), id); err != nil {
+				s.fail(w, r, err)
+				return p, nil, false, false
+			}
+		}
 	}
 	versions, err := s.Statistics.Versions(r.Context(), id)
 	if err != nil {

@@ -128,6 +128,9 @@ func TestPublicationThroughThePages(t *testing.T) { // T16, T17
 			if r := rita.get(path); r.status != http.StatusNotFound {
 				t.Errorf("not listed, after someone else was: %d", r.status)
 			}
+			if n := s.audited("statistics.prerelease_view", s.victor); n != 1 {
+				t.Errorf("%d audit entries of the pre-release view, want 1", n)
+			}
 
 			// What building the same data with the same metadata again
 			// gives, before the release time is moved below.
