@@ -326,6 +326,15 @@ func (s *Service) Build(ctx context.Context, meta Meta, rules sdc.Rules) (*Outpu
 	return &Output{Report: rep, Files: files, Fingerprint: fingerprint(counts, dens)}, nil
 }
 
+// BuildPeriod does all of a publication's work for a period but store it
+// (counts, names, denominators, disclosure control, every file) with the
+// service's rules, and discards the result: the hook `psims bench stats`
+// times (its Publish option). A refusal by disclosure control is an error.
+func (s *Service) BuildPeriod(ctx context.Context, from, to time.Time, basis incident.Basis) error {
+	_, err := s.Build(ctx, Meta{Title: "Benchmark publication", From: dateOnly(from), To: dateOnly(to), Basis: basis, Version: 1}, s.rules)
+	return err
+}
+
 // fingerprint is the SHA-256 of what a publication was built from, so a
 // later build can tell whether the data changed.
 func fingerprint(c incident.StatCounts, dens []Denominator) string {

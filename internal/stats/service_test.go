@@ -301,6 +301,9 @@ func TestDenominators(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		if err := s.BuildPeriod(ctx, testMeta().From, testMeta().To, incident.BasisSubmitted); err != nil {
+			t.Fatal(err)
+		}
 		rates := table(t, out.Report, "reporting-rates")
 		if len(rates.Rows) != 2 || rates.Rows[0].Cells[0].Text != "50,000" || rates.Rows[0].Cells[2].Text != "24.9" || rates.Rows[1].Heads[2] != "bed days" {
 			t.Errorf("rates %+v", rates.Rows)
