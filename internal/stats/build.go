@@ -326,9 +326,26 @@ func Build(in Input) (*Report, error) {
 		}
 		return n
 	}
+	natTH := make([]int64, nT*nH)
+	for o := range nO {
+		for i := range nT * nH {
+			natTH[i] += cell[o*nT*nH+i]
+		}
+	}
+	// below is the level of an organisation's figure whose national
+	// figure is national: a national 0 makes every organisation's 0 public
+	// knowledge (counts are never negative), so those zeros are published
+	// as they are, and secondary suppression never spends itself on them
+	// (good care records no physical harm, so whole columns are always 0).
+	below := func(national int64) sdc.Level {
+		if national == 0 {
+			return sdc.Exact
+		}
+		return sdc.Protected
+	}
 	fOTH := make([]sdc.Figure, len(cell))
 	for i, v := range cell {
-		fOTH[i] = tab.Add(v, sdc.Protected)
+		fOTH[i] = tab.Add(v, below(natTH[i%(nT*nH)]))
 	}
 	fOT := make([]sdc.Figure, nO*nT)
 	fO := make([]sdc.Figure, nO)
@@ -338,19 +355,13 @@ func Build(in Input) (*Report, error) {
 			base := (o*nT + t) * nH
 			v := sum(cell[base : base+nH])
 			orgTotal += v
-			fOT[o*nT+t] = tab.Add(v, sdc.Protected)
+			fOT[o*nT+t] = tab.Add(v, below(sum(natTH[t*nH:t*nH+nH])))
 			tie(fOT[o*nT+t], fOTH[base:base+nH]...)
 		}
 		fO[o] = tab.Add(orgTotal, sdc.Protected)
 		tie(fO[o], fOT[o*nT:o*nT+nT]...)
 	}
 	// National: type × harm, type totals, harm totals, the total.
-	natTH := make([]int64, nT*nH)
-	for o := range nO {
-		for i := range nT * nH {
-			natTH[i] += cell[o*nT*nH+i]
-		}
-	}
 	fNTH := make([]sdc.Figure, nT*nH)
 	for i, v := range natTH {
 		fNTH[i] = tab.Add(v, sdc.Exact)

@@ -3,6 +3,7 @@ package stats
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"regexp"
 	"slices"
 	"strconv"
@@ -403,5 +404,43 @@ func TestRateText(t *testing.T) {
 		if got := rateText(c.events, c.den); got != c.want {
 			t.Errorf("rate %d / %d = %q, want %q", c.events, c.den, got, c.want)
 		}
+	}
+}
+
+// BenchmarkBuild builds a publication of orgs organisations with counts
+// of every size, the disclosure control included, and its files.
+func BenchmarkBuild(b *testing.B) {
+	for _, orgs := range []int{200, 1000} {
+		b.Run(strconv.Itoa(orgs)+"-orgs", func(b *testing.B) {
+			tax := loadTaxonomy(b)
+			var c incident.StatCounts
+			harms := []string{"5", "4", "3", "2", "1", ""}
+			x := uint64(1)
+			for o := range orgs {
+				for ti, ty := range incident.Types() {
+					for hi, h := range harms {
+						x = x*6364136223846793005 + 1442695040888963407
+						n := int64(x>>33) % 400
+						if hi >= 3 {
+							n %= 9 // severe harm and death are rare
+						}
+						if n > 0 && (ti == 0 || hi == 5) {
+							c.Events = append(c.Events, incident.StatCount{Org: fmt.Sprintf("X%04d", o), Type: ty, PhysicalHarm: h, ServiceType: "1", N: n})
+						}
+					}
+				}
+			}
+			in := Input{Meta: testMeta(), Rules: sdc.Default(), Counts: c, Taxonomy: tax}
+			b.ResetTimer()
+			for b.Loop() {
+				r, err := Build(in)
+				if err != nil {
+					b.Fatal(err)
+				}
+				if _, err := Files(r, nil); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
 	}
 }
