@@ -12,6 +12,7 @@ import (
 	"github.com/xuri/excelize/v2"
 
 	"github.com/psims/psims/internal/csvsafe"
+	"github.com/psims/psims/internal/incident"
 	"github.com/psims/psims/internal/numfmt"
 )
 
@@ -51,6 +52,16 @@ func (m Meta) PeriodText() string {
 	return m.From.Format("2 January 2006") + " to " + m.To.Format("2 January 2006")
 }
 
+// Counted says which events a publication counts: "occurring between 1
+// April 2026 and 30 September 2026" or "submitted between …".
+func (m Meta) Counted() string {
+	verb := "occurring"
+	if m.Basis == incident.BasisSubmitted {
+		verb = "submitted"
+	}
+	return verb + " between " + m.From.Format("2 January 2006") + " and " + m.To.Format("2 January 2006")
+}
+
 // Note is one section of the guidance notes.
 type Note struct {
 	Heading    string
@@ -76,8 +87,8 @@ func (r *Report) Notes() []Note {
 	}
 	notes := []Note{
 		{Heading: "What is counted", Paragraphs: []string{
-			fmt.Sprintf("Patient safety events recorded in PSIMS and %s the period %s: incidents, good care, risks and poor outcomes. Each event is counted once, as its current version stands; an event with several safety challenges or agents is counted once for each in those tables.",
-				r.Meta.Basis.Label(), r.Meta.PeriodText()),
+			fmt.Sprintf("Patient safety events recorded in PSIMS and %s: incidents, good care, risks and poor outcomes. Each event is counted once, as its current version stands; an event with several safety challenges or agents is counted once for each in those tables.",
+				r.Meta.Counted()),
 			fmt.Sprintf("In total %s events from %s organisations.", numfmt.Thousands(r.Total), numfmt.Thousands(r.Orgs)),
 			"Physical harm is the most severe physical harm recorded for any patient of the event; \"Not recorded\" counts events that recorded none.",
 		}},
@@ -121,7 +132,7 @@ func csvFile(r *Report, t Table) ([]byte, error) {
 		return out
 	}
 	records := [][]string{
-		{r.Meta.Title + ": " + t.Title + ", " + r.Meta.Basis.Label() + " " + r.Meta.PeriodText() + fmt.Sprintf(" (version %d)", r.Meta.Version)},
+		{r.Meta.Title + ": " + t.Title + ", " + r.Meta.Counted() + fmt.Sprintf(" (version %d)", r.Meta.Version)},
 		{TermsLabel},
 		{},
 		append(append([]string{}, t.RowHeads...), t.Columns...),
@@ -175,7 +186,7 @@ func xlsxFile(r *Report) ([]byte, error) {
 	}
 	props := &excelize.DocProperties{
 		Title:          r.Meta.Title,
-		Subject:        "Patient safety events " + r.Meta.Basis.Label() + " " + r.Meta.PeriodText(),
+		Subject:        "Patient safety events " + r.Meta.Counted(),
 		Creator:        "PSIMS",
 		LastModifiedBy: "PSIMS",
 		Description:    TermsLabel,
@@ -203,7 +214,7 @@ func xlsxFile(r *Report) ([]byte, error) {
 			return nil, fmt.Errorf("stats: xlsx sheet: %w", err)
 		}
 		rows := [][]any{
-			{t.Title + ", " + r.Meta.Basis.Label() + " " + r.Meta.PeriodText()},
+			{t.Title + ", " + r.Meta.Counted()},
 			{TermsLabel},
 			{},
 		}

@@ -54,11 +54,12 @@ func pathID(r *http.Request, name string) (int64, bool) {
 // publicationRow is one publication as lists show it.
 type publicationRow struct {
 	stats.Publication
+	// Period says which events it counts: "occurring between … and …".
 	Period, Release string
 }
 
 func (s *Server) publicationRow(p stats.Publication) publicationRow {
-	return publicationRow{Publication: p, Period: p.Meta(1, "").PeriodText(), Release: p.Release.In(s.uk).Format("2 January 2006 at 15:04")}
+	return publicationRow{Publication: p, Period: p.Meta(1, "").Counted(), Release: p.Release.In(s.uk).Format("2 January 2006 at 15:04")}
 }
 
 func (s *Server) statisticsList(w http.ResponseWriter, r *http.Request) {

@@ -300,7 +300,7 @@ func TestStatisticsHTMLIsDeterministic(t *testing.T) { // T16
 	if !bytes.Equal(a.Files[0].Body, b.Files[0].Body) || a.Files[0].Name != stats.HTMLName {
 		t.Error("two renderings differ")
 	}
-	if !strings.Contains(string(a.Files[0].Body), "submitted in 1 April 2026 to 30 September 2026") {
+	if !strings.Contains(string(a.Files[0].Body), "submitted between 1 April 2026 and 30 September 2026") {
 		t.Errorf("html:\n%s", a.Files[0].Body)
 	}
 }
