@@ -39,7 +39,6 @@ import (
 	"github.com/psims/psims/internal/rights"
 	"github.com/psims/psims/internal/secret"
 	"github.com/psims/psims/internal/stats"
-	"github.com/psims/psims/internal/stats/sdc"
 	"github.com/psims/psims/internal/terms"
 	"github.com/psims/psims/internal/usage"
 	"github.com/psims/psims/internal/web"
@@ -229,13 +228,13 @@ func open(ctx context.Context, cfg config.Config, logger *slog.Logger, workers b
 	a.Newsletters = newsletter.NewService(d, newsletter.Parts{Recipients: a.Accounts, Consents: a.Terms, Outbox: a.Outbox,
 		Jobs: a.Jobs, Orgs: a.Orgs}, unsubscribeKey, cfg.BaseURL)
 	// Official statistics: the HTML of a publication is drawn by the web
-	// package's template and charts, the disclosure rules are NHS
-	// England's defaults.
+	// package's template and charts; the disclosure rules are the
+	// configured ones (NHS England's by default).
 	statisticsHTML, err := web.NewStatisticsHTML()
 	if err != nil {
 		return nil, err
 	}
-	a.Statistics = stats.New(d, a.Incidents, a.Orgs, a.Taxonomy, statisticsHTML, sdc.Default())
+	a.Statistics = stats.New(d, a.Incidents, a.Orgs, a.Taxonomy, statisticsHTML, cfg.StatsRules)
 	return a, nil
 }
 
