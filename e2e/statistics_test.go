@@ -122,6 +122,10 @@ func TestANationalAdminPublishesStatistics(t *testing.T) { // T16, T17
 	}
 	shot(b)
 
+	b.open("/admin/statistics/denominators", 200)
+	b.wantHeading("Denominators for reporting rates")
+	shot(b)
+
 	public := newBrowser(t, site.URL, true)
 	public.open("/", 200)
 	public.click("the footer's statistics link", byText("footer", "a", "Official statistics"), 200)
