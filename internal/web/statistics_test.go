@@ -304,3 +304,27 @@ func TestStatisticsHTMLIsDeterministic(t *testing.T) { // T16
 		t.Errorf("html:\n%s", a.Files[0].Body)
 	}
 }
+
+// Tables that disclosure control cannot make safe are refused with the
+// reason, at the preview and at publishing, and nothing is stored (T16).
+func TestAnUnsafePublicationIsRefused(t *testing.T) { // T16
+	t.Parallel()
+	s := &statsSite{eventsSite: newEventsSite(t, dbtest.SQLite(t)), day: time.Date(2026, 5, 20, 0, 0, 0, 0, time.UTC)}
+	for range 3 {
+		s.statsEvent(s.rita, "5") // one organisation: its 3 are the national 3
+	}
+	admin := s.as("nina@nhs.net")
+	id := s.create(admin, time.Now().AddDate(0, 0, 1))
+	adminPath := "/admin/statistics/" + strconv.FormatInt(id, 10)
+	for name, r := range map[string]response{
+		"preview": admin.get(adminPath + "/preview"),
+		"publish": admin.submit(adminPath, adminPath+"/publish", url.Values{"confirm": {"yes"}}),
+	} {
+		if r.status != http.StatusConflict || !strings.Contains(r.body, "cannot be published safely") || !strings.Contains(r.body, "There is a problem") {
+			t.Errorf("%s: %d\n%s", name, r.status, r.body)
+		}
+	}
+	if p, err := s.site.App.Statistics.Get(context.Background(), id); err != nil || p.Status != stats.StatusDraft || p.Versions != 0 {
+		t.Errorf("after the refusal: %+v %v", p, err)
+	}
+}
