@@ -16,6 +16,7 @@ import (
 	"github.com/psims/psims/internal/apperr"
 	"github.com/psims/psims/internal/incident"
 	"github.com/psims/psims/internal/incident/taxonomy"
+	"github.com/psims/psims/internal/numfmt"
 	"github.com/psims/psims/internal/stats/sdc"
 )
 
@@ -443,4 +444,53 @@ func BenchmarkBuild(b *testing.B) {
 			}
 		})
 	}
+}
+
+// FuzzBuild: any counts give a report or a refusal, never a panic; a
+// report publishes national figures exactly and organisation figures by
+// the rules, and its files are written.
+func FuzzBuild(f *testing.F) {
+	f.Add([]byte{3, 30, 9, 2, 61, 0, 1, 7, 8})
+	f.Add([]byte{200, 1, 1, 1, 250, 13, 12})
+	tax := loadTaxonomy(f)
+	harms := []string{"5", "4", "3", "2", "1", "", "99"}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		if len(data) > 300 {
+			return
+		}
+		var c incident.StatCounts
+		var truth int64
+		for i := 0; i+1 < len(data); i += 2 {
+			k, n := data[i], int64(data[i+1])
+			c.Events = append(c.Events, incident.StatCount{Org: fmt.Sprintf("O%d", k%5), Type: incident.Types()[int(k/5)%4],
+				PhysicalHarm: harms[int(k/20)%len(harms)], ServiceType: strconv.Itoa(int(k % 3)), N: n})
+			truth += n
+		}
+		r, err := Build(Input{Meta: testMeta(), Rules: sdc.Default(), Counts: c, Taxonomy: tax})
+		if err != nil {
+			if !errors.Is(err, ErrUnsafe) {
+				t.Fatalf("not a refusal: %v", err)
+			}
+			return
+		}
+		if r.Total != truth {
+			t.Fatalf("total %d, want %d", r.Total, truth)
+		}
+		if got := row(t, table(t, r, "national-totals"), "All types")["Events"]; got != numfmt.Thousands(truth) {
+			t.Fatalf("national total shown %q, want %d", got, truth)
+		}
+		for _, rw := range table(t, r, "organisation-totals").Rows {
+			for _, cell := range rw.Cells {
+				if !cell.Suppressed && cell.Value%5 != 0 {
+					t.Fatalf("%v: %q is not rounded to 5", rw.Heads, cell.Text)
+				}
+				if cell.Suppressed && cell.Text != "*" {
+					t.Fatalf("%v: suppressed as %q", rw.Heads, cell.Text)
+				}
+			}
+		}
+		if _, err := Files(r, nil); err != nil {
+			t.Fatal(err)
+		}
+	})
 }
