@@ -48,6 +48,10 @@ Usage:
                                    print a usage report of an organisation, or of the whole service
   psims lifecycle run [--as-of TIME] [--dry-run]
                                    run every lifecycle sweep once (dormant accounts, drafts, usage retention)
+  psims stats publish --from D --to D --out DIR [--basis occurred|submitted] [--publish] [--title T]
+                                   write (and with --publish, publish) the official statistics of a period
+  psims stats denominators load FILE.csv
+                                   load admissions or bed days for reporting rates
   psims bench SCENARIO             measure performance (signin, register, authz, userlist, gate, list, submit, usage, lifecycle, stats)
   psims version                    print the version
 
@@ -118,6 +122,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return cmdUsage(ctx, e, rest)
 	case "lifecycle":
 		return cmdLifecycle(ctx, e, rest)
+	case "stats":
+		return cmdStats(ctx, e, rest)
 	case "bench":
 		if len(rest) > 0 && slices.Contains(bench.AdminScenarios(), rest[0]) {
 			return cmdBenchAdmin(ctx, e, rest[0], rest[1:])

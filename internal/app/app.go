@@ -38,6 +38,7 @@ import (
 	"github.com/psims/psims/internal/ratelimit"
 	"github.com/psims/psims/internal/rights"
 	"github.com/psims/psims/internal/secret"
+	"github.com/psims/psims/internal/stats"
 	"github.com/psims/psims/internal/terms"
 	"github.com/psims/psims/internal/usage"
 	"github.com/psims/psims/internal/web"
@@ -85,6 +86,9 @@ type App struct {
 	// Newsletters keeps newsletters and research invitations and their
 	// one-click unsubscribe links (issue 14, P7).
 	Newsletters *newsletter.Service
+	// Statistics keeps the official statistics publications (issue 15,
+	// T16).
+	Statistics *stats.Service
 }
 
 // nationalAdmins finds the national admins through the account service,
@@ -223,6 +227,14 @@ func open(ctx context.Context, cfg config.Config, logger *slog.Logger, workers b
 	a.Dormancy = account.NewDormancy(a.Accounts, cfg.DormancyPolicy(), a.Rights)
 	a.Newsletters = newsletter.NewService(d, newsletter.Parts{Recipients: a.Accounts, Consents: a.Terms, Outbox: a.Outbox,
 		Jobs: a.Jobs, Orgs: a.Orgs}, unsubscribeKey, cfg.BaseURL)
+	// Official statistics: the HTML of a publication is drawn by the web
+	// package's template and charts; the disclosure rules are the
+	// configured ones (NHS England's by default).
+	statisticsHTML, err := web.NewStatisticsHTML()
+	if err != nil {
+		return nil, err
+	}
+	a.Statistics = stats.New(d, a.Incidents, a.Orgs, a.Taxonomy, statisticsHTML, cfg.StatsRules)
 	return a, nil
 }
 
@@ -258,6 +270,8 @@ func (a *App) WebDeps(metrics *web.Metrics) web.Deps {
 		Dormancy:   a.Dormancy,
 		// Newsletters and one-click unsubscribe (issue 14, P7).
 		Newsletters: a.Newsletters,
+		// Official statistics (issue 15, T16).
+		Statistics: a.Statistics,
 	}
 }
 

@@ -18,6 +18,7 @@ import (
 
 	"github.com/psims/psims/internal/account"
 	"github.com/psims/psims/internal/clientip"
+	"github.com/psims/psims/internal/stats/sdc"
 	"github.com/psims/psims/internal/usage"
 )
 
@@ -78,6 +79,10 @@ type Config struct {
 	DormancyWarnAfter       account.Period
 	DormancyDeactivateAfter account.Period
 	DormancyDeleteAfter     account.Period
+	// StatsRules are the disclosure control rules new official statistics
+	// publications get (issue 15): NHS England's by default.
+	StatsRules sdc.Rules
+
 	// DormancySweepLimit is how many accounts one dormancy sweep warns,
 	// deactivates or deletes at most, of each (0: no limit).
 	DormancySweepLimit int
@@ -126,6 +131,7 @@ func Defaults() Config {
 		DraftReminder:         7 * 24 * time.Hour,
 		UsageIPRetention:      usage.Retention{Days: 30},
 		UsageRetention:        usage.Retention{Months: 13},
+		StatsRules:            sdc.Default(),
 		LogLevel:              "info",
 		SMTPRate:              10,
 
@@ -167,6 +173,12 @@ func (c *Config) Register(fs *flag.FlagSet, groups Flags) {
 			c.UsageRetention = r
 			return err
 		})
+		// Official statistics (issue 15): read by serve and stats publish.
+		fs.Int64Var(&c.StatsRules.Low, "stats-suppress-from", c.StatsRules.Low, "statistics: suppress counts below national level from this")
+		fs.Int64Var(&c.StatsRules.High, "stats-suppress-to", c.StatsRules.High, "statistics: suppress counts below national level up to this")
+		fs.Int64Var(&c.StatsRules.Round, "stats-round", c.StatsRules.Round, "statistics: round other counts below national level to the nearest this (0 or 1: no rounding)")
+		fs.StringVar(&c.StatsRules.Symbol, "stats-symbol", c.StatsRules.Symbol, "statistics: what a suppressed count is shown as")
+		fs.Int64Var(&c.StatsRules.MinRange, "stats-min-range", c.StatsRules.MinRange, "statistics: possible values every suppressed count must keep after differencing")
 	}
 	if groups&ServerFlags != 0 {
 		fs.StringVar(&c.Addr, "addr", c.Addr, "address to listen on")
@@ -291,6 +303,9 @@ func (c *Config) check() error {
 	if c.DraftReminder >= c.DraftRetention {
 		return fmt.Errorf("--draft-reminder (%s) must be less than --draft-retention (%s): the reminder goes that long before the draft is deleted",
 			c.DraftReminder, c.DraftRetention)
+	}
+	if err := c.StatsRules.Validate(); err != nil {
+		return fmt.Errorf("--stats-suppress-from, --stats-suppress-to, --stats-round, --stats-symbol, --stats-min-range: %w", err)
 	}
 	if c.UsageIPRetention.IsZero() || c.UsageRetention.IsZero() {
 		return errors.New("--usage-ip-retention and --usage-retention must be periods such as 30d and 13mo")

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/psims/psims/internal/stats/sdc"
 )
 
 func parse(t *testing.T, args []string, env map[string]string) (Config, error) {
@@ -137,6 +139,28 @@ func TestUsageRetention(t *testing.T) {
 				t.Fatalf("error %v, want one saying %q", err, tc.want)
 			}
 		})
+	}
+}
+
+// The disclosure control rules of statistics publications default to NHS
+// England's, come from flags or the environment, and are checked (T16).
+func TestStatsRules(t *testing.T) { // T16
+	c, err := parse(t, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.StatsRules != sdc.Default() {
+		t.Errorf("default rules %+v", c.StatsRules)
+	}
+	c, err = parse(t, []string{"--stats-round", "10", "--stats-suppress-to", "9"}, map[string]string{"PSIMS_STATS_SYMBOL": "[c]"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := (sdc.Rules{Low: 1, High: 9, Round: 10, Symbol: "[c]", MinRange: 3}); c.StatsRules != want {
+		t.Errorf("rules %+v, want %+v", c.StatsRules, want)
+	}
+	if _, err := parse(t, []string{"--stats-suppress-to", "0"}, nil); err == nil || !strings.Contains(err.Error(), "must not be less than the smallest") {
+		t.Errorf("bad rules: %v", err)
 	}
 }
 

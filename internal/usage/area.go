@@ -78,6 +78,8 @@ func areaPrefixes() []struct{ prefix, area string } {
 		{"/unsubscribe", AreaAccount},
 		{"/terms", AreaPolicies}, {"/privacy", AreaPolicies}, {"/documents", AreaPolicies}, {"/cookies", AreaPolicies},
 		{"/accessibility", AreaPolicies},
+		// Official statistics publications (issue 15), public pages.
+		{"/statistics", AreaReports},
 	}
 }
 

@@ -27,6 +27,7 @@ import (
 	"github.com/psims/psims/internal/mail"
 	"github.com/psims/psims/internal/newsletter"
 	"github.com/psims/psims/internal/rights"
+	"github.com/psims/psims/internal/stats"
 	"github.com/psims/psims/internal/terms"
 	"github.com/psims/psims/internal/web"
 )
@@ -71,6 +72,11 @@ type target struct {
 	// user's one-click unsubscribe address for the newsletter (P7).
 	NewsletterID    int64
 	UnsubscribePath string
+	// DraftStats, ReleasedStats and PendingStats are official statistics
+	// publications (issue 15): a draft, one published and released, and
+	// one published but not released yet, with nobody on its pre-release
+	// list.
+	DraftStats, ReleasedStats, PendingStats int64
 }
 
 // matrixCase says who may use one route, on an object of their own
@@ -152,6 +158,14 @@ func concernPath(format string) func(target) string {
 func newsletterPath(format string) func(target) string {
 	return func(tg target) string { return fmt.Sprintf(format, tg.NewsletterID) }
 }
+
+func statsPath(id func(target) int64, format string) func(target) string {
+	return func(tg target) string { return fmt.Sprintf(format, id(tg)) }
+}
+
+func draftStats(tg target) int64    { return tg.DraftStats }
+func releasedStats(tg target) int64 { return tg.ReleasedStats }
+func pendingStats(tg target) int64  { return tg.PendingStats }
 
 func eventPath(suffix string) func(target) string {
 	return func(tg target) string { return "/events/" + string(tg.Reference) + suffix }
@@ -383,6 +397,32 @@ func matrixCases() []matrixCase {
 		{pattern: "POST /admin/newsletters/{id}/cancel", path: newsletterPath("/admin/newsletters/%d/cancel"), own: national, other: national},
 		{pattern: "GET /unsubscribe/{token}", path: func(tg target) string { return tg.UnsubscribePath }, own: everyone, other: everyone},
 		{pattern: "POST /unsubscribe/{token}", path: func(tg target) string { return tg.UnsubscribePath }, own: everyone, other: everyone},
+
+		// Official statistics (statistics.go, T16): released publications
+		// are public; one published but not released is seen only by its
+		// pre-release list (nobody here) and national admins; a draft by
+		// nobody on the public pages. Making them is national admins'.
+		{pattern: "GET /statistics", own: everyone, other: everyone},
+		{pattern: "GET /statistics/{id}", path: statsPath(releasedStats, "/statistics/%d"), own: everyone, other: everyone},
+		{pattern: "GET /statistics/{id}", path: statsPath(pendingStats, "/statistics/%d"), own: national, other: national},
+		{pattern: "GET /statistics/{id}", path: statsPath(draftStats, "/statistics/%d"), own: nobody, other: nobody},
+		{pattern: "GET /statistics/{id}/v/{n}", path: statsPath(releasedStats, "/statistics/%d/v/1"), own: everyone, other: everyone},
+		{pattern: "GET /statistics/{id}/v/{n}", path: statsPath(pendingStats, "/statistics/%d/v/1"), own: national, other: national},
+		{pattern: "GET /statistics/{id}/v/{n}/{file}", path: statsPath(releasedStats, "/statistics/%d/v/1/national-totals.csv"), own: everyone, other: everyone},
+		{pattern: "GET /statistics/{id}/v/{n}/{file}", path: statsPath(pendingStats, "/statistics/%d/v/1/publication.xlsx"), own: national, other: national},
+		{pattern: "GET /admin/statistics", own: national, other: national},
+		{pattern: "GET /admin/statistics/new", own: national, other: national},
+		{pattern: "POST /admin/statistics/new", form: url.Values{"title": {"Matrix statistics"}, "period": {"custom"}, "basis": {"occurred"},
+			"from-day": {"1"}, "from-month": {"4"}, "from-year": {"2020"}, "to-day": {"30"}, "to-month": {"9"}, "to-year": {"2020"},
+			"release-day": {"12"}, "release-month": {"11"}, "release-year": {"2020"}, "release-time": {"09:30"}}, own: national, other: national},
+		{pattern: "GET /admin/statistics/denominators", own: national, other: national},
+		{pattern: "POST /admin/statistics/denominators", own: national, other: national},
+		{pattern: "GET /admin/statistics/{id}", path: statsPath(draftStats, "/admin/statistics/%d"), own: national, other: national},
+		{pattern: "GET /admin/statistics/{id}/preview", path: statsPath(draftStats, "/admin/statistics/%d/preview"), own: national, other: national},
+		{pattern: "POST /admin/statistics/{id}/publish", path: statsPath(draftStats, "/admin/statistics/%d/publish"), form: url.Values{"confirm": {"yes"}}, own: national, other: national},
+		{pattern: "POST /admin/statistics/{id}/revise", path: statsPath(releasedStats, "/admin/statistics/%d/revise"), form: url.Values{"reason": {"Matrix revision"}}, own: national, other: national},
+		{pattern: "POST /admin/statistics/{id}/prerelease", path: statsPath(pendingStats, "/admin/statistics/%d/prerelease"), form: url.Values{"email": {"press@example.nhs.uk"}}, own: national, other: national},
+		{pattern: "POST /admin/statistics/{id}/prerelease/remove", path: statsPath(pendingStats, "/admin/statistics/%d/prerelease/remove"), form: url.Values{"email": {"press@example.nhs.uk"}}, own: national, other: national},
 
 		// Event lists and pages (events.go). Everyone signed in has a list:
 		// a reporter's own events, a reviewer's or org admin's organisation,
@@ -621,10 +661,27 @@ func (f *matrixFixture) target(org string, pending bool, role string) target {
 		f.t.Fatal(err)
 	}
 	unsubscribe := strings.TrimPrefix(f.site.App.Newsletters.UnsubscribeURL(u.ID, terms.Newsletter), f.site.URL)
+	// A period with no events, so every publication can be protected.
+	publication := func(release time.Time, publish bool) int64 {
+		id, err := f.site.App.Statistics.Create(context.Background(), stats.Actor{}, stats.Draft{Title: "Matrix statistics",
+			From: time.Date(2020, 4, 1, 0, 0, 0, 0, time.UTC), To: time.Date(2020, 9, 30, 0, 0, 0, 0, time.UTC),
+			Basis: incident.BasisOccurred, Release: release})
+		if err != nil {
+			f.t.Fatal(err)
+		}
+		if publish {
+			if err := f.site.App.Statistics.Publish(context.Background(), stats.Actor{}, id); err != nil {
+				f.t.Fatal(err)
+			}
+		}
+		return id
+	}
+	past, future := time.Date(2020, 11, 12, 9, 30, 0, 0, time.UTC), time.Date(2099, 11, 12, 9, 30, 0, 0, time.UTC)
 	return target{User: u, RequestID: id, Org: org, Reference: ev.Reference, DraftID: draft, NoteID: rv.Notes[0].ID,
 		Guidance: guidance(authz.Audience{Everyone: true}), ReviewersGuidance: guidance(authz.Audience{Roles: []string{authz.Reviewer}}),
 		FeedbackID: fb.ID, ExportID: export.PublicID, DisclosureID: disclosure.PublicID, RightsID: rr.ID, ConcernID: cr.ID,
-		NewsletterID: nl, UnsubscribePath: unsubscribe, OutboxID: outboxID}
+		NewsletterID: nl, UnsubscribePath: unsubscribe, OutboxID: outboxID,
+		DraftStats: publication(past, false), ReleasedStats: publication(past, true), PendingStats: publication(future, true)}
 }
 
 // TestAuthorisationMatrix walks every route, for every role, on an object of

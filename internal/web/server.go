@@ -30,6 +30,7 @@ import (
 	"github.com/psims/psims/internal/newsletter"
 	"github.com/psims/psims/internal/org"
 	"github.com/psims/psims/internal/rights"
+	"github.com/psims/psims/internal/stats"
 	"github.com/psims/psims/internal/terms"
 	"github.com/psims/psims/internal/web/static"
 )
@@ -103,6 +104,9 @@ type Deps struct {
 	// Newsletters keeps newsletters and research invitations, and answers
 	// their one-click unsubscribe links (issue 14, P7).
 	Newsletters *newsletter.Service
+	// Statistics keeps the official statistics publications (issue 15,
+	// T16).
+	Statistics *stats.Service
 }
 
 // Server handles every HTTP request.
@@ -234,6 +238,7 @@ func (s *Server) routes() http.Handler {
 	s.outboxRoutes(r)
 	s.dormancyRoutes(r)
 	s.newsletterRoutes(r)
+	s.statisticsRoutes(r)
 	s.routeList = r.patterns
 	s.ungatedRoutes = r.ungated
 
