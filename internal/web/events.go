@@ -457,7 +457,7 @@ func (s *Server) eventExport(w http.ResponseWriter, r *http.Request) {
 	}
 	v := viewerFrom(r.Context())
 	out := &csvDownload{w: w, filename: "psims-events-" + time.Now().UTC().Format("2006-01-02") + ".csv"}
-	_, err := s.Incidents.Export(r.Context(), s.Taxonomy, view.scope, filter, s.forms.ExportColumns(), v.user.ID, incident.Client{IP: s.client(r).IP}, out)
+	_, err := s.Incidents.Export(r.Context(), s.Taxonomy, view.scope, filter, s.forms.ExportColumns(), incident.ExportOptions{}, v.user.ID, incident.Client{IP: s.client(r).IP}, out)
 	if err != nil {
 		if !out.started {
 			s.fail(w, r, err)
