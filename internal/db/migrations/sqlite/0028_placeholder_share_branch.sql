@@ -1,0 +1,3 @@
+-- Placeholder on branch i15-share only: migration 0028 belongs to another
+-- part of issue 15. Delete this file when merging; the real one replaces it.
+SELECT 1;
