@@ -33,6 +33,7 @@ import (
 	"github.com/psims/psims/internal/mail"
 	"github.com/psims/psims/internal/mail/mailadmin"
 	"github.com/psims/psims/internal/newsletter"
+	"github.com/psims/psims/internal/sharing"
 	"github.com/psims/psims/internal/org"
 	"github.com/psims/psims/internal/password"
 	"github.com/psims/psims/internal/ratelimit"
@@ -85,6 +86,9 @@ type App struct {
 	// Newsletters keeps newsletters and research invitations and their
 	// one-click unsubscribe links (issue 14, P7).
 	Newsletters *newsletter.Service
+	// Sharing keeps the data sharing agreements and their extracts
+	// (issue 15, T15).
+	Sharing *sharing.Service
 }
 
 // nationalAdmins finds the national admins through the account service,
@@ -223,6 +227,8 @@ func open(ctx context.Context, cfg config.Config, logger *slog.Logger, workers b
 	a.Dormancy = account.NewDormancy(a.Accounts, cfg.DormancyPolicy(), a.Rights)
 	a.Newsletters = newsletter.NewService(d, newsletter.Parts{Recipients: a.Accounts, Consents: a.Terms, Outbox: a.Outbox,
 		Jobs: a.Jobs, Orgs: a.Orgs}, unsubscribeKey, cfg.BaseURL)
+	// Data sharing agreements may permit any column of the event export.
+	a.Sharing = sharing.NewService(d, incident.ExportFields(forms.ExportColumns()))
 	return a, nil
 }
 
@@ -258,6 +264,8 @@ func (a *App) WebDeps(metrics *web.Metrics) web.Deps {
 		Dormancy:   a.Dormancy,
 		// Newsletters and one-click unsubscribe (issue 14, P7).
 		Newsletters: a.Newsletters,
+		// Data sharing agreements gate exports (issue 15, T15).
+		Sharing: a.Sharing,
 	}
 }
 

@@ -455,6 +455,15 @@ func (s *Server) eventExport(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, apperr.New(apperr.Invalid, errs[0].Message))
 		return
 	}
+	// An export outside the recording organisation runs only under a
+	// data sharing agreement (T15; sharing.go).
+	if sub, err := s.subject(r); err != nil {
+		s.fail(w, r, err)
+		return
+	} else if authz.ExportNeedsAgreement(sub) {
+		s.eventExportUnderAgreement(w, r, sub, view, filter, form)
+		return
+	}
 	v := viewerFrom(r.Context())
 	out := &csvDownload{w: w, filename: "psims-events-" + time.Now().UTC().Format("2006-01-02") + ".csv"}
 	_, err := s.Incidents.Export(r.Context(), s.Taxonomy, view.scope, filter, s.forms.ExportColumns(), incident.ExportOptions{}, v.user.ID, incident.Client{IP: s.client(r).IP}, out)

@@ -28,6 +28,7 @@ import (
 	"github.com/psims/psims/internal/library"
 	"github.com/psims/psims/internal/mail/mailadmin"
 	"github.com/psims/psims/internal/newsletter"
+	"github.com/psims/psims/internal/sharing"
 	"github.com/psims/psims/internal/org"
 	"github.com/psims/psims/internal/rights"
 	"github.com/psims/psims/internal/terms"
@@ -103,6 +104,9 @@ type Deps struct {
 	// Newsletters keeps newsletters and research invitations, and answers
 	// their one-click unsubscribe links (issue 14, P7).
 	Newsletters *newsletter.Service
+	// Sharing keeps the data sharing agreements every export outside the
+	// recording organisation runs under (issue 15, T15).
+	Sharing *sharing.Service
 }
 
 // Server handles every HTTP request.
@@ -234,6 +238,7 @@ func (s *Server) routes() http.Handler {
 	s.outboxRoutes(r)
 	s.dormancyRoutes(r)
 	s.newsletterRoutes(r)
+	s.sharingRoutes(r)
 	s.routeList = r.patterns
 	s.ungatedRoutes = r.ungated
 
