@@ -30,9 +30,6 @@ type fixture struct {
 	clock               time.Time
 }
 
-var testFields = []incident.ExportField{{Key: "reference", Heading: "Reference"}, {Key: "org", Heading: "Organisation ODS code"},
-	{Key: "service_type", Heading: "Service type"}, {Key: "physical_harm", Heading: "Physical harm"}}
-
 func newFixture(t *testing.T, d *db.DB) *fixture {
 	t.Helper()
 	ctx := context.Background()

@@ -28,9 +28,9 @@ import (
 	"github.com/psims/psims/internal/library"
 	"github.com/psims/psims/internal/mail/mailadmin"
 	"github.com/psims/psims/internal/newsletter"
-	"github.com/psims/psims/internal/sharing"
 	"github.com/psims/psims/internal/org"
 	"github.com/psims/psims/internal/rights"
+	"github.com/psims/psims/internal/sharing"
 	"github.com/psims/psims/internal/terms"
 	"github.com/psims/psims/internal/web/static"
 )

@@ -166,7 +166,27 @@ func (s *Server) saveSharing(w http.ResponseWriter, r *http.Request, a *sharing.
 		s.fail(w, r, err)
 		return
 	}
-	s.renderSharingForm(w, r, http.StatusUnprocessableEntity, a, f, withoutDateErrors(errs, typed))
+	s.renderSharingForm(w, r, http.StatusUnprocessableEntity, a, f, inPageOrder(withoutDateErrors(errs, typed), sharingFormOrder))
+}
+
+// sharingFormOrder are the fields of the registration form in page order,
+// for the error summary.
+var sharingFormOrder = []string{"recipient", "purpose", "legal_basis", "special_basis", "starts_on", "ends_on", "fields",
+	"coverage", "orgs", "approver_name", "approver_role", "approved_on", "recipients"}
+
+// inPageOrder sorts errs by where their field comes in order (a date's
+// boxes with the date), keeping the order of errors of one field.
+func inPageOrder(errs []FieldError, order []string) []FieldError {
+	rank := func(field string) int {
+		for i, name := range order {
+			if field == name || strings.HasPrefix(field, name+"-") {
+				return i
+			}
+		}
+		return len(order)
+	}
+	slices.SortStableFunc(errs, func(a, b FieldError) int { return rank(a.Field) - rank(b.Field) })
+	return errs
 }
 
 func (s *Server) sharingList(w http.ResponseWriter, r *http.Request) {
