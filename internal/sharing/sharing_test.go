@@ -350,3 +350,25 @@ func TestExportsRunOnlyUnderAnAgreementInForce(t *testing.T) { // T4 T15 T17
 		}
 	})
 }
+
+// The signed agreement's check takes any bytes and any name without
+// panicking, and keeps only a PDF, under a name ending .pdf.
+func FuzzReadPDF(f *testing.F) {
+	f.Add("agreement.pdf", []byte("%PDF-1.7\n%%EOF\n"))
+	f.Add(`C:\x\y.PDF`, []byte("%PDF-"))
+	f.Add("", []byte("<html>"))
+	f.Add("a\x00b", []byte("PK\x03\x04"))
+	f.Fuzz(func(t *testing.T, name string, content []byte) {
+		got, kept, problem := readPDF(Upload{FileName: name, Content: bytes.NewReader(content)})
+		if problem != "" {
+			if kept != nil || got != "" {
+				t.Fatalf("refused %q but kept it", name)
+			}
+			return
+		}
+		if !bytes.HasPrefix(kept, []byte("%PDF-")) || !bytes.Equal(kept, content) || !strings.HasSuffix(strings.ToLower(got), ".pdf") ||
+			strings.ContainsAny(got, "/\\\"\r\n") {
+			t.Fatalf("kept %q as %q", content, got)
+		}
+	})
+}
