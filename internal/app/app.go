@@ -218,7 +218,8 @@ func open(ctx context.Context, cfg config.Config, logger *slog.Logger, workers b
 	// An erasure runs through every package that holds the person's data
 	// (P15); the account goes last, inside the rights service.
 	a.Rights = rights.NewService(d, a.Accounts, a.Outbox, cfg.BaseURL+"/account/data",
-		a.Incidents, a.Feedback, a.Terms, rights.EraserFunc(usage.ErasePerson), rights.EraserFunc(dataexport.ErasePerson)).
+		a.Incidents, a.Feedback, a.Terms, rights.EraserFunc(usage.ErasePerson), rights.EraserFunc(dataexport.ErasePerson),
+		rights.EraserFunc(sharing.ErasePerson)).
 		EraseAddressesWith("jobs", jobs.AddressEraser(account.ResetArgs{}.Kind())).
 		EraseAddressesWith("concern_reporters", concern.EraseReporterAddress)
 	a.Concerns = concern.NewService(d, a.RateLimits, a.Outbox, a.Accounts)
