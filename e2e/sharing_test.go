@@ -29,18 +29,19 @@ import (
 // export then offers it, and the file holds only its fields, without the
 // event that opted out of sharing, under the agreement's label; the
 // agreement's page lists the export. Every page is checked with axe-core
-// and the console, on each engine.
+// and the console, on each engine with JavaScript, and on SQLite without.
 //
 // With PSIMS_SCREENSHOTS set to a directory, the pages are saved there as
 // sharing-*.png.
 func TestANationalAdminSharesDataUnderAnAgreement(t *testing.T) { // T15 T17
 	chromium(t)
 	for _, e := range dbtest.Engines(t) {
-		t.Run(e.Name, func(t *testing.T) { sharingJourney(t, e) })
+		t.Run(e.Name, func(t *testing.T) { sharingJourney(t, e, true) })
 	}
+	t.Run("without JavaScript", func(t *testing.T) { sharingJourney(t, dbtest.SQLite(t), false) })
 }
 
-func sharingJourney(t *testing.T, e dbtest.Engine) {
+func sharingJourney(t *testing.T, e dbtest.Engine, js bool) {
 	site, _ := startSite(t, e)
 	ctx := context.Background()
 	const password = "lantern quarry violet maple"
@@ -84,13 +85,13 @@ func sharingJourney(t *testing.T, e dbtest.Engine) {
 	shots := os.Getenv("PSIMS_SCREENSHOTS")
 	n := 0
 	shot := func(b *browser, what string) {
-		if shots != "" {
+		if shots != "" && js {
 			n++
 			b.screenshot(filepath.Join(shots, fmt.Sprintf("sharing-%s-%02d-%s.png", e.Name, n, what)))
 		}
 	}
 
-	b := newBrowser(t, site.URL, true)
+	b := newBrowser(t, site.URL, js)
 	b.open("/sign-in", 200)
 	signIn(b, "nora.national@nhs.net", password, 200)
 
