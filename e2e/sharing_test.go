@@ -142,6 +142,7 @@ func sharingJourney(t *testing.T, e dbtest.Engine, js bool) {
 	b.fill("orgs", "D82044")
 	b.fill("approver_name", "Dr Asha Patel")
 	b.fill("approver_role", "Caldicott Guardian")
+	b.fill("recipients", "Nora.National@nhs.net")
 	// The Reference and Physical harm columns, found by their labels.
 	b.step("choose the bases and fields", chromedp.Click(chromedp.ID("legal_basis")), chromedp.Click(chromedp.ID("special_basis-art9-2i")),
 		chromedp.Click(chromedp.Search(`//label[normalize-space()="Reference"]`)),
@@ -209,5 +210,16 @@ func sharingJourney(t *testing.T, e dbtest.Engine, js bool) {
 	b.click("extract", inMain("a", "Extract data under this agreement"), 200)
 	b.wantHeading("Extract data under " + heading)
 	shot(b, "extract")
+
+	// The registry, and the agreements naming her as a recipient.
+	b.nav("Data sharing", 200)
+	b.wantHeading("Data sharing agreements")
+	if got := b.text("main tbody tr"); !strings.Contains(got, heading) || !strings.Contains(got, "In force") || !strings.Contains(got, "D82044") {
+		t.Errorf("the registry's row reads %q", got)
+	}
+	shot(b, "registry")
+	b.open("/sharing", 200)
+	b.click("the agreement naming her", inMain("a", heading), 200)
+	b.wantHeading("Extract data under " + heading)
 	t.Logf("pages checked with axe-core and the console: %s", strings.Join(b.checked, "; "))
 }
