@@ -242,3 +242,52 @@ func TestExportsOutsideTheRecordingOrganisationNeedAnAgreement(t *testing.T) { /
 		})
 	}
 }
+
+// An agreement of every organisation serves a national export of every
+// organisation; it can be changed, from its page, until the first export
+// under it, and never after. // T15
+func TestAnAgreementOfEveryOrganisationChangesUntilUsed(t *testing.T) { // T15
+	t.Parallel()
+	for _, e := range dbtest.Engines(t) {
+		t.Run(e.Name, func(t *testing.T) {
+			t.Parallel()
+			s := newEventsSite(t, e)
+			ctx := context.Background()
+			rm1, d82 := s.event(s.rita, nil), s.event(s.quentin, nil)
+			optedOut := s.event(s.rita, func(sub *incident.Submission) { sub.SharingOptOut = true })
+			nina := s.as("nina@nhs.net")
+			form := agreementForm(s.site.App.DB.Now(), "")
+			form.Set("coverage", "all")
+			form.Del("orgs")
+			r := nina.submit("/admin/sharing/new", "/admin/sharing/new", form)
+			wantStatus(t, "registration", r, http.StatusSeeOther)
+			page := strings.TrimSuffix(r.location, "?done=saved")
+
+			r = nina.get(page + "/edit")
+			wantStatus(t, "the change form", r, http.StatusOK)
+			if !strings.Contains(r.body, `value="Regional Patient Safety Team"`) || !strings.Contains(r.body, `id="coverage-all" name="coverage" type="radio" value="all" checked`) {
+				t.Fatalf("the change form is not filled in:\n%s", r.body)
+			}
+			form.Set("recipient", "Regional Patient Safety Team (North)")
+			wantStatus(t, "a change", nina.submit(page+"/edit", page+"/edit", form), http.StatusSeeOther)
+			if r := nina.get(page); !strings.Contains(r.body, "Regional Patient Safety Team (North)") || !strings.Contains(r.body, "Change the agreement") {
+				t.Fatalf("the changed agreement:\n%s", r.body)
+			}
+
+			r = nina.get("/events/export")
+			r = nina.get(choiceURL(t, r.body))
+			wantStatus(t, "an export of every organisation", r, http.StatusOK)
+			wantRefs(t, "an export of every organisation", r.body, []incident.Event{rm1, d82, optedOut}, rm1, d82)
+			if !strings.Contains(r.body, "Scope: all organisations") {
+				t.Fatalf("the scope is not labelled:\n%s", r.body)
+			}
+
+			wantStatus(t, "the change form after an export", nina.get(page+"/edit"), http.StatusConflict)
+			wantStatus(t, "a change after an export", nina.submit(page, page+"/edit", form), http.StatusConflict)
+			list, err := s.site.App.Sharing.List(ctx)
+			if err != nil || len(list) != 1 || list[0].Recipient != "Regional Patient Safety Team (North)" || list[0].Exports != 1 {
+				t.Fatalf("registry %+v, %v", list, err)
+			}
+		})
+	}
+}
