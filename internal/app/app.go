@@ -39,6 +39,7 @@ import (
 	"github.com/psims/psims/internal/rights"
 	"github.com/psims/psims/internal/secret"
 	"github.com/psims/psims/internal/stats"
+	"github.com/psims/psims/internal/sharing"
 	"github.com/psims/psims/internal/terms"
 	"github.com/psims/psims/internal/usage"
 	"github.com/psims/psims/internal/web"
@@ -89,6 +90,9 @@ type App struct {
 	// Statistics keeps the official statistics publications (issue 15,
 	// T16).
 	Statistics *stats.Service
+	// Sharing keeps the data sharing agreements and their extracts
+	// (issue 15, T15).
+	Sharing *sharing.Service
 }
 
 // nationalAdmins finds the national admins through the account service,
@@ -218,7 +222,8 @@ func open(ctx context.Context, cfg config.Config, logger *slog.Logger, workers b
 	// An erasure runs through every package that holds the person's data
 	// (P15); the account goes last, inside the rights service.
 	a.Rights = rights.NewService(d, a.Accounts, a.Outbox, cfg.BaseURL+"/account/data",
-		a.Incidents, a.Feedback, a.Terms, rights.EraserFunc(usage.ErasePerson), rights.EraserFunc(dataexport.ErasePerson)).
+		a.Incidents, a.Feedback, a.Terms, rights.EraserFunc(usage.ErasePerson), rights.EraserFunc(dataexport.ErasePerson),
+		rights.EraserFunc(sharing.ErasePerson)).
 		EraseAddressesWith("jobs", jobs.AddressEraser(account.ResetArgs{}.Kind())).
 		EraseAddressesWith("concern_reporters", concern.EraseReporterAddress)
 	a.Concerns = concern.NewService(d, a.RateLimits, a.Outbox, a.Accounts)
@@ -235,6 +240,8 @@ func open(ctx context.Context, cfg config.Config, logger *slog.Logger, workers b
 		return nil, err
 	}
 	a.Statistics = stats.New(d, a.Incidents, a.Orgs, a.Taxonomy, statisticsHTML, cfg.StatsRules)
+	// Data sharing agreements may permit any column of the event export.
+	a.Sharing = sharing.NewService(d, incident.ExportFields(forms.ExportColumns()))
 	return a, nil
 }
 
@@ -272,6 +279,8 @@ func (a *App) WebDeps(metrics *web.Metrics) web.Deps {
 		Newsletters: a.Newsletters,
 		// Official statistics (issue 15, T16).
 		Statistics: a.Statistics,
+		// Data sharing agreements gate exports (issue 15, T15).
+		Sharing: a.Sharing,
 	}
 }
 

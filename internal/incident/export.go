@@ -37,6 +37,55 @@ var exportHeader = []string{"Reference", "Event type", "Organisation ODS code", 
 	"Submitted (UTC)", "Version", "Physical harm", "Psychological harm", "Service type", "Safety challenges", "Agents",
 	"Data sharing opt-out"}
 
+// exportKeys name the columns of exportHeader, in its order, for the
+// fields a data sharing agreement permits (ExportOptions.Fields). They are
+// stored in agreements: never change one.
+var exportKeys = []string{"reference", "event_type", "org", "source", "occurred_from", "occurred_to",
+	"submitted", "version", "physical_harm", "psychological_harm", "service_type", "safety_challenges", "agents",
+	"sharing_opt_out"}
+
+// ExportField is a column an event export can hold: Key names it in
+// ExportOptions.Fields, Heading is its header.
+type ExportField struct {
+	Key, Heading string
+}
+
+// ExportFields lists every column of an export with the answer columns
+// cols, in the order an export writes them. An answer column's key is its
+// element.
+func ExportFields(cols []AnswerColumn) []ExportField {
+	out := make([]ExportField, 0, len(exportHeader)+len(cols))
+	for i, h := range exportHeader {
+		out = append(out, ExportField{Key: exportKeys[i], Heading: h})
+	}
+	for _, c := range cols {
+		out = append(out, ExportField{Key: c.Element, Heading: c.Heading})
+	}
+	return out
+}
+
+// ExportOptions shape an export made under a data sharing agreement (see
+// internal/sharing). The zero value is the organisation's own export:
+// every column, every event, no preamble.
+type ExportOptions struct {
+	// Fields are the keys of the columns to write (see ExportFields); the
+	// other columns are left out entirely. nil writes every column.
+	Fields []string
+	// ExcludeOptedOut leaves out every event whose current version opted
+	// out of data sharing (T15).
+	ExcludeOptedOut bool
+	// Preamble are lines written before the header, each a row of one
+	// cell, such as the agreement and terms an extract is shared under
+	// (T17).
+	Preamble []string
+	// Details are added to the details of the export's audit entry.
+	Details map[string]string
+	// Record, when set, runs in the transaction that audits the export,
+	// with the rows written and whether the export was complete, so that
+	// what the caller keeps about it is written with the audit entry.
+	Record func(ctx context.Context, tx *db.Tx, rows int, complete bool) error
+}
+
 // AnswerColumn is an answer an export shows in a column of its own: the
 // form that asks it says how it is headed and shown.
 type AnswerColumn struct {
@@ -50,10 +99,11 @@ type AnswerColumn struct {
 // CSV with a header line, codes shown with their display text from tax,
 // then a column for each of cols from the current version's answers. It
 // returns how many events it wrote. Cells a spreadsheet would take for a
-// formula are made text. The export is written to the audit log once the
+// formula are made text. opts choose the columns and events and add lines
+// before the header; the zero ExportOptions is the whole export. The export is written to the audit log once the
 // rows have been written (with how many there were), also when writing
 // stopped part way, so no export goes unrecorded. Errors: Invalid as List.
-func (s *Service) Export(ctx context.Context, tax *taxonomy.Taxonomy, scope Scope, f Filter, cols []AnswerColumn, actorID int64, c Client, w io.Writer) (int, error) {
+func (s *Service) Export(ctx context.Context, tax *taxonomy.Taxonomy, scope Scope, f Filter, cols []AnswerColumn, opts ExportOptions, actorID int64, c Client, w io.Writer) (int, error) {
 	if err := f.check(); err != nil {
 		return 0, err
 	}
@@ -62,8 +112,11 @@ func (s *Service) Export(ctx context.Context, tax *taxonomy.Taxonomy, scope Scop
 	if _, err := s.planWords(ctx, scope, &f, s.few()+1); err != nil {
 		return 0, err
 	}
-	n, exportErr := s.writeCSV(ctx, tax, scope, f, cols, w)
+	n, exportErr := s.writeCSV(ctx, tax, scope, f, cols, opts, w)
 	details := exportDetails(scope, f)
+	for k, v := range opts.Details {
+		details[k] = v
+	}
 	details["rows"] = strconv.Itoa(n)
 	if exportErr != nil {
 		details["complete"] = "no"
@@ -71,13 +124,19 @@ func (s *Service) Export(ctx context.Context, tax *taxonomy.Taxonomy, scope Scop
 	// The rows may have gone even if the client has gone: record it anyway.
 	actx := context.WithoutCancel(ctx)
 	err := s.db.InTx(actx, func(tx *db.Tx) error {
-		return audit.Record(actx, tx, audit.Entry{ActorID: actorID, Action: "event.export", SubjectType: "events",
-			SubjectID: details["scope"], IP: c.IP, Details: details})
+		if err := audit.Record(actx, tx, audit.Entry{ActorID: actorID, Action: "event.export", SubjectType: "events",
+			SubjectID: details["scope"], IP: c.IP, Details: details}); err != nil {
+			return err
+		}
+		if opts.Record != nil {
+			return opts.Record(actx, tx, n, exportErr == nil)
+		}
+		return nil
 	})
 	return n, errors.Join(exportErr, err)
 }
 
-func (s *Service) writeCSV(ctx context.Context, tax *taxonomy.Taxonomy, scope Scope, f Filter, cols []AnswerColumn, w io.Writer) (int, error) {
+func (s *Service) writeCSV(ctx context.Context, tax *taxonomy.Taxonomy, scope Scope, f Filter, cols []AnswerColumn, opts ExportOptions, w io.Writer) (int, error) {
 	lists := map[string]taxonomy.CodeList{}
 	for _, id := range []string{listPhysicalHarm, listPsychologicalHarm, listServiceType, listSafetyChallenges, listAgents} {
 		l, ok := tax.List(id)
@@ -87,14 +146,17 @@ func (s *Service) writeCSV(ctx context.Context, tax *taxonomy.Taxonomy, scope Sc
 		lists[id] = l
 	}
 	cw := csv.NewWriter(w)
+	for _, line := range opts.Preamble {
+		if err := cw.Write([]string{csvsafe.Cell(line)}); err != nil {
+			return 0, fmt.Errorf("incident: export: %w", err)
+		}
+	}
 	header := slices.Clone(exportHeader)
 	for _, col := range cols {
 		header = append(header, col.Heading)
 	}
-	for i := range header {
-		header[i] = csvsafe.Cell(header[i])
-	}
-	if err := cw.Write(header); err != nil {
+	keep := keptColumns(cols, opts.Fields)
+	if err := cw.Write(kept(header, keep)); err != nil {
 		return 0, fmt.Errorf("incident: export: %w", err)
 	}
 	n := 0
@@ -115,6 +177,9 @@ func (s *Service) writeCSV(ctx context.Context, tax *taxonomy.Taxonomy, scope Sc
 			}
 		}
 		for _, e := range batch {
+			if opts.ExcludeOptedOut && e.SharingOptOut {
+				continue
+			}
 			yes := "No"
 			if e.SharingOptOut {
 				yes = "Yes"
@@ -128,10 +193,7 @@ func (s *Service) writeCSV(ctx context.Context, tax *taxonomy.Taxonomy, scope Sc
 			for _, col := range cols {
 				rec = append(rec, col.Display(answers[e.ID][col.Element]))
 			}
-			for i := range rec {
-				rec[i] = csvsafe.Cell(rec[i])
-			}
-			if err := cw.Write(rec); err != nil {
+			if err := cw.Write(kept(rec, keep)); err != nil {
 				return n, fmt.Errorf("incident: export: %w", err)
 			}
 			n++
@@ -146,6 +208,30 @@ func (s *Service) writeCSV(ctx context.Context, tax *taxonomy.Taxonomy, scope Sc
 		last := batch[len(batch)-1]
 		at = Cursor{Sort: f.Sort, Time: last.sortKey, ID: last.ID}
 	}
+}
+
+// keptColumns says, for each column of an export with the answer columns
+// cols, whether it is written: every one when fields is nil, else those
+// whose key fields holds.
+func keptColumns(cols []AnswerColumn, fields []string) []bool {
+	all := ExportFields(cols)
+	keep := make([]bool, len(all))
+	for i, f := range all {
+		keep[i] = fields == nil || slices.Contains(fields, f.Key)
+	}
+	return keep
+}
+
+// kept is the cells of rec whose column is kept, each made safe for a
+// spreadsheet.
+func kept(rec []string, keep []bool) []string {
+	out := make([]string, 0, len(rec))
+	for i, cell := range rec {
+		if keep[i] {
+			out = append(out, csvsafe.Cell(cell))
+		}
+	}
+	return out
 }
 
 // batchCodes returns the safety challenges and agents of the events, by

@@ -404,7 +404,7 @@ func TestExportWritesTheFilteredEventsAndIsAudited(t *testing.T) {
 		formula := f.event(t, f.bob, "RM1", 2, func(s *Submission) { s.Index.ServiceType = "=HYPERLINK(\"http://x\")" })
 		f.event(t, f.cat, "D82044", 3, nil)
 		var out bytes.Buffer
-		n, err := f.svc.Export(context.Background(), tax, Scope{Orgs: []string{"RM1"}}, Filter{Sort: SubmittedOldest}, nil, f.bob, ward, &out)
+		n, err := f.svc.Export(context.Background(), tax, Scope{Orgs: []string{"RM1"}}, Filter{Sort: SubmittedOldest}, nil, ExportOptions{}, f.bob, ward, &out)
 		if err != nil || n != 2 {
 			t.Fatalf("export: %d rows, %v", n, err)
 		}
@@ -427,7 +427,7 @@ func TestExportWritesTheFilteredEventsAndIsAudited(t *testing.T) {
 
 		out.Reset()
 		n, err = f.svc.Export(context.Background(), tax, Scope{All: true}, Filter{Types: []Type{GoodCare}, PhysicalHarm: []string{"2"},
-			SubmittedFrom: time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC)}, nil, f.bob, ward, &out)
+			SubmittedFrom: time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC)}, nil, ExportOptions{}, f.bob, ward, &out)
 		if err != nil || n != 1 || !strings.Contains(out.String(), string(falls.Reference)) {
 			t.Fatalf("filtered export: %d, %v\n%s", n, err, out.String())
 		}
@@ -446,7 +446,7 @@ func TestExportWritesTheFilteredEventsAndIsAudited(t *testing.T) {
 			t.Fatalf("audit of the filtered export = %+v, %v", rows, err)
 		}
 
-		if _, err := f.svc.Export(context.Background(), tax, Scope{All: true}, Filter{Sort: "sideways"}, nil, f.bob, ward, &out); apperr.CodeOf(err) != apperr.Invalid {
+		if _, err := f.svc.Export(context.Background(), tax, Scope{All: true}, Filter{Sort: "sideways"}, nil, ExportOptions{}, f.bob, ward, &out); apperr.CodeOf(err) != apperr.Invalid {
 			t.Fatalf("export with a bad filter: %v", err)
 		}
 	})

@@ -25,6 +25,7 @@ import (
 	"github.com/psims/psims/internal/password"
 	"github.com/psims/psims/internal/ratelimit"
 	"github.com/psims/psims/internal/rights"
+	"github.com/psims/psims/internal/sharing"
 	"github.com/psims/psims/internal/terms"
 	"github.com/psims/psims/internal/usage"
 )
@@ -92,7 +93,7 @@ func newFixture(t *testing.T, d *db.DB) *fixture {
 	f.terms = termsSvc
 	f.svc = rights.NewService(d, f.accounts, f.outbox, "https://psims.example/account/data",
 		incident.NewService(d), feedback.NewService(d, ratelimit.New(d), f.outbox, "https://psims.example/account/queries", 0),
-		termsSvc, rights.EraserFunc(usage.ErasePerson), rights.EraserFunc(dataexport.ErasePerson)).
+		termsSvc, rights.EraserFunc(usage.ErasePerson), rights.EraserFunc(dataexport.ErasePerson), rights.EraserFunc(sharing.ErasePerson)).
 		EraseAddressesWith("jobs", jobs.AddressEraser(account.ResetArgs{}.Kind())).EraseAddressesWith("concern_reporters", concern.EraseReporterAddress)
 	day := f.now
 	make := func(email, name string, role account.Role) account.User {
@@ -321,6 +322,9 @@ var kept = map[string]bool{
 	// publisher; its cursor is a position in the list of users, not
 	// about anyone (issue 14, P7).
 	"newsletters.author_id": true, "newsletters.cursor_user_id": true,
+	// Who registered or revoked a data sharing agreement, and who exported
+	// under one, is the operator's record of what was shared (T4, T15).
+	"sharing_agreements.created_by": true, "sharing_agreements.revoked_by": true, "sharing_exports.user_id": true,
 }
 
 // erased are the user-referencing columns erasure clears of the person.
@@ -331,6 +335,8 @@ var erased = map[string]bool{
 	"notification_preferences.user_id": true, "usage_events.user_id": true, "usage_user_days.user_id": true,
 	"usage_user_periods.user_id": true, "feedback_items.user_id": true, "feedback_items.assignee_id": true,
 	"events.assignee_id": true, "data_exports.user_id": true,
+	// An erased person extracts nothing more under any agreement.
+	"sharing_agreement_recipients.user_id": true,
 	// Dormancy exemptions they granted stay, granted by nobody in particular.
 	"users.exemption_by": true,
 }
@@ -414,6 +420,10 @@ func TestErasureLeavesNoTraceOfThePerson(t *testing.T) {
 		f.exec(t, `INSERT INTO consent_history (user_id, purpose, granted, changed_at, privacy_version, ip) VALUES ($1, 'usage_analysis', TRUE, $2, 1, '192.0.2.7')`, ann, f.now)
 		f.exec(t, `INSERT INTO notification_preferences (user_id, severe_harm, never_event, public_report, updated_at) VALUES ($1, TRUE, TRUE, TRUE, $2)`, ann, f.now)
 		f.exec(t, `INSERT INTO drafts (user_id, event_type, answers, created_at, updated_at) VALUES ($1, 'incident', '{}', $2, $2)`, ann, f.now)
+		f.exec(t, `INSERT INTO sharing_agreements (reference, recipient, purpose, legal_basis, special_basis, starts_on, ends_on, fields,
+			all_orgs, approver_name, approver_role, approved_on, created_by, created_at, updated_at)
+			VALUES ('DSA-2026-001', 'A body', 'Learning', 'art6-1e', 'art9-2h', $1, $1, 'reference', TRUE, 'A N Other', 'SIRO', $1, $2, $1, $1)`, f.now, ann)
+		f.exec(t, `INSERT INTO sharing_agreement_recipients (agreement_id, user_id) SELECT id, $1 FROM sharing_agreements`, ann)
 		f.exec(t, `INSERT INTO usage_events (at, kind, route, status, user_id, org_ods, session_hash, ip, browser, browser_major) VALUES ($1, 'page', 'GET /', 200, $2, 'RM1', 's', '192.0.2.7', 'Firefox', 120)`, f.now, ann)
 		f.exec(t, `INSERT INTO usage_user_days (org_ods, day, user_id, sign_ins, page_views, documents, mask, last_at) VALUES ('RM1', '2026-12-05', $1, 1, 1, 0, 1, $2)`, ann, f.now)
 		f.exec(t, `INSERT INTO usage_user_periods (org_ods, period, start, user_id, mask) VALUES ('RM1', 'week', '2026-11-30', $1, 1)`, ann)

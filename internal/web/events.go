@@ -252,23 +252,26 @@ type eventRow struct {
 
 // eventListData is what the list page shows besides the form.
 type eventListData struct {
-	Heading, Lede    string
-	Mine, CanOrgs    bool
-	National         bool
-	Grants           []userOption
-	ShowOrg          bool
-	Types            []userOption
-	Physical         []userOption
-	Psychological    []userOption
-	Services         []userOption
-	Challenges       []userOption
-	Agents           []userOption
-	Sorts            []userOption
-	Dates            []eventDateData
-	Rows             []eventRow
-	CountText        string
-	Pagination       pagination
-	ExportURL        string
+	Heading, Lede string
+	Mine, CanOrgs bool
+	National      bool
+	Grants        []userOption
+	ShowOrg       bool
+	Types         []userOption
+	Physical      []userOption
+	Psychological []userOption
+	Services      []userOption
+	Challenges    []userOption
+	Agents        []userOption
+	Sorts         []userOption
+	Dates         []eventDateData
+	Rows          []eventRow
+	CountText     string
+	Pagination    pagination
+	ExportURL     string
+	// ExportChooses is true when the export leads to a page choosing a
+	// data sharing agreement (sharing.go) rather than to the file.
+	ExportChooses    bool
 	MineURL, OrgsURL string
 	Filtered         bool
 	// Review is the review filters and column (review.go).
@@ -426,6 +429,11 @@ func (s *Server) eventListPage(r *http.Request, view eventView, form eventListFo
 	q.Del("view")
 	data.Filtered = len(q) > 0 && !(len(q) == 1 && q.Has("org"))
 	if !view.mine {
+		// An export outside the recording organisation first chooses a
+		// data sharing agreement, on a page: the link is not a download.
+		if sub, err := s.subject(r); err == nil {
+			data.ExportChooses = authz.ExportNeedsAgreement(sub)
+		}
 		data.ExportURL = "/events/export"
 		if len(q) > 0 {
 			data.ExportURL += "?" + q.Encode()
@@ -455,9 +463,18 @@ func (s *Server) eventExport(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, apperr.New(apperr.Invalid, errs[0].Message))
 		return
 	}
+	// An export outside the recording organisation runs only under a
+	// data sharing agreement (T15; sharing.go).
+	if sub, err := s.subject(r); err != nil {
+		s.fail(w, r, err)
+		return
+	} else if authz.ExportNeedsAgreement(sub) {
+		s.eventExportUnderAgreement(w, r, sub, view, filter, form)
+		return
+	}
 	v := viewerFrom(r.Context())
 	out := &csvDownload{w: w, filename: "psims-events-" + time.Now().UTC().Format("2006-01-02") + ".csv"}
-	_, err := s.Incidents.Export(r.Context(), s.Taxonomy, view.scope, filter, s.forms.ExportColumns(), v.user.ID, incident.Client{IP: s.client(r).IP}, out)
+	_, err := s.Incidents.Export(r.Context(), s.Taxonomy, view.scope, filter, s.forms.ExportColumns(), incident.ExportOptions{}, v.user.ID, incident.Client{IP: s.client(r).IP}, out)
 	if err != nil {
 		if !out.started {
 			s.fail(w, r, err)

@@ -41,7 +41,7 @@ const (
 )
 
 // uploadRoutes are the patterns of the routes that take an upload.
-var uploadRoutes = []string{"POST " + uploadNewDocument, "POST " + uploadNewVersion, "POST " + uploadDenominators}
+var uploadRoutes = []string{"POST " + uploadNewDocument, "POST " + uploadNewVersion, "POST " + uploadDenominators, "POST " + sharingDocumentPath}
 
 // maxUploadBytes bounds a posted upload: the largest file the library
 // takes, and room for the form's other fields and the multipart framing.

@@ -28,6 +28,7 @@ import (
 	"github.com/psims/psims/internal/newsletter"
 	"github.com/psims/psims/internal/rights"
 	"github.com/psims/psims/internal/stats"
+	"github.com/psims/psims/internal/sharing"
 	"github.com/psims/psims/internal/terms"
 	"github.com/psims/psims/internal/web"
 )
@@ -77,6 +78,10 @@ type target struct {
 	// one published but not released yet, with nobody on its pre-release
 	// list.
 	DraftStats, ReleasedStats, PendingStats int64
+	// SharingID is a data sharing agreement in force covering the
+	// target's organisation and naming the target user, with its signed
+	// PDF (T15).
+	SharingID int64
 }
 
 // matrixCase says who may use one route, on an object of their own
@@ -166,6 +171,10 @@ func statsPath(id func(target) int64, format string) func(target) string {
 func draftStats(tg target) int64    { return tg.DraftStats }
 func releasedStats(tg target) int64 { return tg.ReleasedStats }
 func pendingStats(tg target) int64  { return tg.PendingStats }
+
+func sharingPath(format string) func(target) string {
+	return func(tg target) string { return fmt.Sprintf(format, tg.SharingID) }
+}
 
 func eventPath(suffix string) func(target) string {
 	return func(tg target) string { return "/events/" + string(tg.Reference) + suffix }
@@ -395,6 +404,31 @@ func matrixCases() []matrixCase {
 			"subject": {"Matrix news, changed"}, "body": {"Matrix text."}, "audience": {"everyone"}, "when": {"now"}}, own: national, other: national},
 		{pattern: "POST /admin/newsletters/{id}/send", path: newsletterPath("/admin/newsletters/%d/send"), own: national, other: national},
 		{pattern: "POST /admin/newsletters/{id}/cancel", path: newsletterPath("/admin/newsletters/%d/cancel"), own: national, other: national},
+		// Data sharing agreements (sharing.go, T15): the registry is
+		// national admins'; an extract is theirs and the agreement's named
+		// recipients' (the target user, never the actor here: see
+		// sharing_test.go); everyone signed in lists the agreements naming
+		// them.
+		{pattern: "GET /admin/sharing", own: national, other: national},
+		{pattern: "GET /admin/sharing/new", own: national, other: national},
+		{pattern: "POST /admin/sharing/new", form: url.Values{"recipient": {"Matrix body"}, "purpose": {"Matrix learning"},
+			"legal_basis": {"art6-1e"}, "special_basis": {"art9-2h"}, "starts_on-day": {"1"}, "starts_on-month": {"1"}, "starts_on-year": {"2026"},
+			"ends_on-day": {"31"}, "ends_on-month": {"12"}, "ends_on-year": {"2027"}, "approved_on-day": {"1"}, "approved_on-month": {"1"},
+			"approved_on-year": {"2026"}, "fields": {"reference"}, "coverage": {"all"}, "approver_name": {"Matrix approver"},
+			"approver_role": {"SIRO"}}, own: national, other: national},
+		{pattern: "GET /admin/sharing/{id}", path: sharingPath("/admin/sharing/%d"), own: national, other: national},
+		{pattern: "GET /admin/sharing/{id}/edit", path: sharingPath("/admin/sharing/%d/edit"), own: national, other: national},
+		{pattern: "POST /admin/sharing/{id}/edit", path: sharingPath("/admin/sharing/%d/edit"), form: url.Values{"recipient": {"Matrix body"},
+			"purpose": {"Matrix learning, changed"}, "legal_basis": {"art6-1e"}, "special_basis": {"art9-2h"}, "starts_on-day": {"1"},
+			"starts_on-month": {"1"}, "starts_on-year": {"2026"}, "ends_on-day": {"31"}, "ends_on-month": {"12"}, "ends_on-year": {"2027"},
+			"approved_on-day": {"1"}, "approved_on-month": {"1"}, "approved_on-year": {"2026"}, "fields": {"reference"}, "coverage": {"all"},
+			"approver_name": {"Matrix approver"}, "approver_role": {"SIRO"}}, own: national, other: national},
+		{pattern: "POST /admin/sharing/{id}/revoke", path: sharingPath("/admin/sharing/%d/revoke"), form: url.Values{"reason": {"Matrix ended"}}, own: national, other: national},
+		{pattern: "POST /admin/sharing/{id}/document", path: sharingPath("/admin/sharing/%d/document"), own: national, other: national},
+		{pattern: "GET /admin/sharing/{id}/document", path: sharingPath("/admin/sharing/%d/document"), own: national, other: national},
+		{pattern: "GET /admin/sharing/{id}/extract", path: sharingPath("/admin/sharing/%d/extract"), own: national, other: national},
+		{pattern: "POST /admin/sharing/{id}/extract", path: sharingPath("/admin/sharing/%d/extract"), own: national, other: national},
+		{pattern: "GET /sharing", own: signedIn, other: signedIn},
 		{pattern: "GET /unsubscribe/{token}", path: func(tg target) string { return tg.UnsubscribePath }, own: everyone, other: everyone},
 		{pattern: "POST /unsubscribe/{token}", path: func(tg target) string { return tg.UnsubscribePath }, own: everyone, other: everyone},
 
@@ -450,7 +484,11 @@ func matrixCases() []matrixCase {
 		{pattern: "GET /events", path: func(target) string { return "/events?view=org" }, own: seeOthers, other: seeOthers, listsOwn: orgRecords, listsOther: national},
 		{pattern: "GET /events", path: func(target) string { return "/events?q=matrix+test" }, own: signedIn, other: signedIn, listsOwn: orgRecords, listsOther: national},
 		{pattern: "GET /events", path: func(tg target) string { return "/events?q=" + string(tg.Reference) }, own: signedIn, other: signedIn},
-		{pattern: "GET /events/export", path: func(tg target) string { return "/events/export?org=" + tg.Org }, own: orgRecords, other: orgRecords, listsOwn: orgRecords, listsOther: national},
+		// A national admin's export leaves the recording organisation, so
+		// without an agreement parameter it is a page choosing one (or
+		// saying there is none), which shows no event (T15).
+		{pattern: "GET /events/export", path: func(tg target) string { return "/events/export?org=" + tg.Org }, own: orgRecords, other: orgRecords,
+			listsOwn: []string{authz.Reviewer, authz.OrgAdmin}, listsOther: []string{}},
 		{pattern: "GET /events/{ref}", path: eventPath(""), own: orgRecords, other: national},
 		{pattern: "GET /events/{ref}/history", path: eventPath("/history"), own: orgRecords, other: national},
 
@@ -677,11 +715,24 @@ func (f *matrixFixture) target(org string, pending bool, role string) target {
 		return id
 	}
 	past, future := time.Date(2020, 11, 12, 9, 30, 0, 0, time.UTC), time.Date(2099, 11, 12, 9, 30, 0, 0, time.UTC)
+	now := f.site.App.DB.Now()
+	agreement, err := f.site.App.Sharing.Create(context.Background(), sharing.Actor{}, sharing.Draft{Recipient: "Matrix body",
+		Purpose: "Matrix learning", LegalBasis: "art6-1e", SpecialBasis: "art9-2h", StartsOn: now.AddDate(0, 0, -1), EndsOn: now.AddDate(0, 0, 30),
+		Fields: []string{"reference"}, Orgs: org, ApproverName: "Matrix approver", ApproverRole: "SIRO", ApprovedOn: now.AddDate(0, 0, -2),
+		Recipients: u.Email})
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	if err := f.site.App.Sharing.AttachDocument(context.Background(), sharing.Actor{}, agreement,
+		sharing.Upload{FileName: "matrix.pdf", Content: strings.NewReader("%PDF-1.4\n%%EOF\n")}); err != nil {
+		f.t.Fatal(err)
+	}
 	return target{User: u, RequestID: id, Org: org, Reference: ev.Reference, DraftID: draft, NoteID: rv.Notes[0].ID,
 		Guidance: guidance(authz.Audience{Everyone: true}), ReviewersGuidance: guidance(authz.Audience{Roles: []string{authz.Reviewer}}),
 		FeedbackID: fb.ID, ExportID: export.PublicID, DisclosureID: disclosure.PublicID, RightsID: rr.ID, ConcernID: cr.ID,
 		NewsletterID: nl, UnsubscribePath: unsubscribe, OutboxID: outboxID,
-		DraftStats: publication(past, false), ReleasedStats: publication(past, true), PendingStats: publication(future, true)}
+		DraftStats: publication(past, false), ReleasedStats: publication(past, true), PendingStats: publication(future, true),
+		SharingID: agreement}
 }
 
 // TestAuthorisationMatrix walks every route, for every role, on an object of

@@ -31,6 +31,7 @@ import (
 	"github.com/psims/psims/internal/org"
 	"github.com/psims/psims/internal/rights"
 	"github.com/psims/psims/internal/stats"
+	"github.com/psims/psims/internal/sharing"
 	"github.com/psims/psims/internal/terms"
 	"github.com/psims/psims/internal/web/static"
 )
@@ -107,6 +108,9 @@ type Deps struct {
 	// Statistics keeps the official statistics publications (issue 15,
 	// T16).
 	Statistics *stats.Service
+	// Sharing keeps the data sharing agreements every export outside the
+	// recording organisation runs under (issue 15, T15).
+	Sharing *sharing.Service
 }
 
 // Server handles every HTTP request.
@@ -239,6 +243,7 @@ func (s *Server) routes() http.Handler {
 	s.dormancyRoutes(r)
 	s.newsletterRoutes(r)
 	s.statisticsRoutes(r)
+	s.sharingRoutes(r)
 	s.routeList = r.patterns
 	s.ungatedRoutes = r.ungated
 
