@@ -27,8 +27,8 @@ import (
 	"github.com/psims/psims/internal/mail"
 	"github.com/psims/psims/internal/newsletter"
 	"github.com/psims/psims/internal/rights"
-	"github.com/psims/psims/internal/stats"
 	"github.com/psims/psims/internal/sharing"
+	"github.com/psims/psims/internal/stats"
 	"github.com/psims/psims/internal/terms"
 	"github.com/psims/psims/internal/web"
 )

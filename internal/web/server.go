@@ -30,8 +30,8 @@ import (
 	"github.com/psims/psims/internal/newsletter"
 	"github.com/psims/psims/internal/org"
 	"github.com/psims/psims/internal/rights"
-	"github.com/psims/psims/internal/stats"
 	"github.com/psims/psims/internal/sharing"
+	"github.com/psims/psims/internal/stats"
 	"github.com/psims/psims/internal/terms"
 	"github.com/psims/psims/internal/web/static"
 )
