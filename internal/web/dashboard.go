@@ -337,11 +337,13 @@ type spcChart struct {
 	Labels             []spcLabel
 }
 
-// spcLine is a horizontal line with its name at the right.
+// spcLine is a horizontal line with its name at the right, at LabelY:
+// the line's height, moved apart from the other names when lines are
+// close.
 type spcLine struct {
-	Y     int
-	Label string
-	Show  bool
+	Y, LabelY int
+	Label     string
+	Show      bool
 }
 
 // spcMarker is one point: a circle for common cause, a triangle up or
@@ -386,6 +388,11 @@ func newSPCChart(id, title string, labels []string, c spc.Chart) spcChart {
 		g.Mean = spcLine{Y: y(c.Mean), Label: "Mean " + decimal(c.Mean), Show: true}
 		g.Upper = spcLine{Y: y(c.Upper), Label: "Upper " + decimal(c.Upper), Show: true}
 		g.Lower = spcLine{Y: y(c.Lower), Label: "Lower " + decimal(c.Lower), Show: true}
+		// The names are 12 units high: keep them 14 apart, the mean's
+		// where its line is.
+		g.Mean.LabelY = g.Mean.Y
+		g.Upper.LabelY = max(min(g.Upper.Y, g.Mean.Y-14), spcTop)
+		g.Lower.LabelY = max(g.Lower.Y, g.Mean.Y+14)
 	}
 	every := (n + chartMaxLabels - 1) / chartMaxLabels
 	var line, tail []string
@@ -427,8 +434,12 @@ func newSPCChart(id, title string, labels []string, c spc.Chart) spcChart {
 			special++
 		}
 	}
+	shows := fmt.Sprintf("%d points show", special)
+	if special == 1 {
+		shows = "1 point shows"
+	}
 	g.Desc = fmt.Sprintf("Statistical process control chart of %s, %d points from %s to %s. Mean %s, process limits %s to %s. "+
-		"%d points show special cause variation. The table that follows gives every figure.",
-		strings.ToLower(title), n, labels[0], labels[n-1], decimal(c.Mean), decimal(c.Lower), decimal(c.Upper), special)
+		"%s special cause variation. The table that follows gives every figure.",
+		strings.ToLower(title), n, labels[0], labels[n-1], decimal(c.Mean), decimal(c.Lower), decimal(c.Upper), shows)
 	return g
 }
