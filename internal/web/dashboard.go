@@ -56,6 +56,8 @@ type dashboardData struct {
 	Charts       []dashboardChart
 	// EventsURL lists the events counted.
 	EventsURL string
+	// NoGrants is true for a read-only user granted no organisation yet.
+	NoGrants bool
 }
 
 // dashboardChart is one XmR chart with its table.
@@ -136,6 +138,15 @@ func (s *Server) dashboard(w http.ResponseWriter, r *http.Request) {
 		asked = "" // the national dashboard, whose form says what is wrong
 	}
 	code := authz.DashboardOrg(sub, asked)
+	if sub.Role == authz.ReadOnly && code == "" && len(sub.ReadOrgs) == 0 && authz.Decide(sub, authz.ViewDashboard, authz.Object{}).Reason == authz.NotPermitted {
+		// Nothing granted yet: say so, as the events list does, rather
+		// than refuse a page the header offers.
+		p := s.page(r, "Dashboard")
+		p.Form = form
+		p.Data = dashboardData{NoGrants: true}
+		s.render.Render(w, r, http.StatusOK, "dashboard", p)
+		return
+	}
 	if !s.authorize(w, r, authz.ViewDashboard, authz.Object{Org: code}) {
 		return
 	}

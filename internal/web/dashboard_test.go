@@ -111,6 +111,15 @@ func TestDashboardPerRole(t *testing.T) {
 			wantStatus(t, "a read-only user's own organisation, not granted", rose.get("/dashboard?org=QMM"), http.StatusForbidden)
 			wantStatus(t, "a read-only user, not granted", rose.get("/dashboard?org=RM1"), http.StatusNotFound)
 
+			// A read-only user granted nothing is told so.
+			s.person("Rex Readonly", "rex@nhs.net", "QMM", account.RoleReadOnly)
+			r = s.as("rex@nhs.net").get("/dashboard")
+			wantStatus(t, "a read-only user granted nothing", r, http.StatusOK)
+			wantIn(t, "a read-only user granted nothing", r.body, "You have not been given access to any organisation")
+			if strings.Contains(r.body, "<svg class=\"app-chart\"") {
+				t.Error("a read-only user granted nothing sees a chart")
+			}
+
 			nina := s.as("nina@nhs.net")
 			r = nina.get("/dashboard")
 			wantStatus(t, "national", r, http.StatusOK)
