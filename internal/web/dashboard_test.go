@@ -3,13 +3,16 @@ package web_test
 import (
 	"context"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/psims/psims/internal/account"
+	"github.com/psims/psims/internal/app/apptest"
 	"github.com/psims/psims/internal/db/dbtest"
 	"github.com/psims/psims/internal/incident"
+	"github.com/psims/psims/internal/web"
 )
 
 // dashboardSite is the events site with fourteen months of events loaded
@@ -140,4 +143,49 @@ func TestDashboardPerRole(t *testing.T) {
 			wantIn(t, "without IG training", r.body, "information governance training")
 		})
 	}
+}
+
+// FuzzDashboardQuery asks for the dashboard with any query string, as a
+// national admin (who may name any organisation) and as a reviewer:
+// nothing may give a 500. // T14
+func FuzzDashboardQuery(f *testing.F) {
+	site := apptest.Start(f, dbtest.SQLite(f), nil)
+	srv, err := web.New(fuzzDeps(site))
+	if err != nil {
+		f.Fatal(err)
+	}
+	ctx := context.Background()
+	var clients []*fuzzClient
+	for _, p := range []struct {
+		email string
+		role  account.Role
+	}{{"fuzz.national@nhs.net", account.RoleNationalAdmin}, {"fuzz.reviewer@nhs.net", account.RoleReviewer}} {
+		u, err := site.App.Accounts.Create(ctx, account.NewUser{Email: p.email, Name: "Fuzz", JobRole: "Lead", OrgCode: "RM1", Role: p.role, Password: passphrase})
+		if err != nil {
+			f.Fatal(err)
+		}
+		if _, err := site.App.DB.WritePool().ExecContext(ctx, `UPDATE users SET ig_training_at = $1 WHERE id = $2`, site.App.DB.Now(), u.ID); err != nil {
+			f.Fatal(err)
+		}
+		site.AcceptTerms(f, p.email)
+		clients = append(clients, client(f, srv, p.email))
+	}
+	f.Add(uint8(0), "org=RM1&grain=week&by=harm")
+	f.Add(uint8(0), "org=%25%5F%27&grain=%00&by=%ff")
+	f.Add(uint8(1), "org=D82044&org=RM1&grain=month&grain=week")
+	f.Add(uint8(1), "org="+strings.Repeat("A", 5000))
+	f.Add(uint8(0), "org=;;;&by=type&%zz")
+	f.Fuzz(func(t *testing.T, who uint8, query string) {
+		c := clients[int(who)%len(clients)]
+		req := httptest.NewRequest(http.MethodGet, "/dashboard", nil)
+		req.URL.RawQuery = query
+		for _, ck := range c.cookies {
+			req.AddCookie(ck)
+		}
+		w := httptest.NewRecorder()
+		c.srv.ServeHTTP(w, req)
+		if w.Code >= 500 {
+			t.Fatalf("GET /dashboard?%s: status %d", query, w.Code)
+		}
+	})
 }
