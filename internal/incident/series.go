@@ -2,6 +2,7 @@ package incident
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"strconv"
 	"strings"
@@ -76,6 +77,10 @@ type SeriesPeriod struct {
 type Series struct {
 	Grain   Grain
 	Periods []SeriesPeriod
+	// First is the first day, at any time, on which the scope received
+	// an event: the zero time when it never has. Periods before it are
+	// not zeros of a process but time before the scope reported at all.
+	First time.Time
 }
 
 // Series counts the events in scope received in each period of grain g
@@ -144,6 +149,21 @@ func (s *Service) Series(ctx context.Context, scope Scope, g Grain, from, to tim
 	}
 	if err := rows.Err(); err != nil {
 		return Series{}, fmt.Errorf("incident: count series: %w", err)
+	}
+	// The first day: the start of the primary key's range for one
+	// organisation, or of the index on day for all.
+	fq := &sqlQuery{}
+	if !scope.All {
+		fq.add("org_ods IN " + fq.in(scope.Orgs))
+	}
+	var day sql.NullString
+	if err := s.db.QueryRowContext(ctx, `SELECT MIN(day) FROM event_day_counts`+fq.clause(), fq.args...).Scan(&day); err != nil {
+		return Series{}, fmt.Errorf("incident: count series: first day: %w", err)
+	}
+	if day.Valid {
+		if out.First, err = time.Parse(time.DateOnly, day.String); err != nil {
+			return Series{}, fmt.Errorf("incident: count series: first day %q: %w", day.String, err)
+		}
 	}
 	return out, nil
 }

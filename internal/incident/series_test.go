@@ -62,6 +62,9 @@ func TestSeriesCountsByMonthAndWeek(t *testing.T) {
 			{date(2026, 11, 1), date(2026, 11, 30), false, 3},
 			{date(2026, 12, 1), date(2026, 12, 31), true, 1},
 		})
+		if !months.First.Equal(date(2026, 10, 22)) {
+			t.Errorf("first day %s, want 22 October", months.First)
+		}
 		oct, nov := months.Periods[1], months.Periods[2]
 		if oct.ByType[Incident] != 1 || oct.ByType[GoodCare] != 1 || oct.ByHarm["5"] != 1 || oct.ByHarm[""] != 1 {
 			t.Errorf("October: %+v", oct)
@@ -97,6 +100,13 @@ func TestSeriesCountsByMonthAndWeek(t *testing.T) {
 		mine, err := f.svc.Series(ctx, Scope{ReporterID: f.ann}, Monthly, date(2026, 10, 1), date(2026, 11, 1))
 		if err != nil {
 			t.Fatal(err)
+		}
+		if !mine.First.IsZero() {
+			t.Errorf("a reporter's first day %s", mine.First)
+		}
+		none, err := f.svc.Series(ctx, Scope{Orgs: []string{"QMM"}}, Monthly, date(2026, 10, 1), date(2026, 11, 1))
+		if err != nil || !none.First.IsZero() || len(none.Periods) != 2 {
+			t.Errorf("an organisation without events: %+v, %v", none, err)
 		}
 		check("a reporter's own are not counted this way", mine, []want{
 			{date(2026, 10, 1), date(2026, 10, 31), false, 0},

@@ -195,12 +195,28 @@ func (s *Server) dashboard(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
+	series.Periods = sinceFirst(series)
 	data.Charts = s.dashboardCharts(series, form.By)
 	if n := len(series.Periods); n > 0 {
 		data.Range = periodLabel(grain, series.Periods[0], true) + " to " + periodLabel(grain, series.Periods[n-1], true)
 	}
 	p.Data = data
 	s.render.Render(w, r, http.StatusOK, "dashboard", p)
+}
+
+// sinceFirst is the periods of series from the one in which the scope
+// first received an event: the months before an organisation reported at
+// all are not zeros of its process, and counting them would make a run
+// below the mean of every new organisation. A new organisation's chart
+// is short, and says its limits are not yet reliable. A scope that never
+// received an event keeps every period.
+func sinceFirst(series incident.Series) []incident.SeriesPeriod {
+	for i, p := range series.Periods {
+		if !p.To.Before(series.First) {
+			return series.Periods[i:]
+		}
+	}
+	return series.Periods
 }
 
 // orgLabel names an organisation with its code, or by its code alone

@@ -16,8 +16,9 @@ import (
 )
 
 // dashboardSite is the events site with fourteen months of events loaded
-// for RM1 (five or six a month, and forty in one, a special cause) and
-// two a month for D82044.
+// for RM1 (five or six a month, and forty in one, a special cause), two a
+// month for D82044, and one a month for the last three for QMM, whose
+// reviewer is Quinn.
 type dashboardSite struct {
 	*eventsSite
 }
@@ -32,6 +33,7 @@ func newDashboardSite(t *testing.T, e dbtest.Engine) *dashboardSite {
 	d := s.site.App.DB
 	now := time.Now().UTC()
 	thisMonth := time.Date(now.Year(), now.Month(), 1, 12, 0, 0, 0, time.UTC)
+	quinn := s.person("Quinn Reviewer", "quinn@nhs.net", "QMM", account.RoleReviewer)
 	for back := 14; back >= 1; back-- {
 		at := thisMonth.AddDate(0, -back, 14)
 		d.SetClock(func() time.Time { return at })
@@ -44,6 +46,9 @@ func newDashboardSite(t *testing.T, e dbtest.Engine) *dashboardSite {
 			subs = append(subs, s.submission(s.rita, at))
 		}
 		subs = append(subs, s.submission(s.quentin, at), s.submission(s.quentin, at))
+		if back <= 3 {
+			subs = append(subs, s.submission(quinn, at)) // QMM started recording three months ago
+		}
 		if err := s.site.App.Incidents.Load(ctx, subs); err != nil {
 			t.Fatal(err)
 		}
@@ -121,6 +126,16 @@ func TestDashboardPerRole(t *testing.T) {
 			wantIn(t, "a read-only user granted nothing", r.body, "You have not been given access to any organisation")
 			if strings.Contains(r.body, "<svg class=\"app-chart\"") {
 				t.Error("a read-only user granted nothing sees a chart")
+			}
+
+			// An organisation that started recording three months ago:
+			// its chart starts then, and its limits are not yet reliable.
+			// (newDashboardSite loaded them.)
+			r = s.as("quinn@nhs.net").get("/dashboard")
+			wantStatus(t, "a new organisation's", r, http.StatusOK)
+			wantIn(t, "a new organisation's", r.body, "The limits come from 3 periods, fewer than 12, so they are not yet reliable.")
+			if got := strings.Count(r.body, "<tr class=\"nhsuk-table__row\">") - 1; got != 4 {
+				t.Errorf("a new organisation's table has %d periods, want 4 (three months and this one)", got)
 			}
 
 			nina := s.as("nina@nhs.net")
