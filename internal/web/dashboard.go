@@ -198,7 +198,10 @@ func (s *Server) dashboard(w http.ResponseWriter, r *http.Request) {
 	series.Periods = sinceFirst(series)
 	data.Charts = s.dashboardCharts(series, form.By)
 	if n := len(series.Periods); n > 0 {
-		data.Range = periodLabel(grain, series.Periods[0], true) + " to " + periodLabel(grain, series.Periods[n-1], true)
+		data.Range = periodLabel(grain, series.Periods[0], true)
+		if n > 1 {
+			data.Range += " to " + periodLabel(grain, series.Periods[n-1], true)
+		}
 	}
 	p.Data = data
 	s.render.Render(w, r, http.StatusOK, "dashboard", p)
@@ -465,8 +468,12 @@ func newSPCChart(id, title string, labels []string, c spc.Chart) spcChart {
 	if special == 1 {
 		shows = "1 point shows"
 	}
-	g.Desc = fmt.Sprintf("Statistical process control chart of %s, %d points from %s to %s. Mean %s, process limits %s to %s. "+
+	limits := fmt.Sprintf("Mean %s, process limits %s to %s.", decimal(c.Mean), decimal(c.Lower), decimal(c.Upper))
+	if c.Baseline == 0 {
+		limits = "No period is complete yet, so there is no mean and there are no limits."
+	}
+	g.Desc = fmt.Sprintf("Statistical process control chart of %s, %d points from %s to %s. %s "+
 		"%s special cause variation. The table that follows gives every figure.",
-		strings.ToLower(title), n, labels[0], labels[n-1], decimal(c.Mean), decimal(c.Lower), decimal(c.Upper), shows)
+		strings.ToLower(title), n, labels[0], labels[n-1], limits, shows)
 	return g
 }

@@ -50,6 +50,11 @@ func TestSPCChartLayout(t *testing.T) {
 	if flat.Lower.LabelY-flat.Mean.LabelY < 14 || flat.Mean.LabelY-flat.Upper.LabelY < 14 {
 		t.Errorf("close names overlap: %d, %d, %d", flat.Upper.LabelY, flat.Mean.LabelY, flat.Lower.LabelY)
 	}
+	// Only the current period: no mean, no limits, and the words say so.
+	current := newSPCChart("current", "Current", labels[:1], spc.XmR([]float64{3}, spc.Options{Counts: true, Provisional: 1}))
+	if current.Mean.Show || !strings.Contains(current.Desc, "there is no mean") || current.Points[0].Shape != "partial" {
+		t.Errorf("only the current period: %+v", current)
+	}
 	// Nothing at all draws axes and says so.
 	empty := newSPCChart("none", "Nothing", nil, spc.XmR(nil, spc.Options{}))
 	if len(empty.Points) != 0 || !strings.Contains(empty.Desc, "nothing to show") {
