@@ -154,8 +154,8 @@ func (s *Server) dashboard(w http.ResponseWriter, r *http.Request) {
 	if len(errs) == 0 {
 		form.Org = code
 	}
-	for _, g := range sub.ReadOrgs {
-		if sub.Role == authz.ReadOnly {
+	if sub.Role == authz.ReadOnly {
+		for _, g := range sub.ReadOrgs {
 			data.Grants = append(data.Grants, userOption{Value: g, Label: s.orgLabel(r, g), Selected: g == code})
 		}
 	}
