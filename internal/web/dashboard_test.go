@@ -107,7 +107,14 @@ func TestDashboardPerRole(t *testing.T) {
 
 			wantStatus(t, "another organisation's", victor.get("/dashboard?org=D82044"), http.StatusNotFound)
 			wantStatus(t, "a bad code", victor.get("/dashboard?org=%3Cscript%3E"), http.StatusNotFound)
-			wantStatus(t, "a reporter", s.as("rita@nhs.net").get("/dashboard"), http.StatusForbidden)
+			rita := s.as("rita@nhs.net")
+			wantStatus(t, "a reporter", rita.get("/dashboard"), http.StatusForbidden)
+			// The home and the header link to it for those who may see it.
+			const link = `href="/dashboard">See how the number of events changes over time (dashboard)</a>`
+			wantIn(t, "a reviewer's home", victor.get("/").body, link, `href="/dashboard">Dashboard</a>`)
+			if home := rita.get("/").body; strings.Contains(home, link) || strings.Contains(home, `href="/dashboard"`) {
+				t.Error("a reporter's home links to the dashboard")
+			}
 
 			rose := s.as("rose@nhs.net")
 			r = rose.get("/dashboard")
