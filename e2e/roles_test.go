@@ -143,6 +143,21 @@ func TestEveryRoleWalksItsPages(t *testing.T) {
 	national.ok = append(national.ok, "/admin/newsletters", "/admin/newsletters/new")
 	walks["national-admin"] = national
 
+	// The dashboard (issue 15, T14): everyone who reads others' events
+	// but reporters; national admins any organisation's too.
+	for slug, add := range map[string]walk{
+		"reporter":        {refused: []string{"/dashboard"}},
+		"reviewer":        {ok: []string{"/dashboard", "/dashboard?grain=week&by=harm"}},
+		"lapsed-reviewer": {refused: []string{"/dashboard"}},
+		"org-admin":       {ok: []string{"/dashboard?by=type"}},
+		"read-only":       {ok: []string{"/dashboard"}},
+		"national-admin":  {ok: []string{"/dashboard", "/dashboard?org=RM1&grain=week"}},
+	} {
+		w := walks[slug]
+		w.ok, w.refused = append(w.ok, add.ok...), append(w.refused, add.refused...)
+		walks[slug] = w
+	}
+
 	shots := os.Getenv("PSIMS_SCREENSHOTS")
 	for _, p := range people {
 		t.Run(p.slug, func(t *testing.T) {

@@ -288,6 +288,8 @@ func roleAllows(s Subject, a Action, o Object) bool {
 			return o.UserID == s.UserID
 		case ViewDormancy:
 			return true
+		case ViewDashboard:
+			return true
 		case ChangeStatus:
 			// An organisation's admin manages its staff, not the
 			// operator's: only accounts whose role they could grant.
@@ -302,9 +304,15 @@ func roleAllows(s Subject, a Action, o Object) bool {
 		if a == EditReviewNote {
 			return o.Org != "" && o.Org == s.Org && o.UserID == s.UserID
 		}
+		if a == ViewDashboard {
+			return o.Org != "" && o.Org == s.Org
+		}
 		return (a == ViewOrgRecords || a == ViewRecord || a == AmendRecord || a == ViewReview || a == ReviewEvent) &&
 			o.Org != "" && o.Org == s.Org
 	case ReadOnly:
+		if a == ViewDashboard {
+			return o.Org != "" && slices.Contains(s.ReadOrgs, o.Org)
+		}
 		return (a == ViewOrgRecords || a == ViewRecord) && o.Org != "" && slices.Contains(s.ReadOrgs, o.Org)
 	}
 	return false

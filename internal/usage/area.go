@@ -58,6 +58,8 @@ func areaPrefixes() []struct{ prefix, area string } {
 	return []struct{ prefix, area string }{
 		// Usage reports, for org admins and national admins.
 		{"/admin/usage", AreaReports},
+		// The dashboards of events over time (issue 15).
+		{"/dashboard", AreaReports},
 		// The guidance library and its administration.
 		{"/admin/library", AreaLibrary}, {"/library", AreaLibrary},
 		// Feedback and queries: the form, a person's own queries, the inbox.

@@ -59,6 +59,9 @@ type homeOrg struct {
 	// Counts is nil when the week is not counted (read-only users, whose
 	// home lists recent events only).
 	Counts *homeCounts
+	// DashboardURL links to the trends of the same events (dashboard.go),
+	// for those who may see them.
+	DashboardURL string
 }
 
 // homeReview is a count of an organisation's events at one point of
@@ -158,6 +161,9 @@ func (s *Server) homeOrg(r *http.Request, sub authz.Subject, l authz.Listing) (*
 		return q
 	}
 	o := &homeOrg{}
+	if authz.Decide(sub, authz.ViewDashboard, authz.Object{Org: authz.DashboardOrg(sub, "")}).Allowed {
+		o.DashboardURL = "/dashboard"
+	}
 	switch {
 	case l.All:
 		o.Heading = "Events at every organisation"

@@ -273,6 +273,12 @@ func matrixCases() []matrixCase {
 		{pattern: "GET /admin/usage", path: func(tg target) string { return "/admin/usage?org=" + tg.Org }, own: admins, other: admins},
 		{pattern: "GET /admin/usage/download", path: func(tg target) string { return "/admin/usage/download?org=" + tg.Org }, own: admins, other: admins},
 		{pattern: "GET /admin/usage", path: func(target) string { return "/admin/usage?by=month" }, own: admins, other: admins},
+		// The dashboard (T14): reviewers and org admins their own
+		// organisation's, read-only users their granted one's (QMM, by
+		// default), national admins any and the national one.
+		{pattern: "GET /dashboard", own: seeOthers, other: seeOthers},
+		{pattern: "GET /dashboard", path: func(tg target) string { return "/dashboard?org=" + tg.Org }, own: orgRecords, other: national},
+		{pattern: "GET /dashboard", path: func(target) string { return "/dashboard?org=" + grantedOrg + "&grain=week&by=harm" }, own: []string{authz.ReadOnly, authz.NationalAdmin}, other: []string{authz.ReadOnly, authz.NationalAdmin}},
 		{pattern: "GET /admin/users/{id}", path: userPath("/admin/users/%d"), own: admins, other: national},
 		{pattern: "POST /admin/users/{id}/status", path: userPath("/admin/users/%d/status"), form: url.Values{"status": {"suspended"}, "reason": {"Matrix test"}}, own: admins, other: national},
 		{pattern: "POST /admin/users/{id}/role", path: userPath("/admin/users/%d/role"), form: url.Values{"role": {"reviewer"}}, own: admins, other: national},

@@ -225,6 +225,7 @@ func (s *Server) routes() http.Handler {
 	s.alertRoutes(r)
 	s.adminUserRoutes(r)
 	s.usageReportRoutes(r)
+	s.dashboardRoutes(r)
 	s.requestRoutes(r)
 	s.adminOrgRoutes(r)
 	s.termsRoutes(r)
