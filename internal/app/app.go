@@ -225,7 +225,8 @@ func open(ctx context.Context, cfg config.Config, logger *slog.Logger, workers b
 		a.Incidents, a.Feedback, a.Terms, rights.EraserFunc(usage.ErasePerson), rights.EraserFunc(dataexport.ErasePerson),
 		rights.EraserFunc(sharing.ErasePerson)).
 		EraseAddressesWith("jobs", jobs.AddressEraser(account.ResetArgs{}.Kind())).
-		EraseAddressesWith("concern_reporters", concern.EraseReporterAddress)
+		EraseAddressesWith("concern_reporters", concern.EraseReporterAddress).
+		EraseAddressesWith("statistics_prerelease", stats.ErasePreReleaseAddress)
 	a.Concerns = concern.NewService(d, a.RateLimits, a.Outbox, a.Accounts)
 	// Dormant accounts' details are deleted through the same erasure as a
 	// request to be forgotten.

@@ -26,6 +26,7 @@ import (
 	"github.com/psims/psims/internal/ratelimit"
 	"github.com/psims/psims/internal/rights"
 	"github.com/psims/psims/internal/sharing"
+	"github.com/psims/psims/internal/stats"
 	"github.com/psims/psims/internal/terms"
 	"github.com/psims/psims/internal/usage"
 )
@@ -94,7 +95,8 @@ func newFixture(t *testing.T, d *db.DB) *fixture {
 	f.svc = rights.NewService(d, f.accounts, f.outbox, "https://psims.example/account/data",
 		incident.NewService(d), feedback.NewService(d, ratelimit.New(d), f.outbox, "https://psims.example/account/queries", 0),
 		termsSvc, rights.EraserFunc(usage.ErasePerson), rights.EraserFunc(dataexport.ErasePerson), rights.EraserFunc(sharing.ErasePerson)).
-		EraseAddressesWith("jobs", jobs.AddressEraser(account.ResetArgs{}.Kind())).EraseAddressesWith("concern_reporters", concern.EraseReporterAddress)
+		EraseAddressesWith("jobs", jobs.AddressEraser(account.ResetArgs{}.Kind())).EraseAddressesWith("concern_reporters", concern.EraseReporterAddress).
+		EraseAddressesWith("statistics_prerelease", stats.ErasePreReleaseAddress)
 	day := f.now
 	make := func(email, name string, role account.Role) account.User {
 		u, err := f.accounts.Create(ctx, account.NewUser{Email: email, Name: name, JobRole: "Nurse", OrgCode: "RM1", Role: role,
@@ -325,6 +327,10 @@ var kept = map[string]bool{
 	// Who registered or revoked a data sharing agreement, and who exported
 	// under one, is the operator's record of what was shared (T4, T15).
 	"sharing_agreements.created_by": true, "sharing_agreements.revoked_by": true, "sharing_exports.user_id": true,
+	// Who created a publication or put a name on its pre-release list is
+	// the operator's record of the statistics (T16); the list itself is
+	// kept by address and erased by it (stats.ErasePreReleaseAddress).
+	"statistics_publications.created_by": true, "statistics_prerelease.added_by": true,
 }
 
 // erased are the user-referencing columns erasure clears of the person.
@@ -424,6 +430,10 @@ func TestErasureLeavesNoTraceOfThePerson(t *testing.T) {
 			all_orgs, approver_name, approver_role, approved_on, created_by, created_at, updated_at)
 			VALUES ('DSA-2026-001', 'A body', 'Learning', 'art6-1e', 'art9-2h', $1, $1, 'reference', TRUE, 'A N Other', 'SIRO', $1, $2, $1, $1)`, f.now, ann)
 		f.exec(t, `INSERT INTO sharing_agreement_recipients (agreement_id, user_id) SELECT id, $1 FROM sharing_agreements`, ann)
+		f.exec(t, `INSERT INTO statistics_publications (title, period_start, period_end, basis, release_at, status, rules, created_by, created_at, updated_at)
+			VALUES ('Statistics', '2026-04-01', '2026-09-30', 'occurred', $1, 'draft', '{}', $2, $1, $1)`, f.now, ann)
+		f.exec(t, `INSERT INTO statistics_prerelease (publication_id, email, added_by, added_at) SELECT id, $1, $2, $3 FROM statistics_publications`,
+			f.ann.Email, ann, f.now)
 		f.exec(t, `INSERT INTO usage_events (at, kind, route, status, user_id, org_ods, session_hash, ip, browser, browser_major) VALUES ($1, 'page', 'GET /', 200, $2, 'RM1', 's', '192.0.2.7', 'Firefox', 120)`, f.now, ann)
 		f.exec(t, `INSERT INTO usage_user_days (org_ods, day, user_id, sign_ins, page_views, documents, mask, last_at) VALUES ('RM1', '2026-12-05', $1, 1, 1, 0, 1, $2)`, ann, f.now)
 		f.exec(t, `INSERT INTO usage_user_periods (org_ods, period, start, user_id, mask) VALUES ('RM1', 'week', '2026-11-30', $1, 1)`, ann)
