@@ -82,6 +82,9 @@ func areaPrefixes() []struct{ prefix, area string } {
 		{"/accessibility", AreaPolicies},
 		// Official statistics publications (issue 15), public pages.
 		{"/statistics", AreaReports},
+		// A recipient's data sharing agreements and extracts (issue 15):
+		// exports of events, as /events/export is.
+		{"/sharing", AreaEvents},
 	}
 }
 

@@ -23,6 +23,7 @@ func TestAreaOfRoutes(t *testing.T) {
 		{"GET /events/{ref}", AreaEvents},
 		{"GET /events/{ref}/history", AreaEvents},
 		{"GET /events/export", AreaEvents},
+		{"GET /sharing", AreaEvents},
 		{"POST /events/{ref}/review", AreaEvents},
 		{"POST /events/{ref}/review/notes/{id}", AreaEvents},
 		{"GET /library", AreaLibrary},
