@@ -1,9 +1,10 @@
 package sdc
 
 import (
-	"errors"
 	"fmt"
 	"strings"
+
+	"github.com/psims/psims/internal/apperr"
 )
 
 // MaxValue is the largest count a Table accepts. It keeps every sum the
@@ -34,28 +35,30 @@ func Default() Rules {
 }
 
 // Validate reports the first thing wrong with r, in words a national
-// admin choosing the rules can act on. nil means the rules can be used.
+// admin choosing the rules can act on: an apperr.Invalid error whose
+// message can be shown as it is. nil means the rules can be used.
 func (r Rules) Validate() error {
+	bad := func(msg string) error { return apperr.New(apperr.Invalid, msg) }
 	switch {
 	case r.Low < 1:
-		return errors.New("the smallest suppressed count must be 1 or more (0 is always shown as 0)")
+		return bad("The smallest suppressed count must be 1 or more (0 is always shown as 0)")
 	case r.High < r.Low:
-		return fmt.Errorf("the largest suppressed count (%d) must not be less than the smallest (%d)", r.High, r.Low)
+		return bad(fmt.Sprintf("The largest suppressed count (%d) must not be less than the smallest (%d)", r.High, r.Low))
 	case r.High > maxRuleValue:
-		return fmt.Errorf("the largest suppressed count must be %d or less", maxRuleValue)
+		return bad(fmt.Sprintf("The largest suppressed count must be %d or less", maxRuleValue))
 	case r.Round < 0:
-		return errors.New("rounding must be 0 (no rounding) or a positive whole number")
+		return bad("Rounding must be 0 (no rounding) or a positive whole number")
 	case r.Round > maxRuleValue:
-		return fmt.Errorf("rounding must be to the nearest %d or less", maxRuleValue)
+		return bad(fmt.Sprintf("Rounding must be to the nearest %d or less", maxRuleValue))
 	case strings.TrimSpace(r.Symbol) == "":
-		return errors.New("enter the symbol that shows a suppressed count, for example *")
+		return bad("Enter the symbol that shows a suppressed count, for example *")
 	case strings.ContainsAny(r.Symbol, "0123456789"):
-		return fmt.Errorf("the suppression symbol %q must not contain digits, or it could be read as a count", r.Symbol)
+		return bad(fmt.Sprintf("The suppression symbol %q must not contain digits, or it could be read as a count", r.Symbol))
 	case r.MinRange < 2:
-		return errors.New("the minimum range must be 2 or more, or a suppressed count could be known exactly")
+		return bad("The minimum range must be 2 or more, or a suppressed count could be known exactly")
 	case r.MinRange > r.High-r.Low+1:
-		return fmt.Errorf("the minimum range (%d) cannot be more than the number of counts that are suppressed (%d, from %d to %d)",
-			r.MinRange, r.High-r.Low+1, r.Low, r.High)
+		return bad(fmt.Sprintf("The minimum range (%d) cannot be more than the number of counts that are suppressed (%d, from %d to %d)",
+			r.MinRange, r.High-r.Low+1, r.Low, r.High))
 	}
 	// The smallest positive count that is shown rounded must not round to
 	// 0, or "0" would no longer mean none.
@@ -64,8 +67,8 @@ func (r Rules) Validate() error {
 		smallest = 1
 	}
 	if r.round(smallest) == 0 {
-		return fmt.Errorf("rounding to the nearest %d would show a count of %d as 0: suppress more small counts or round to a smaller number",
-			r.Round, smallest)
+		return bad(fmt.Sprintf("Rounding to the nearest %d would show a count of %d as 0: suppress more small counts or round to a smaller number",
+			r.Round, smallest))
 	}
 	return nil
 }

@@ -4,6 +4,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/psims/psims/internal/apperr"
 )
 
 // T16: the rules are applied exactly as NHS England applies them.
@@ -124,13 +126,13 @@ func TestValidateMessages(t *testing.T) {
 		edit func(*Rules)
 		want string
 	}{
-		{"low of 0", func(r *Rules) { r.Low = 0 }, "smallest suppressed count must be 1 or more"},
+		{"low of 0", func(r *Rules) { r.Low = 0 }, "The smallest suppressed count must be 1 or more"},
 		{"high below low", func(r *Rules) { r.Low, r.High = 5, 4 }, "must not be less than the smallest"},
-		{"negative rounding", func(r *Rules) { r.Round = -5 }, "rounding must be 0"},
+		{"negative rounding", func(r *Rules) { r.Round = -5 }, "Rounding must be 0"},
 		{"huge rounding", func(r *Rules) { r.Round = 10_000_000 }, "nearest 1000000 or less"},
-		{"empty symbol", func(r *Rules) { r.Symbol = " " }, "enter the symbol"},
+		{"empty symbol", func(r *Rules) { r.Symbol = " " }, "Enter the symbol"},
 		{"numeric symbol", func(r *Rules) { r.Symbol = "<5" }, "must not contain digits"},
-		{"min range of 1", func(r *Rules) { r.MinRange = 1 }, "minimum range must be 2 or more"},
+		{"min range of 1", func(r *Rules) { r.MinRange = 1 }, "The minimum range must be 2 or more"},
 		{"min range wider than the band", func(r *Rules) { r.MinRange = 8 }, "cannot be more than the number of counts that are suppressed (7, from 1 to 7)"},
 		{"rounding shows small counts as 0", func(r *Rules) { r.Round = 20 }, "would show a count of 8 as 0"},
 		{"rounding shows counts below Low as 0", func(r *Rules) { r.Low, r.Round = 2, 5 }, "would show a count of 1 as 0"},
@@ -143,13 +145,13 @@ func TestValidateMessages(t *testing.T) {
 			r := Default()
 			c.edit(&r)
 			err := r.Validate()
-			if err == nil || !strings.Contains(err.Error(), c.want) {
+			if err == nil || !strings.Contains(apperr.MessageOf(err), c.want) || apperr.CodeOf(err) != apperr.Invalid {
 				t.Fatalf("got %v, want a message with %q", err, c.want)
 			}
 			var tb Table
 			tb.Add(1, Protected)
-			if _, err := Protect(r, &tb); err == nil {
-				t.Fatal("Protect accepted bad rules")
+			if _, err := Protect(r, &tb); apperr.MessageOf(err) != apperr.MessageOf(r.Validate()) {
+				t.Fatalf("Protect with bad rules: %v", err)
 			}
 		})
 	}
