@@ -33,10 +33,7 @@ the count(*), and the time taken to generate the events.`
 
 // cmdBenchStats runs psims bench stats.
 func cmdBenchStats(ctx context.Context, e env, args []string) error {
-	// Publish builds a full publication; it stays nil (reported as not
-	// measured) until the publication builder (internal/stats) is wired
-	// in here.
-	opts := bench.StatsOptions{Publish: nil}
+	var opts bench.StatsOptions
 	var asJSON bool
 	var cpuProfile string
 	cfg, fs, err := parse(e, "bench stats", benchStatsSummary, config.DatabaseFlags, args, func(fs *flag.FlagSet) {
