@@ -152,7 +152,7 @@ func TestStatsRules(t *testing.T) { // T16
 	if c.StatsRules != sdc.Default() {
 		t.Errorf("default rules %+v", c.StatsRules)
 	}
-	c, err = parse(t, []string{"--stats-round", "10", "--stats-suppress-to", "9"}, map[string]string{"PSIMS_STATS_SYMBOL": "[c]"})
+	c, err = parse(t, []string{"--stats-round", "10", "--stats-suppress-to", "9", "--stats-min-range", "3"}, map[string]string{"PSIMS_STATS_SYMBOL": "[c]"})
 	if err != nil {
 		t.Fatal(err)
 	}

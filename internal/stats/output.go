@@ -14,6 +14,7 @@ import (
 	"github.com/psims/psims/internal/csvsafe"
 	"github.com/psims/psims/internal/incident"
 	"github.com/psims/psims/internal/numfmt"
+	"github.com/psims/psims/internal/stats/sdc"
 )
 
 // TermsLabel is on every output of a publication (T17).
@@ -97,7 +98,7 @@ func (r *Report) Notes() []Note {
 			"National figures are published as they are.",
 			fmt.Sprintf("Below national level, 0 stays 0 and counts from %d to %d are shown as %q. %s Totals are rounded from their own unrounded value, so rounded figures may not add up to a rounded total.",
 				ru.Low, ru.High, ru.Symbol, rounding),
-			fmt.Sprintf("A checker proved that no suppressed figure can be narrowed to fewer than %d possible values by differencing rows, columns and totals of these tables; where it could, further figures were suppressed. %s.", ru.MinRange, suppressed),
+			fmt.Sprintf("A checker proved that no suppressed figure can be %s by differencing rows, columns and totals of these tables; where it could, further figures were suppressed. %s.", checked(ru), suppressed),
 			"Reporting rates are worked out from the published, rounded number of events, and are not shown where that number is suppressed.",
 		}},
 		{Heading: "Revisions", Paragraphs: []string{
@@ -312,4 +313,13 @@ func Files(r *Report, html HTMLFunc) ([]File, error) {
 		files = append(files, newFile(t.Name+".csv", TypeCSV, b))
 	}
 	return files, nil
+}
+
+// checked says in words what the differencing checker proved of every
+// suppressed figure under the rules.
+func checked(ru sdc.Rules) string {
+	if ru.MinRange <= 2 {
+		return "worked out exactly"
+	}
+	return fmt.Sprintf("narrowed to fewer than %d possible values", ru.MinRange)
 }

@@ -46,7 +46,7 @@
 // its equation, so its range is bounded by theirs) until nothing changes.
 // Each step is sound: the true value always stays inside the range, which
 // the tests and a fuzz target assert. A suppressed figure whose range
-// ends with fewer than MinRange possible values (default 3) is a
+// ends with fewer than MinRange possible values (default 2) is a
 // disclosure.
 //
 // Interval reasoning alone loses what several equations say together
@@ -83,4 +83,10 @@
 //
 // MinRange means: after all the differencing above, an attacker is still
 // left with at least MinRange possible counts for every suppressed figure.
+// The default, 2, is the test: no suppressed count can be worked
+// out exactly. A stricter 3 also refuses ranges such as "0 or 1", which
+// is what hiding a single national event among organisations' zeros
+// leaves; with it, any national count of 1 broken down by organisation
+// cannot be published, so small services could publish almost nothing.
+// Operators who want it set --stats-min-range 3.
 package sdc

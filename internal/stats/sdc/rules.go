@@ -18,7 +18,7 @@ const maxRuleValue int64 = 1_000_000
 // 1 to 7) below national level are suppressed and shown as Symbol (default
 // "*"); other counts below national level are rounded to the nearest Round
 // (default 5; 0 or 1 means no rounding), halves rounded up; 0 stays 0.
-// MinRange (default 3): after differencing, every suppressed figure must
+// MinRange (default 2): after differencing, every suppressed figure must
 // still have at least this many possible values.
 type Rules struct {
 	Low, High int64
@@ -29,9 +29,10 @@ type Rules struct {
 
 // Default returns the rules NHS England applies to its official
 // statistics: 1 to 7 suppressed as "*", others rounded to the nearest 5,
-// and at least 3 possible values left for every suppressed figure.
+// and no suppressed figure that differencing can work out exactly (at
+// least 2 possible values left for each).
 func Default() Rules {
-	return Rules{Low: 1, High: 7, Round: 5, Symbol: "*", MinRange: 3}
+	return Rules{Low: 1, High: 7, Round: 5, Symbol: "*", MinRange: 2}
 }
 
 // Validate reports the first thing wrong with r, in words a national
