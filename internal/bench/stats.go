@@ -60,7 +60,7 @@ type StatsOptions struct {
 	Duration, Warmup time.Duration
 	// Params are the argon2id parameters of the site: the reviewer signs
 	// in once, untimed.
-	Params password.Params
+	Params   password.Params
 	Progress io.Writer // receives a line as each phase starts; nil for none
 	// CPUProfile, when not nil, receives a pprof CPU profile of the
 	// measured phases.
