@@ -98,10 +98,18 @@ func (c *cleanedWriter) Write(b []byte) (int, error) {
 // Unwrap lets http.ResponseController reach the real writer.
 func (c *cleanedWriter) Unwrap() http.ResponseWriter { return c.ResponseWriter }
 
+// hadHidden reports whether hidden characters were removed from r's own
+// form values: a handler whose answer is a file, which cannot say so,
+// shows its form again instead.
+func hadHidden(r *http.Request) bool {
+	cleaned, _ := r.Context().Value(cleanedKey{}).(bool)
+	return cleaned
+}
+
 // tookOutHidden reports whether the page answering r must say that hidden
 // characters were removed, and forgets a cookie that said so.
 func tookOutHidden(w http.ResponseWriter, r *http.Request) bool {
-	cleaned, _ := r.Context().Value(cleanedKey{}).(bool)
+	cleaned := hadHidden(r)
 	if _, err := r.Cookie(cleanedCookie); err == nil {
 		http.SetCookie(w, &http.Cookie{Name: cleanedCookie, Value: "", Path: "/", MaxAge: -1, HttpOnly: true, SameSite: http.SameSiteLaxMode})
 		cleaned = true

@@ -604,6 +604,12 @@ func (s *Server) sharingExtract(w http.ResponseWriter, r *http.Request) {
 		s.renderExtractForm(w, r, http.StatusUnprocessableEntity, a, sub, f, errs)
 		return
 	}
+	// A file cannot say that hidden characters were taken out of what was
+	// typed: show the form again, cleaned, to check and send once more.
+	if hadHidden(r) {
+		s.renderExtractForm(w, r, http.StatusOK, a, sub, f, nil)
+		return
+	}
 	slices.Sort(x.Orgs)
 	x.Orgs = slices.Compact(x.Orgs)
 	s.exportUnder(w, r, x, incident.Scope{All: x.All, Orgs: x.Orgs}, filter)
