@@ -1,14 +1,17 @@
 package e2e
 
 import (
+	"context"
 	"net/url"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
 
+	"github.com/psims/psims/internal/account"
 	"github.com/psims/psims/internal/app/apptest"
 	"github.com/psims/psims/internal/config"
 	"github.com/psims/psims/internal/db/dbtest"
@@ -34,6 +37,22 @@ func startSite(t *testing.T, e dbtest.Engine) (*apptest.Site, *smtptest.Server) 
 		cfg.SMTP = mail.URL()
 	})
 	return site, mail
+}
+
+// readyUser makes an active user who has done information governance
+// training and accepted the current terms, as most journeys start with.
+func readyUser(t *testing.T, site *apptest.Site, nu account.NewUser) account.User {
+	t.Helper()
+	ctx := context.Background()
+	u, err := site.App.Accounts.Create(ctx, nu)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := site.App.DB.WritePool().ExecContext(ctx, `UPDATE users SET ig_training_at = $1 WHERE id = $2`, time.Now().UTC(), u.ID); err != nil {
+		t.Fatal(err)
+	}
+	site.AcceptTerms(t, nu.Email)
+	return u
 }
 
 // TestAccountJourney registers, confirms the address from the real email,

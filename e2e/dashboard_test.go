@@ -45,16 +45,8 @@ func TestDashboard(t *testing.T) {
 				{"ravi.reviewer@nhs.net", "Ravi Reviewer", "RM1", account.RoleReviewer},
 				{"nell.national@nhs.net", "Nell National", "QMM", account.RoleNationalAdmin},
 			} {
-				u, err := site.App.Accounts.Create(ctx, account.NewUser{Email: p.email, Name: p.name, JobRole: "Nurse",
+				users[p.email] = readyUser(t, site, account.NewUser{Email: p.email, Name: p.name, JobRole: "Nurse",
 					OrgCode: p.org, Role: p.role, Password: password})
-				if err != nil {
-					t.Fatal(err)
-				}
-				if _, err := site.App.DB.WritePool().ExecContext(ctx, `UPDATE users SET ig_training_at = $1 WHERE id = $2`, time.Now().UTC(), u.ID); err != nil {
-					t.Fatal(err)
-				}
-				site.AcceptTerms(t, p.email)
-				users[p.email] = u
 			}
 			// Two years of events at RM1: five or six a month, and 40 three
 			// months ago, loaded as if received then.

@@ -53,16 +53,8 @@ func sharingJourney(t *testing.T, e dbtest.Engine, js bool) {
 		{"nora.national@nhs.net", "Nora National", "QMM", account.RoleNationalAdmin},
 		{"dev.reporter@nhs.net", "Dev Reporter", "D82044", account.RoleReporter},
 	} {
-		u, err := site.App.Accounts.Create(ctx, account.NewUser{Email: p.email, Name: p.name, JobRole: "Patient safety lead",
+		users[p.email] = readyUser(t, site, account.NewUser{Email: p.email, Name: p.name, JobRole: "Patient safety lead",
 			OrgCode: p.org, Role: p.role, Password: password})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, err := site.App.DB.WritePool().ExecContext(ctx, `UPDATE users SET ig_training_at = $1 WHERE id = $2`, time.Now().UTC(), u.ID); err != nil {
-			t.Fatal(err)
-		}
-		site.AcceptTerms(t, p.email)
-		users[p.email] = u
 	}
 	dev := users["dev.reporter@nhs.net"]
 	day := time.Now().UTC().AddDate(0, 0, -3).Truncate(24 * time.Hour)

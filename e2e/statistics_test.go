@@ -40,16 +40,8 @@ func TestANationalAdminPublishesStatistics(t *testing.T) { // T16, T17
 		role       account.Role
 	}{{"stats.admin@nhs.net", "QMM", account.RoleNationalAdmin}, {"stats.rm1@nhs.net", "RM1", account.RoleReporter},
 		{"stats.d82@nhs.net", "D82044", account.RoleReporter}} {
-		u, err := site.App.Accounts.Create(ctx, account.NewUser{Email: p.email, Name: "Journey " + string(p.role),
-			JobRole: "Patient safety lead", OrgCode: p.org, Role: p.role, Password: password})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, err := site.App.DB.WritePool().ExecContext(ctx, `UPDATE users SET ig_training_at = $1 WHERE id = $2`, time.Now().UTC(), u.ID); err != nil {
-			t.Fatal(err)
-		}
-		site.AcceptTerms(t, p.email)
-		staff = append(staff, u)
+		staff = append(staff, readyUser(t, site, account.NewUser{Email: p.email, Name: "Journey " + string(p.role),
+			JobRole: "Patient safety lead", OrgCode: p.org, Role: p.role, Password: password}))
 	}
 	// Enough events in each organisation that no figure is small.
 	day := time.Date(2026, 5, 20, 0, 0, 0, 0, time.UTC)

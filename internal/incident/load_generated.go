@@ -341,6 +341,10 @@ func (g *generator) followers(d db.Dialect) []string {
 			GROUP BY 1, 2, 3, 4
 			ON CONFLICT (org_ods, day, event_type, physical_harm) DO UPDATE SET n = event_day_counts.n + EXCLUDED.n`,
 	}
+	// The code rollups read the batch's codes by their event ids: the
+	// "|| ''" keeps SQLite from reading every code of the two elements
+	// through event_codes_org instead, which made each batch slower than
+	// the last.
 	for _, basis := range []Basis{BasisOccurred, BasisSubmitted} {
 		column := "e.occurred_from"
 		if basis == BasisSubmitted {
@@ -369,7 +373,7 @@ func (g *generator) followers(d db.Dialect) []string {
 			stmts = append(stmts, `INSERT INTO `+t.table+` (`+cols+`, n)
 				SELECT '`+string(basis)+`', `+t.period+`, e.org_ods, e.event_type, c.element, c.code, COUNT(*)
 				FROM events e JOIN event_codes c ON c.event_id = e.id
-				WHERE e.id > $1 AND c.element IN ('`+ElementSafetyChallenges+`', '`+ElementAgents+`')
+				WHERE e.id > $1 AND c.event_id > $1 AND c.element || '' IN ('`+ElementSafetyChallenges+`', '`+ElementAgents+`')
 				GROUP BY 2, 3, 4, 5, 6
 				ON CONFLICT (`+cols+`) DO UPDATE SET n = `+t.table+`.n + EXCLUDED.n`)
 		}

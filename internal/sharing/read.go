@@ -59,7 +59,7 @@ func (s *Service) get(ctx context.Context, q querier, id int64) (Agreement, erro
 		return Agreement{}, fmt.Errorf("sharing: get %d: %w", id, err)
 	}
 	list := []Agreement{a}
-	if err := loadLists(ctx, q, list); err != nil {
+	if err := loadLists(ctx, q, list, `WHERE a.id = $1`, id); err != nil {
 		return Agreement{}, err
 	}
 	return list[0], nil
@@ -88,48 +88,57 @@ func (s *Service) list(ctx context.Context, where string, args ...any) ([]Agreem
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("sharing: list: %w", err)
 	}
-	return out, loadLists(ctx, s.db, out)
+	return out, loadLists(ctx, s.db, out, where, args...)
 }
 
-// loadLists fills in the organisations and recipients of list.
-func loadLists(ctx context.Context, q querier, list []Agreement) error {
+// loadLists fills in the organisations and recipients of list, the
+// agreements a (in sharing_agreements a) that where with args selects:
+// two queries, however many agreements there are.
+func loadLists(ctx context.Context, q querier, list []Agreement, where string, args ...any) error {
+	byID := make(map[int64]*Agreement, len(list))
 	for i := range list {
-		a := &list[i]
-		rows, err := q.QueryContext(ctx, `SELECT org_ods FROM sharing_agreement_orgs WHERE agreement_id = $1 ORDER BY org_ods`, a.ID)
-		if err != nil {
-			return fmt.Errorf("sharing: organisations of %d: %w", a.ID, err)
-		}
-		for rows.Next() {
-			var o string
-			if err := rows.Scan(&o); err != nil {
-				rows.Close()
-				return fmt.Errorf("sharing: organisations of %d: %w", a.ID, err)
-			}
-			a.Orgs = append(a.Orgs, o)
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return fmt.Errorf("sharing: organisations of %d: %w", a.ID, err)
-		}
-		rows, err = q.QueryContext(ctx, `SELECT u.id, u.email, u.name FROM sharing_agreement_recipients r JOIN users u ON u.id = r.user_id
-			WHERE r.agreement_id = $1 ORDER BY u.email`, a.ID)
-		if err != nil {
-			return fmt.Errorf("sharing: recipients of %d: %w", a.ID, err)
-		}
-		for rows.Next() {
-			var r Recipient
-			if err := rows.Scan(&r.UserID, &r.Email, &r.Name); err != nil {
-				rows.Close()
-				return fmt.Errorf("sharing: recipients of %d: %w", a.ID, err)
-			}
-			a.Recipients = append(a.Recipients, r)
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return fmt.Errorf("sharing: recipients of %d: %w", a.ID, err)
-		}
+		byID[list[i].ID] = &list[i]
 	}
-	return nil
+	read := func(what, query string, add func(a *Agreement, rows *sql.Rows) error) error {
+		rows, err := q.QueryContext(ctx, query, args...)
+		if err != nil {
+			return fmt.Errorf("sharing: %s: %w", what, err)
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var a Agreement
+			if err := add(&a, rows); err != nil {
+				return fmt.Errorf("sharing: %s: %w", what, err)
+			}
+			if into := byID[a.ID]; into != nil {
+				into.Orgs = append(into.Orgs, a.Orgs...)
+				into.Recipients = append(into.Recipients, a.Recipients...)
+			}
+		}
+		if err := rows.Err(); err != nil {
+			return fmt.Errorf("sharing: %s: %w", what, err)
+		}
+		return nil
+	}
+	err := read("organisations", `SELECT a.id, o.org_ods FROM sharing_agreements a
+		JOIN sharing_agreement_orgs o ON o.agreement_id = a.id `+where+` ORDER BY a.id, o.org_ods`,
+		func(a *Agreement, rows *sql.Rows) error {
+			var o string
+			err := rows.Scan(&a.ID, &o)
+			a.Orgs = []string{o}
+			return err
+		})
+	if err != nil {
+		return err
+	}
+	return read("recipients", `SELECT a.id, u.id, u.email, u.name FROM sharing_agreements a
+		JOIN sharing_agreement_recipients r ON r.agreement_id = a.id JOIN users u ON u.id = r.user_id `+where+` ORDER BY a.id, u.email`,
+		func(a *Agreement, rows *sql.Rows) error {
+			var r Recipient
+			err := rows.Scan(&a.ID, &r.UserID, &r.Email, &r.Name)
+			a.Recipients = []Recipient{r}
+			return err
+		})
 }
 
 // Now is the database clock, by which agreements come into force and

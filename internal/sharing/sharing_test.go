@@ -90,6 +90,42 @@ func fieldsOf(t *testing.T, err error) map[string]string {
 
 var by = Actor{IP: "192.0.2.7"}
 
+func TestListsGiveEachAgreementItsOwnOrganisationsAndRecipients(t *testing.T) { // T15
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		ctx := context.Background()
+		f := newFixture(t, d)
+		first, second := draft(), draft()
+		second.Orgs, second.Recipients = "X26", "other@nhs.net\nanalyst@nhs.net"
+		for _, dr := range []Draft{first, second} {
+			if _, err := f.svc.Create(ctx, by, dr); err != nil {
+				t.Fatal(err)
+			}
+		}
+		emails := func(a Agreement) []string {
+			var out []string
+			for _, r := range a.Recipients {
+				out = append(out, r.Email)
+			}
+			return out
+		}
+		list, err := f.svc.List(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(list) != 2 || !slices.Equal(list[0].Orgs, []string{"X26"}) || !slices.Equal(emails(list[0]), []string{"analyst@nhs.net", "other@nhs.net"}) ||
+			!slices.Equal(list[1].Orgs, []string{"D82044", "RM1"}) || !slices.Equal(emails(list[1]), []string{"analyst@nhs.net"}) {
+			t.Fatalf("list = %+v", list)
+		}
+		mine, err := f.svc.ForRecipient(ctx, f.other)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(mine) != 1 || mine[0].ID != list[0].ID || !slices.Equal(mine[0].Orgs, []string{"X26"}) || len(mine[0].Recipients) != 2 {
+			t.Fatalf("the other user's agreements = %+v", mine)
+		}
+	})
+}
+
 func TestAnAgreementIsRegisteredWithAReferenceAndAudited(t *testing.T) { // T15
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
 		ctx := context.Background()

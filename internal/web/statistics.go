@@ -426,25 +426,47 @@ func (s *Server) adminPublicationPage(w http.ResponseWriter, r *http.Request, st
 	s.render.Render(w, r, status, "admin-statistics-publication", pg)
 }
 
-func (s *Server) adminPublication(w http.ResponseWriter, r *http.Request) {
+// adminPublicationID authorises a national admin's action on the
+// publication named in the path and returns its id; it has answered when
+// ok is false.
+func (s *Server) adminPublicationID(w http.ResponseWriter, r *http.Request) (id int64, ok bool) {
 	if !s.authorize(w, r, authz.ManageStatistics, authz.Object{}) {
-		return
+		return 0, false
 	}
-	id, ok := pathID(r, "id")
-	if !ok {
+	if id, ok = pathID(r, "id"); !ok {
 		s.notFound(w, r)
+	}
+	return id, ok
+}
+
+// afterPublicationAction answers a change to publication id: its page
+// again with what went wrong and what was typed, or a redirect to it
+// saying what was done.
+func (s *Server) afterPublicationAction(w http.ResponseWriter, r *http.Request, id int64, err error, form adminPublicationForm, done string) {
+	if errs, ok := fieldErrors(err); ok {
+		s.adminPublicationPage(w, r, http.StatusUnprocessableEntity, id, errs, form, "")
 		return
 	}
-	s.adminPublicationPage(w, r, http.StatusOK, id, nil, adminPublicationForm{}, "")
+	if apperr.CodeOf(err) == apperr.Conflict {
+		s.adminPublicationPage(w, r, http.StatusConflict, id, nil, form, apperr.MessageOf(err))
+		return
+	}
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	http.Redirect(w, r, "/admin/statistics/"+strconv.FormatInt(id, 10)+"?done="+done, http.StatusSeeOther)
+}
+
+func (s *Server) adminPublication(w http.ResponseWriter, r *http.Request) {
+	if id, ok := s.adminPublicationID(w, r); ok {
+		s.adminPublicationPage(w, r, http.StatusOK, id, nil, adminPublicationForm{}, "")
+	}
 }
 
 func (s *Server) adminPublicationPreview(w http.ResponseWriter, r *http.Request) {
-	if !s.authorize(w, r, authz.ManageStatistics, authz.Object{}) {
-		return
-	}
-	id, ok := pathID(r, "id")
+	id, ok := s.adminPublicationID(w, r)
 	if !ok {
-		s.notFound(w, r)
 		return
 	}
 	p, err := s.Statistics.Get(r.Context(), id)
@@ -473,12 +495,8 @@ func (s *Server) adminPublicationPreview(w http.ResponseWriter, r *http.Request)
 }
 
 func (s *Server) adminPublicationPublish(w http.ResponseWriter, r *http.Request) {
-	if !s.authorize(w, r, authz.ManageStatistics, authz.Object{}) {
-		return
-	}
-	id, ok := pathID(r, "id")
+	id, ok := s.adminPublicationID(w, r)
 	if !ok {
-		s.notFound(w, r)
 		return
 	}
 	if r.PostFormValue("confirm") != "yes" {
@@ -487,79 +505,36 @@ func (s *Server) adminPublicationPublish(w http.ResponseWriter, r *http.Request)
 		return
 	}
 	err := s.Statistics.Publish(r.Context(), s.statisticsActor(r), id)
-	if apperr.CodeOf(err) == apperr.Conflict {
-		s.adminPublicationPage(w, r, http.StatusConflict, id, nil, adminPublicationForm{}, apperr.MessageOf(err))
-		return
-	}
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	http.Redirect(w, r, "/admin/statistics/"+strconv.FormatInt(id, 10)+"?done=published", http.StatusSeeOther)
+	s.afterPublicationAction(w, r, id, err, adminPublicationForm{}, "published")
 }
 
 func (s *Server) adminPublicationRevise(w http.ResponseWriter, r *http.Request) {
-	if !s.authorize(w, r, authz.ManageStatistics, authz.Object{}) {
-		return
-	}
-	id, ok := pathID(r, "id")
+	id, ok := s.adminPublicationID(w, r)
 	if !ok {
-		s.notFound(w, r)
 		return
 	}
 	reason := r.PostFormValue("reason")
 	_, err := s.Statistics.Revise(r.Context(), s.statisticsActor(r), id, reason)
-	if errs, ok := fieldErrors(err); ok {
-		s.adminPublicationPage(w, r, http.StatusUnprocessableEntity, id, errs, adminPublicationForm{Reason: reason}, "")
-		return
-	}
-	if apperr.CodeOf(err) == apperr.Conflict {
-		s.adminPublicationPage(w, r, http.StatusConflict, id, nil, adminPublicationForm{Reason: reason}, apperr.MessageOf(err))
-		return
-	}
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	http.Redirect(w, r, "/admin/statistics/"+strconv.FormatInt(id, 10)+"?done=revised", http.StatusSeeOther)
+	s.afterPublicationAction(w, r, id, err, adminPublicationForm{Reason: reason}, "revised")
 }
 
 func (s *Server) adminPreReleaseAdd(w http.ResponseWriter, r *http.Request) {
-	if !s.authorize(w, r, authz.ManageStatistics, authz.Object{}) {
-		return
-	}
-	id, ok := pathID(r, "id")
+	id, ok := s.adminPublicationID(w, r)
 	if !ok {
-		s.notFound(w, r)
 		return
 	}
 	email := r.PostFormValue("email")
 	err := s.Statistics.AddPreRelease(r.Context(), s.statisticsActor(r), id, email)
-	if errs, ok := fieldErrors(err); ok {
-		s.adminPublicationPage(w, r, http.StatusUnprocessableEntity, id, errs, adminPublicationForm{Email: email}, "")
-		return
-	}
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	http.Redirect(w, r, "/admin/statistics/"+strconv.FormatInt(id, 10)+"?done=listed#prerelease", http.StatusSeeOther)
+	s.afterPublicationAction(w, r, id, err, adminPublicationForm{Email: email}, "listed#prerelease")
 }
 
 func (s *Server) adminPreReleaseRemove(w http.ResponseWriter, r *http.Request) {
-	if !s.authorize(w, r, authz.ManageStatistics, authz.Object{}) {
-		return
-	}
-	id, ok := pathID(r, "id")
+	id, ok := s.adminPublicationID(w, r)
 	if !ok {
-		s.notFound(w, r)
 		return
 	}
-	if err := s.Statistics.RemovePreRelease(r.Context(), s.statisticsActor(r), id, r.PostFormValue("email")); err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	http.Redirect(w, r, "/admin/statistics/"+strconv.FormatInt(id, 10)+"?done=unlisted#prerelease", http.StatusSeeOther)
+	err := s.Statistics.RemovePreRelease(r.Context(), s.statisticsActor(r), id, r.PostFormValue("email"))
+	s.afterPublicationAction(w, r, id, err, adminPublicationForm{}, "unlisted#prerelease")
 }
 
 // denominatorsData is what the denominators page shows.
