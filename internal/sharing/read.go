@@ -169,6 +169,19 @@ func (s *Service) ForRecipient(ctx context.Context, userID int64) ([]Agreement, 
 	return s.list(ctx, `WHERE a.id IN (SELECT agreement_id FROM sharing_agreement_recipients WHERE user_id = $1)`, userID)
 }
 
+// InForceFor counts the agreements in force now (by the database clock)
+// that name userID as a recipient, for the home page's link to them.
+func (s *Service) InForceFor(ctx context.Context, userID int64) (int, error) {
+	var n int
+	err := s.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM sharing_agreements a
+		JOIN sharing_agreement_recipients r ON r.agreement_id = a.id
+		WHERE r.user_id = $1 AND a.revoked_at IS NULL AND a.starts_on <= $2 AND a.ends_on >= $2`, userID, day(s.db.Now())).Scan(&n)
+	if err != nil {
+		return 0, fmt.Errorf("sharing: agreements naming %d: %w", userID, err)
+	}
+	return n, nil
+}
+
 // ExportRecord is one extract made under an agreement.
 type ExportRecord struct {
 	UserID     int64 // 0 for an account since deleted

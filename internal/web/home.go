@@ -38,6 +38,9 @@ type homeData struct {
 	IGDue bool
 	// Admin links to the national admins' tasks.
 	Admin bool
+	// Agreements is how many data sharing agreements in force name the
+	// viewer as a recipient: their way to /sharing.
+	Agreements int
 }
 
 // homeDraft is one draft on the home.
@@ -136,6 +139,10 @@ func (s *Server) home(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	data.Admin = sub.Role == authz.NationalAdmin
+	if data.Agreements, err = s.Sharing.InForceFor(ctx, sub.UserID); err != nil {
+		s.fail(w, r, err)
+		return
+	}
 	p := s.page(r, "Home")
 	p.Data = data
 	s.render.Render(w, r, http.StatusOK, "home-signed-in", p)
