@@ -217,8 +217,6 @@ func open(ctx context.Context, cfg config.Config, logger *slog.Logger, workers b
 	a.Usage = usage.NewReports(d, a.Terms, a.Accounts, a.Incidents)
 	a.AuditLog = audit.NewLog(d, a.Accounts)
 	a.Feedback = feedback.NewService(d, a.RateLimits, a.Outbox, cfg.BaseURL+"/account/queries", feedback.DefaultRate)
-	a.DataExport = dataexport.NewService(d, dataexport.Parts{Accounts: a.Accounts, Terms: a.Terms, Feedback: a.Feedback,
-		Incidents: a.Incidents, Mail: a.Outbox}, a.Jobs, cfg.BaseURL+"/account/data/download")
 	// An erasure runs through every package that holds the person's data
 	// (P15); the account goes last, inside the rights service.
 	a.Rights = rights.NewService(d, a.Accounts, a.Outbox, cfg.BaseURL+"/account/data",
@@ -243,6 +241,9 @@ func open(ctx context.Context, cfg config.Config, logger *slog.Logger, workers b
 	a.Statistics = stats.New(d, a.Incidents, a.Orgs, a.Taxonomy, statisticsHTML, cfg.StatsRules)
 	// Data sharing agreements may permit any column of the event export.
 	a.Sharing = sharing.NewService(d, incident.ExportFields(forms.ExportColumns()))
+	// "Download my data" reads every part that holds personal data (P15).
+	a.DataExport = dataexport.NewService(d, dataexport.Parts{Accounts: a.Accounts, Terms: a.Terms, Feedback: a.Feedback,
+		Incidents: a.Incidents, Mail: a.Outbox, Sharing: a.Sharing, Statistics: a.Statistics}, a.Jobs, cfg.BaseURL+"/account/data/download")
 	return a, nil
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"io"
 	"log/slog"
 	"path/filepath"
 	"strconv"
@@ -26,6 +27,8 @@ import (
 	"github.com/psims/psims/internal/incident"
 	"github.com/psims/psims/internal/jobs"
 	"github.com/psims/psims/internal/mail"
+	"github.com/psims/psims/internal/sharing"
+	"github.com/psims/psims/internal/stats"
 	"github.com/psims/psims/internal/terms"
 )
 
@@ -272,6 +275,61 @@ func TestTheDocumentHoldsEveryCategoryAndNothingOfAnyoneElse(t *testing.T) { // 
 		}
 		if _, err := f.svc.Assemble(context.Background(), 999999); apperr.CodeOf(err) != apperr.NotFound {
 			t.Errorf("no such user: %v, want NotFound", err)
+		}
+	})
+}
+
+// P15: agreements naming the person as a recipient, the extracts they
+// made and the pre-release lists holding their address are in their
+// document, and in nobody else's.
+func TestTheDocumentHoldsAgreementsExtractsAndPreReleaseLists(t *testing.T) { // P15 T15
+	t.Parallel()
+	each(t, func(t *testing.T, f *fixture) {
+		ctx := context.Background()
+		a := f.app
+		id, err := a.Sharing.Create(ctx, sharing.Actor{ID: f.admin.id}, sharing.Draft{Recipient: "Regional falls group",
+			Purpose: "Learning from falls in the region", LegalBasis: "art6-1e", SpecialBasis: "art9-2i",
+			StartsOn: f.now.AddDate(0, 0, -1), EndsOn: f.now.AddDate(0, 1, 0), Fields: []string{"reference"}, Orgs: "RM1",
+			ApproverName: "Dr Lee", ApproverRole: "Caldicott Guardian", ApprovedOn: f.now.AddDate(0, 0, -2), Recipients: f.ann.email})
+		if err != nil {
+			t.Fatal(err)
+		}
+		rows, err := a.Sharing.Export(ctx, sharing.Extract{AgreementID: id, UserID: f.ann.id, Orgs: []string{"RM1"}},
+			func(_ sharing.Agreement, opts incident.ExportOptions) (int, error) {
+				return a.Incidents.Export(ctx, a.Taxonomy, incident.Scope{Orgs: []string{"RM1"}}, incident.Filter{}, nil, opts, f.ann.id,
+					incident.Client{}, io.Discard)
+			})
+		if err != nil {
+			t.Fatal(err)
+		}
+		pub, err := a.Statistics.Create(ctx, stats.Actor{ID: f.admin.id}, stats.Draft{Title: "Events: an early look",
+			From: time.Date(2026, 4, 1, 0, 0, 0, 0, time.UTC), To: time.Date(2026, 9, 30, 0, 0, 0, 0, time.UTC),
+			Basis: incident.BasisOccurred, Release: f.now.AddDate(0, 0, 7)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := a.Statistics.AddPreRelease(ctx, stats.Actor{ID: f.admin.id}, pub, strings.ToUpper(f.ann.email)); err != nil {
+			t.Fatal(err)
+		}
+
+		doc, _ := f.assemble(t, f.ann.id)
+		if len(doc.Sharing.NamedIn) != 1 || doc.Sharing.NamedIn[0].Reference != "DSA-2026-001" ||
+			doc.Sharing.NamedIn[0].Purpose != "Learning from falls in the region" {
+			t.Errorf("agreements naming Ann: %+v", doc.Sharing.NamedIn)
+		}
+		if len(doc.Sharing.Extracts) != 1 || doc.Sharing.Extracts[0].Agreement != "DSA-2026-001" || doc.Sharing.Extracts[0].Rows != rows ||
+			!doc.Sharing.Extracts[0].Complete {
+			t.Errorf("Ann's extracts (%d rows): %+v", rows, doc.Sharing.Extracts)
+		}
+		if len(doc.PreRelease) != 1 || doc.PreRelease[0].Publication != "Events: an early look" {
+			t.Errorf("Ann's pre-release lists: %+v", doc.PreRelease)
+		}
+		bob, bobText := f.assemble(t, f.bob.id)
+		if len(bob.Sharing.NamedIn)+len(bob.Sharing.Extracts)+len(bob.PreRelease) != 0 || strings.Contains(bobText, "DSA-2026-001") {
+			t.Errorf("Bob's document holds Ann's sharing: %+v %+v", bob.Sharing, bob.PreRelease)
+		}
+		if _, text := f.assemble(t, f.admin.id); strings.Contains(text, "Regional falls group") || strings.Contains(text, "an early look") {
+			t.Error("the admin who registered the agreement and the list has them in their document, which holds only what names them")
 		}
 	})
 }

@@ -23,6 +23,8 @@ import (
 	"github.com/psims/psims/internal/feedback"
 	"github.com/psims/psims/internal/incident"
 	"github.com/psims/psims/internal/mail"
+	"github.com/psims/psims/internal/sharing"
+	"github.com/psims/psims/internal/stats"
 	"github.com/psims/psims/internal/terms"
 	"github.com/psims/psims/internal/usage"
 )
@@ -50,6 +52,11 @@ type Document struct {
 	Events   []incident.PersonalEvent `json:"events_recorded"`
 	Drafts   []incident.PersonalDraft `json:"drafts"`
 	Emails   []mail.PersonalMessage   `json:"emails"`
+	// Sharing is the data sharing agreements naming the person as a
+	// recipient and the extracts they made; PreRelease the statistics
+	// publications they may see before release.
+	Sharing    sharing.PersonalData       `json:"data_sharing"`
+	PreRelease []stats.PersonalPreRelease `json:"statistics_pre_release"`
 }
 
 // Rows counts the entries of the document's lists, for the page that
@@ -57,7 +64,8 @@ type Document struct {
 func (d Document) Rows() int {
 	return 1 + len(d.Account.Sessions) + len(d.Account.Requests) + len(d.Account.OpenLinks) + len(d.History) +
 		len(d.Terms.Acceptances) + len(d.Terms.History) + len(d.Usage.Events) + len(d.Usage.Days) +
-		len(d.Feedback) + len(d.Events) + len(d.Drafts) + len(d.Emails)
+		len(d.Feedback) + len(d.Events) + len(d.Drafts) + len(d.Emails) +
+		len(d.Sharing.NamedIn) + len(d.Sharing.Extracts) + len(d.PreRelease)
 }
 
 // Disclosure labels a document made for a legal disclosure (P18).
@@ -95,6 +103,16 @@ type (
 		PersonalData(ctx context.Context, to string) ([]mail.PersonalMessage, error)
 		Outbox
 	}
+	// Sharing reads agreements naming the person and their extracts
+	// (*sharing.Service).
+	Sharing interface {
+		PersonalData(ctx context.Context, userID int64) (sharing.PersonalData, error)
+	}
+	// Statistics reads the pre-release lists holding an address
+	// (*stats.Service).
+	Statistics interface {
+		PersonalData(ctx context.Context, addr string) ([]stats.PersonalPreRelease, error)
+	}
 )
 
 // Parts are the parts a Service reads from.
@@ -102,8 +120,10 @@ type Parts struct {
 	Accounts  Accounts
 	Terms     Terms
 	Feedback  Feedback
-	Incidents Incidents
-	Mail      Mail
+	Incidents  Incidents
+	Mail       Mail
+	Sharing    Sharing
+	Statistics Statistics
 }
 
 // Assemble reads everything held about userID. Errors: NotFound when
@@ -130,6 +150,12 @@ func (s *Service) Assemble(ctx context.Context, userID int64) (Document, error) 
 		return Document{}, err
 	}
 	if doc.Emails, err = s.parts.Mail.PersonalData(ctx, doc.Account.Account.Email); err != nil {
+		return Document{}, err
+	}
+	if doc.Sharing, err = s.parts.Sharing.PersonalData(ctx, userID); err != nil {
+		return Document{}, err
+	}
+	if doc.PreRelease, err = s.parts.Statistics.PersonalData(ctx, doc.Account.Account.Email); err != nil {
 		return Document{}, err
 	}
 	return doc, nil

@@ -14,6 +14,8 @@ import (
 	"github.com/psims/psims/internal/app/apptest"
 	"github.com/psims/psims/internal/audit"
 	"github.com/psims/psims/internal/db/dbtest"
+	"github.com/psims/psims/internal/incident"
+	"github.com/psims/psims/internal/stats"
 )
 
 // P15: a signed-in person asks for their data from "Your data", and gets
@@ -27,6 +29,15 @@ func TestAPersonDownloadsTheirDataAsAPageAndAFile(t *testing.T) { // P15
 	site.AcceptTerms(t, "ann.download@nhs.net")
 	site.AcceptTerms(t, "bob.download@nhs.net")
 	ann := signedInAs(t, site, "ann.download@nhs.net")
+	pub, err := site.App.Statistics.Create(context.Background(), stats.Actor{}, stats.Draft{Title: "Events: an early look for Ann",
+		From: time.Date(2026, 4, 1, 0, 0, 0, 0, time.UTC), To: time.Date(2026, 9, 30, 0, 0, 0, 0, time.UTC),
+		Basis: incident.BasisOccurred, Release: time.Now().AddDate(0, 0, 7)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := site.App.Statistics.AddPreRelease(context.Background(), stats.Actor{}, pub, "ann.download@nhs.net"); err != nil {
+		t.Fatal(err)
+	}
 
 	if r := ann.get("/account/data"); !strings.Contains(r.body, `href="/account/data/download"`) {
 		t.Fatal(`"Your data" does not link to the download`)
@@ -40,7 +51,8 @@ func TestAPersonDownloadsTheirDataAsAPageAndAFile(t *testing.T) { // P15
 		t.Fatalf("asking: %d %q", r.status, r.location)
 	}
 	view := ann.get(r.location)
-	for _, want := range []string{"Your data", "ann.download@nhs.net", "Account history", "Emails sent", "Download as a JSON file", "psims-personal-data/1"} {
+	for _, want := range []string{"Your data", "ann.download@nhs.net", "Account history", "Emails sent", "Download as a JSON file", "psims-personal-data/1",
+		"Official statistics pre-release access", "Events: an early look for Ann"} {
 		if !strings.Contains(view.body, want) {
 			t.Errorf("the page lacks %q", want)
 		}
