@@ -117,9 +117,9 @@ type (
 
 // Parts are the parts a Service reads from.
 type Parts struct {
-	Accounts  Accounts
-	Terms     Terms
-	Feedback  Feedback
+	Accounts   Accounts
+	Terms      Terms
+	Feedback   Feedback
 	Incidents  Incidents
 	Mail       Mail
 	Sharing    Sharing
