@@ -238,7 +238,7 @@ func open(ctx context.Context, cfg config.Config, logger *slog.Logger, workers b
 	if err != nil {
 		return nil, err
 	}
-	a.Statistics = stats.New(d, a.Incidents, a.Orgs, a.Taxonomy, statisticsHTML, cfg.StatsRules)
+	a.Statistics = stats.New(d, a.Incidents, a.Orgs, a.Taxonomy, statisticsHTML, cfg.StatsRules, a.Outbox, cfg.BaseURL)
 	// Data sharing agreements may permit any column of the event export.
 	a.Sharing = sharing.NewService(d, incident.ExportFields(forms.ExportColumns()))
 	// "Download my data" reads every part that holds personal data (P15).

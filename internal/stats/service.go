@@ -18,6 +18,7 @@ import (
 	"github.com/psims/psims/internal/emailaddr"
 	"github.com/psims/psims/internal/incident"
 	"github.com/psims/psims/internal/incident/taxonomy"
+	"github.com/psims/psims/internal/mail"
 	"github.com/psims/psims/internal/org"
 	"github.com/psims/psims/internal/stats/sdc"
 )
@@ -116,13 +117,28 @@ type Service struct {
 	taxonomy *taxonomy.Taxonomy
 	html     HTMLFunc
 	rules    sdc.Rules
+	outbox   Outbox
+	// baseURL is the public address of the service, for links in emails;
+	// uk the zone emails give release times in.
+	baseURL string
+	uk      *time.Location
+}
+
+// Outbox queues emails in the caller's transaction (*mail.Outbox).
+type Outbox interface {
+	Enqueue(ctx context.Context, tx *db.Tx, m mail.Message) (int64, error)
 }
 
 // New returns the service. rules are the disclosure control rules new
 // publications get; html renders the HTML page of a report (nil writes no
-// HTML file).
-func New(d *db.DB, counts Counter, orgs Orgs, tax *taxonomy.Taxonomy, html HTMLFunc, rules sdc.Rules) *Service {
-	return &Service{db: d, counts: counts, orgs: orgs, taxonomy: tax, html: html, rules: rules}
+// HTML file); outbox sends the emails telling people they are on a
+// pre-release list, linking to the publication under baseURL.
+func New(d *db.DB, counts Counter, orgs Orgs, tax *taxonomy.Taxonomy, html HTMLFunc, rules sdc.Rules, outbox Outbox, baseURL string) *Service {
+	uk, err := time.LoadLocation("Europe/London")
+	if err != nil { // the zone database is built in (see package web), so not expected
+		uk = time.UTC
+	}
+	return &Service{db: d, counts: counts, orgs: orgs, taxonomy: tax, html: html, rules: rules, outbox: outbox, baseURL: baseURL, uk: uk}
 }
 
 // Rules are the disclosure control rules new publications get.
@@ -617,14 +633,16 @@ func (s *Service) OnPreRelease(ctx context.Context, id int64, email string) (boo
 	return n > 0, nil
 }
 
-// AddPreRelease puts email on publication id's pre-release access list.
+// AddPreRelease puts email on publication id's pre-release access list,
+// and emails the address to say so, with the link and the release time.
 // Errors: NotFound; Fields for an address that is not one.
 func (s *Service) AddPreRelease(ctx context.Context, by Actor, id int64, email string) error {
 	addr, err := emailaddr.Parse(strings.TrimSpace(email))
 	if err != nil {
 		return apperr.Fields{{Field: "email", Message: "Enter an email address in the correct format, like name@example.nhs.uk"}}
 	}
-	if _, err := s.Get(ctx, id); err != nil {
+	p, err := s.Get(ctx, id)
+	if err != nil {
 		return err
 	}
 	return s.db.InTx(ctx, func(tx *db.Tx) error {
@@ -635,6 +653,11 @@ func (s *Service) AddPreRelease(ctx context.Context, by Actor, id int64, email s
 		}
 		if n, _ := res.RowsAffected(); n == 0 {
 			return nil
+		}
+		link := s.baseURL + "/statistics/" + strconv.FormatInt(id, 10)
+		if _, err := s.outbox.Enqueue(ctx, tx, mail.PreReleaseAccess(addr.String(), p.Title,
+			p.Release.In(s.uk).Format("2 January 2006 at 15:04")+" (UK time)", link)); err != nil {
+			return err
 		}
 		return audit.Record(ctx, tx, audit.Entry{ActorID: by.ID, Action: "statistics.prerelease_add", SubjectType: "publication",
 			SubjectID: strconv.FormatInt(id, 10), IP: by.IP, Details: map[string]string{"email": addr.String()}})

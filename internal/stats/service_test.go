@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -13,6 +14,8 @@ import (
 	"github.com/psims/psims/internal/db"
 	"github.com/psims/psims/internal/db/dbtest"
 	"github.com/psims/psims/internal/incident"
+	"github.com/psims/psims/internal/jobs"
+	"github.com/psims/psims/internal/mail"
 	"github.com/psims/psims/internal/org"
 	"github.com/psims/psims/internal/stats/sdc"
 )
@@ -52,7 +55,11 @@ func testHTML(r *Report) ([]byte, error) {
 func newService(t *testing.T, d *db.DB) (*Service, *counter) {
 	t.Helper()
 	c := &counter{counts: cleanCounts()}
-	return New(d, c, org.NewStore(d), loadTaxonomy(t), testHTML, sdc.Default()), c
+	runner, err := jobs.New(d, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return New(d, c, org.NewStore(d), loadTaxonomy(t), testHTML, sdc.Default(), mail.NewOutbox(d, runner, nil), "https://psims.example"), c
 }
 
 func draft() Draft {
@@ -220,7 +227,8 @@ func isField(err error, field string) bool {
 }
 
 // The public list holds only published publications released by then;
-// the pre-release list is kept and audited (T16).
+// the pre-release list is kept and audited, and each address put on it
+// is emailed once with the link and the release time (T16).
 func TestReleaseAndPreReleaseList(t *testing.T) { // T16
 	t.Parallel()
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
@@ -254,6 +262,16 @@ func TestReleaseAndPreReleaseList(t *testing.T) { // T16
 		list, err := s.PreRelease(ctx, id)
 		if err != nil || len(list) != 1 {
 			t.Fatalf("list %v (%v)", list, err)
+		}
+		var to, subject, text string
+		var emails int
+		if err := d.QueryRowContext(ctx, `SELECT COUNT(*), MIN(to_addr), MIN(subject), MIN(body_text) FROM outbox`).Scan(&emails, &to, &subject, &text); err != nil {
+			t.Fatal(err)
+		}
+		wantLink := "https://psims.example/statistics/" + strconv.FormatInt(id, 10)
+		if emails != 1 || to != list[0] || subject != "Pre-release access to PSIMS official statistics" || !strings.Contains(text, wantLink) ||
+			!strings.Contains(text, draft().Title) || !strings.Contains(text, "(UK time)") {
+			t.Errorf("%d emails; the first to %q, %q:\n%s", emails, to, subject, text)
 		}
 		if ok, _ := s.OnPreRelease(ctx, id, list[0]); !ok {
 			t.Error("the listed address is not on the list")
