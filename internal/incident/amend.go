@@ -117,7 +117,7 @@ func (r *Recorder) Amend(ctx context.Context, am Amendment, c Client) (Event, er
 		if err != nil {
 			return err
 		}
-		if err := amendTx(ctx, tx, am.EventID, cur.Version, am.AuthorID, reason, body, ch, c); err != nil {
+		if err := amendTx(ctx, tx, am.EventID, cur.Version, Author{UserID: am.AuthorID}, reason, body, ch, c); err != nil {
 			return err
 		}
 		after, err := scanEvent(tx.QueryRowContext(ctx, `SELECT `+eventColumns+` FROM events e WHERE e.id = $1`, am.EventID))

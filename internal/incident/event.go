@@ -48,11 +48,13 @@ func ParseType(s string) (Type, error) {
 // Source says who recorded an event.
 type Source string
 
-// The sources: staff with an account, or a patient, relative or member of
-// the public without one (T8).
+// The sources: staff with an account, a patient, relative or member of
+// the public without one (T8), or an organisation's local risk management
+// system through the API with the organisation's key (issue 16).
 const (
 	Staff  Source = "staff"
 	Public Source = "public"
+	System Source = "system"
 )
 
 // Answers are what was answered, by taxonomy element: codes of its lists,
@@ -95,6 +97,8 @@ type Submission struct {
 	// DraftID, when not 0, is the reporter's draft this submission comes
 	// from; it is deleted in the same transaction.
 	DraftID int64
+	// KeyID is the API key that sent a System submission; 0 otherwise.
+	KeyID int64
 }
 
 // Event is a submitted event as it stands: its latest version.
@@ -120,7 +124,8 @@ type Event struct {
 // submission; each amendment adds one.
 type Version struct {
 	Version   int
-	AuthorID  int64 // 0 for the public
+	AuthorID  int64 // 0 for the public and for the API
+	KeyID     int64 // the API key that sent it; 0 when a person wrote it
 	CreatedAt time.Time
 	Reason    string // why it was amended; empty for version 1
 	Answers   Answers

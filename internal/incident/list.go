@@ -45,6 +45,8 @@ func (s Source) Label() string {
 		return "Staff"
 	case Public:
 		return "Patient or public"
+	case System:
+		return "Local risk management system"
 	}
 	return string(s)
 }
@@ -180,7 +182,7 @@ func (f Filter) check() error {
 			break
 		}
 	}
-	if f.Source != "" && f.Source != Staff && f.Source != Public {
+	if f.Source != "" && f.Source != Staff && f.Source != Public && f.Source != System {
 		problems.Add("source", "Choose who recorded the events from the list")
 	}
 	if !checkWords(f.Words) {

@@ -38,6 +38,10 @@ type Completed struct {
 type Form interface {
 	Complete(t Type, a Answers, now time.Time) (Completed, apperr.Fields)
 	CompletePublic(a Answers, now time.Time) (Completed, apperr.Fields)
+	// CompleteRecord checks a whole record sent by another system: the
+	// problems name answers by element (and patient), as
+	// form.FieldOf does.
+	CompleteRecord(t Type, a Answers, now time.Time) (Completed, apperr.Fields)
 	// PhysicalHarmLabel names a code of the physical harm list as the
 	// taxonomy does, "" for none (for alerts).
 	PhysicalHarmLabel(code string) string
@@ -159,6 +163,21 @@ func (r *Recorder) check(ctx context.Context, shown int, res Completed, problems
 	if problems != nil {
 		return problems
 	}
+	if err := r.checkOrg(ctx, res); err != nil {
+		return err
+	}
+	current, err := r.statements.Current(ctx, terms.RecordingStatement)
+	if err != nil {
+		return err
+	}
+	if shown != current.Version {
+		return ErrStatementChanged
+	}
+	return nil
+}
+
+// checkOrg checks the organisation chosen exists.
+func (r *Recorder) checkOrg(ctx context.Context, res Completed) error {
 	code, err := org.ParseCode(res.OrgCode)
 	if err != nil {
 		return apperr.Fields{{Field: "organisation", Message: apperr.MessageOf(err)}}
@@ -168,13 +187,6 @@ func (r *Recorder) check(ctx context.Context, shown int, res Completed, problems
 			". Check the code, or ask your organisation's PSIMS administrator"}}
 	} else if err != nil {
 		return err
-	}
-	current, err := r.statements.Current(ctx, terms.RecordingStatement)
-	if err != nil {
-		return err
-	}
-	if shown != current.Version {
-		return ErrStatementChanged
 	}
 	return nil
 }

@@ -76,11 +76,13 @@ func validateSubmission(sub Submission) error {
 	if _, err := ParseType(string(sub.Type)); err != nil {
 		return err
 	}
-	if sub.Source != Staff && sub.Source != Public {
+	switch {
+	case sub.Source != Staff && sub.Source != Public && sub.Source != System:
 		return fmt.Errorf("incident: unknown source %q", sub.Source)
-	}
-	if sub.Source == Staff && sub.ReporterID == 0 {
+	case sub.Source == Staff && sub.ReporterID == 0:
 		return fmt.Errorf("incident: a staff submission needs its reporter")
+	case (sub.Source == System) != (sub.KeyID != 0):
+		return fmt.Errorf("incident: a submission through the API, and only one, names its key")
 	}
 	if sub.OrgCode == "" {
 		return apperr.Fields{{Field: "org", Message: "Choose the organisation where it happened"}}
@@ -157,8 +159,8 @@ func (s *Service) submit(ctx context.Context, build func(ctx context.Context, tx
 		if ev.ID == 0 {
 			return fmt.Errorf("incident: no free reference after %d draws", referenceTrials)
 		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO event_versions (event_id, version, author_id, created_at, reason, answers)
-			VALUES ($1, 1, $2, $3, '', $4)`, ev.ID, reporter, ev.SubmittedAt, string(answers)); err != nil {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO event_versions (event_id, version, author_id, created_at, reason, answers, api_key_id)
+			VALUES ($1, 1, $2, $3, '', $4, $5)`, ev.ID, reporter, ev.SubmittedAt, string(answers), db.NullID(sub.KeyID)); err != nil {
 			return fmt.Errorf("incident: insert version: %w", err)
 		}
 		if err := insertCodes(ctx, tx, ev.ID, ev.OrgCode, sub.Index.Codes); err != nil {
@@ -190,9 +192,12 @@ func (s *Service) submit(ctx context.Context, build func(ctx context.Context, tx
 				return err
 			}
 		}
+		details := map[string]string{"reference": string(ev.Reference), "org": ev.OrgCode, "source": string(ev.Source), "type": string(ev.Type)}
+		if sub.KeyID != 0 {
+			details["api_key"] = strconv.FormatInt(sub.KeyID, 10)
+		}
 		return audit.Record(ctx, tx, audit.Entry{ActorID: sub.ReporterID, Action: "event.submit", SubjectType: "event",
-			SubjectID: strconv.FormatInt(ev.ID, 10), IP: c.IP,
-			Details: map[string]string{"reference": string(ev.Reference), "org": ev.OrgCode, "source": string(ev.Source), "type": string(ev.Type)}})
+			SubjectID: strconv.FormatInt(ev.ID, 10), IP: c.IP, Details: details})
 	})
 	if err != nil {
 		return Event{}, err
@@ -238,7 +243,7 @@ func (s *Service) Amend(ctx context.Context, eventID, authorID int64, reason str
 		return Event{}, err
 	}
 	err = s.db.InTx(ctx, func(tx *db.Tx) error {
-		return amendTx(ctx, tx, eventID, 0, authorID, reason, body, ch, c)
+		return amendTx(ctx, tx, eventID, 0, Author{UserID: authorID}, reason, body, ch, c)
 	})
 	if err != nil {
 		return Event{}, err
@@ -285,10 +290,17 @@ func checkChange(reason string, ch Change) (string, []byte, error) {
 	return reason, body, nil
 }
 
+// Author is who made a version: a person, or an organisation's system
+// through the API with one of its keys.
+type Author struct {
+	UserID int64
+	KeyID  int64
+}
+
 // amendTx writes a checked change in tx: the event's new current version,
 // the version itself, its codes and the audit entry. When base is not 0
 // the event must still be at that version, or nothing is written.
-func amendTx(ctx context.Context, tx *db.Tx, eventID int64, base int, authorID int64, reason string, body []byte, ch Change, c Client) error {
+func amendTx(ctx context.Context, tx *db.Tx, eventID int64, base int, by Author, reason string, body []byte, ch Change, c Client) error {
 	index := ch.Index
 	// The day's counts move with the harm: read what they hold the event
 	// under, with the row locked (an UPDATE that changes nothing), so that
@@ -326,8 +338,9 @@ func amendTx(ctx context.Context, tx *db.Tx, eventID int64, base int, authorID i
 	if err != nil {
 		return fmt.Errorf("incident: amend event: %w", err)
 	}
-	if _, err := tx.ExecContext(ctx, `INSERT INTO event_versions (event_id, version, author_id, created_at, reason, answers)
-		VALUES ($1, $2, $3, $4, $5, $6)`, eventID, version, authorID, tx.Now, reason, string(body)); err != nil {
+	if _, err := tx.ExecContext(ctx, `INSERT INTO event_versions (event_id, version, author_id, created_at, reason, answers, api_key_id)
+		VALUES ($1, $2, $3, $4, $5, $6, $7)`, eventID, version, db.NullID(by.UserID), tx.Now, reason, string(body),
+		db.NullID(by.KeyID)); err != nil {
 		return fmt.Errorf("incident: insert version: %w", err)
 	}
 	// The statistics move with the harm, service type, date and codes.
@@ -360,8 +373,12 @@ func amendTx(ctx context.Context, tx *db.Tx, eventID int64, base int, authorID i
 	if err := stats.write(ctx, tx); err != nil {
 		return err
 	}
-	return audit.Record(ctx, tx, audit.Entry{ActorID: authorID, Action: "event.amend", SubjectType: "event",
-		SubjectID: strconv.FormatInt(eventID, 10), IP: c.IP, Details: map[string]string{"version": strconv.Itoa(version)}})
+	details := map[string]string{"version": strconv.Itoa(version)}
+	if by.KeyID != 0 {
+		details["api_key"] = strconv.FormatInt(by.KeyID, 10)
+	}
+	return audit.Record(ctx, tx, audit.Entry{ActorID: by.UserID, Action: "event.amend", SubjectType: "event",
+		SubjectID: strconv.FormatInt(eventID, 10), IP: c.IP, Details: details})
 }
 
 const eventColumns = `e.id, e.reference, e.event_type, e.org_ods, e.source, COALESCE(e.reporter_id, 0), e.occurred_from,
@@ -426,7 +443,7 @@ func (s *Service) getWhere(ctx context.Context, where string, arg any) (Event, e
 
 // Versions returns every version of the event, oldest first.
 func (s *Service) Versions(ctx context.Context, eventID int64) ([]Version, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT version, COALESCE(author_id, 0), created_at, reason, answers
+	rows, err := s.db.QueryContext(ctx, `SELECT version, COALESCE(author_id, 0), COALESCE(api_key_id, 0), created_at, reason, answers
 		FROM event_versions WHERE event_id = $1 ORDER BY version`, eventID)
 	if err != nil {
 		return nil, fmt.Errorf("incident: versions: %w", err)
@@ -436,7 +453,7 @@ func (s *Service) Versions(ctx context.Context, eventID int64) ([]Version, error
 	for rows.Next() {
 		var v Version
 		var answers string
-		if err := rows.Scan(&v.Version, &v.AuthorID, &v.CreatedAt, &v.Reason, &answers); err != nil {
+		if err := rows.Scan(&v.Version, &v.AuthorID, &v.KeyID, &v.CreatedAt, &v.Reason, &answers); err != nil {
 			return nil, fmt.Errorf("incident: scan version: %w", err)
 		}
 		if err := json.Unmarshal([]byte(answers), &v.Answers); err != nil {

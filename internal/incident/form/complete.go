@@ -23,7 +23,7 @@ func (f *Form) Complete(t incident.Type, a incident.Answers, now time.Time) (Res
 	if _, ok := f.flows[flow(t)]; !ok {
 		return Result{}, apperr.Fields{{Field: "type", Message: "Choose what kind of event you are recording"}}
 	}
-	return f.complete(f.Steps(t, a, true), a, now, false)
+	return f.complete(flow(t), f.Steps(t, a, true), a, now, false)
 }
 
 // Amend checks an amended set of answers to a submitted event with the
@@ -35,9 +35,11 @@ func (f *Form) Complete(t incident.Type, a incident.Answers, now time.Time) (Res
 // are asked before anything is saved.
 func (f *Form) Amend(t incident.Type, public bool, a incident.Answers, now time.Time) (Result, []string, apperr.Fields) {
 	var steps []Step
+	fl := flow(t)
 	switch {
 	case public:
 		steps = f.PublicSteps(a)
+		fl = publicFlow
 	default:
 		if _, ok := f.flows[flow(t)]; !ok {
 			return Result{}, nil, apperr.Fields{{Field: "type", Message: "Choose what kind of event you are recording"}}
@@ -46,7 +48,7 @@ func (f *Form) Amend(t incident.Type, public bool, a incident.Answers, now time.
 	}
 	// Answers given are checked first: a wrong answer is fixed on its own
 	// page before new questions are asked.
-	if _, problems := f.complete(steps, a, now, true); problems != nil {
+	if _, problems := f.complete(fl, steps, a, now, true); problems != nil {
 		return Result{}, nil, problems
 	}
 	var missing []string
@@ -58,7 +60,7 @@ func (f *Form) Amend(t incident.Type, public bool, a incident.Answers, now time.
 	if missing != nil {
 		return Result{}, missing, nil
 	}
-	r, problems := f.complete(steps, a, now, false)
+	r, problems := f.complete(fl, steps, a, now, false)
 	if public && problems == nil {
 		r.Answers[PatientCount] = []string{"1"}
 	}
@@ -86,14 +88,18 @@ func (f *Form) Protected(t incident.Type, public, reviewer bool) []string {
 // CompletePublic is Complete for the public route, which describes one
 // person.
 func (f *Form) CompletePublic(a incident.Answers, now time.Time) (Result, apperr.Fields) {
-	r, problems := f.complete(f.PublicSteps(a), a, now, false)
+	r, problems := f.complete(publicFlow, f.PublicSteps(a), a, now, false)
 	if problems == nil {
 		r.Answers[PatientCount] = []string{"1"}
 	}
 	return r, problems
 }
 
-func (f *Form) complete(steps []Step, a incident.Answers, now time.Time, lenient bool) (Result, apperr.Fields) {
+// complete checks the answers of steps, the questions flow fl asks. Answers
+// to taxonomy elements that no question of fl asks come only from records
+// sent whole by another system (see CompleteRecord); they are kept as they
+// are, so that changing a record on its pages keeps them.
+func (f *Form) complete(fl flow, steps []Step, a incident.Answers, now time.Time, lenient bool) (Result, apperr.Fields) {
 	var problems apperr.Fields
 	clean := incident.Answers{}
 	for _, s := range steps {
@@ -110,13 +116,39 @@ func (f *Form) complete(steps []Step, a incident.Answers, now time.Time, lenient
 	if len(problems) > 0 {
 		return Result{}, problems
 	}
+	f.keepOthers(fl, a, clean)
+	return f.result(clean, now), nil
+}
+
+// result derives what the store needs from checked answers.
+func (f *Form) result(clean incident.Answers, now time.Time) Result {
 	if _, ok := clean[PatientCount]; ok {
 		f.resize(clean, patientCount(clean))
 	}
 	r := Result{OrgCode: answer(clean, elOrganisation), Answers: clean, SharingOptOut: answer(clean, MayShare) == "no"}
 	r.OccurredFrom, r.OccurredTo = occurred(clean, now)
 	r.Index = f.index(clean)
-	return r, nil
+	return r
+}
+
+// keepOthers copies into clean the answers of a to taxonomy elements that
+// no question of flow fl asks.
+func (f *Form) keepOthers(fl flow, a, clean incident.Answers) {
+	asked := f.elements(fl)
+	for el, vs := range a {
+		if _, ok := f.tax.Element(el); ok && !asked[el] && len(vs) > 0 {
+			clean[el] = slices.Clone(vs)
+		}
+	}
+}
+
+// elements are the elements the questions of flow fl are on.
+func (f *Form) elements(fl flow) map[string]bool {
+	els := map[string]bool{}
+	for _, q := range f.flows[fl] {
+		els[q.Element] = true
+	}
+	return els
 }
 
 // occurred is the range of days the answers say the event happened in.

@@ -1,0 +1,162 @@
+package incident
+
+import (
+	"context"
+	"fmt"
+	"slices"
+
+	"github.com/psims/psims/internal/apperr"
+	"github.com/psims/psims/internal/db"
+	"github.com/psims/psims/internal/terms"
+)
+
+// This file is recording by an organisation's local risk management system
+// through the API (issue 16): the same checks, rules and store as the
+// pages, so an event recorded either way is one record that both show and
+// both change.
+
+// OrganisationField names the organisation in the problems of a record
+// sent by a system: the element that holds it.
+const OrganisationField = "LocationDetails.Organisation"
+
+// SystemRecord is an event sent whole by an organisation's local risk
+// management system, with one of the organisation's API keys.
+type SystemRecord struct {
+	Type    Type
+	Answers Answers
+	// Org is the organisation whose key sent it: the only one whose
+	// events it may record or change.
+	Org   string
+	KeyID int64
+}
+
+// ErrOtherOrganisation is the answer when a key of one organisation sends
+// an event of another.
+var ErrOtherOrganisation = apperr.Fields{{Field: OrganisationField,
+	Message: "An API key records events only for its own organisation. Use the key of the organisation the event happened in"}}
+
+// SubmitSystem records an event sent by a system, checked as a whole with
+// form.CompleteRecord in the transaction, with its clock. The recording
+// statement in force is the one it is recorded under: the organisation
+// accepted it when its admin created the key. Errors: apperr.Fields keyed
+// by element (form.FieldOf), "type", or OrganisationField.
+func (r *Recorder) SubmitSystem(ctx context.Context, rec SystemRecord, c Client) (Event, error) {
+	if rec.KeyID == 0 || rec.Org == "" {
+		return Event{}, fmt.Errorf("incident: a system record needs its key and organisation")
+	}
+	return r.events.submit(ctx, func(ctx context.Context, tx *db.Tx) (Submission, error) {
+		res, problems := r.forms.CompleteRecord(rec.Type, rec.Answers, tx.Now)
+		if problems != nil {
+			return Submission{}, problems
+		}
+		if res.OrgCode != rec.Org {
+			return Submission{}, ErrOtherOrganisation
+		}
+		if err := r.checkOrg(ctx, res); err != nil {
+			return Submission{}, err
+		}
+		current, err := r.statements.Current(ctx, terms.RecordingStatement)
+		if err != nil {
+			return Submission{}, err
+		}
+		return Submission{Type: rec.Type, OrgCode: res.OrgCode, Source: System, KeyID: rec.KeyID,
+			OccurredFrom: res.OccurredFrom, OccurredTo: res.OccurredTo, Answers: res.Answers, Index: res.Index,
+			StatementVersion: current.Version, SharingOptOut: res.SharingOptOut}, nil
+	}, r.alerting(nil), c)
+}
+
+// SystemAmendment is a system's new version of an event: the whole record
+// again.
+type SystemAmendment struct {
+	EventID int64
+	// Base, when not 0, is the version the system changed (HTTP
+	// If-Match): when another version was saved since, nothing is
+	// stored and the answer is ErrChangedMeanwhile.
+	Base   int
+	Record SystemRecord
+}
+
+// ErrPublicWords is the answer when a system tries to change an event a
+// member of the public recorded: their words are theirs (T8), and its
+// questions are not the staff form's.
+var ErrPublicWords = apperr.New(apperr.Conflict,
+	"This event was recorded by a patient or member of the public. Change it on PSIMS's pages, where their own words are kept as they are")
+
+// SystemReason is the reason kept with a version a system sent.
+const SystemReason = "Sent again by the organisation's local risk management system"
+
+// AmendSystem saves a system's new version of one of its organisation's
+// events, however it was recorded, with the checks of SubmitSystem. The
+// type and organisation of an event do not change. Errors: as
+// SubmitSystem, and NotFound (no such event, or another organisation's),
+// ErrChangedMeanwhile, ErrPublicWords.
+func (r *Recorder) AmendSystem(ctx context.Context, am SystemAmendment, c Client) (Event, error) {
+	rec := am.Record
+	if err := checkShape(rec.Answers); err != nil {
+		return Event{}, err
+	}
+	err := r.events.db.InTx(ctx, func(tx *db.Tx) error {
+		cur, err := currentAnswers(ctx, tx, am.EventID)
+		if err != nil {
+			return err
+		}
+		if cur.OrgCode != rec.Org {
+			return apperr.New(apperr.NotFound, "There is no such event.")
+		}
+		if am.Base != 0 && am.Base != cur.Version {
+			return ErrChangedMeanwhile
+		}
+		if cur.Source == Public {
+			return ErrPublicWords
+		}
+		if rec.Type != cur.Type {
+			return apperr.Fields{{Field: "type", Message: fmt.Sprintf(
+				"This event was recorded as %s, and the type of a recorded event cannot be changed. Record it again as a new event", cur.Type.Label())}}
+		}
+		res, problems := r.forms.CompleteRecord(cur.Type, rec.Answers, tx.Now)
+		if problems != nil {
+			return problems
+		}
+		if res.OrgCode != cur.OrgCode {
+			return apperr.Fields{{Field: OrganisationField, Message: "The organisation of a recorded event cannot be changed. Record it again at the right organisation"}}
+		}
+		ch := Change{Answers: res.Answers, Index: res.Index, OccurredFrom: res.OccurredFrom, OccurredTo: res.OccurredTo,
+			SharingOptOut: res.SharingOptOut}
+		if slices.Equal(sortedAnswers(cur.Answers), sortedAnswers(res.Answers)) {
+			// Nothing changed: no new version, as FHIR asks of an
+			// update that changes nothing.
+			return nil
+		}
+		reason, body, err := checkChange(SystemReason, ch)
+		if err != nil {
+			return err
+		}
+		if err := amendTx(ctx, tx, am.EventID, cur.Version, Author{KeyID: rec.KeyID}, reason, body, ch, c); err != nil {
+			return err
+		}
+		after, err := scanEvent(tx.QueryRowContext(ctx, `SELECT `+eventColumns+` FROM events e WHERE e.id = $1`, am.EventID))
+		if err != nil {
+			return fmt.Errorf("incident: read amended event %d: %w", am.EventID, err)
+		}
+		after.Answers = res.Answers
+		before := Event{Source: cur.Source, Answers: cur.Answers}
+		before.Index.PhysicalHarm = cur.PhysicalHarm
+		return r.alertAmendment(ctx, tx, before, after, 0)
+	})
+	if err != nil {
+		return Event{}, err
+	}
+	return r.events.Get(ctx, am.EventID)
+}
+
+// sortedAnswers flattens answers into one comparable list.
+func sortedAnswers(a Answers) []string {
+	var out []string
+	for k, vs := range a {
+		for i, v := range vs {
+			out = append(out, fmt.Sprintf("%s\x00%d\x00%s", k, i, v))
+		}
+	}
+	slices.Sort(out)
+	return out
+}
