@@ -49,7 +49,7 @@ func oaDocumentFor(base string) oaDocument {
 		r[code] = resp
 		return r
 	}
-	definition := func(kind string) *oaPathItem {
+	definition := func(kind, example string) *oaPathItem {
 		return &oaPathItem{Get: &oaOperation{
 			Tags:        []string{"Definitions"},
 			Summary:     "Read a " + kind,
@@ -59,9 +59,10 @@ func oaDocumentFor(base string) oaDocument {
 			Parameters: []oaParameter{{
 				Name:        "id",
 				In:          "path",
-				Description: "The " + kind + "'s id, such as " + map[string]string{"StructureDefinition": "patient-safety-adverse-event-5", "ValueSet": "level-of-physical-harm-5", "CodeSystem": "level-of-physical-harm-5"}[kind] + ".",
+				Description: "The " + kind + "'s id, such as " + example + ".",
 				Required:    true,
-				Schema:      oaSchema{"type": "string", "pattern": "^[A-Za-z0-9-]{1,64}$"},
+				// A FHIR id.
+				Schema: oaSchema{"type": "string", "pattern": `^[A-Za-z0-9\-.]{1,64}$`},
 			}},
 			Responses: with(fhirErrors("404", "406", "429"), "200", oaFHIRResponse("The "+kind+".", "Resource", nil)),
 		}}
@@ -177,9 +178,9 @@ func oaDocumentFor(base string) oaDocument {
 						oaFHIRResponse("That version of the event.", "AdverseEvent", map[string]oaRefOnly{"ETag": {Ref: "#/components/headers/ETag"}})),
 				},
 			},
-			defs + "/StructureDefinition/{id}": definition("StructureDefinition"),
-			defs + "/ValueSet/{id}":            definition("ValueSet"),
-			defs + "/CodeSystem/{id}":          definition("CodeSystem"),
+			defs + "/StructureDefinition/{id}": definition("StructureDefinition", "patient-safety-adverse-event-5"),
+			defs + "/ValueSet/{id}":            definition("ValueSet", "level-of-physical-harm-5"),
+			defs + "/CodeSystem/{id}":          definition("CodeSystem", "level-of-physical-harm-5"),
 		},
 		Components: oaComponents{
 			Schemas:         oaSchemas(),

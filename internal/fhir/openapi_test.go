@@ -309,3 +309,28 @@ func TestTheOpenAPIDocumentIsTheSameEveryTime(t *testing.T) {
 		t.Error("the base URL changes more than the base URL")
 	}
 }
+
+func TestTheDefinitionIDPatternTakesEveryServedID(t *testing.T) {
+	doc := oaTestLoad(t, confTestBase)
+	tax := confTestTaxonomy(t)
+	ids := []string{tax.Profile}
+	for _, x := range tax.Extensions {
+		ids = append(ids, x.Profile)
+	}
+	for _, l := range tax.CodeLists {
+		ids = append(ids, l.ID)
+	}
+	for _, kind := range []string{"StructureDefinition", "ValueSet", "CodeSystem"} {
+		op := doc.Paths.Find("/taxonomy/fhir/" + kind + "/{id}").Get
+		id := op.Parameters.GetByInAndName("path", "id")
+		if id == nil || !id.Required {
+			t.Fatalf("%s: no required path parameter id", kind)
+		}
+		pattern := regexp.MustCompile(id.Schema.Value.Pattern)
+		for _, s := range ids {
+			if !pattern.MatchString(s) {
+				t.Errorf("%s: the id pattern %s rejects %q", kind, pattern, s)
+			}
+		}
+	}
+}
