@@ -137,6 +137,9 @@ type Filter struct {
 	// on overlap it.
 	OccurredFrom, OccurredTo   time.Time
 	SubmittedFrom, SubmittedTo time.Time
+	// UpdatedFrom (included) and UpdatedTo (excluded) choose events by when
+	// their latest version was saved, to the instant.
+	UpdatedFrom, UpdatedTo time.Time
 	// PhysicalHarm and PsychologicalHarm are codes of the harm lists,
 	// matched against the most severe harm recorded for any patient.
 	PhysicalHarm, PsychologicalHarm []string
@@ -368,6 +371,12 @@ func (q *sqlQuery) addFilter(scope Scope, f Filter) {
 		q.add("e.source = " + q.arg(string(f.Source)))
 	}
 	day := 24 * time.Hour
+	if !f.UpdatedFrom.IsZero() {
+		q.add("e.updated_at >= " + q.arg(f.UpdatedFrom.UTC()))
+	}
+	if !f.UpdatedTo.IsZero() {
+		q.add("e.updated_at < " + q.arg(f.UpdatedTo.UTC()))
+	}
 	if !f.OccurredFrom.IsZero() {
 		// An event overlaps the range when it ends in or after it; since no
 		// event spans more than MaxOccurredSpan, it also starts at most that
