@@ -122,56 +122,20 @@ func New(d *db.DB) *Service { return &Service{db: d} }
 
 // Create makes a key for nk.Org and returns it with its secret, which is
 // not kept and cannot be shown again. Audited as "apikey.create", without
-// the secret or its hash. Errors: Invalid with field errors "org" (no
-// such organisation), "name" and "expires".
+// the secret or its hash. Errors: as Check.
 func (s *Service) Create(ctx context.Context, nk NewKey, c Client) (Key, string, error) {
-	nk.Name = strings.TrimSpace(nk.Name)
-	var problems apperr.Fields
-	code, codeErr := org.ParseCode(nk.Org)
-	if codeErr != nil {
-		problems.Add("org", "Enter the ODS code of an organisation")
-	}
-	switch {
-	case nk.Name == "":
-		problems.Add("name", "Enter a name for the key")
-	case !textcheck.Valid(nk.Name):
-		problems.Add("name", textcheck.Message("The name"))
-	case utf8.RuneCountInString(nk.Name) > MaxName:
-		problems.Add("name", fmt.Sprintf("The name must be %d characters or fewer", MaxName))
-	default:
-		guard(&problems, "name", "Name", nk.Name)
-	}
 	secret, err := newSecret()
 	if err != nil {
 		return Key{}, "", err
 	}
-	k := Key{Org: code.String(), Name: nk.Name, Prefix: secret[:PrefixLength], CreatedBy: nk.CreatedBy}
+	var k Key
 	err = s.db.InTx(ctx, func(tx *db.Tx) error {
-		if !nk.ExpiresAt.IsZero() {
-			switch exp := nk.ExpiresAt.UTC(); {
-			case !exp.After(tx.Now):
-				problems.Add("expires", "The expiry date must be in the future")
-			case exp.After(tx.Now.AddDate(MaxYears, 0, 0)):
-				problems.Add("expires", "The expiry date must be within 2 years")
-			}
-		}
-		if codeErr == nil {
-			var n int
-			if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM organisations WHERE ods_code = $1`, k.Org).Scan(&n); err != nil {
-				return fmt.Errorf("apikey: look up organisation: %w", err)
-			}
-			if n == 0 {
-				problems.Add("org", "No organisation has the ODS code "+k.Org)
-			}
-		}
-		if err := problems.Err(); err != nil {
+		var err error
+		if k, err = check(ctx, tx, tx.Now, nk); err != nil {
 			return err
 		}
-		k.CreatedAt = tx.Now
-		if !nk.ExpiresAt.IsZero() {
-			k.ExpiresAt = nk.ExpiresAt.UTC().Truncate(time.Microsecond)
-		}
-		err := tx.QueryRowContext(ctx, `INSERT INTO api_keys (org_ods, name, prefix, key_hash, created_by, created_at, expires_at)
+		k.Prefix, k.CreatedAt = secret[:PrefixLength], tx.Now
+		err = tx.QueryRowContext(ctx, `INSERT INTO api_keys (org_ods, name, prefix, key_hash, created_by, created_at, expires_at)
 			VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id`,
 			k.Org, k.Name, k.Prefix, hashOf(secret), db.NullID(k.CreatedBy), k.CreatedAt, nullTime(k.ExpiresAt)).Scan(&k.ID)
 		if err != nil {
@@ -189,6 +153,57 @@ func (s *Service) Create(ctx context.Context, nk NewKey, c Client) (Key, string,
 		return Key{}, "", err
 	}
 	return k, secret, nil
+}
+
+// Check reports what Create would find wrong with nk, making nothing, for
+// a form that has problems of its own (a date typed wrongly) to show
+// alongside. Errors: Invalid with field errors "org" (not an ODS code, or
+// no such organisation), "name" (empty, over MaxName characters, holding
+// characters that cannot be stored, or an identifier the guard finds:
+// T12) and "expires" (not after now, or over MaxYears ahead).
+func (s *Service) Check(ctx context.Context, nk NewKey) error {
+	_, err := check(ctx, s.db, s.db.Now(), nk)
+	return err
+}
+
+// check checks nk at now and returns the key to store, without its
+// prefix.
+func check(ctx context.Context, q querier, now time.Time, nk NewKey) (Key, error) {
+	k := Key{Name: strings.TrimSpace(nk.Name), CreatedBy: nk.CreatedBy}
+	var problems apperr.Fields
+	code, err := org.ParseCode(nk.Org)
+	if err != nil {
+		problems.Add("org", "Enter the ODS code of an organisation")
+	} else {
+		k.Org = code.String()
+		var n int
+		if err := q.QueryRowContext(ctx, `SELECT COUNT(*) FROM organisations WHERE ods_code = $1`, k.Org).Scan(&n); err != nil {
+			return Key{}, fmt.Errorf("apikey: look up organisation: %w", err)
+		}
+		if n == 0 {
+			problems.Add("org", "No organisation has the ODS code "+k.Org)
+		}
+	}
+	switch {
+	case k.Name == "":
+		problems.Add("name", "Enter a name for the key")
+	case !textcheck.Valid(k.Name):
+		problems.Add("name", textcheck.Message("The name"))
+	case utf8.RuneCountInString(k.Name) > MaxName:
+		problems.Add("name", fmt.Sprintf("The name must be %d characters or fewer", MaxName))
+	default:
+		guard(&problems, "name", "Name", k.Name)
+	}
+	if !nk.ExpiresAt.IsZero() {
+		k.ExpiresAt = nk.ExpiresAt.UTC().Truncate(time.Microsecond)
+		switch {
+		case !k.ExpiresAt.After(now):
+			problems.Add("expires", "The expiry date must be in the future")
+		case k.ExpiresAt.After(now.AddDate(MaxYears, 0, 0)):
+			problems.Add("expires", fmt.Sprintf("The expiry date must be within %d years", MaxYears))
+		}
+	}
+	return k, problems.Err()
 }
 
 // Revoke stops key id working at once, for reason (which may be empty),

@@ -103,7 +103,8 @@ func TestCreatedKeysAreListedNewestFirstAndFoundByID(t *testing.T) { // T3
 	})
 }
 
-func TestCreateRefusesBadNamesExpiriesAndOrganisations(t *testing.T) {
+// T12: a key's name is free text, so the identifier guard reads it.
+func TestCreateAndCheckRefuseBadNamesExpiriesAndOrganisations(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
 		ctx := context.Background()
 		f := newFixture(t, d)
@@ -127,10 +128,16 @@ func TestCreateRefusesBadNamesExpiriesAndOrganisations(t *testing.T) {
 				if msg := fieldsOf(t, err)[c.field]; msg == "" || secret != "" {
 					t.Fatalf("error %v, secret %q; want a problem with %s", err, secret, c.field)
 				}
+				if msg := fieldsOf(t, f.svc.Check(ctx, c.nk))[c.field]; msg == "" {
+					t.Fatalf("Check finds no problem with %s", c.field)
+				}
 			})
 		}
 		if _, _, err := f.svc.Create(ctx, NewKey{Org: "RM1", Name: strings.Repeat("é", MaxName), ExpiresAt: f.clock.AddDate(2, 0, 0)}, client); err != nil {
 			t.Fatalf("a name of %d characters expiring in exactly 2 years: %v", MaxName, err)
+		}
+		if err := f.svc.Check(ctx, NewKey{Org: "RM1", Name: "Checked only"}); err != nil {
+			t.Fatalf("Check of a good key: %v", err)
 		}
 		var n int
 		if err := d.QueryRowContext(ctx, `SELECT COUNT(*) FROM api_keys`).Scan(&n); err != nil || n != 1 {
