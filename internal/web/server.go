@@ -249,6 +249,7 @@ func (s *Server) routes() http.Handler {
 	s.newsletterRoutes(r)
 	s.statisticsRoutes(r)
 	s.sharingRoutes(r)
+	s.apiKeyRoutes(r)
 	s.routeList = r.patterns
 	s.ungatedRoutes = r.ungated
 
