@@ -52,6 +52,11 @@ Usage:
                                    write (and with --publish, publish) the official statistics of a period
   psims stats denominators load FILE.csv
                                    load admissions or bed days for reporting rates
+  psims apikey create --org ODS --name NAME [--expires YYYY-MM-DD]
+                                   make an organisation's key to the API and print it (shown only once)
+  psims apikey revoke --id N [--reason TEXT]
+                                   stop an API key working at once
+  psims apikey list [--org ODS]    list API keys (never the keys themselves), one tab-separated line each
   psims bench SCENARIO             measure performance (signin, register, authz, userlist, gate, list, submit, usage, lifecycle, stats)
   psims version                    print the version
 
@@ -124,6 +129,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return cmdLifecycle(ctx, e, rest)
 	case "stats":
 		return cmdStats(ctx, e, rest)
+	case "apikey":
+		return cmdAPIKey(ctx, e, rest)
 	case "bench":
 		if len(rest) > 0 && slices.Contains(bench.AdminScenarios(), rest[0]) {
 			return cmdBenchAdmin(ctx, e, rest[0], rest[1:])

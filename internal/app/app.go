@@ -17,6 +17,7 @@ import (
 	"github.com/riverqueue/river"
 
 	"github.com/psims/psims/internal/account"
+	"github.com/psims/psims/internal/apikey"
 	"github.com/psims/psims/internal/audit"
 	"github.com/psims/psims/internal/clientip"
 	"github.com/psims/psims/internal/concern"
@@ -93,6 +94,9 @@ type App struct {
 	// Sharing keeps the data sharing agreements and their extracts
 	// (issue 15, T15).
 	Sharing *sharing.Service
+	// APIKeys keeps the organisations' keys to the LFPSE-compatible API
+	// (issue 16, T3).
+	APIKeys *apikey.Service
 }
 
 // nationalAdmins finds the national admins through the account service,
@@ -221,7 +225,7 @@ func open(ctx context.Context, cfg config.Config, logger *slog.Logger, workers b
 	// (P15); the account goes last, inside the rights service.
 	a.Rights = rights.NewService(d, a.Accounts, a.Outbox, cfg.BaseURL+"/account/data",
 		a.Incidents, a.Feedback, a.Terms, rights.EraserFunc(usage.ErasePerson), rights.EraserFunc(dataexport.ErasePerson),
-		rights.EraserFunc(sharing.ErasePerson)).
+		rights.EraserFunc(sharing.ErasePerson), rights.EraserFunc(apikey.ErasePerson)).
 		EraseAddressesWith("jobs", jobs.AddressEraser(account.ResetArgs{}.Kind())).
 		EraseAddressesWith("concern_reporters", concern.EraseReporterAddress).
 		EraseAddressesWith("statistics_prerelease", stats.ErasePreReleaseAddress)
@@ -241,6 +245,7 @@ func open(ctx context.Context, cfg config.Config, logger *slog.Logger, workers b
 	a.Statistics = stats.New(d, a.Incidents, a.Orgs, a.Taxonomy, statisticsHTML, cfg.StatsRules, a.Outbox, cfg.BaseURL)
 	// Data sharing agreements may permit any column of the event export.
 	a.Sharing = sharing.NewService(d, incident.ExportFields(forms.ExportColumns()))
+	a.APIKeys = apikey.New(d)
 	// "Download my data" reads every part that holds personal data (P15).
 	a.DataExport = dataexport.NewService(d, dataexport.Parts{Accounts: a.Accounts, Terms: a.Terms, Feedback: a.Feedback,
 		Incidents: a.Incidents, Mail: a.Outbox, Sharing: a.Sharing, Statistics: a.Statistics}, a.Jobs, cfg.BaseURL+"/account/data/download")
@@ -283,6 +288,8 @@ func (a *App) WebDeps(metrics *web.Metrics) web.Deps {
 		Statistics: a.Statistics,
 		// Data sharing agreements gate exports (issue 15, T15).
 		Sharing: a.Sharing,
+		// Organisation API keys (issue 16, T3).
+		APIKeys: a.APIKeys,
 	}
 }
 

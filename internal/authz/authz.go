@@ -141,6 +141,11 @@ const (
 	// uncertain message again: the operator's, so national admins only
 	// (issue 14).
 	ManageOutbox Action = "outbox.manage"
+	// ManageAPIKeys lists, creates and revokes the API keys of
+	// Object.Org, which local risk management systems send to the
+	// LFPSE-compatible API (issue 16, T3): the organisation's admins for
+	// their own, national admins for any.
+	ManageAPIKeys Action = "apikeys.manage"
 )
 
 // Object is what an action is done to.
@@ -286,7 +291,7 @@ func roleAllows(s Subject, a Action, o Object) bool {
 			return true
 		case EditReviewNote:
 			return o.UserID == s.UserID
-		case ViewDormancy:
+		case ViewDormancy, ManageAPIKeys:
 			return true
 		case ViewDashboard:
 			return true

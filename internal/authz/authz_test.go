@@ -12,7 +12,7 @@ var (
 	roles   = []string{authz.Reporter, authz.Reviewer, authz.OrgAdmin, authz.ReadOnly, authz.NationalAdmin}
 	actions = []authz.Action{authz.ListUsers, authz.ExportUsers, authz.ViewUser, authz.DecideRegistration,
 		authz.ChangeStatus, authz.ChangeRole, authz.DecideRequest, authz.ManageReadGrants,
-		authz.ListOrganisations, authz.ViewOrgRecords, authz.ManageDocuments, authz.ViewRecord, authz.AmendRecord, authz.ViewUsageReport}
+		authz.ListOrganisations, authz.ViewOrgRecords, authz.ManageDocuments, authz.ViewRecord, authz.AmendRecord, authz.ViewUsageReport, authz.ManageAPIKeys}
 )
 
 // subject is a user of RM1, with current IG training, who may read QMM when
@@ -32,7 +32,7 @@ func TestTheRoleTableGivesEachRoleExactlyItsActions(t *testing.T) { // T13, T14
 		authz.ReadOnly: {"records.view_org@QMM", "records.view@QMM"},
 		authz.OrgAdmin: {"users.list@RM1", "users.export@RM1", "users.view@RM1", "users.decide_registration@RM1",
 			"users.change_status@RM1", "users.change_role@RM1", "requests.decide@RM1", "records.view_org@RM1",
-			"records.view@RM1", "records.amend@RM1", "usage.report@RM1"},
+			"records.view@RM1", "records.amend@RM1", "usage.report@RM1", "apikeys.manage@RM1"},
 	}
 	orgs := []string{"RM1", "D82044", "QMM", ""}
 	for _, role := range roles {

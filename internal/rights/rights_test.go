@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/psims/psims/internal/account"
+	"github.com/psims/psims/internal/apikey"
 	"github.com/psims/psims/internal/apperr"
 	"github.com/psims/psims/internal/audit"
 	"github.com/psims/psims/internal/concern"
@@ -94,7 +95,8 @@ func newFixture(t *testing.T, d *db.DB) *fixture {
 	f.terms = termsSvc
 	f.svc = rights.NewService(d, f.accounts, f.outbox, "https://psims.example/account/data",
 		incident.NewService(d), feedback.NewService(d, ratelimit.New(d), f.outbox, "https://psims.example/account/queries", 0),
-		termsSvc, rights.EraserFunc(usage.ErasePerson), rights.EraserFunc(dataexport.ErasePerson), rights.EraserFunc(sharing.ErasePerson)).
+		termsSvc, rights.EraserFunc(usage.ErasePerson), rights.EraserFunc(dataexport.ErasePerson), rights.EraserFunc(sharing.ErasePerson),
+		rights.EraserFunc(apikey.ErasePerson)).
 		EraseAddressesWith("jobs", jobs.AddressEraser(account.ResetArgs{}.Kind())).EraseAddressesWith("concern_reporters", concern.EraseReporterAddress).
 		EraseAddressesWith("statistics_prerelease", stats.ErasePreReleaseAddress)
 	day := f.now
@@ -345,6 +347,9 @@ var erased = map[string]bool{
 	"sharing_agreement_recipients.user_id": true,
 	// Dormancy exemptions they granted stay, granted by nobody in particular.
 	"users.exemption_by": true,
+	// API keys they created or revoked stay the organisation's, made and
+	// revoked by nobody in particular; the audit log keeps who.
+	"api_keys.created_by": true, "api_keys.revoked_by": true,
 }
 
 type column struct{ table, name, kind string }
@@ -430,6 +435,8 @@ func TestErasureLeavesNoTraceOfThePerson(t *testing.T) {
 			all_orgs, approver_name, approver_role, approved_on, created_by, created_at, updated_at)
 			VALUES ('DSA-2026-001', 'A body', 'Learning', 'art6-1e', 'art9-2h', $1, $1, 'reference', TRUE, 'A N Other', 'SIRO', $1, $2, $1, $1)`, f.now, ann)
 		f.exec(t, `INSERT INTO sharing_agreement_recipients (agreement_id, user_id) SELECT id, $1 FROM sharing_agreements`, ann)
+		f.exec(t, `INSERT INTO api_keys (org_ods, name, prefix, key_hash, created_by, created_at, revoked_at, revoked_by)
+			VALUES ('RM1', 'Datix', 'psims_abcdef', 'h', $1, $2, $2, $1)`, ann, f.now)
 		f.exec(t, `INSERT INTO statistics_publications (title, period_start, period_end, basis, release_at, status, rules, created_by, created_at, updated_at)
 			VALUES ('Statistics', '2026-04-01', '2026-09-30', 'occurred', $1, 'draft', '{}', $2, $1, $1)`, f.now, ann)
 		f.exec(t, `INSERT INTO statistics_prerelease (publication_id, email, added_by, added_at) SELECT id, $1, $2, $3 FROM statistics_publications`,

@@ -15,6 +15,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/psims/psims/internal/account"
+	"github.com/psims/psims/internal/apikey"
 	"github.com/psims/psims/internal/app/apptest"
 	"github.com/psims/psims/internal/authz"
 	concernreport "github.com/psims/psims/internal/concern"
@@ -82,6 +83,8 @@ type target struct {
 	// target's organisation and naming the target user, with its signed
 	// PDF (T15).
 	SharingID int64
+	// APIKeyID is an API key of the target's organisation (T3).
+	APIKeyID int64
 }
 
 // matrixCase says who may use one route, on an object of their own
@@ -174,6 +177,10 @@ func pendingStats(tg target) int64  { return tg.PendingStats }
 
 func sharingPath(format string) func(target) string {
 	return func(tg target) string { return fmt.Sprintf(format, tg.SharingID) }
+}
+
+func apiKeyPath(format string) func(target) string {
+	return func(tg target) string { return fmt.Sprintf(format, tg.APIKeyID) }
 }
 
 func eventPath(suffix string) func(target) string {
@@ -569,6 +576,13 @@ func matrixCases() []matrixCase {
 		{pattern: "POST /admin/users/{id}/dormancy-exemption/remove", path: userPath("/admin/users/%d/dormancy-exemption/remove"), own: national, other: national},
 		{pattern: "POST /admin/users/{id}/dormancy-exemption", path: userPath("/admin/users/%d/dormancy-exemption"), targetRole: authz.NationalAdmin, form: url.Values{"exemption_reason": {"Matrix test"}}, own: national, other: national},
 		{pattern: "GET /admin/users/dormant", path: func(tg target) string { return "/admin/users/dormant?org=" + tg.Org }, own: admins, other: national},
+		// Organisation API keys (apikeys.go, T3): an organisation's admins
+		// manage their own, national admins any organisation's.
+		{pattern: "GET /admin/api-keys", path: func(tg target) string { return "/admin/api-keys?org=" + tg.Org }, own: admins, other: national},
+		{pattern: "POST /admin/api-keys", path: func(tg target) string { return "/admin/api-keys?org=" + tg.Org },
+			form: url.Values{"name": {"Matrix system"}}, own: admins, other: national},
+		{pattern: "GET /admin/api-keys/{id}/revoke", path: apiKeyPath("/admin/api-keys/%d/revoke"), own: admins, other: national},
+		{pattern: "POST /admin/api-keys/{id}/revoke", path: apiKeyPath("/admin/api-keys/%d/revoke"), form: url.Values{"reason": {"Matrix ended"}}, own: admins, other: national},
 	}
 }
 
@@ -740,12 +754,16 @@ func (f *matrixFixture) target(org string, pending bool, role string) target {
 		sharing.Upload{FileName: "matrix.pdf", Content: strings.NewReader("%PDF-1.4\n%%EOF\n")}); err != nil {
 		f.t.Fatal(err)
 	}
+	key, _, err := f.site.App.APIKeys.Create(context.Background(), apikey.NewKey{Org: org, Name: "Matrix key"}, apikey.Client{})
+	if err != nil {
+		f.t.Fatal(err)
+	}
 	return target{User: u, RequestID: id, Org: org, Reference: ev.Reference, DraftID: draft, NoteID: rv.Notes[0].ID,
 		Guidance: guidance(authz.Audience{Everyone: true}), ReviewersGuidance: guidance(authz.Audience{Roles: []string{authz.Reviewer}}),
 		FeedbackID: fb.ID, ExportID: export.PublicID, DisclosureID: disclosure.PublicID, RightsID: rr.ID, ConcernID: cr.ID,
 		NewsletterID: nl, UnsubscribePath: unsubscribe, OutboxID: outboxID,
 		DraftStats: publication(past, false), ReleasedStats: f.releasedStats, PendingStats: f.pendingStats,
-		SharingID: agreement}
+		SharingID: agreement, APIKeyID: key.ID}
 }
 
 // TestAuthorisationMatrix walks every route, for every role, on an object of

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/psims/psims/internal/account"
+	"github.com/psims/psims/internal/apikey"
 	"github.com/psims/psims/internal/apperr"
 	"github.com/psims/psims/internal/audit"
 	"github.com/psims/psims/internal/clientip"
@@ -111,6 +112,9 @@ type Deps struct {
 	// Sharing keeps the data sharing agreements every export outside the
 	// recording organisation runs under (issue 15, T15).
 	Sharing *sharing.Service
+	// APIKeys keeps the organisations' keys to the LFPSE-compatible API
+	// (issue 16, T3).
+	APIKeys *apikey.Service
 }
 
 // Server handles every HTTP request.
@@ -245,6 +249,7 @@ func (s *Server) routes() http.Handler {
 	s.newsletterRoutes(r)
 	s.statisticsRoutes(r)
 	s.sharingRoutes(r)
+	s.apiKeyRoutes(r)
 	s.routeList = r.patterns
 	s.ungatedRoutes = r.ungated
 
