@@ -195,6 +195,7 @@ func parse(e env, name, summary string, groups config.Flags, args []string, defi
 	if err := cfg.Finish(fs, e.getenv); err != nil {
 		return cfg, fs, usagef("%s: %v", name, err)
 	}
+	cfg.Version = version
 	return cfg, fs, nil
 }
 

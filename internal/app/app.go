@@ -18,6 +18,7 @@ import (
 
 	"github.com/psims/psims/internal/account"
 	"github.com/psims/psims/internal/apikey"
+	"github.com/psims/psims/internal/fhir"
 	"github.com/psims/psims/internal/audit"
 	"github.com/psims/psims/internal/clientip"
 	"github.com/psims/psims/internal/concern"
@@ -97,6 +98,8 @@ type App struct {
 	// APIKeys keeps the organisations' keys to the LFPSE-compatible API
 	// (issue 16, T3).
 	APIKeys *apikey.Service
+	// API is the LFPSE-compatible FHIR API (issue 16).
+	API *fhir.Handler
 }
 
 // nationalAdmins finds the national admins through the account service,
@@ -246,6 +249,12 @@ func open(ctx context.Context, cfg config.Config, logger *slog.Logger, workers b
 	// Data sharing agreements may permit any column of the event export.
 	a.Sharing = sharing.NewService(d, incident.ExportFields(forms.ExportColumns()))
 	a.APIKeys = apikey.New(d)
+	a.API, err = fhir.New(fhir.Deps{DB: d, Taxonomy: a.Taxonomy, Events: a.Incidents, Recorder: a.Recorder, Keys: a.APIKeys,
+		Limiter: a.RateLimits, Rate: cfg.APIRate, Base: cfg.BaseURL, Version: cfg.Version, Logger: logger,
+		ClientIP: clientip.Resolver{Trusted: cfg.TrustedProxies}.From})
+	if err != nil {
+		return nil, err
+	}
 	// "Download my data" reads every part that holds personal data (P15).
 	a.DataExport = dataexport.NewService(d, dataexport.Parts{Accounts: a.Accounts, Terms: a.Terms, Feedback: a.Feedback,
 		Incidents: a.Incidents, Mail: a.Outbox, Sharing: a.Sharing, Statistics: a.Statistics}, a.Jobs, cfg.BaseURL+"/account/data/download")
@@ -288,8 +297,9 @@ func (a *App) WebDeps(metrics *web.Metrics) web.Deps {
 		Statistics: a.Statistics,
 		// Data sharing agreements gate exports (issue 15, T15).
 		Sharing: a.Sharing,
-		// Organisation API keys (issue 16, T3).
+		// Organisation API keys (issue 16, T3), and the API they open.
 		APIKeys: a.APIKeys,
+		API:     a.API,
 	}
 }
 

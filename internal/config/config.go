@@ -60,6 +60,11 @@ type Config struct {
 	// PublicReportRate is how many concerns one IP address may submit
 	// through the public route per hour.
 	PublicReportRate int
+	// Version is PSIMS's version, as built (not a flag).
+	Version string
+	// APIRate is how many requests one API key may make a minute
+	// (issue 16), shared by every process.
+	APIRate int
 
 	// DraftRetention is how long a draft is kept after it was last saved;
 	// DraftReminder is how long before its deletion its owner is emailed.
@@ -126,6 +131,7 @@ func Defaults() Config {
 		HashConcurrency:       0, // 0 means the number of CPUs
 		SignInRate:            20,
 		PublicReportRate:      10,
+		APIRate:               1200,
 		IGTrainingValidMonths: 12,
 		DraftRetention:        30 * 24 * time.Hour,
 		DraftReminder:         7 * 24 * time.Hour,
@@ -206,6 +212,7 @@ func (c *Config) Register(fs *flag.FlagSet, groups Flags) {
 		fs.IntVar(&c.IGTrainingValidMonths, "ig-training-valid-for", c.IGTrainingValidMonths, "months that recorded information governance training stays valid")
 		fs.IntVar(&c.SignInRate, "signin-rate-limit", c.SignInRate, "sign-in, registration and reset posts allowed per IP address per minute")
 		fs.IntVar(&c.PublicReportRate, "public-report-rate-limit", c.PublicReportRate, "public concerns allowed per IP address per hour")
+		fs.IntVar(&c.APIRate, "api-rate-limit", c.APIRate, "API requests allowed per API key per minute")
 		fs.IntVar(&c.HashConcurrency, "hash-concurrency", c.HashConcurrency, "password hashes allowed at once; 0 means one per CPU")
 		fs.DurationVar(&c.DraftRetention, "draft-retention", c.DraftRetention, "delete a draft this long after it was last saved")
 		fs.DurationVar(&c.DraftReminder, "draft-reminder", c.DraftReminder, "email a draft's owner this long before it is deleted; less than --draft-retention")
@@ -293,6 +300,9 @@ func (c *Config) check() error {
 	}
 	if c.IGTrainingValidMonths < 1 {
 		return errors.New("--ig-training-valid-for must be at least 1 month")
+	}
+	if c.APIRate < 1 || c.APIRate > 1_000_000 {
+		return errors.New("--api-rate-limit must be from 1 to 1000000 requests a minute")
 	}
 	if c.SessionIdle <= 0 || c.SessionAbsolute <= 0 {
 		return errors.New("session timeouts must be positive")

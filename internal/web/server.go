@@ -13,6 +13,7 @@ import (
 	"net/netip"
 	"net/url"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/psims/psims/internal/account"
@@ -23,6 +24,7 @@ import (
 	"github.com/psims/psims/internal/concern"
 	"github.com/psims/psims/internal/dataexport"
 	"github.com/psims/psims/internal/feedback"
+	"github.com/psims/psims/internal/fhir"
 	"github.com/psims/psims/internal/incident"
 	"github.com/psims/psims/internal/incident/form"
 	"github.com/psims/psims/internal/incident/taxonomy"
@@ -115,7 +117,13 @@ type Deps struct {
 	// APIKeys keeps the organisations' keys to the LFPSE-compatible API
 	// (issue 16, T3).
 	APIKeys *apikey.Service
+	// API serves the LFPSE-compatible FHIR API under /adverse-event/fhir/
+	// and /taxonomy/fhir/ (issue 16): it knows keys, not sessions, so none
+	// of the pages' middleware for people (sessions, CSRF, usage) wraps
+	// it. nil serves no API.
+	API http.Handler
 }
+
 
 // Server handles every HTTP request.
 type Server struct {
@@ -261,12 +269,27 @@ func (s *Server) routes() http.Handler {
 	h = s.cleanInput(h)
 	h = s.checkCSRF(h)
 	h = http.NewCrossOriginProtection().Handler(h)
+	h = s.apiApart(h)
 	h = s.Metrics.Middleware(h)
 	h = recoverPanics(s.Logger, s.render)(h)
 	h = logRequests(s.Logger)(h)
 	h = securityHeaders(s.SecureCookies)(h)
 	h = requestID(h)
 	return h
+}
+
+// apiApart sends requests for the API to it, and the rest to pages.
+func (s *Server) apiApart(pages http.Handler) http.Handler {
+	if s.API == nil {
+		return pages
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasPrefix(r.URL.Path, fhir.EventsRoot) || strings.HasPrefix(r.URL.Path, fhir.TaxonomyRoot) {
+			s.API.ServeHTTP(w, r)
+			return
+		}
+		pages.ServeHTTP(w, r)
+	})
 }
 
 // router registers handlers on the mux and remembers each pattern.
