@@ -18,7 +18,6 @@ import (
 
 	"github.com/psims/psims/internal/account"
 	"github.com/psims/psims/internal/apikey"
-	"github.com/psims/psims/internal/fhir"
 	"github.com/psims/psims/internal/audit"
 	"github.com/psims/psims/internal/clientip"
 	"github.com/psims/psims/internal/concern"
@@ -26,6 +25,7 @@ import (
 	"github.com/psims/psims/internal/dataexport"
 	"github.com/psims/psims/internal/db"
 	"github.com/psims/psims/internal/feedback"
+	"github.com/psims/psims/internal/fhir"
 	"github.com/psims/psims/internal/incident"
 	"github.com/psims/psims/internal/incident/form"
 	"github.com/psims/psims/internal/incident/taxonomy"

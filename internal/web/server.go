@@ -124,7 +124,6 @@ type Deps struct {
 	API http.Handler
 }
 
-
 // Server handles every HTTP request.
 type Server struct {
 	Deps
