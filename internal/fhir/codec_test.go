@@ -1,4 +1,4 @@
-package fhir
+package fhir_test
 
 import (
 	"encoding/json"
@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/psims/psims/internal/fhir"
 	"github.com/psims/psims/internal/incident"
 	"github.com/psims/psims/internal/incident/form"
 	"github.com/psims/psims/internal/incident/taxonomy"
@@ -17,7 +18,7 @@ import (
 
 var testNow = time.Date(2026, 11, 24, 10, 0, 0, 0, time.UTC)
 
-func newCodec(t testing.TB) (*Codec, *form.Form) {
+func newCodec(t testing.TB) (*fhir.Codec, *form.Form) {
 	t.Helper()
 	tax, err := taxonomy.Load()
 	if err != nil {
@@ -27,7 +28,7 @@ func newCodec(t testing.TB) (*Codec, *form.Form) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c, err := NewCodec(tax)
+	c, err := fhir.NewCodec(tax)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -94,9 +95,9 @@ func pick(s form.Step) url.Values {
 
 // roundTrip encodes answers as a resource, decodes it, and checks the
 // record as the API would.
-func roundTrip(t *testing.T, c *Codec, f *form.Form, typ incident.Type, a incident.Answers) (incident.Answers, []byte) {
+func roundTrip(t *testing.T, c *fhir.Codec, f *form.Form, typ incident.Type, a incident.Answers) (incident.Answers, []byte) {
 	t.Helper()
-	body, err := c.Encode(Snapshot{Reference: "PSE-7K2M-9QXH", Type: typ, Version: 1, Updated: testNow, Answers: a})
+	body, err := c.Encode(fhir.Snapshot{Reference: "PSE-7K2M-9QXH", Type: typ, Version: 1, Updated: testNow, Answers: a})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -175,7 +176,7 @@ func TestTheResourceIsShapedOnTheNationalProfile(t *testing.T) {
 	c, f := newCodec(t)
 	a := fillForm(t, f, incident.Incident, nil)
 	res, _ := f.Complete(incident.Incident, a, testNow)
-	body, err := c.Encode(Snapshot{Reference: "PSE-7K2M-9QXH", Type: incident.Incident, Version: 3, Updated: testNow, Answers: res.Answers})
+	body, err := c.Encode(fhir.Snapshot{Reference: "PSE-7K2M-9QXH", Type: incident.Incident, Version: 3, Updated: testNow, Answers: res.Answers})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -207,7 +208,7 @@ func TestTheResourceIsShapedOnTheNationalProfile(t *testing.T) {
 	if ae.ResourceType != "AdverseEvent" || ae.ID != "PSE-7K2M-9QXH" || ae.Meta.VersionID != "3" {
 		t.Fatalf("resource %s/%s version %s", ae.ResourceType, ae.ID, ae.Meta.VersionID)
 	}
-	if !slices.Equal(ae.Meta.Profile, []string{c.tax.ProfileURL}) {
+	if !slices.Equal(ae.Meta.Profile, []string{f.Taxonomy().ProfileURL}) {
 		t.Fatalf("profile %v", ae.Meta.Profile)
 	}
 	if ae.Event.Coding[0].Code != "1" || !strings.HasSuffix(ae.Event.Coding[0].System, "/CodeSystem/event-type") || ae.Event.Text == "" {

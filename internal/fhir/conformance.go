@@ -64,8 +64,8 @@ var confElementType = map[string]string{
 	taxonomy.TypeTime:    "time",
 }
 
-// confStructureDefinitionURL, confValueSetURL and confCodeSystemURL are the
-// canonical URLs of PSIMS's own definitions.
+// confStructureDefinitionURL and confValueSetURL are the canonical URLs of
+// PSIMS's own definitions.
 func confStructureDefinitionURL(base, id string) string {
 	return base + confDefinitionPath + "/StructureDefinition/" + id
 }
@@ -74,8 +74,12 @@ func confValueSetURL(base, id string) string {
 	return base + confDefinitionPath + "/ValueSet/" + id
 }
 
-func confCodeSystemURL(base, id string) string {
-	return base + confDefinitionPath + "/CodeSystem/" + id
+// The code systems keep the national canonical URL, which is what the
+// codings of every resource (PSIMS's own included) name as their system;
+// PSIMS serves a copy of each at its own address.
+func confCodeSystemURL(tax *taxonomy.Taxonomy, id string) string {
+	root, _, _ := strings.Cut(tax.ProfileURL, "/StructureDefinition/")
+	return root + "/CodeSystem/" + id
 }
 
 // confNextVersionURL returns url with its version suffix ("-5") replaced by
@@ -364,7 +368,7 @@ func ValueSet(base string, tax *taxonomy.Taxonomy, id string) (v any, ok bool) {
 	if !ok {
 		return nil, false
 	}
-	include := confInclude{System: confCodeSystemURL(base, l.ID)}
+	include := confInclude{System: confCodeSystemURL(tax, l.ID)}
 	if l.Source == taxonomy.SourceFacts {
 		include.Concept = confConcepts(l)
 	}
@@ -396,7 +400,7 @@ func CodeSystem(base string, tax *taxonomy.Taxonomy, id string) (v any, ok bool)
 	cs := confCodeSystem{
 		ResourceType:  "CodeSystem",
 		ID:            l.ID,
-		URL:           confCodeSystemURL(base, l.ID),
+		URL:           confCodeSystemURL(tax, l.ID),
 		Version:       tax.Version,
 		Name:          confName(l.ID),
 		Title:         l.Name,

@@ -148,7 +148,7 @@ func TestEveryCodeListHasACodeSystemWithItsCodesInOrder(t *testing.T) {
 			if cs.ResourceType != "CodeSystem" || cs.ID != l.ID || cs.Status != "active" || cs.Version != tax.Version {
 				t.Errorf("resourceType, id, status, version = %q, %q, %q, %q", cs.ResourceType, cs.ID, cs.Status, cs.Version)
 			}
-			if want := confTestBase + "/taxonomy/fhir/CodeSystem/" + l.ID; cs.URL != want {
+			if want := confTestNationalRoot(tax) + "/CodeSystem/" + l.ID; cs.URL != want {
 				t.Errorf("url = %q, want %q", cs.URL, want)
 			}
 			if cs.Name == "" || strings.ContainsAny(cs.Name, "- ") {
@@ -205,7 +205,7 @@ func TestEveryCodeListHasAValueSetOverItsCodeSystem(t *testing.T) {
 				t.Fatalf("%d includes, want 1", len(vs.Compose.Include))
 			}
 			inc := vs.Compose.Include[0]
-			if want := confTestBase + "/taxonomy/fhir/CodeSystem/" + l.ID; inc.System != want {
+			if want := confTestNationalRoot(tax) + "/CodeSystem/" + l.ID; inc.System != want {
 				t.Errorf("include.system = %q, want %q", inc.System, want)
 			}
 			if l.Source == taxonomy.SourceFacts {
@@ -639,4 +639,11 @@ func TestTheCapabilityStatementListsExactlyWhatTheAPISupports(t *testing.T) {
 	if r.Versioning != "versioned-update" || r.ConditionalRead != "not-supported" || r.ConditionalDelete != "not-supported" {
 		t.Errorf("versioning %q, conditionalRead %q, conditionalDelete %q", r.Versioning, r.ConditionalRead, r.ConditionalDelete)
 	}
+}
+
+// confTestNationalRoot is where the national taxonomy's definitions are,
+// such as "https://psims-uat.azure-api.net/taxonomy/fhir".
+func confTestNationalRoot(tax *taxonomy.Taxonomy) string {
+	root, _, _ := strings.Cut(tax.ProfileURL, "/StructureDefinition/")
+	return root
 }

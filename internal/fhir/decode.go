@@ -36,6 +36,33 @@ type Record struct {
 	paths map[string]string
 }
 
+// answered reports whether the record has an answer for field
+// (form.FieldOf).
+func (r Record) answered(field string) bool {
+	element, patient := form.SplitField(field)
+	vs := r.Answers[element]
+	if patient == 0 {
+		return len(vs) > 0
+	}
+	return patient <= len(vs) && vs[patient-1] != ""
+}
+
+// requiredMessage says what is missing: the element by its name in the
+// profile, then what the form would say.
+func requiredMessage(field, message string) string {
+	element, _ := form.SplitField(field)
+	name := element[strings.LastIndexByte(element, '.')+1:]
+	switch element {
+	case form.Description:
+		name = "event.text"
+	case form.EventDate, form.DateKnown:
+		name = "date (or the ApproximateDate extension)"
+	case form.MayShare:
+		name = "DataSharingOptOut"
+	}
+	return name + " is needed here. " + message
+}
+
 // Path is the FHIRPath of the answer named by field (form.FieldOf, or a
 // field of incident's problems), or of where it would go.
 func (c *Codec) Path(r Record, field string) string { return c.elementPath(field, r.paths) }

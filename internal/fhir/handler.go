@@ -18,6 +18,7 @@ import (
 	"github.com/psims/psims/internal/audit"
 	"github.com/psims/psims/internal/db"
 	"github.com/psims/psims/internal/incident"
+	"github.com/psims/psims/internal/incident/form"
 	"github.com/psims/psims/internal/incident/taxonomy"
 	"github.com/psims/psims/internal/ratelimit"
 )
@@ -407,11 +408,17 @@ func (h *Handler) refused(w http.ResponseWriter, r *http.Request, k apikey.Key, 
 	case errors.As(err, &fields):
 		status = http.StatusUnprocessableEntity
 		for _, f := range fields {
-			code := codeBusinessRule
-			if f == incident.ErrOtherOrganisation[0] {
-				status, code = http.StatusForbidden, codeForbidden
+			is := Issue{Severity: severityError, Code: codeBusinessRule, Message: f.Message, Expression: h.codec.Path(rec, f.Field)}
+			switch {
+			case f == incident.ErrOtherOrganisation[0]:
+				status, is.Code = http.StatusForbidden, codeForbidden
+			case !rec.answered(f.Field):
+				is.Code = codeRequired
+				is.Message = requiredMessage(f.Field, f.Message)
+			case !strings.HasSuffix(f.Message, form.LeaveItOut):
+				is.Code = codeValue
 			}
-			issues = append(issues, Issue{Severity: severityError, Code: code, Message: f.Message, Expression: h.codec.Path(rec, f.Field)})
+			issues = append(issues, is)
 		}
 	case errors.Is(err, incident.ErrChangedMeanwhile):
 		status = http.StatusPreconditionFailed

@@ -114,14 +114,18 @@ func (f *Form) CompleteRecord(t incident.Type, a incident.Answers, now time.Time
 	return f.result(clean, now), nil
 }
 
+// LeaveItOut ends the message of every problem with an answer the
+// business rules do not ask for.
+const LeaveItOut = ". Leave it out"
+
 // notAsked is the problem with an answer to a question the rules leave
 // out.
 func notAsked(element string, perPatient bool) string {
 	name := element[strings.LastIndexByte(element, '.')+1:]
 	if perPatient {
-		return name + " is not asked for this patient, given their other answers (for example, psychological harm is not asked when the harm was fatal). Leave it out"
+		return name + " is not asked for this patient, given their other answers (for example, psychological harm is not asked when the harm was fatal)" + LeaveItOut
 	}
-	return name + " is not asked for this event, given its other answers (for example, follow-up questions about an agent are asked only when that agent was involved). Leave it out"
+	return name + " is not asked for this event, given its other answers (for example, follow-up questions about an agent are asked only when that agent was involved)" + LeaveItOut
 }
 
 // parseDays checks an age given in whole days.
