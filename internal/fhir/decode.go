@@ -56,7 +56,7 @@ func requiredMessage(field, message string) string {
 	case form.Description:
 		name = "event.text"
 	case form.EventDate, form.DateKnown:
-		name = "date (or the ApproximateDate extension)"
+		return "Give the date it happened in date (YYYY-MM-DD) or, when only roughly known, the month in the ApproximateDate element of the AdverseEventEstimatedDate extension (YYYY-MM)"
 	case form.MayShare:
 		name = "DataSharingOptOut"
 	}
