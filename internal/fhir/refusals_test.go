@@ -68,7 +68,7 @@ func coding(system, code string) map[string]any {
 func TestEveryRefusalSaysWhatAndWhere(t *testing.T) {
 	s := newAPISite(t, dbtest.SQLite(t), nil)
 	incidentBody, _ := s.resource(incident.Incident, map[string]url.Values{
-		"agents":  {form.FieldAnswer: {"4"}}, // medication only
+		"agents":   {form.FieldAnswer: {"4"}}, // medication only
 		"patients": {form.FieldAnswer: {"1"}}})
 	riskBody, _ := s.resource(incident.Risk, map[string]url.Values{"patients": {form.FieldAnswer: {"0"}}})
 	cases := []struct {
