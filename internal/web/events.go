@@ -622,7 +622,7 @@ func (s *Server) eventHistory(w http.ResponseWriter, r *http.Request) {
 	viewer := viewerFrom(r.Context()).user.ID
 	for i := len(versions) - 1; i >= 0; i-- {
 		v := versions[i]
-		author, err := s.authorName(r, ev, v.AuthorID, v.Version, viewer, names)
+		author, err := s.versionAuthor(r, ev, v, viewer, names)
 		if err != nil {
 			s.fail(w, r, err)
 			return
@@ -635,6 +635,20 @@ func (s *Server) eventHistory(w http.ResponseWriter, r *http.Request) {
 	s.render.Render(w, r, http.StatusOK, "event-history", p)
 }
 
+// versionAuthor is who made a version of the event: a person, or the
+// organisation's local risk management system through one of its API keys
+// (issue 16), named by the key.
+func (s *Server) versionAuthor(r *http.Request, ev incident.Event, v incident.Version, viewer int64, names map[int64]string) (string, error) {
+	if v.KeyID == 0 {
+		return s.authorName(r, ev, v.AuthorID, v.Version, viewer, names)
+	}
+	k, err := s.APIKeys.Get(r.Context(), v.KeyID)
+	if err != nil {
+		return "", err
+	}
+	return "Local risk management system, with API key “" + k.Name + "”", nil
+}
+
 // authorName is who wrote a version of the event, looked up once per
 // person, in the same words on the event's page and its history: "You"
 // for the viewer, the person's name and organisation for staff, "A member
@@ -643,6 +657,8 @@ func (s *Server) authorName(r *http.Request, ev incident.Event, id int64, versio
 	switch {
 	case id == 0 && version == 1 && ev.Source == incident.Public:
 		return "A member of the public", nil
+	case id == 0 && version == 1 && ev.Source == incident.System:
+		return "Local risk management system, through the API", nil
 	case id == 0:
 		return "A deleted account", nil
 	case id == viewer:
