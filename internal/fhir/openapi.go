@@ -64,7 +64,7 @@ func oaDocumentFor(base string) oaDocument {
 				// A FHIR id.
 				Schema: oaSchema{"type": "string", "pattern": `^[A-Za-z0-9\-.]{1,64}$`},
 			}},
-			Responses: with(fhirErrors("404", "406", "429"), "200", oaFHIRResponse("The "+kind+".", "Resource", nil)),
+			Responses: with(fhirErrors("404", "406"), "200", oaFHIRResponse("The "+kind+".", "Resource", nil)),
 		}}
 	}
 
@@ -96,13 +96,15 @@ func oaDocumentFor(base string) oaDocument {
 				Summary:     "Read the CapabilityStatement",
 				Description: "What the API supports: the AdverseEvent interactions, search parameters and profiles.",
 				OperationID: "readMetadata",
-				Responses:   with(fhirErrors("401", "406", "429"), "200", oaFHIRResponse("The CapabilityStatement.", "Resource", nil)),
+				Security:    &public,
+				Responses:   with(fhirErrors("406"), "200", oaFHIRResponse("The CapabilityStatement.", "Resource", nil)),
 			}},
 			api + "/openapi.json": {Get: &oaOperation{
 				Tags:        []string{"Conformance"},
 				Summary:     "Read this OpenAPI document",
 				OperationID: "readOpenAPI",
-				Responses: with(fhirErrors("401", "429"), "200", oaResponse{
+				Security:    &public,
+				Responses: with(fhirErrors("406"), "200", oaResponse{
 					Description: "This document.",
 					Content:     map[string]oaMediaType{"application/json": {Schema: oaSchema{"type": "object"}}},
 				}),
@@ -120,7 +122,7 @@ func oaDocumentFor(base string) oaDocument {
 						{Ref: "#/components/parameters/organization"},
 						{Ref: "#/components/parameters/count"},
 					},
-					Responses: with(fhirErrors("400", "401", "406", "429"), "200", oaFHIRResponse("The matching events.", "Bundle", nil)),
+					Responses: with(fhirErrors("400", "401", "403", "406", "429"), "200", oaFHIRResponse("The matching events.", "Bundle", nil)),
 				},
 				Post: &oaOperation{
 					Tags:    []string{"AdverseEvent"},
@@ -143,7 +145,7 @@ func oaDocumentFor(base string) oaDocument {
 					Summary:     "Read an event",
 					Description: "The current version of the event.",
 					OperationID: "readAdverseEvent",
-					Responses: with(fhirErrors("401", "403", "404", "406", "429"), "200",
+					Responses: with(fhirErrors("401", "404", "406", "429"), "200",
 						oaFHIRResponse("The event.", "AdverseEvent", map[string]oaRefOnly{"ETag": {Ref: "#/components/headers/ETag"}})),
 				},
 				Put: &oaOperation{
@@ -154,7 +156,7 @@ func oaDocumentFor(base string) oaDocument {
 					OperationID: "updateAdverseEvent",
 					Parameters:  []oaParameter{{Ref: "#/components/parameters/ifMatch"}},
 					RequestBody: oaEventBody("The event as it should now be; its id must be the one in the path."),
-					Responses: with(fhirErrors("400", "401", "403", "404", "406", "409", "412", "413", "415", "422", "429"), "200",
+					Responses: with(fhirErrors("400", "401", "404", "406", "409", "412", "413", "415", "422", "429"), "200",
 						oaFHIRResponse("Amended: the new version.", "AdverseEvent", map[string]oaRefOnly{"ETag": {Ref: "#/components/headers/ETag"}})),
 				},
 			},
@@ -165,7 +167,7 @@ func oaDocumentFor(base string) oaDocument {
 					Summary:     "Read an event's versions",
 					Description: "A Bundle of type history holding every version of the event, newest first.",
 					OperationID: "historyAdverseEvent",
-					Responses:   with(fhirErrors("401", "403", "404", "406", "429"), "200", oaFHIRResponse("The versions.", "Bundle", nil)),
+					Responses:   with(fhirErrors("401", "404", "406", "429"), "200", oaFHIRResponse("The versions.", "Bundle", nil)),
 				},
 			},
 			api + "/AdverseEvent/{id}/_history/{vid}": {
@@ -174,7 +176,7 @@ func oaDocumentFor(base string) oaDocument {
 					Tags:        []string{"AdverseEvent"},
 					Summary:     "Read one version of an event",
 					OperationID: "vreadAdverseEvent",
-					Responses: with(fhirErrors("401", "403", "404", "406", "429"), "200",
+					Responses: with(fhirErrors("401", "404", "406", "429"), "200",
 						oaFHIRResponse("That version of the event.", "AdverseEvent", map[string]oaRefOnly{"ETag": {Ref: "#/components/headers/ETag"}})),
 				},
 			},

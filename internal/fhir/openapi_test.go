@@ -31,14 +31,14 @@ var oaTestOperations = []struct {
 	method, path string
 	keyed        bool
 }{
-	{http.MethodGet, "/adverse-event/fhir/metadata", true},
+	{http.MethodGet, "/adverse-event/fhir/metadata", false},
 	{http.MethodPost, "/adverse-event/fhir/AdverseEvent", true},
 	{http.MethodGet, "/adverse-event/fhir/AdverseEvent", true},
 	{http.MethodGet, "/adverse-event/fhir/AdverseEvent/{id}", true},
 	{http.MethodPut, "/adverse-event/fhir/AdverseEvent/{id}", true},
 	{http.MethodGet, "/adverse-event/fhir/AdverseEvent/{id}/_history", true},
 	{http.MethodGet, "/adverse-event/fhir/AdverseEvent/{id}/_history/{vid}", true},
-	{http.MethodGet, "/adverse-event/fhir/openapi.json", true},
+	{http.MethodGet, "/adverse-event/fhir/openapi.json", false},
 	{http.MethodGet, "/taxonomy/fhir/StructureDefinition/{id}", false},
 	{http.MethodGet, "/taxonomy/fhir/ValueSet/{id}", false},
 	{http.MethodGet, "/taxonomy/fhir/CodeSystem/{id}", false},
@@ -109,17 +109,17 @@ func TestOnlyTheDefinitionsNeedNoKey(t *testing.T) {
 func TestEveryOperationAnswersWithTheRightStatusesAndBodies(t *testing.T) {
 	doc := oaTestLoad(t, confTestBase)
 	statuses := map[string][]int{
-		"GET /adverse-event/fhir/metadata":                         {200, 401, 406, 429},
+		"GET /adverse-event/fhir/metadata":                         {200, 406},
 		"POST /adverse-event/fhir/AdverseEvent":                    {201, 400, 401, 403, 406, 413, 415, 422, 429},
-		"GET /adverse-event/fhir/AdverseEvent":                     {200, 400, 401, 406, 429},
-		"GET /adverse-event/fhir/AdverseEvent/{id}":                {200, 401, 403, 404, 406, 429},
-		"PUT /adverse-event/fhir/AdverseEvent/{id}":                {200, 400, 401, 403, 404, 406, 409, 412, 413, 415, 422, 429},
-		"GET /adverse-event/fhir/AdverseEvent/{id}/_history":       {200, 401, 403, 404, 406, 429},
-		"GET /adverse-event/fhir/AdverseEvent/{id}/_history/{vid}": {200, 401, 403, 404, 406, 429},
-		"GET /adverse-event/fhir/openapi.json":                     {200, 401, 429},
-		"GET /taxonomy/fhir/StructureDefinition/{id}":              {200, 404, 406, 429},
-		"GET /taxonomy/fhir/ValueSet/{id}":                         {200, 404, 406, 429},
-		"GET /taxonomy/fhir/CodeSystem/{id}":                       {200, 404, 406, 429},
+		"GET /adverse-event/fhir/AdverseEvent":                     {200, 400, 401, 403, 406, 429},
+		"GET /adverse-event/fhir/AdverseEvent/{id}":                {200, 401, 404, 406, 429},
+		"PUT /adverse-event/fhir/AdverseEvent/{id}":                {200, 400, 401, 404, 406, 409, 412, 413, 415, 422, 429},
+		"GET /adverse-event/fhir/AdverseEvent/{id}/_history":       {200, 401, 404, 406, 429},
+		"GET /adverse-event/fhir/AdverseEvent/{id}/_history/{vid}": {200, 401, 404, 406, 429},
+		"GET /adverse-event/fhir/openapi.json":                     {200, 406},
+		"GET /taxonomy/fhir/StructureDefinition/{id}":              {200, 404, 406},
+		"GET /taxonomy/fhir/ValueSet/{id}":                         {200, 404, 406},
+		"GET /taxonomy/fhir/CodeSystem/{id}":                       {200, 404, 406},
 	}
 	for _, o := range oaTestOperations {
 		name := o.method + " " + o.path
