@@ -143,6 +143,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 				return cmdBenchList(ctx, e, rest[1:])
 			case bench.ScenarioSubmit:
 				return cmdBenchSubmit(ctx, e, rest[1:])
+			case bench.ScenarioAPI:
+				return cmdBenchAPI(ctx, e, rest[1:])
 			case bench.ScenarioUsage:
 				return cmdBenchUsage(ctx, e, rest[1:])
 			case bench.ScenarioLifecycle:

@@ -480,3 +480,28 @@ func TestCreatesChangesAndRefusalsAreAudited(t *testing.T) {
 		t.Fatalf("versions %+v %v", versions, err)
 	}
 }
+
+// TestKeysThatDoNotWorkAreSlowedAndNotAuditedForever sends many requests
+// with keys that do not work from one address: each is refused and
+// audited until the address has sent 30 in a minute, then answered 429
+// without an audit entry, while a working key from the same address is
+// still served.
+func TestKeysThatDoNotWorkAreSlowedAndNotAuditedForever(t *testing.T) {
+	s := newAPISite(t, dbtest.SQLite(t), nil)
+	for i := range 30 {
+		if r := s.do(http.MethodGet, "/adverse-event/fhir/AdverseEvent", "psims_"+strings.Repeat("C", 43), nil); r.status != http.StatusUnauthorized {
+			t.Fatalf("refusal %d: %d", i+1, r.status)
+		}
+	}
+	r := s.do(http.MethodGet, "/adverse-event/fhir/AdverseEvent", "psims_"+strings.Repeat("C", 43), nil)
+	if r.status != http.StatusTooManyRequests || r.header.Get("Retry-After") == "" {
+		t.Fatalf("31st refusal: %d %v", r.status, r.header)
+	}
+	var n int
+	if err := s.site.App.DB.QueryRowContext(context.Background(), `SELECT COUNT(*) FROM audit_log WHERE action = 'api.refused'`).Scan(&n); err != nil || n != 30 {
+		t.Fatalf("%d refusals audited, want 30 (%v)", n, err)
+	}
+	if r := s.do(http.MethodGet, "/adverse-event/fhir/AdverseEvent", s.key, nil); r.status != http.StatusOK {
+		t.Fatalf("a working key: %d", r.status)
+	}
+}

@@ -24,7 +24,7 @@ type Snapshot struct {
 // The JSON of the resources PSIMS writes, in FHIR's order of elements.
 type adverseEvent struct {
 	ResourceType  string          `json:"resourceType"`
-	ID            string          `json:"id"`
+	ID            string          `json:"id,omitempty"`
 	Meta          meta            `json:"meta"`
 	Contained     []contained     `json:"contained"`
 	Extension     []extension     `json:"extension,omitempty"`
@@ -110,9 +110,12 @@ func (c *Codec) resource(s Snapshot) adverseEvent {
 		}
 		inner := c.innerExtensions(x, a)
 		if x.ID == extReference {
-			ref := string(s.Reference)
+			// A resource not yet stored (as a client would send it) has
+			// no reference.
+			if ref := string(s.Reference); ref != "" {
+				inner = append([]extension{{URL: "ReferenceNumber", ValueString: &ref}}, inner...)
+			}
 			optOut := first(a, form.MayShare) == "no"
-			inner = append([]extension{{URL: "ReferenceNumber", ValueString: &ref}}, inner...)
 			inner = append(inner, extension{URL: "DataSharingOptOut", ValueBoolean: &optOut})
 		}
 		if len(inner) > 0 {

@@ -198,6 +198,10 @@ func (h *Handler) definition(find func(base string, tax *taxonomy.Taxonomy, id s
 	}
 }
 
+// refusedPerMinute is how many requests with keys that do not work one
+// network may make a minute before it is answered 429.
+const refusedPerMinute = 30
+
 // keyed is a handler for requests made with a key.
 type keyed func(w http.ResponseWriter, r *http.Request, k apikey.Key)
 
@@ -227,16 +231,20 @@ func (h *Handler) withKey(fn keyed) http.HandlerFunc {
 				Message: "Send your organisation's API key in the Ocp-Apim-Subscription-Key header, or as a bearer token"})
 			return
 		}
-		// A network trying many keys is slowed before any is looked up.
-		if d, err := h.Limiter.Allow(ctx, "apikey-tries:"+ratelimit.Network(ip), 60, time.Minute, time.Now()); err != nil {
-			h.fail(w, r, err)
-			return
-		} else if !d.Allowed {
-			h.throttled(w, d)
-			return
-		}
 		k, err := h.Keys.Authenticate(ctx, secret)
 		if apperr.CodeOf(err) == apperr.Unauthorized {
+			// A network sending many keys that do not work is answered 429
+			// past refusedPerMinute, and those are not audited, so that
+			// nobody can fill the audit log. Working keys never count.
+			d, lerr := h.Limiter.Allow(ctx, "apikey-refused:"+ratelimit.Network(ip), refusedPerMinute, time.Minute, time.Now())
+			if lerr != nil {
+				h.fail(w, r, lerr)
+				return
+			}
+			if !d.Allowed {
+				h.throttled(w, d)
+				return
+			}
 			h.audit(ctx, "api.refused", "api_key", "", ip, map[string]string{"status": "401", "reason": "key not valid",
 				"method": r.Method, "path": r.URL.Path})
 			w.Header().Set("WWW-Authenticate", `Bearer realm="psims", error="invalid_token"`)
