@@ -250,7 +250,7 @@ func open(ctx context.Context, cfg config.Config, logger *slog.Logger, workers b
 	a.Sharing = sharing.NewService(d, incident.ExportFields(forms.ExportColumns()))
 	a.APIKeys = apikey.New(d)
 	a.API, err = fhir.New(fhir.Deps{DB: d, Taxonomy: a.Taxonomy, Events: a.Incidents, Recorder: a.Recorder, Keys: a.APIKeys,
-		Limiter: a.RateLimits, Rate: cfg.APIRate, Base: cfg.BaseURL, Version: cfg.Version, Logger: logger,
+		Limiter: ratelimit.NewLeased(a.RateLimits), Rate: cfg.APIRate, Base: cfg.BaseURL, Version: cfg.Version, Logger: logger,
 		ClientIP: clientip.Resolver{Trusted: cfg.TrustedProxies}.From})
 	if err != nil {
 		return nil, err

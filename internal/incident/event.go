@@ -99,6 +99,9 @@ type Submission struct {
 	DraftID int64
 	// KeyID is the API key that sent a System submission; 0 otherwise.
 	KeyID int64
+	// validated is true once validateSubmission passed it, so that the
+	// transaction does not check it again while holding the writer.
+	validated bool
 }
 
 // Event is a submitted event as it stands: its latest version.

@@ -107,6 +107,7 @@ func (s *Service) Submit(ctx context.Context, sub Submission, c Client) (Event, 
 	if err := validateSubmission(sub); err != nil {
 		return Event{}, err
 	}
+	sub.validated = true
 	return s.submit(ctx, func(context.Context, *db.Tx) (Submission, error) { return sub, nil }, nil, c)
 }
 
@@ -124,8 +125,10 @@ func (s *Service) submit(ctx context.Context, build func(ctx context.Context, tx
 		if err != nil {
 			return err
 		}
-		if err := validateSubmission(sub); err != nil {
-			return err
+		if !sub.validated {
+			if err := validateSubmission(sub); err != nil {
+				return err
+			}
 		}
 		answers, err := json.Marshal(sub.Answers)
 		if err != nil {

@@ -36,33 +36,42 @@ var ErrOtherOrganisation = apperr.Fields{{Field: OrganisationField,
 	Message: "An API key records events only for its own organisation. Use the key of the organisation the event happened in"}}
 
 // SubmitSystem records an event sent by a system, checked as a whole with
-// form.CompleteRecord in the transaction, with its clock. The recording
-// statement in force is the one it is recorded under: the organisation
-// accepted it when its admin created the key. Errors: apperr.Fields keyed
-// by element (form.FieldOf), "type", or OrganisationField.
+// form.CompleteRecord. The recording statement in force is the one it is
+// recorded under: the organisation accepted it when its admin created the
+// key. Errors: apperr.Fields keyed by element (form.FieldOf), "type", or
+// OrganisationField.
+//
+// The checks run before the transaction, by the database's clock, and
+// only the writes inside it: SQLite has one writer, and every event's
+// checks would otherwise wait in line for it. Nothing they read can change
+// the answer meanwhile but the clock, and a record valid a moment earlier
+// is valid now (no date may be in the future).
 func (r *Recorder) SubmitSystem(ctx context.Context, rec SystemRecord, c Client) (Event, error) {
 	if rec.KeyID == 0 || rec.Org == "" {
 		return Event{}, fmt.Errorf("incident: a system record needs its key and organisation")
 	}
-	return r.events.submit(ctx, func(ctx context.Context, tx *db.Tx) (Submission, error) {
-		res, problems := r.forms.CompleteRecord(rec.Type, rec.Answers, tx.Now)
-		if problems != nil {
-			return Submission{}, problems
-		}
-		if res.OrgCode != rec.Org {
-			return Submission{}, ErrOtherOrganisation
-		}
-		if err := r.checkOrg(ctx, res); err != nil {
-			return Submission{}, err
-		}
-		current, err := r.statements.Current(ctx, terms.RecordingStatement)
-		if err != nil {
-			return Submission{}, err
-		}
-		return Submission{Type: rec.Type, OrgCode: res.OrgCode, Source: System, KeyID: rec.KeyID,
-			OccurredFrom: res.OccurredFrom, OccurredTo: res.OccurredTo, Answers: res.Answers, Index: res.Index,
-			StatementVersion: current.Version, SharingOptOut: res.SharingOptOut}, nil
-	}, r.alerting(nil), c)
+	res, problems := r.forms.CompleteRecord(rec.Type, rec.Answers, r.events.db.Now())
+	if problems != nil {
+		return Event{}, problems
+	}
+	if res.OrgCode != rec.Org {
+		return Event{}, ErrOtherOrganisation
+	}
+	if err := r.checkOrg(ctx, res); err != nil {
+		return Event{}, err
+	}
+	current, err := r.statements.Current(ctx, terms.RecordingStatement)
+	if err != nil {
+		return Event{}, err
+	}
+	sub := Submission{Type: rec.Type, OrgCode: res.OrgCode, Source: System, KeyID: rec.KeyID,
+		OccurredFrom: res.OccurredFrom, OccurredTo: res.OccurredTo, Answers: res.Answers, Index: res.Index,
+		StatementVersion: current.Version, SharingOptOut: res.SharingOptOut}
+	if err := validateSubmission(sub); err != nil {
+		return Event{}, err
+	}
+	sub.validated = true
+	return r.events.submit(ctx, func(context.Context, *db.Tx) (Submission, error) { return sub, nil }, r.alerting(nil), c)
 }
 
 // SystemAmendment is a system's new version of an event: the whole record

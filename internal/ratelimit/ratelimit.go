@@ -62,9 +62,9 @@ type Decision struct {
 	RetryAfter time.Duration
 }
 
-// allowSQL takes one token from the key's bucket in one statement. A new key
-// gets a full bucket less one token ($2). Otherwise the time the bucket is
-// full again, moved up to now if already past ($3), grows by one token's
+// allowSQL takes tokens from the key's bucket in one statement. A new key
+// gets a full bucket less the tokens ($2). Otherwise the time the bucket is
+// full again, moved up to now if already past ($3), grows by the tokens'
 // time ($4) unless that would put it beyond a whole bucket from now ($5);
 // then nothing is written and no row is returned. PostgreSQL locks the row
 // and re-checks the condition on its latest version, and SQLite has one
@@ -79,13 +79,21 @@ const allowSQL = `INSERT INTO rate_limits (key_hash, full_at_ns) VALUES ($1, $2)
 // limit tokens and refills at limit per window. Keys share one table, so
 // name each limit's keys apart, as in "signin:203.0.113.7".
 func (s *Store) Allow(ctx context.Context, key string, limit int, window time.Duration, now time.Time) (Decision, error) {
-	if limit < 1 || window < time.Duration(limit) {
-		return Decision{}, fmt.Errorf("ratelimit: limit %d per %s is not a positive rate", limit, window)
+	return s.take(ctx, key, 1, limit, window, now)
+}
+
+// take takes n tokens (1 <= n <= limit) from key's bucket at once if it
+// has them, and none otherwise.
+func (s *Store) take(ctx context.Context, key string, n, limit int, window time.Duration, now time.Time) (Decision, error) {
+	if limit < 1 || window < time.Duration(limit) || n < 1 || n > limit {
+		return Decision{}, fmt.Errorf("ratelimit: %d of limit %d per %s is not a positive rate", n, limit, window)
 	}
 	// interval is the time one token takes to come back; capacity is the
-	// time a whole bucket takes (window, less any rounding).
+	// time a whole bucket takes (window, less any rounding); cost is the
+	// time the n tokens take.
 	interval := int64(window) / int64(limit)
 	capacity := interval * int64(limit)
+	cost := interval * int64(n)
 	t := now.UnixNano()
 	h := s.hash(key)
 
@@ -98,10 +106,10 @@ func (s *Store) Allow(ctx context.Context, key string, limit int, window time.Du
 	if err != nil {
 		return Decision{}, err
 	}
-	if found && fullAt-t > capacity-interval {
+	if found && fullAt-t > capacity-cost {
 		return decide(false, fullAt, t, interval, limit), nil
 	}
-	err = s.db.WriteRowContext(ctx, allowSQL, h, t+interval, t, interval, t+capacity).Scan(&fullAt)
+	err = s.db.WriteRowContext(ctx, allowSQL, h, t+cost, t, cost, t+capacity).Scan(&fullAt)
 	if err == nil {
 		return decide(true, fullAt, t, interval, limit), nil
 	}
