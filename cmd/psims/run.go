@@ -57,7 +57,7 @@ Usage:
   psims apikey revoke --id N [--reason TEXT]
                                    stop an API key working at once
   psims apikey list [--org ODS]    list API keys (never the keys themselves), one tab-separated line each
-  psims bench SCENARIO             measure performance (signin, register, authz, userlist, gate, list, submit, usage, lifecycle, stats)
+  psims bench SCENARIO             measure performance (signin, register, authz, userlist, gate, list, submit, api, usage, lifecycle, stats)
   psims version                    print the version
 
 Run "psims COMMAND --help" for the flags of a command. Every flag can also be
