@@ -4,7 +4,7 @@
 # from the npm packages pinned in assets/package-lock.json, so every target
 # that compiles Go runs `assets` first.
 
-.PHONY: assets build run lint check test
+.PHONY: assets fhirclient build run lint check test
 
 # Go 1.26.8, which these machines start with, has 13 vulnerabilities in the
 # standard library (net/http, crypto/tls, crypto/x509, html/template,
@@ -34,6 +34,17 @@ NPM_STAMP := assets/node_modules/.package-lock.json
 
 assets: $(NPM_STAMP)
 	node assets/build.mjs
+
+# The FHIR client library the API's tests drive PSIMS with (fhir-kit-client,
+# pinned in its lockfile), installed like the assets.
+FHIR_CLIENT := internal/fhir/testdata/client
+FHIR_CLIENT_STAMP := $(FHIR_CLIENT)/node_modules/.package-lock.json
+
+fhirclient: $(FHIR_CLIENT_STAMP)
+
+$(FHIR_CLIENT_STAMP): $(FHIR_CLIENT)/package.json $(FHIR_CLIENT)/package-lock.json
+	npm ci --prefix $(FHIR_CLIENT) --no-audit --no-fund
+	@touch $@
 
 $(NPM_STAMP): assets/package.json assets/package-lock.json
 	npm ci --prefix assets --no-audit --no-fund
@@ -70,7 +81,7 @@ check: lint
 # role on both engines, under the race detector), past go test's default
 # limit of ten per package, so the limit is forty: a busy machine must not
 # turn a slow run into a failure.
-test: lint
+test: lint fhirclient
 	@out="$$(mktemp)"; ( $(GOVULNCHECK) ) >"$$out" 2>&1 & vuln=$$!; \
 	go test -race -count=1 -timeout 40m ./...; tests=$$?; \
 	wait $$vuln; vulns=$$?; cat "$$out"; rm -f "$$out"; \
