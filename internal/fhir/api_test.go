@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/psims/psims/internal/account"
 	"github.com/psims/psims/internal/apikey"
 	"github.com/psims/psims/internal/app/apptest"
 	"github.com/psims/psims/internal/audit"
@@ -503,5 +504,42 @@ func TestKeysThatDoNotWorkAreSlowedAndNotAuditedForever(t *testing.T) {
 	}
 	if r := s.do(http.MethodGet, "/adverse-event/fhir/AdverseEvent", s.key, nil); r.status != http.StatusOK {
 		t.Fatalf("a working key: %d", r.status)
+	}
+}
+
+// TestAKeyOutlivesTheSuspensionOfTheAdminWhoMadeIt: keys are the
+// organisation's, so suspending the admin who made one leaves it working,
+// and nothing the key does counts as that person's activity.
+func TestAKeyOutlivesTheSuspensionOfTheAdminWhoMadeIt(t *testing.T) {
+	s := newAPISite(t, dbtest.SQLite(t), nil)
+	ctx := context.Background()
+	accounts := s.site.App.Accounts
+	admin, err := accounts.Create(ctx, account.NewUser{Email: "ada.admin@nhs.net", Name: "Ada Admin", JobRole: "Governance lead",
+		OrgCode: "RM1", Role: account.RoleOrgAdmin, Password: "lamp orbit cactus river quartz"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	national, err := accounts.Create(ctx, account.NewUser{Email: "nia.national@nhs.net", Name: "Nia National", JobRole: "Operator",
+		OrgCode: "QMM", Role: account.RoleNationalAdmin, Password: "lamp orbit cactus river quartz"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, key, err := s.site.App.APIKeys.Create(ctx, apikey.NewKey{Org: "RM1", Name: "Radar", CreatedBy: admin.ID}, apikey.Client{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := accounts.SetStatus(ctx, national, admin, account.StatusSuspended, "Shared their password", "192.0.2.9"); err != nil {
+		t.Fatal(err)
+	}
+	body, _ := s.resource(incident.GoodCare, nil)
+	if r := s.do(http.MethodPost, "/adverse-event/fhir/AdverseEvent", key, body); r.status != http.StatusCreated {
+		t.Fatalf("the key after its maker's suspension: %d %s", r.status, r.body)
+	}
+	after, err := accounts.UserByID(ctx, admin.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if after.Status != account.StatusSuspended || after.LastSignInAt != nil || !after.LastActiveAt.Equal(admin.LastActiveAt) {
+		t.Fatalf("the key's use touched its maker's account: %+v", after)
 	}
 }
