@@ -86,6 +86,14 @@ func TestAnOrganisationAdminMakesAKeyAndSeesItOnce(t *testing.T) {
 			if !strings.Contains(list.body, `href="`+revokePage+`"`) {
 				t.Fatal("the list has no way to revoke the key")
 			}
+			r = admin.submit(revokePage, revokePage, url.Values{"reason": {"Leaked in a note about 943 476 5919"}})
+			wantStatus(t, "a reason with an identifier", r, http.StatusUnprocessableEntity)
+			if !strings.Contains(errorSummary(r.body), `href="#reason"`) || !strings.Contains(r.body, "Leaked in a note about 943 476 5919</textarea>") {
+				t.Fatalf("the reason is not shown again with its error:\n%s", r.body)
+			}
+			if _, err := site.App.APIKeys.Authenticate(context.Background(), secret); err != nil {
+				t.Fatalf("a refused revocation stopped the key: %v", err)
+			}
 			r = admin.submit(revokePage, revokePage, url.Values{"reason": {"Datix replaced"}})
 			if r.status != http.StatusSeeOther || r.location != "/admin/api-keys?done=revoked" {
 				t.Fatalf("revoke: %d %q", r.status, r.location)
