@@ -15,7 +15,6 @@ import (
 
 	"github.com/psims/psims/internal/apikey"
 	"github.com/psims/psims/internal/app"
-	"github.com/psims/psims/internal/db"
 	"github.com/psims/psims/internal/fhir"
 	"github.com/psims/psims/internal/incident/form"
 	"github.com/psims/psims/internal/incident/synth"
@@ -147,31 +146,11 @@ func RunAPI(ctx context.Context, opts APIOptions) (_ APIReport, err error) {
 		}
 		level.Create = gatePhase("POST AdverseEvent", l)
 
-		raw := make([]worker, c)
-		for i := range raw {
-			n := int64(i) << 40
-			raw[i] = callWorker{call: func(ctx context.Context) error {
-				n++
-				return s.App.DB.InTx(ctx, func(tx *db.Tx) error {
-					_, err := tx.ExecContext(ctx, `INSERT INTO bench_durable (n, body) VALUES ($1, $2)`, n, row)
-					return err
-				})
-			}}
-		}
 		fmt.Fprintf(progress, "Raw one-row transactions with %d workers for %s after %s of warm-up...\n", c, opts.Duration, opts.Warmup)
-		if l, err = runLoad(ctx, raw, opts.Warmup, opts.Duration); err != nil {
+		if level.Raw, err = rawDurable(ctx, s.App.DB, c, row, opts.Warmup, opts.Duration); err != nil {
 			return APIReport{}, err
 		}
-		level.Raw = gatePhase("INSERT, one per transaction", l)
-		if level.Raw.Errors > 0 {
-			return APIReport{}, fmt.Errorf("bench: raw transactions: %s", level.Raw.FirstError)
-		}
-		if level.Raw.PerSec > 0 {
-			level.RateRatio = level.Create.PerSec / level.Raw.PerSec
-		}
-		if level.Raw.Latency.P99 > 0 {
-			level.P99Ratio = float64(level.Create.Latency.P99) / float64(level.Raw.Latency.P99)
-		}
+		level.RateRatio, level.P99Ratio = ratios(level.Create, level.Raw)
 		r.Levels = append(r.Levels, level)
 	}
 	r.Goals = apiGoals(r)
@@ -180,22 +159,16 @@ func RunAPI(ctx context.Context, opts APIOptions) (_ APIReport, err error) {
 
 // apiGoals checks the goals at the highest concurrency, on SQLite.
 func apiGoals(r APIReport) []Goal {
-	if r.Database != "sqlite" || len(r.Levels) == 0 {
-		return []Goal{}
+	return durableGoals(r.Database, "creates", r.durableLevels(), GoalAPIRate, GoalAPIP99)
+}
+
+// durableLevels are the levels as the shared table shows them.
+func (r *APIReport) durableLevels() []durableLevel {
+	out := make([]durableLevel, len(r.Levels))
+	for i, l := range r.Levels {
+		out[i] = durableLevel{concurrency: l.Concurrency, load: l.Create, raw: l.Raw, rateRatio: l.RateRatio, p99: l.P99Ratio}
 	}
-	best := r.Levels[0]
-	for _, l := range r.Levels {
-		if l.Concurrency > best.Concurrency {
-			best = l
-		}
-	}
-	clean := best.Create.Calls > 0 && best.Create.Errors == 0
-	return []Goal{
-		{Name: fmt.Sprintf("creates a second at concurrency %d", best.Concurrency), Value: best.Create.PerSec,
-			Want: fmt.Sprintf(">= %.0f", GoalAPIRate), Met: clean && best.Create.PerSec >= GoalAPIRate},
-		{Name: fmt.Sprintf("p99 ms at concurrency %d", best.Concurrency), Value: float64(best.Create.Latency.P99) / float64(time.Millisecond),
-			Want: fmt.Sprintf("< %d", GoalAPIP99/time.Millisecond), Met: clean && best.Create.Latency.P99 < GoalAPIP99},
-	}
+	return out
 }
 
 // resources generates the events sent, as AdverseEvent resources, sorted
@@ -275,28 +248,7 @@ func (r *APIReport) WriteText(w io.Writer) error {
 	line("database", "%s (this machine has %d CPUs)", r.Database, r.CPUs)
 	line("duration", "%s measured per phase and concurrency, after %s of warm-up each", r.Duration, r.Warmup)
 	line("resources", "%d generated events; the median is %d bytes, also the raw phase's row", answerPool, r.BodyBytes)
-	fmt.Fprintf(&b, "  %2s %-30s %8s %6s %9s %8s %8s %8s %8s\n", "c", "phase", "calls", "errors", "per s", "p50", "p95", "p99", "max")
-	for _, l := range r.Levels {
-		for _, p := range []GatePhase{l.Create, l.Raw} {
-			lat := p.Latency
-			fmt.Fprintf(&b, "  %2d %-30s %8d %6d %9.0f %8s %8s %8s %8s\n", l.Concurrency, p.Name, p.Calls, p.Errors, p.PerSec,
-				ms(lat.P50), ms(lat.P95), ms(lat.P99), ms(lat.Max))
-			if p.FirstError != "" {
-				fmt.Fprintf(&b, "     first error: %s\n", p.FirstError)
-			}
-		}
-		fmt.Fprintf(&b, "  %2d %-30s %.3f creates/s ÷ raw transactions/s; p99 %.1f × raw p99\n", l.Concurrency, "ratio", l.RateRatio, l.P99Ratio)
-	}
-	if len(r.Goals) == 0 {
-		line("goal", "none on %s (the goals are set for SQLite)", r.Database)
-	}
-	for _, g := range r.Goals {
-		verdict := "MISS"
-		if g.Met {
-			verdict = "PASS"
-		}
-		line("goal", "%s %.1f, want %s: %s", g.Name, g.Value, g.Want, verdict)
-	}
+	writeDurable(&b, r.durableLevels(), r.Goals, r.Database, "creates")
 	_, err := io.WriteString(w, b.String())
 	return err
 }

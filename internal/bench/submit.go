@@ -19,7 +19,6 @@ import (
 
 	"github.com/psims/psims/internal/account"
 	"github.com/psims/psims/internal/app"
-	"github.com/psims/psims/internal/db"
 	"github.com/psims/psims/internal/incident"
 	"github.com/psims/psims/internal/incident/form"
 	"github.com/psims/psims/internal/incident/synth"
@@ -240,31 +239,11 @@ func RunSubmit(ctx context.Context, opts SubmitOptions) (_ SubmitReport, err err
 		}
 		level.Submit = gatePhase("POST /drafts/{id}/statement", l)
 
-		raw := make([]worker, c)
-		for i := range raw {
-			n := int64(i) << 40
-			raw[i] = callWorker{call: func(ctx context.Context) error {
-				n++
-				return s.App.DB.InTx(ctx, func(tx *db.Tx) error {
-					_, err := tx.ExecContext(ctx, `INSERT INTO bench_durable (n, body) VALUES ($1, $2)`, n, row)
-					return err
-				})
-			}}
-		}
 		fmt.Fprintf(progress, "Raw one-row transactions with %d workers for %s after %s of warm-up...\n", c, opts.Duration, opts.Warmup)
-		if l, err = runLoad(ctx, raw, opts.Warmup, opts.Duration); err != nil {
+		if level.Raw, err = rawDurable(ctx, s.App.DB, c, row, opts.Warmup, opts.Duration); err != nil {
 			return SubmitReport{}, err
 		}
-		level.Raw = gatePhase("INSERT, one per transaction", l)
-		if level.Raw.Errors > 0 {
-			return SubmitReport{}, fmt.Errorf("bench: raw transactions: %s", level.Raw.FirstError)
-		}
-		if level.Raw.PerSec > 0 {
-			level.RateRatio = level.Submit.PerSec / level.Raw.PerSec
-		}
-		if level.Raw.Latency.P99 > 0 {
-			level.P99Ratio = float64(level.Submit.Latency.P99) / float64(level.Raw.Latency.P99)
-		}
+		level.RateRatio, level.P99Ratio = ratios(level.Submit, level.Raw)
 		r.Levels = append(r.Levels, level)
 	}
 	r.Goals = submitGoals(r)
@@ -274,22 +253,16 @@ func RunSubmit(ctx context.Context, opts SubmitOptions) (_ SubmitReport, err err
 // submitGoals checks the goals at the highest concurrency, on SQLite,
 // which the goals are set for.
 func submitGoals(r SubmitReport) []Goal {
-	if r.Database != "sqlite" || len(r.Levels) == 0 {
-		return []Goal{}
+	return durableGoals(r.Database, "submissions", r.durableLevels(), GoalSubmitRate, GoalSubmitP99)
+}
+
+// durableLevels are the levels as the shared table shows them.
+func (r *SubmitReport) durableLevels() []durableLevel {
+	out := make([]durableLevel, len(r.Levels))
+	for i, l := range r.Levels {
+		out[i] = durableLevel{concurrency: l.Concurrency, load: l.Submit, raw: l.Raw, rateRatio: l.RateRatio, p99: l.P99Ratio}
 	}
-	best := r.Levels[0]
-	for _, l := range r.Levels {
-		if l.Concurrency > best.Concurrency {
-			best = l
-		}
-	}
-	clean := best.Submit.Calls > 0 && best.Submit.Errors == 0
-	return []Goal{
-		{Name: fmt.Sprintf("submissions a second at concurrency %d", best.Concurrency), Value: best.Submit.PerSec,
-			Want: fmt.Sprintf(">= %.0f", GoalSubmitRate), Met: clean && best.Submit.PerSec >= GoalSubmitRate},
-		{Name: fmt.Sprintf("p99 ms at concurrency %d", best.Concurrency), Value: float64(best.Submit.Latency.P99) / float64(time.Millisecond),
-			Want: fmt.Sprintf("< %d", GoalSubmitP99/time.Millisecond), Met: clean && best.Submit.Latency.P99 < GoalSubmitP99},
-	}
+	return out
 }
 
 // answerSet is one generated event's answers, as the form makes them.
@@ -413,28 +386,7 @@ func (r *SubmitReport) WriteText(w io.Writer) error {
 	line("duration", "%s measured per phase and concurrency, after %s of warm-up each", r.Duration, r.Warmup)
 	line("drafts", "saved in %s, from %d generated events", r.SetupTime.Round(time.Millisecond), answerPool)
 	line("raw row", "%d bytes: generated answers of median size, as JSON", r.RowBytes)
-	fmt.Fprintf(&b, "  %2s %-30s %8s %6s %9s %8s %8s %8s %8s\n", "c", "phase", "calls", "errors", "per s", "p50", "p95", "p99", "max")
-	for _, l := range r.Levels {
-		for _, p := range []GatePhase{l.Submit, l.Raw} {
-			lat := p.Latency
-			fmt.Fprintf(&b, "  %2d %-30s %8d %6d %9.0f %8s %8s %8s %8s\n", l.Concurrency, p.Name, p.Calls, p.Errors, p.PerSec,
-				ms(lat.P50), ms(lat.P95), ms(lat.P99), ms(lat.Max))
-			if p.FirstError != "" {
-				fmt.Fprintf(&b, "     first error: %s\n", p.FirstError)
-			}
-		}
-		fmt.Fprintf(&b, "  %2d %-30s %.3f submissions/s ÷ raw transactions/s; p99 %.1f × raw p99\n", l.Concurrency, "ratio", l.RateRatio, l.P99Ratio)
-	}
-	if len(r.Goals) == 0 {
-		line("goal", "none on %s (the goals are set for SQLite)", r.Database)
-	}
-	for _, g := range r.Goals {
-		verdict := "MISS"
-		if g.Met {
-			verdict = "PASS"
-		}
-		line("goal", "%s %.1f, want %s: %s", g.Name, g.Value, g.Want, verdict)
-	}
+	writeDurable(&b, r.durableLevels(), r.Goals, r.Database, "submissions")
 	_, err := io.WriteString(w, b.String())
 	return err
 }
