@@ -13,6 +13,7 @@ import (
 	"github.com/psims/psims/internal/fhir"
 	"github.com/psims/psims/internal/incident"
 	"github.com/psims/psims/internal/incident/form"
+	"github.com/psims/psims/internal/incident/form/formtest"
 	"github.com/psims/psims/internal/incident/taxonomy"
 )
 
@@ -36,32 +37,11 @@ func newCodec(t testing.TB) (*fhir.Codec, *form.Form) {
 }
 
 // fillForm answers every question of the type's form the way a person
-// would on the pages, choosing with choose (by step slug) and a default
+// would on the pages, choosing with choose (by step slug) and pick
 // otherwise: the first code, every code for checkboxes.
 func fillForm(t testing.TB, f *form.Form, typ incident.Type, choose map[string]url.Values) incident.Answers {
 	t.Helper()
-	a := incident.Answers{}
-	done := map[string]bool{}
-	for range 500 {
-		steps := f.Steps(typ, a, true)
-		i := slices.IndexFunc(steps, func(s form.Step) bool { return !done[s.Slug] })
-		if i < 0 {
-			return a
-		}
-		s := steps[i]
-		v, ok := choose[s.Slug]
-		if !ok {
-			v = pick(s)
-		}
-		next, problems := f.Apply(a, s, v, testNow)
-		if problems != nil {
-			t.Fatalf("step %s with %v: %v", s.Slug, v, problems)
-		}
-		a = next
-		done[s.Slug] = true
-	}
-	t.Fatal("the form never ends")
-	return nil
+	return formtest.Fill(t, f, typ, true, choose, pick, testNow)
 }
 
 func pick(s form.Step) url.Values {

@@ -13,6 +13,7 @@ import (
 
 	"github.com/psims/psims/internal/incident"
 	"github.com/psims/psims/internal/incident/form"
+	"github.com/psims/psims/internal/incident/form/formtest"
 	"github.com/psims/psims/internal/incident/taxonomy"
 )
 
@@ -35,32 +36,11 @@ func newForm(t testing.TB) *form.Form {
 // default valid answer.
 type answers map[string]url.Values
 
-// fill answers every step of the flow the way a person would: the first
-// unanswered step, again and again, until none is left.
+// fill answers every step of the flow the way a person would, with a
+// default valid answer for the steps chosen does not name.
 func fill(t *testing.T, f *form.Form, typ incident.Type, chosen answers, reviewer bool) incident.Answers {
 	t.Helper()
-	a := incident.Answers{}
-	done := map[string]bool{}
-	for range 200 {
-		steps := f.Steps(typ, a, reviewer)
-		i := slices.IndexFunc(steps, func(s form.Step) bool { return !done[s.Slug] })
-		if i < 0 {
-			return a
-		}
-		s := steps[i]
-		v, ok := chosen[s.Slug]
-		if !ok {
-			v = defaultAnswer(s)
-		}
-		next, problems := f.Apply(a, s, v, now)
-		if problems != nil {
-			t.Fatalf("step %s with %v: %v", s.Slug, v, problems)
-		}
-		a = next
-		done[s.Slug] = true
-	}
-	t.Fatal("the form never ends")
-	return nil
+	return formtest.Fill(t, f, typ, reviewer, chosen, defaultAnswer, now)
 }
 
 func defaultAnswer(s form.Step) url.Values {
