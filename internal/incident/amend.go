@@ -113,26 +113,33 @@ func (r *Recorder) Amend(ctx context.Context, am Amendment, c Client) (Event, er
 		}
 		ch := Change{Answers: res.Answers, Index: res.Index, OccurredFrom: res.OccurredFrom, OccurredTo: res.OccurredTo,
 			SharingOptOut: res.SharingOptOut}
-		reason, body, err := checkChange(reason, ch)
-		if err != nil {
-			return err
-		}
-		if err := amendTx(ctx, tx, am.EventID, cur.Version, Author{UserID: am.AuthorID}, reason, body, ch, c); err != nil {
-			return err
-		}
-		after, err := scanEvent(tx.QueryRowContext(ctx, `SELECT `+eventColumns+` FROM events e WHERE e.id = $1`, am.EventID))
-		if err != nil {
-			return fmt.Errorf("incident: read amended event %d: %w", am.EventID, err)
-		}
-		after.Answers = res.Answers
-		before := Event{Source: cur.Source, Answers: cur.Answers}
-		before.Index.PhysicalHarm = cur.PhysicalHarm
-		return r.alertAmendment(ctx, tx, before, after, am.AuthorID)
+		return r.saveAmendment(ctx, tx, am.EventID, cur, Author{UserID: am.AuthorID}, reason, ch, c)
 	})
 	if err != nil {
 		return Event{}, err
 	}
 	return r.events.Get(ctx, am.EventID)
+}
+
+// saveAmendment writes a checked change as the event's next version, in
+// tx, and queues the alerts the change calls for (to everyone but its
+// author).
+func (r *Recorder) saveAmendment(ctx context.Context, tx *db.Tx, eventID int64, cur current, by Author, reason string, ch Change, c Client) error {
+	reason, body, err := checkChange(reason, ch)
+	if err != nil {
+		return err
+	}
+	if err := amendTx(ctx, tx, eventID, cur.Version, by, reason, body, ch, c); err != nil {
+		return err
+	}
+	after, err := scanEvent(tx.QueryRowContext(ctx, `SELECT `+eventColumns+` FROM events e WHERE e.id = $1`, eventID))
+	if err != nil {
+		return fmt.Errorf("incident: read amended event %d: %w", eventID, err)
+	}
+	after.Answers = ch.Answers
+	before := Event{Source: cur.Source, Answers: cur.Answers}
+	before.Index.PhysicalHarm = cur.PhysicalHarm
+	return r.alertAmendment(ctx, tx, before, after, by.UserID)
 }
 
 // current is what an amendment is checked against.

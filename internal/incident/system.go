@@ -136,21 +136,7 @@ func (r *Recorder) AmendSystem(ctx context.Context, am SystemAmendment, c Client
 			// update that changes nothing.
 			return nil
 		}
-		reason, body, err := checkChange(SystemReason, ch)
-		if err != nil {
-			return err
-		}
-		if err := amendTx(ctx, tx, am.EventID, cur.Version, Author{KeyID: rec.KeyID}, reason, body, ch, c); err != nil {
-			return err
-		}
-		after, err := scanEvent(tx.QueryRowContext(ctx, `SELECT `+eventColumns+` FROM events e WHERE e.id = $1`, am.EventID))
-		if err != nil {
-			return fmt.Errorf("incident: read amended event %d: %w", am.EventID, err)
-		}
-		after.Answers = res.Answers
-		before := Event{Source: cur.Source, Answers: cur.Answers}
-		before.Index.PhysicalHarm = cur.PhysicalHarm
-		return r.alertAmendment(ctx, tx, before, after, 0)
+		return r.saveAmendment(ctx, tx, am.EventID, cur, Author{KeyID: rec.KeyID}, SystemReason, ch, c)
 	})
 	if err != nil {
 		return Event{}, err
