@@ -194,6 +194,11 @@ func TestAnLFPSEClientCreatesReadsUpdatesAndSearches(t *testing.T) {
 			if up.status != http.StatusOK || up.header.Get("ETag") != `W/"2"` {
 				t.Fatalf("update: %d %s %s", up.status, up.header.Get("ETag"), up.body)
 			}
+			// The same resource again makes no new version.
+			again := s.do(http.MethodPut, "/adverse-event/fhir/AdverseEvent/"+string(ref), s.key, up.body)
+			if again.status != http.StatusOK || again.header.Get("ETag") != `W/"2"` {
+				t.Fatalf("an unchanged update: %d %s", again.status, again.header.Get("ETag"))
+			}
 			stale := s.do(http.MethodPut, "/adverse-event/fhir/AdverseEvent/"+string(ref), s.key, changed, "If-Match", `W/"1"`)
 			if stale.status != http.StatusPreconditionFailed || stale.issues(t)[0].Code != "conflict" {
 				t.Fatalf("stale update: %d %s", stale.status, stale.body)

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"testing"
 
@@ -39,16 +40,17 @@ func ext(ae map[string]any, rt, name string) map[string]any {
 }
 
 // setValue sets the first inner extension called el of x to value (key
-// such as "valueCoding"), adding it when there is none; nil removes it.
+// such as "valueCoding"), adding it when there is none; nil removes every
+// one called el.
 func setValue(x map[string]any, el, key string, value any) {
 	inner := x["extension"].([]any)
-	for i, in := range inner {
+	if value == nil {
+		x["extension"] = slices.DeleteFunc(inner, func(in any) bool { return in.(map[string]any)["url"] == el })
+		return
+	}
+	for _, in := range inner {
 		m := in.(map[string]any)
 		if m["url"] == el {
-			if value == nil {
-				x["extension"] = append(inner[:i], inner[i+1:]...)
-				return
-			}
 			m[key] = value
 			return
 		}
@@ -96,6 +98,21 @@ func TestEveryRefusalSaysWhatAndWhere(t *testing.T) {
 			p["extension"] = []any{map[string]any{"url": "https://psims-uat.azure-api.net/taxonomy/fhir/StructureDefinition/patient-information-5",
 				"extension": []any{map[string]any{"url": "PatientSequence", "valueInteger": 1}}}}
 		}, 422, "business-rule", "RiskTheme"},
+		{"a clinical outcome for a patient not harmed", incidentBody, func(ae map[string]any) {
+			setValue(ext(ae, "Patient", "patient-information-5"), "ClinicalOutcome", "valueString", "Recovered fully.")
+		}, 422, "business-rule", "extension('ClinicalOutcome')"},
+		{"an age range beside an exact age", incidentBody, func(ae map[string]any) {
+			setValue(ext(ae, "Patient", "patient-information-5"), "AgeBracket", "valueCoding", coding("age-brackets-5", "3"))
+		}, 422, "business-rule", "extension('AgeBracket')"},
+		{"a never event without its type", incidentBody, func(ae map[string]any) {
+			setValue(ext(ae, "", "adverse-event-governance-5"), "NeverEventType", "", nil)
+		}, 422, "required", "extension('NeverEventType')"},
+		{"the CQC to be told without the criteria", incidentBody, func(ae map[string]any) {
+			setValue(ext(ae, "", "adverse-event-governance-5"), "CqcCriteria", "", nil)
+		}, 422, "required", "extension('CqcCriteria')"},
+		{"a roughly known month beside the date", incidentBody, func(ae map[string]any) {
+			setValue(ext(ae, "", "adverse-event-estimated-date-5"), "ApproximateDate", "valueString", "2026-10")
+		}, 422, "business-rule", "extension('ApproximateDate')"},
 		{"no description", incidentBody, func(ae map[string]any) {
 			delete(ae["event"].(map[string]any), "text")
 		}, 422, "required", "AdverseEvent.event.text"},
@@ -157,7 +174,7 @@ func TestEveryRefusalSaysWhatAndWhere(t *testing.T) {
 			}
 			r := s.do(http.MethodPost, "/adverse-event/fhir/AdverseEvent", s.key, body)
 			if r.status != c.status {
-				t.Fatalf("status %d, want %d: %s", r.status, c.status, r.body)
+				t.Fatalf("status %d, want %d: %.600s", r.status, c.status, r.body)
 			}
 			issues := r.issues(t)
 			found := false
@@ -173,7 +190,7 @@ func TestEveryRefusalSaysWhatAndWhere(t *testing.T) {
 		})
 	}
 	if r := s.do(http.MethodGet, "/adverse-event/fhir/AdverseEvent", s.key, nil); bytes.Contains(r.body, []byte(`"entry"`)) {
-		t.Fatalf("a refused resource was stored: %s", r.body)
+		t.Fatalf("a refused resource was stored: %.300s", r.body)
 	}
 }
 
