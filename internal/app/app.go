@@ -257,7 +257,7 @@ func open(ctx context.Context, cfg config.Config, logger *slog.Logger, workers b
 	}
 	// "Download my data" reads every part that holds personal data (P15).
 	a.DataExport = dataexport.NewService(d, dataexport.Parts{Accounts: a.Accounts, Terms: a.Terms, Feedback: a.Feedback,
-		Incidents: a.Incidents, Mail: a.Outbox, Sharing: a.Sharing, Statistics: a.Statistics}, a.Jobs, cfg.BaseURL+"/account/data/download")
+		Incidents: a.Incidents, Mail: a.Outbox, Sharing: a.Sharing, Statistics: a.Statistics, APIKeys: a.APIKeys}, a.Jobs, cfg.BaseURL+"/account/data/download")
 	return a, nil
 }
 

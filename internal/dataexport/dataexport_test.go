@@ -15,6 +15,7 @@ import (
 	"github.com/riverqueue/river"
 
 	"github.com/psims/psims/internal/account"
+	"github.com/psims/psims/internal/apikey"
 	"github.com/psims/psims/internal/app"
 	"github.com/psims/psims/internal/app/apptest"
 	"github.com/psims/psims/internal/apperr"
@@ -666,6 +667,39 @@ func TestTheJobBuildsALargeExportInTheBackground(t *testing.T) { // P15
 		}
 		if d, err := f.svc.Open(ctx, f.ann.id, e.PublicID, "json", ""); err != nil || d.Document == nil || d.Document.Account.Account.Email != f.ann.email {
 			t.Fatalf("open: %v", err)
+		}
+	})
+}
+
+// TestTheDocumentHoldsTheAPIKeysThePersonMadeOrRevoked: an admin's
+// document lists the organisation API keys they made and revoked (issue
+// 16), never the keys; another person's holds none of them.
+func TestTheDocumentHoldsTheAPIKeysThePersonMadeOrRevoked(t *testing.T) { // P15
+	t.Parallel()
+	each(t, func(t *testing.T, f *fixture) {
+		ctx := context.Background()
+		keys := f.app.APIKeys
+		made, secret, err := keys.Create(ctx, apikey.NewKey{Org: "RM1", Name: "Datix at RM1", CreatedBy: f.admin.id}, apikey.Client{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		other, _, err := keys.Create(ctx, apikey.NewKey{Org: "RM1", Name: "Radar at RM1"}, apikey.Client{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := keys.Revoke(ctx, other.ID, "", f.admin.id, "Replaced", apikey.Client{}); err != nil {
+			t.Fatal(err)
+		}
+		doc, text := f.assemble(t, f.admin.id)
+		if len(doc.APIKeys) != 2 || doc.APIKeys[0].Name != "Datix at RM1" || !doc.APIKeys[0].Made || doc.APIKeys[0].RevokedIt ||
+			doc.APIKeys[0].Prefix != made.Prefix || doc.APIKeys[1].Made || !doc.APIKeys[1].RevokedIt || doc.APIKeys[1].RevokedAt == nil {
+			t.Fatalf("the admin's keys: %+v", doc.APIKeys)
+		}
+		if strings.Contains(text, secret) {
+			t.Fatal("the document holds a key")
+		}
+		if ann, _ := f.assemble(t, f.ann.id); len(ann.APIKeys) != 0 {
+			t.Fatalf("Ann's document holds keys: %+v", ann.APIKeys)
 		}
 	})
 }

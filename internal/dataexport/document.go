@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/psims/psims/internal/account"
+	"github.com/psims/psims/internal/apikey"
 	"github.com/psims/psims/internal/audit"
 	"github.com/psims/psims/internal/feedback"
 	"github.com/psims/psims/internal/incident"
@@ -57,6 +58,9 @@ type Document struct {
 	// publications they may see before release.
 	Sharing    sharing.PersonalData       `json:"data_sharing"`
 	PreRelease []stats.PersonalPreRelease `json:"statistics_pre_release"`
+	// APIKeys are the organisation API keys the person made or revoked
+	// (issue 16), never the keys themselves.
+	APIKeys []apikey.PersonalKey `json:"api_keys"`
 }
 
 // Rows counts the entries of the document's lists, for the page that
@@ -65,7 +69,7 @@ func (d Document) Rows() int {
 	return 1 + len(d.Account.Sessions) + len(d.Account.Requests) + len(d.Account.OpenLinks) + len(d.History) +
 		len(d.Terms.Acceptances) + len(d.Terms.History) + len(d.Usage.Events) + len(d.Usage.Days) +
 		len(d.Feedback) + len(d.Events) + len(d.Drafts) + len(d.Emails) +
-		len(d.Sharing.NamedIn) + len(d.Sharing.Extracts) + len(d.PreRelease)
+		len(d.Sharing.NamedIn) + len(d.Sharing.Extracts) + len(d.PreRelease) + len(d.APIKeys)
 }
 
 // Disclosure labels a document made for a legal disclosure (P18).
@@ -113,6 +117,11 @@ type (
 	Statistics interface {
 		PersonalData(ctx context.Context, addr string) ([]stats.PersonalPreRelease, error)
 	}
+	// APIKeys reads the API keys a person made or revoked
+	// (*apikey.Service).
+	APIKeys interface {
+		PersonalData(ctx context.Context, userID int64) ([]apikey.PersonalKey, error)
+	}
 )
 
 // Parts are the parts a Service reads from.
@@ -124,6 +133,7 @@ type Parts struct {
 	Mail       Mail
 	Sharing    Sharing
 	Statistics Statistics
+	APIKeys    APIKeys
 }
 
 // Assemble reads everything held about userID. Errors: NotFound when
@@ -156,6 +166,9 @@ func (s *Service) Assemble(ctx context.Context, userID int64) (Document, error) 
 		return Document{}, err
 	}
 	if doc.PreRelease, err = s.parts.Statistics.PersonalData(ctx, doc.Account.Account.Email); err != nil {
+		return Document{}, err
+	}
+	if doc.APIKeys, err = s.parts.APIKeys.PersonalData(ctx, userID); err != nil {
 		return Document{}, err
 	}
 	return doc, nil
