@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/psims/psims/internal/account"
+	"github.com/psims/psims/internal/apikey"
 	"github.com/psims/psims/internal/apperr"
 	"github.com/psims/psims/internal/authz"
 	"github.com/psims/psims/internal/org"
@@ -286,6 +287,15 @@ type adminUserData struct {
 	// CanExempt offers to keep the account out of the dormancy sweep, or
 	// put it back (P12).
 	CanExempt bool
+	// APIKeys are the organisation API keys the person made that still
+	// work, for an admin who manages them: keys are the organisation's and
+	// outlive a suspension, so the page says so (T6, issue 16).
+	APIKeys []userAPIKey
+}
+
+// userAPIKey is a working key the person made, with where to manage it.
+type userAPIKey struct {
+	Name, Prefix, Org, Manage string
 }
 
 // Notices after a change, by the done= value of the redirect.
@@ -381,6 +391,10 @@ func (s *Server) renderAdminUser(w http.ResponseWriter, r *http.Request, status 
 	}
 	data.CanDisclose = authz.Decide(sub, authz.DiscloseUserData, targetObject(u)).Allowed
 	data.CanExempt = authz.Decide(sub, authz.ExemptFromDormancy, targetObject(u)).Allowed
+	if data.APIKeys, err = s.apiKeysMadeBy(r, sub, u); err != nil {
+		s.fail(w, r, err)
+		return
+	}
 	p := s.page(r, u.Name)
 	p.Form = form
 	p.Errors = errs
@@ -476,4 +490,25 @@ func (s *Server) adminUserReadGrants(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	http.Redirect(w, r, fmt.Sprintf("/admin/users/%d?done=grants", u.ID), http.StatusSeeOther)
+}
+
+// apiKeysMadeBy lists the working API keys u made that sub may manage.
+func (s *Server) apiKeysMadeBy(r *http.Request, sub authz.Subject, u account.User) ([]userAPIKey, error) {
+	keys, err := s.APIKeys.List(r.Context(), "")
+	if err != nil {
+		return nil, err
+	}
+	now := s.now()
+	var out []userAPIKey
+	for _, k := range keys {
+		if k.CreatedBy != u.ID || k.Status(now) != apikey.Active || authz.Decide(sub, authz.ManageAPIKeys, authz.Object{Org: k.Org}).Denied() {
+			continue
+		}
+		manage := apiKeysPath
+		if sub.Role == string(account.RoleNationalAdmin) {
+			manage += "?org=" + url.QueryEscape(k.Org)
+		}
+		out = append(out, userAPIKey{Name: k.Name, Prefix: k.Prefix, Org: k.Org, Manage: manage})
+	}
+	return out, nil
 }

@@ -237,3 +237,37 @@ func TestAPIKeyFormKeepsBadInputWithItsErrors(t *testing.T) {
 		t.Fatalf("%d keys made from bad input", n)
 	}
 }
+
+// T6, issue 16: keys are the organisation's and outlive a suspension, so
+// the page of a person who made working keys lists them for the admins
+// who manage keys, with where to revoke them; a revoked key is not
+// listed.
+func TestAPersonsPageListsTheWorkingKeysTheyMade(t *testing.T) {
+	t.Parallel()
+	site := apptest.Start(t, dbtest.SQLite(t), nil)
+	f := &matrixFixture{t: t, site: site}
+	ctx := context.Background()
+	maker := f.newUser(authz.OrgAdmin, ownOrg, false)
+	working, _, err := site.App.APIKeys.Create(ctx, apikey.NewKey{Org: ownOrg, Name: "Datix", CreatedBy: maker.ID}, apikey.Client{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	revoked, _, err := site.App.APIKeys.Create(ctx, apikey.NewKey{Org: ownOrg, Name: "Old Radar", CreatedBy: maker.ID}, apikey.Client{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := site.App.APIKeys.Revoke(ctx, revoked.ID, "", 0, "", apikey.Client{}); err != nil {
+		t.Fatal(err)
+	}
+	page := "/admin/users/" + strconv.FormatInt(maker.ID, 10)
+	national := f.actor(authz.NationalAdmin).get(page)
+	wantStatus(t, "a national admin", national, http.StatusOK)
+	if !strings.Contains(national.body, "API keys this person made") || !strings.Contains(national.body, "<code>"+working.Prefix+"</code>") ||
+		!strings.Contains(national.body, `href="/admin/api-keys?org=RM1"`) || strings.Contains(national.body, "Old Radar") {
+		t.Fatalf("the national admin's page of the key's maker:\n%s", national.body)
+	}
+	colleague := f.actor(authz.OrgAdmin).get(page)
+	if !strings.Contains(colleague.body, "Datix") || !strings.Contains(colleague.body, `href="/admin/api-keys"`) {
+		t.Fatalf("another admin of the organisation does not see the key:\n%s", colleague.body)
+	}
+}
