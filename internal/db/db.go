@@ -179,6 +179,34 @@ type Tx struct {
 	Now     time.Time
 	Dialect Dialect
 	stmts   *stmtCache // the write pool's prepared statements; nil on PostgreSQL
+	// shared are the values kept with Shared, in the order first asked for.
+	shared []*sharedValue
+}
+
+// sharedValue is one value kept with Tx.Shared.
+type sharedValue struct {
+	key    string
+	v      any
+	finish func(ctx context.Context, tx *Tx, v any) error
+}
+
+// Shared returns the value kept in the transaction under key, made by
+// init the first time it is asked for; finish runs once with it just
+// before the commit, and its error rolls the whole transaction back. It is
+// for work that many writes of one transaction add to, such as counts,
+// written once: in a shared transaction (InSharedTx), once for all of the
+// callers in it. A caller should add to it last, when nothing of its own
+// can fail any more, since rolling back a caller's savepoint does not take
+// back what it added.
+func (tx *Tx) Shared(key string, init func() any, finish func(ctx context.Context, tx *Tx, v any) error) any {
+	for _, sv := range tx.shared {
+		if sv.key == key {
+			return sv.v
+		}
+	}
+	sv := &sharedValue{key: key, v: init(), finish: finish}
+	tx.shared = append(tx.shared, sv)
+	return sv.v
 }
 
 // InTx runs fn in a write transaction, committing when fn returns nil and
@@ -191,7 +219,11 @@ func (d *DB) InTx(ctx context.Context, fn func(tx *Tx) error) error {
 	tx := &Tx{Tx: sqlTx, Now: d.Now(), Dialect: d.dialect, stmts: d.writeStmts}
 	// Statements first seen in this transaction are prepared for the next.
 	defer d.writeStmts.prepareWanted(context.WithoutCancel(ctx))
-	if err := fn(tx); err != nil {
+	err = fn(tx)
+	for i := 0; err == nil && i < len(tx.shared); i++ {
+		err = tx.shared[i].finish(ctx, tx, tx.shared[i].v)
+	}
+	if err != nil {
 		if rbErr := sqlTx.Rollback(); rbErr != nil && !errors.Is(rbErr, sql.ErrTxDone) {
 			return errors.Join(err, fmt.Errorf("db: rollback: %w", rbErr))
 		}

@@ -86,6 +86,15 @@ func (t statTally) add(e statEvent, delta int64) {
 }
 
 // statRowsPerStatement is how many rollup rows one statement changes.
+// statsOf is the tally of tx's submissions, written once just before it
+// commits: when submissions share a commit (db.InSharedTx), one upsert a
+// rollup table serves them all rather than four statements each.
+func statsOf(tx *db.Tx) statTally {
+	return tx.Shared("incident.stats", func() any { return statTally{} }, func(ctx context.Context, tx *db.Tx, v any) error {
+		return v.(statTally).write(ctx, tx)
+	}).(statTally)
+}
+
 const statRowsPerStatement = 50
 
 // write adds the tally to the rollups in tx, in a fixed order (so that two

@@ -175,12 +175,6 @@ func (s *Service) submit(ctx context.Context, build func(ctx context.Context, tx
 		if err := countDay(ctx, tx, ev.OrgCode, ev.SubmittedAt, ev.Type, ev.Index.PhysicalHarm, 1); err != nil {
 			return err
 		}
-		stats := statTally{}
-		stats.add(statEvent{org: ev.OrgCode, typ: ev.Type, harm: ev.Index.PhysicalHarm, service: ev.Index.ServiceType,
-			occurred: ev.OccurredFrom, submitted: ev.SubmittedAt, codes: sub.Index.Codes}, 1)
-		if err := stats.write(ctx, tx); err != nil {
-			return err
-		}
 		if sub.DraftID != 0 {
 			res, err := tx.ExecContext(ctx, `DELETE FROM drafts WHERE id = $1 AND user_id = $2`, sub.DraftID, sub.ReporterID)
 			if err != nil {
@@ -199,8 +193,16 @@ func (s *Service) submit(ctx context.Context, build func(ctx context.Context, tx
 		if sub.KeyID != 0 {
 			details["api_key"] = strconv.FormatInt(sub.KeyID, 10)
 		}
-		return audit.Record(ctx, tx, audit.Entry{ActorID: sub.ReporterID, Action: "event.submit", SubjectType: "event",
-			SubjectID: strconv.FormatInt(ev.ID, 10), IP: c.IP, Details: details})
+		if err := audit.Record(ctx, tx, audit.Entry{ActorID: sub.ReporterID, Action: "event.submit", SubjectType: "event",
+			SubjectID: strconv.FormatInt(ev.ID, 10), IP: c.IP, Details: details}); err != nil {
+			return err
+		}
+		// Last, as nothing of this submission can fail after it: the
+		// statistics of every submission sharing the commit are written
+		// together (see statsOf).
+		statsOf(tx).add(statEvent{org: ev.OrgCode, typ: ev.Type, harm: ev.Index.PhysicalHarm, service: ev.Index.ServiceType,
+			occurred: ev.OccurredFrom, submitted: ev.SubmittedAt, codes: sub.Index.Codes}, 1)
+		return nil
 	})
 	if err != nil {
 		return Event{}, err
