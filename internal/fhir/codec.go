@@ -141,7 +141,8 @@ func named(url, kind string) (string, bool) {
 	return unversioned(name), true
 }
 
-// extensionURL is the national address of an extension, as written.
+// systemURL is the national address of a code list's code system, as
+// every coding PSIMS writes names it.
 func (c *Codec) systemURL(list string) string { return c.national + "/CodeSystem/" + list }
 
 // elementPath is where an answer is, or would be, in a resource, for an
