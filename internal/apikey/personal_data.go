@@ -2,7 +2,6 @@ package apikey
 
 import (
 	"context"
-	"fmt"
 	"time"
 )
 
@@ -22,17 +21,12 @@ type PersonalKey struct {
 
 // PersonalData lists the keys userID made or revoked, oldest first.
 func (s *Service) PersonalData(ctx context.Context, userID int64) ([]PersonalKey, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT `+columns+` FROM api_keys WHERE created_by = $1 OR revoked_by = $1 ORDER BY id`, userID)
+	keys, err := s.list(ctx, `WHERE created_by = $1 OR revoked_by = $1 ORDER BY id`, userID)
 	if err != nil {
-		return nil, fmt.Errorf("apikey: personal data: %w", err)
+		return nil, err
 	}
-	defer rows.Close()
-	out := []PersonalKey{}
-	for rows.Next() {
-		k, err := scan(rows)
-		if err != nil {
-			return nil, fmt.Errorf("apikey: personal data: %w", err)
-		}
+	out := make([]PersonalKey, 0, len(keys))
+	for _, k := range keys {
 		p := PersonalKey{Org: k.Org, Name: k.Name, Prefix: k.Prefix, CreatedAt: k.CreatedAt,
 			Made: k.CreatedBy == userID, RevokedIt: k.RevokedBy == userID}
 		if !k.RevokedAt.IsZero() {
@@ -40,5 +34,5 @@ func (s *Service) PersonalData(ctx context.Context, userID int64) ([]PersonalKey
 		}
 		out = append(out, p)
 	}
-	return out, rows.Err()
+	return out, nil
 }

@@ -55,11 +55,21 @@ func get(ctx context.Context, q querier, id int64) (Key, error) {
 // List returns the keys of the organisation with ODS code org, or of
 // every organisation when org is "", newest first.
 func (s *Service) List(ctx context.Context, org string) ([]Key, error) {
-	where, args := ``, []any{}
-	if org != "" {
-		where, args = `WHERE org_ods = $1 `, []any{org}
+	if org == "" {
+		return s.list(ctx, `ORDER BY created_at DESC, id DESC`)
 	}
-	rows, err := s.db.QueryContext(ctx, `SELECT `+columns+` FROM api_keys `+where+`ORDER BY created_at DESC, id DESC`, args...)
+	return s.list(ctx, `WHERE org_ods = $1 ORDER BY created_at DESC, id DESC`, org)
+}
+
+// MadeBy returns the keys userID made, newest first.
+func (s *Service) MadeBy(ctx context.Context, userID int64) ([]Key, error) {
+	return s.list(ctx, `WHERE created_by = $1 ORDER BY created_at DESC, id DESC`, userID)
+}
+
+// list returns the keys the rest of the query (a WHERE and ORDER BY)
+// chooses.
+func (s *Service) list(ctx context.Context, rest string, args ...any) ([]Key, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT `+columns+` FROM api_keys `+rest, args...)
 	if err != nil {
 		return nil, fmt.Errorf("apikey: list: %w", err)
 	}

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"maps"
 	"net/http"
 	"net/url"
 	"slices"
@@ -274,19 +275,9 @@ func TestAnLFPSEClientCreatesReadsUpdatesAndSearches(t *testing.T) {
 	}
 }
 
-// sameAnswers compares answers as sets of values per element, since
-// checkboxes come back in the list's order.
-func sameAnswers(a, b incident.Answers) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for k, vs := range a {
-		if !slices.Equal(vs, b[k]) {
-			return false
-		}
-	}
-	return true
-}
+// sameAnswers reports whether a and b hold the same values for the same
+// elements.
+func sameAnswers(a, b incident.Answers) bool { return maps.EqualFunc(a, b, slices.Equal[[]string]) }
 
 // TestKeysDecideWhatARequestMayDo is the API's authorisation matrix: every
 // route, with no key, a malformed key, an unknown one, a revoked one, an

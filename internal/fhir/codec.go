@@ -88,9 +88,9 @@ func NewCodec(tax *taxonomy.Taxonomy) (*Codec, error) {
 	for _, x := range tax.Extensions {
 		c.extensions[unversioned(x.Profile)] = x
 		c.elements[x.ID] = map[string]taxonomy.Element{}
-		rt, err := c.resourceType(x.Resource)
-		if err != nil {
-			return nil, err
+		rt, ok := resourceTypeOf(tax, x.Resource)
+		if !ok {
+			return nil, fmt.Errorf("fhir: no resource type for the profile %q", x.Resource)
 		}
 		c.resourceOf[x.ID] = rt
 	}
@@ -103,17 +103,19 @@ func NewCodec(tax *taxonomy.Taxonomy) (*Codec, error) {
 	return c, nil
 }
 
-// resourceType names the resource type of a profile of the taxonomy.
-func (c *Codec) resourceType(profile string) (string, error) {
-	if profile == c.tax.Profile {
-		return typeAdverseEvent, nil
+// resourceTypeOf names the resource type of a profile of the taxonomy:
+// AdverseEvent for the event's own, and "adverse-event-patient-5" and the
+// like for the resources it contains. ok is false for any other.
+func resourceTypeOf(tax *taxonomy.Taxonomy, profile string) (rt string, ok bool) {
+	if profile == tax.Profile {
+		return typeAdverseEvent, true
 	}
 	for _, rt := range containedOrder {
 		if unversioned(profile) == "adverse-event-"+strings.ToLower(rt) {
-			return rt, nil
+			return rt, true
 		}
 	}
-	return "", fmt.Errorf("fhir: no resource type for the profile %q", profile)
+	return "", false
 }
 
 // unversioned is a profile or list ID without its version: "-5", or "-6"

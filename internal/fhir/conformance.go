@@ -22,33 +22,12 @@ const (
 	confBaseExtension = "http://hl7.org/fhir/StructureDefinition/Extension"
 )
 
-// Where PSIMS serves the API and its definitions, under the base URL.
-const (
-	confAPIPath        = "/adverse-event/fhir"
-	confDefinitionPath = "/taxonomy/fhir"
-)
-
-// confContext maps the profile of each contained resource that carries
-// extensions to the FHIR resource it is. The event's own profile is
-// AdverseEvent (see confResourceOf).
-var confContext = map[string]string{
-	"adverse-event-patient-5":      "Patient",
-	"adverse-event-location-5":     "Location",
-	"adverse-event-practitioner-5": "Practitioner",
-	"adverse-event-medication-5":   "Medication",
-	"adverse-event-device-5":       "Device",
-}
-
-// confResourceOf returns the FHIR resource type whose profile is profile:
-// AdverseEvent for the event's own profile, the contained resource's type
-// otherwise. A profile the map does not know (a later taxonomy) gets the
-// widest context, Element, rather than a wrong one.
+// confResourceOf returns the FHIR resource type whose profile is profile
+// (see resourceTypeOf). A profile it does not know (a later taxonomy) gets
+// the widest context, Element, rather than a wrong one.
 func confResourceOf(tax *taxonomy.Taxonomy, profile string) string {
-	if profile == tax.Profile {
-		return "AdverseEvent"
-	}
-	if r, ok := confContext[profile]; ok {
-		return r
+	if rt, ok := resourceTypeOf(tax, profile); ok {
+		return rt
 	}
 	return "Element"
 }
@@ -67,11 +46,11 @@ var confElementType = map[string]string{
 // confStructureDefinitionURL and confValueSetURL are the canonical URLs of
 // PSIMS's own definitions.
 func confStructureDefinitionURL(base, id string) string {
-	return base + confDefinitionPath + "/StructureDefinition/" + id
+	return base + TaxonomyPath + "/StructureDefinition/" + id
 }
 
 func confValueSetURL(base, id string) string {
-	return base + confDefinitionPath + "/ValueSet/" + id
+	return base + TaxonomyPath + "/ValueSet/" + id
 }
 
 // The code systems keep the national canonical URL, which is what the
@@ -125,7 +104,7 @@ func confNational(tax *taxonomy.Taxonomy, url string) string {
 // without a trailing slash, software the PSIMS version string and now the
 // time stated as the statement's date.
 func CapabilityStatement(base string, tax *taxonomy.Taxonomy, software string, now time.Time) any {
-	api := base + confAPIPath
+	api := base + EventsPath
 	return confCapabilityStatement{
 		ResourceType: "CapabilityStatement",
 		URL:          api + "/metadata",
@@ -155,7 +134,7 @@ func CapabilityStatement(base string, tax *taxonomy.Taxonomy, software string, n
 			Security: confSecurity{
 				Description: "Every request carries the organisation's API key, either in the Ocp-Apim-Subscription-Key header " +
 					"(as LFPSE clients send it) or as \"Authorization: Bearer <key>\". A key acts for its organisation alone. " +
-					"SMART on FHIR and OAuth are not supported. The definitions under " + base + confDefinitionPath +
+					"SMART on FHIR and OAuth are not supported. The definitions under " + base + TaxonomyPath +
 					" are public and need no key.",
 			},
 			Resource: []confRestResource{{

@@ -23,14 +23,16 @@ import (
 	"github.com/psims/psims/internal/ratelimit"
 )
 
-// The two roots the API answers under.
+// Where the API answers, under the base URL.
 const (
-	// EventsRoot is where AdverseEvent resources, the CapabilityStatement
-	// and the OpenAPI document are.
-	EventsRoot = "/adverse-event/fhir/"
-	// TaxonomyRoot is where the definitions of the profile, its value sets
-	// and code systems are.
-	TaxonomyRoot = "/taxonomy/fhir/"
+	// EventsPath is where AdverseEvent resources, the CapabilityStatement
+	// and the OpenAPI document are, and EventsRoot every address below it.
+	EventsPath = "/adverse-event/fhir"
+	EventsRoot = EventsPath + "/"
+	// TaxonomyPath is where the definitions of the profile, its value sets
+	// and code systems are, and TaxonomyRoot every address below it.
+	TaxonomyPath = "/taxonomy/fhir"
+	TaxonomyRoot = TaxonomyPath + "/"
 )
 
 // Keys authenticates API keys; *apikey.Service is one.
@@ -202,8 +204,8 @@ func (h *Handler) definition(find func(base string, tax *taxonomy.Taxonomy, id s
 // network may make a minute before it is answered 429.
 const refusedPerMinute = 30
 
-// keyed is a handler for requests made with a key.
-type keyed func(w http.ResponseWriter, r *http.Request, k apikey.Key)
+// keyed is a handler for requests made with a key k, from the address ip.
+type keyed func(w http.ResponseWriter, r *http.Request, k apikey.Key, ip string)
 
 // secretOf is the key a request presents: in Ocp-Apim-Subscription-Key, as
 // LFPSE clients send it, or as a bearer token.
@@ -242,7 +244,7 @@ func (h *Handler) withKey(fn keyed) http.HandlerFunc {
 				return
 			}
 			if !d.Allowed {
-				h.throttled(w, d)
+				h.throttled(w, d, "Too many requests with API keys that do not work have come from your network")
 				return
 			}
 			h.audit(ctx, "api.refused", "api_key", "", ip, map[string]string{"status": "401", "reason": "key not valid",
@@ -262,19 +264,20 @@ func (h *Handler) withKey(fn keyed) http.HandlerFunc {
 		}
 		if !d.Allowed {
 			h.refuse(ctx, k, r, ip, http.StatusTooManyRequests, "rate limit")
-			h.throttled(w, d)
+			h.throttled(w, d, "Too many requests with this key")
 			return
 		}
-		fn(w, r, k)
+		fn(w, r, k, ip)
 	}
 }
 
-// throttled answers a request over its rate.
-func (h *Handler) throttled(w http.ResponseWriter, d ratelimit.Decision) {
+// throttled answers a request over its rate, saying which (what) and
+// when to try again.
+func (h *Handler) throttled(w http.ResponseWriter, d ratelimit.Decision, what string) {
 	secs := max(1, int((d.RetryAfter+time.Second-1)/time.Second))
 	w.Header().Set("Retry-After", strconv.Itoa(secs))
 	writeOutcome(w, http.StatusTooManyRequests, Issue{Severity: severityError, Code: codeThrottled,
-		Message: fmt.Sprintf("Too many requests with this key. Wait %d seconds, then try again", secs)})
+		Message: fmt.Sprintf("%s. Wait %d seconds, then try again", what, secs)})
 }
 
 // audit writes an entry of the audit log in a transaction of its own; a
@@ -356,8 +359,7 @@ func issueCodes(issues []Issue) string {
 	return strings.Join(codes, ",")
 }
 
-func (h *Handler) create(w http.ResponseWriter, r *http.Request, k apikey.Key) {
-	ip := h.ClientIP(r)
+func (h *Handler) create(w http.ResponseWriter, r *http.Request, k apikey.Key, ip string) {
 	rec, ok := h.decode(w, r, k, ip)
 	if !ok {
 		return
@@ -371,8 +373,7 @@ func (h *Handler) create(w http.ResponseWriter, r *http.Request, k apikey.Key) {
 	h.answer(w, r, http.StatusCreated, ev.Reference, ev.Type, ev.Version, ev.UpdatedAt, ev.Answers)
 }
 
-func (h *Handler) update(w http.ResponseWriter, r *http.Request, k apikey.Key) {
-	ip := h.ClientIP(r)
+func (h *Handler) update(w http.ResponseWriter, r *http.Request, k apikey.Key, ip string) {
 	ev, ok := h.event(w, r, k, ip)
 	if !ok {
 		return
@@ -489,8 +490,7 @@ func (h *Handler) event(w http.ResponseWriter, r *http.Request, k apikey.Key, ip
 	return incident.Event{}, false
 }
 
-func (h *Handler) read(w http.ResponseWriter, r *http.Request, k apikey.Key) {
-	ip := h.ClientIP(r)
+func (h *Handler) read(w http.ResponseWriter, r *http.Request, k apikey.Key, ip string) {
 	ev, ok := h.event(w, r, k, ip)
 	if !ok {
 		return
@@ -499,8 +499,7 @@ func (h *Handler) read(w http.ResponseWriter, r *http.Request, k apikey.Key) {
 	h.answer(w, r, http.StatusOK, ev.Reference, ev.Type, ev.Version, ev.UpdatedAt, ev.Answers)
 }
 
-func (h *Handler) vread(w http.ResponseWriter, r *http.Request, k apikey.Key) {
-	ip := h.ClientIP(r)
+func (h *Handler) vread(w http.ResponseWriter, r *http.Request, k apikey.Key, ip string) {
 	ev, ok := h.event(w, r, k, ip)
 	if !ok {
 		return
@@ -558,8 +557,7 @@ type bundleResponse struct {
 	LastModified string `json:"lastModified"`
 }
 
-func (h *Handler) history(w http.ResponseWriter, r *http.Request, k apikey.Key) {
-	ip := h.ClientIP(r)
+func (h *Handler) history(w http.ResponseWriter, r *http.Request, k apikey.Key, ip string) {
 	ev, ok := h.event(w, r, k, ip)
 	if !ok {
 		return

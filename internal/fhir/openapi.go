@@ -33,8 +33,8 @@ func OpenAPI(base string) []byte {
 
 // oaDocumentFor builds the document.
 func oaDocumentFor(base string) oaDocument {
-	api := confAPIPath
-	defs := confDefinitionPath
+	api := EventsPath
+	defs := TaxonomyPath
 	keyed := []oaSecurityRequirement{{"subscriptionKey": {}}, {"bearerKey": {}}}
 	public := []oaSecurityRequirement{}
 

@@ -26,8 +26,7 @@ var searchParams = []string{"date", "_lastUpdated", "location.organization", "_c
 
 // search answers GET AdverseEvent?…: the key's organisation's events,
 // oldest submitted first, a page at a time with a next link.
-func (h *Handler) search(w http.ResponseWriter, r *http.Request, k apikey.Key) {
-	ip := h.ClientIP(r)
+func (h *Handler) search(w http.ResponseWriter, r *http.Request, k apikey.Key, ip string) {
 	q := r.URL.Query()
 	f, count, page, issues := parseSearch(q, k.Org)
 	if issues != nil {

@@ -3,6 +3,7 @@ package incident
 import (
 	"context"
 	"fmt"
+	"maps"
 	"slices"
 
 	"github.com/psims/psims/internal/apperr"
@@ -131,7 +132,7 @@ func (r *Recorder) AmendSystem(ctx context.Context, am SystemAmendment, c Client
 		}
 		ch := Change{Answers: res.Answers, Index: res.Index, OccurredFrom: res.OccurredFrom, OccurredTo: res.OccurredTo,
 			SharingOptOut: res.SharingOptOut}
-		if slices.Equal(sortedAnswers(cur.Answers), sortedAnswers(res.Answers)) {
+		if maps.EqualFunc(cur.Answers, res.Answers, slices.Equal[[]string]) {
 			// Nothing changed: no new version, as FHIR asks of an
 			// update that changes nothing.
 			return nil
@@ -142,16 +143,4 @@ func (r *Recorder) AmendSystem(ctx context.Context, am SystemAmendment, c Client
 		return Event{}, err
 	}
 	return r.events.Get(ctx, am.EventID)
-}
-
-// sortedAnswers flattens answers into one comparable list.
-func sortedAnswers(a Answers) []string {
-	var out []string
-	for k, vs := range a {
-		for i, v := range vs {
-			out = append(out, fmt.Sprintf("%s\x00%d\x00%s", k, i, v))
-		}
-	}
-	slices.Sort(out)
-	return out
 }

@@ -494,14 +494,14 @@ func (s *Server) adminUserReadGrants(w http.ResponseWriter, r *http.Request) {
 
 // apiKeysMadeBy lists the working API keys u made that sub may manage.
 func (s *Server) apiKeysMadeBy(r *http.Request, sub authz.Subject, u account.User) ([]userAPIKey, error) {
-	keys, err := s.APIKeys.List(r.Context(), "")
+	keys, err := s.APIKeys.MadeBy(r.Context(), u.ID)
 	if err != nil {
 		return nil, err
 	}
 	now := s.now()
 	var out []userAPIKey
 	for _, k := range keys {
-		if k.CreatedBy != u.ID || k.Status(now) != apikey.Active || authz.Decide(sub, authz.ManageAPIKeys, authz.Object{Org: k.Org}).Denied() {
+		if k.Status(now) != apikey.Active || authz.Decide(sub, authz.ManageAPIKeys, authz.Object{Org: k.Org}).Denied() {
 			continue
 		}
 		manage := apiKeysPath
