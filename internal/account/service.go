@@ -28,6 +28,18 @@ type Settings struct {
 
 	SessionIdle     time.Duration
 	SessionAbsolute time.Duration
+	// PrivilegedIdle and PrivilegedAbsolute replace SessionIdle and
+	// SessionAbsolute for the sessions of privileged roles
+	// (Role.Privileged), when shorter.
+	PrivilegedIdle     time.Duration
+	PrivilegedAbsolute time.Duration
+
+	// TwoStepRoles are the roles whose accounts must use two-step
+	// verification; their people set an app up at their next sign-in.
+	TwoStepRoles []Role
+	// SealKey (32 bytes) seals authenticator secrets at rest; the
+	// application gives it from the server's secrets.
+	SealKey []byte
 
 	LockoutThreshold int           // failures within LockoutWindow that lock the account
 	LockoutWindow    time.Duration // how far back failures count

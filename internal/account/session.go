@@ -22,6 +22,12 @@ type Session struct {
 	ExpiresAt  time.Time // absolute end
 	IP         string
 	UserAgent  string
+	// Idle is how long without a request ends the session, which depends
+	// on its person's role; set by Authenticate.
+	Idle time.Duration
+	// SecondFactor is how the session passed the second step of signing
+	// in ("totp" or "recovery"), or "" (see Service.SecondStepFor).
+	SecondFactor string
 
 	hash string
 }
@@ -33,6 +39,21 @@ const touchEvery = time.Minute
 
 // maxUserAgent bounds the stored browser description.
 const maxUserAgent = 300
+
+// sessionLimits returns how long a session of the role lasts idle, and at
+// most.
+func (s *Service) sessionLimits(r Role) (idle, absolute time.Duration) {
+	idle, absolute = s.settings.SessionIdle, s.settings.SessionAbsolute
+	if r.Privileged() {
+		if p := s.settings.PrivilegedIdle; p > 0 && p < idle {
+			idle = p
+		}
+		if p := s.settings.PrivilegedAbsolute; p > 0 && p < absolute {
+			absolute = p
+		}
+	}
+	return idle, absolute
+}
 
 func createSession(ctx context.Context, tx *db.Tx, userID int64, c Client, absolute time.Duration) (Session, error) {
 	token, hash := newToken()
@@ -62,21 +83,31 @@ func (s *Service) Authenticate(ctx context.Context, token string) (User, Session
 	}
 	now := s.db.Now()
 	hash := hashToken(token)
-	row := s.db.QueryRowContext(ctx, `SELECT s.created_at, s.last_seen_at, s.expires_at, s.ip, s.user_agent, o.name, `+userColumns+`
+	row := s.db.QueryRowContext(ctx, `SELECT s.created_at, s.last_seen_at, s.expires_at, s.ip, s.user_agent, s.second_factor, o.name,
+		EXISTS (SELECT 1 FROM totp_factors t WHERE t.user_id = u.id AND t.confirmed_at IS NOT NULL), `+userColumns+`
 		FROM sessions s JOIN users u ON u.id = s.user_id JOIN organisations o ON o.ods_code = u.org_ods
 		WHERE s.token_hash = $1`, hash)
 	sess := Session{hash: hash}
 	var orgName string
-	u, err := scanUser(prefixScanner{row, []any{&sess.CreatedAt, &sess.LastSeenAt, &sess.ExpiresAt, &sess.IP, &sess.UserAgent, &orgName}})
+	var twoStep bool
+	u, err := scanUser(prefixScanner{row, []any{&sess.CreatedAt, &sess.LastSeenAt, &sess.ExpiresAt, &sess.IP, &sess.UserAgent,
+		&sess.SecondFactor, &orgName, &twoStep}})
 	if errors.Is(err, sql.ErrNoRows) {
 		return User{}, Session{}, errNoSession
 	}
 	if err != nil {
 		return User{}, Session{}, fmt.Errorf("account: authenticate: %w", err)
 	}
-	u.OrgName = orgName
+	u.OrgName, u.TwoStep = orgName, twoStep
 	sess.UserID = u.ID
-	if !now.Before(sess.ExpiresAt) || !now.Before(sess.LastSeenAt.Add(s.settings.SessionIdle)) || u.Status != StatusActive {
+	// The role's limits apply from the request after a change of role,
+	// whatever they were when the session began.
+	idle, absolute := s.sessionLimits(u.Role)
+	sess.Idle = idle
+	if ends := sess.CreatedAt.Add(absolute); ends.Before(sess.ExpiresAt) {
+		sess.ExpiresAt = ends
+	}
+	if !now.Before(sess.ExpiresAt) || !now.Before(sess.LastSeenAt.Add(idle)) || u.Status != StatusActive {
 		if err := s.db.InTx(ctx, func(tx *db.Tx) error { return deleteSession(ctx, tx, hash) }); err != nil {
 			return User{}, Session{}, err
 		}

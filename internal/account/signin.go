@@ -69,6 +69,9 @@ type SignInResult struct {
 	Outcome string
 	User    User    // set unless Outcome is OutcomeFailed
 	Session Session // set when Outcome is OutcomeSuccess
+	// Step is what the new session still needs: a code from the
+	// person's authenticator app, or setting one up (see SecondStepFor).
+	Step SecondStep
 }
 
 // Client is where a request came from.
@@ -227,9 +230,17 @@ func (s *Service) succeed(ctx context.Context, u User, newHash string, c Client)
 		if err := markActive(ctx, tx, u.ID, "sign_in", c.IP); err != nil {
 			return err
 		}
-		sess, err := createSession(ctx, tx, u.ID, c, s.settings.SessionAbsolute)
-		res.Session = sess
-		return err
+		_, absolute := s.sessionLimits(u.Role)
+		sess, err := createSession(ctx, tx, u.ID, c, absolute)
+		if err != nil {
+			return err
+		}
+		if err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM totp_factors WHERE user_id = $1 AND confirmed_at IS NOT NULL)`,
+			u.ID).Scan(&res.User.TwoStep); err != nil {
+			return fmt.Errorf("account: read two-step: %w", err)
+		}
+		res.Session, res.Step = sess, s.SecondStepFor(res.User, sess)
+		return nil
 	})
 	if err != nil {
 		return SignInResult{}, err

@@ -54,12 +54,15 @@ func ParseRole(s string) (Role, error) {
 
 // User is a registered person.
 type User struct {
-	ID              int64
-	Email           string
-	Name            string
-	JobRole         string
-	OrgCode         string
-	OrgName         string // filled only where the query joins organisations
+	ID      int64
+	Email   string
+	Name    string
+	JobRole string
+	OrgCode string
+	OrgName string // filled only where the query joins organisations
+	// TwoStep is true when the account has a confirmed authenticator app;
+	// filled only by Authenticate.
+	TwoStep         bool
 	Role            Role
 	Status          Status
 	EmailVerifiedAt *time.Time

@@ -158,6 +158,12 @@ func open(ctx context.Context, cfg config.Config, logger *slog.Logger, workers b
 		d.Close()
 		return nil, err
 	}
+	// Seals authenticator apps' secrets at rest (account/twostep.go).
+	totpKey, err := secrets.Get(ctx, "totp-seal")
+	if err != nil {
+		d.Close()
+		return nil, err
+	}
 	limitKey, err := secrets.Get(ctx, "rate-limit-keys")
 	if err != nil {
 		d.Close()
@@ -218,7 +224,9 @@ func open(ctx context.Context, cfg config.Config, logger *slog.Logger, workers b
 	}
 	a.Recorder = incident.NewRecorder(a.Incidents, forms, a.Terms, a.Orgs, a.Outbox, cfg.BaseURL+"/events")
 	a.Hasher = password.NewHasher(password.Params{MemoryKiB: cfg.HashMemoryKiB, Time: cfg.HashTime, Threads: cfg.HashThreads}, cfg.HashConcurrency)
-	a.Accounts = account.NewService(d, a.Hasher, password.NewPolicy(), a.Orgs, a.Outbox, a.Jobs, cfg.AccountSettings())
+	settings := cfg.AccountSettings()
+	settings.SealKey = totpKey
+	a.Accounts = account.NewService(d, a.Hasher, password.NewPolicy(), a.Orgs, a.Outbox, a.Jobs, settings)
 	// Reviewers are emailed about serious events as they arrive (issue 11).
 	a.Recorder.WithAlerts(a.Accounts)
 	a.Usage = usage.NewReports(d, a.Terms, a.Accounts, a.Incidents)

@@ -53,6 +53,9 @@ const (
 	// ChangeStatus suspends, deactivates or reinstates a user of
 	// Object.Org whose current role is Object.Role.
 	ChangeStatus Action = "users.change_status"
+	// ResetTwoStep removes the authenticator app and recovery codes of a
+	// user of Object.Org whose role is Object.Role, who has lost them.
+	ResetTwoStep Action = "users.reset_two_step"
 	// ChangeRole gives a user of Object.Org, whose current role is
 	// Object.Role, the role Object.NewRole.
 	ChangeRole Action = "users.change_role"
@@ -264,7 +267,7 @@ func Decide(s Subject, a Action, o Object) Decision {
 		return deny(IGTrainingDue)
 	}
 	// Nobody changes their own status or role through admin screens.
-	if o.UserID != 0 && o.UserID == s.UserID && (a == ChangeStatus || a == ChangeRole || a == DecideRegistration || a == DecideRequest || a == ManageReadGrants) {
+	if o.UserID != 0 && o.UserID == s.UserID && (a == ChangeStatus || a == ResetTwoStep || a == ChangeRole || a == DecideRegistration || a == DecideRequest || a == ManageReadGrants) {
 		return deny(neverPermitted)
 	}
 	// Nobody works a concern report about themselves: others do.
@@ -295,7 +298,7 @@ func roleAllows(s Subject, a Action, o Object) bool {
 			return true
 		case ViewDashboard:
 			return true
-		case ChangeStatus:
+		case ChangeStatus, ResetTwoStep:
 			// An organisation's admin manages its staff, not the
 			// operator's: only accounts whose role they could grant.
 			return orgAdminGrants(o.Role)

@@ -11,7 +11,7 @@ import (
 var (
 	roles   = []string{authz.Reporter, authz.Reviewer, authz.OrgAdmin, authz.ReadOnly, authz.NationalAdmin}
 	actions = []authz.Action{authz.ListUsers, authz.ExportUsers, authz.ViewUser, authz.DecideRegistration,
-		authz.ChangeStatus, authz.ChangeRole, authz.DecideRequest, authz.ManageReadGrants,
+		authz.ChangeStatus, authz.ResetTwoStep, authz.ChangeRole, authz.DecideRequest, authz.ManageReadGrants,
 		authz.ListOrganisations, authz.ViewOrgRecords, authz.ManageDocuments, authz.ViewRecord, authz.AmendRecord, authz.ViewUsageReport, authz.ManageAPIKeys}
 )
 
@@ -31,7 +31,7 @@ func TestTheRoleTableGivesEachRoleExactlyItsActions(t *testing.T) { // T13, T14
 		authz.Reviewer: {"records.view_org@RM1", "records.view@RM1", "records.amend@RM1"},
 		authz.ReadOnly: {"records.view_org@QMM", "records.view@QMM"},
 		authz.OrgAdmin: {"users.list@RM1", "users.export@RM1", "users.view@RM1", "users.decide_registration@RM1",
-			"users.change_status@RM1", "users.change_role@RM1", "requests.decide@RM1", "records.view_org@RM1",
+			"users.change_status@RM1", "users.reset_two_step@RM1", "users.change_role@RM1", "requests.decide@RM1", "records.view_org@RM1",
 			"records.view@RM1", "records.amend@RM1", "usage.report@RM1", "apikeys.manage@RM1"},
 	}
 	orgs := []string{"RM1", "D82044", "QMM", ""}
@@ -111,8 +111,10 @@ func TestOrganisationAdminsActOnlyOnAccountsWhoseRolesTheyCouldGrant(t *testing.
 				}
 			}
 			want := actor == authz.NationalAdmin || grantable(held)
-			if d := authz.Decide(s, authz.ChangeStatus, authz.Object{Org: "RM1", UserID: 2, Role: held}); d.Allowed != want {
-				t.Errorf("%s: status of a %q: allowed = %v, want %v", actor, held, d.Allowed, want)
+			for _, a := range []authz.Action{authz.ChangeStatus, authz.ResetTwoStep} {
+				if d := authz.Decide(s, a, authz.Object{Org: "RM1", UserID: 2, Role: held}); d.Allowed != want {
+					t.Errorf("%s: %s of a %q: allowed = %v, want %v", actor, a, held, d.Allowed, want)
+				}
 			}
 		}
 	}
@@ -120,7 +122,7 @@ func TestOrganisationAdminsActOnlyOnAccountsWhoseRolesTheyCouldGrant(t *testing.
 
 func TestNobodyChangesTheirOwnStatusOrRoleThroughAdministration(t *testing.T) {
 	s := subject(authz.NationalAdmin)
-	for _, a := range []authz.Action{authz.ChangeStatus, authz.ChangeRole, authz.DecideRegistration, authz.DecideRequest, authz.ManageReadGrants} {
+	for _, a := range []authz.Action{authz.ChangeStatus, authz.ResetTwoStep, authz.ChangeRole, authz.DecideRegistration, authz.DecideRequest, authz.ManageReadGrants} {
 		if d := authz.Decide(s, a, authz.Object{Org: "RM1", UserID: 1, Role: authz.NationalAdmin}); d.Allowed {
 			t.Errorf("%s on oneself is allowed", a)
 		}

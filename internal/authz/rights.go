@@ -30,7 +30,7 @@ func changes(a Action, o Object) bool {
 		// reporting a breach or unauthorised access (T5) stay open to a
 		// restricted person: none of them processes their data further.
 		return false
-	case RecordEvents, AmendRecord, ReviewEvent, EditReviewNote, ChangeStatus, ChangeRole, DecideRegistration,
+	case RecordEvents, AmendRecord, ReviewEvent, EditReviewNote, ChangeStatus, ResetTwoStep, ChangeRole, DecideRegistration,
 		DecideRequest, ManageReadGrants, SendFeedback:
 		return true
 	}

@@ -13,10 +13,12 @@ import (
 	"net/netip"
 	"net/url"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
 	"github.com/psims/psims/internal/account"
+	"github.com/psims/psims/internal/apperr"
 	"github.com/psims/psims/internal/clientip"
 	"github.com/psims/psims/internal/stats/sdc"
 	"github.com/psims/psims/internal/usage"
@@ -35,6 +37,12 @@ type Config struct {
 
 	SessionIdle     time.Duration // a session ends after this long without a request
 	SessionAbsolute time.Duration // a session ends this long after sign-in, whatever happens
+	// PrivilegedIdle and PrivilegedAbsolute are the shorter limits of the
+	// sessions of privileged roles (account.Role.Privileged).
+	PrivilegedIdle     time.Duration
+	PrivilegedAbsolute time.Duration
+	// TwoStepRoles must use two-step verification (T3).
+	TwoStepRoles []account.Role
 
 	LockoutThreshold int           // wrong passwords within LockoutWindow that lock an account
 	LockoutWindow    time.Duration // how far back wrong passwords count
@@ -120,6 +128,9 @@ func Defaults() Config {
 		AutoApproveDomains:    []string{"nhs.net"},
 		SessionIdle:           30 * time.Minute,
 		SessionAbsolute:       12 * time.Hour,
+		PrivilegedIdle:        15 * time.Minute,
+		PrivilegedAbsolute:    12 * time.Hour,
+		TwoStepRoles:          account.PrivilegedRoles(),
 		LockoutThreshold:      10,
 		LockoutWindow:         15 * time.Minute,
 		LockoutDuration:       15 * time.Minute,
@@ -197,6 +208,13 @@ func (c *Config) Register(fs *flag.FlagSet, groups Flags) {
 		})
 		fs.DurationVar(&c.SessionIdle, "session-idle-timeout", c.SessionIdle, "end a session after this long without a request")
 		fs.DurationVar(&c.SessionAbsolute, "session-absolute-timeout", c.SessionAbsolute, "end a session this long after sign-in")
+		fs.DurationVar(&c.PrivilegedIdle, "privileged-session-idle-timeout", c.PrivilegedIdle, "end a session of an org-admin, read-only or national-admin account after this long without a request")
+		fs.DurationVar(&c.PrivilegedAbsolute, "privileged-session-absolute-timeout", c.PrivilegedAbsolute, "end a session of an org-admin, read-only or national-admin account this long after sign-in")
+		fs.Func("mfa-required-roles", "comma-separated roles whose accounts must use two-step verification (default org-admin,read-only,national-admin); empty for none", func(s string) error {
+			roles, err := parseRoles(s)
+			c.TwoStepRoles = roles
+			return err
+		})
 		fs.Func("hash-memory", "argon2id memory in KiB for new password hashes (default 19456)", func(s string) error {
 			var v uint32
 			_, err := fmt.Sscan(s, &v)
@@ -304,7 +322,7 @@ func (c *Config) check() error {
 	if c.APIRate < 1 || c.APIRate > 1_000_000 {
 		return errors.New("--api-rate-limit must be from 1 to 1000000 requests a minute")
 	}
-	if c.SessionIdle <= 0 || c.SessionAbsolute <= 0 {
+	if c.SessionIdle <= 0 || c.SessionAbsolute <= 0 || c.PrivilegedIdle <= 0 || c.PrivilegedAbsolute <= 0 {
 		return errors.New("session timeouts must be positive")
 	}
 	if c.DraftRetention <= 0 || c.DraftReminder <= 0 {
@@ -345,6 +363,21 @@ func (c *Config) check() error {
 	return nil
 }
 
+// parseRoles reads a comma-separated list of roles; an empty one is none.
+func parseRoles(s string) ([]account.Role, error) {
+	roles := []account.Role{}
+	for _, name := range splitList(s) {
+		r, err := account.ParseRole(name)
+		if err != nil {
+			return nil, fmt.Errorf("--mfa-required-roles: %s", apperr.MessageOf(err))
+		}
+		if !slices.Contains(roles, r) {
+			roles = append(roles, r)
+		}
+	}
+	return roles, nil
+}
+
 // AccountSettings are the rules of the account service under this
 // configuration.
 func (c *Config) AccountSettings() account.Settings {
@@ -353,6 +386,9 @@ func (c *Config) AccountSettings() account.Settings {
 		AutoApproveDomains:    c.AutoApproveDomains,
 		SessionIdle:           c.SessionIdle,
 		SessionAbsolute:       c.SessionAbsolute,
+		PrivilegedIdle:        c.PrivilegedIdle,
+		PrivilegedAbsolute:    c.PrivilegedAbsolute,
+		TwoStepRoles:          c.TwoStepRoles,
 		LockoutThreshold:      c.LockoutThreshold,
 		LockoutWindow:         c.LockoutWindow,
 		LockoutDuration:       c.LockoutDuration,

@@ -123,7 +123,7 @@ func AccountLocked(to, name string) Message {
 	return build(to, "Your PSIMS account has been locked", "", letter{
 		Name: name,
 		Before: []string{
-			"We have locked your PSIMS account for 15 minutes because the wrong password was entered 10 times.",
+			"We have locked your PSIMS account for a short time because a wrong password or security code was entered too many times.",
 			"You can try again later, or reset your password from the sign in page.",
 			"If this was not you, reset your password and tell your organisation's PSIMS administrator.",
 		},

@@ -3,6 +3,7 @@ package web
 import (
 	"errors"
 	"net/http"
+	"net/url"
 	"strings"
 
 	"github.com/psims/psims/internal/account"
@@ -220,6 +221,19 @@ func (s *Server) signIn(w http.ResponseWriter, r *http.Request) {
 		// replaced, never upgraded.
 		s.setSessionCookie(w, res.Session.Token)
 		s.recordSignIn(r, res.User, res.Session.Token)
+		switch res.Step {
+		case account.StepVerify:
+			// The code is asked for on this response, so a held form
+			// stays in the page.
+			p := s.page(r, "Enter the code from your authenticator app")
+			p.CSRFToken = tokenFor("session:" + res.Session.Token)
+			p.Form = secondStepForm{Next: f.Next, Held: f.Held}
+			s.render.Render(w, r, http.StatusOK, "account-two-step-verify", p)
+			return
+		case account.StepEnrol:
+			http.Redirect(w, r, setUpPath+"?next="+url.QueryEscape(f.Next), http.StatusSeeOther)
+			return
+		}
 		if f.Held != nil {
 			// The form comes with a token of the new session.
 			who := &Viewer{Name: res.User.Name, Email: res.User.Email, Role: string(res.User.Role), OrgName: res.User.OrgName}

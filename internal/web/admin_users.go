@@ -268,6 +268,9 @@ type adminUserForm struct {
 	Status, Reason, Role, Orgs string
 	// ExemptionReason is why the account is kept when not used (P12).
 	ExemptionReason string
+	// TwoStepReason is why an admin resets the person's two-step
+	// verification.
+	TwoStepReason string
 }
 
 // adminUserData is what a user's page shows.
@@ -291,6 +294,10 @@ type adminUserData struct {
 	// work, for an admin who manages them: keys are the organisation's and
 	// outlive a suspension, so the page says so (T6, issue 16).
 	APIKeys []userAPIKey
+	// TwoStep is the person's two-step verification, and CanResetTwoStep
+	// offers to remove it for someone who has lost their app (T3).
+	TwoStep         account.TwoStepStatus
+	CanResetTwoStep bool
 }
 
 // userAPIKey is a working key the person made, with where to manage it.
@@ -307,6 +314,7 @@ var adminUserNotices = map[string]string{
 	"grants":      "Organisations they can read have been updated.",
 	"exempt":      "The account will be kept when it is not used. Any warning has been cancelled.",
 	"unexempt":    "The account is no longer exempt: it will be warned and deactivated if it is not used.",
+	"two-step":    "Two-step verification reset. They have been signed out and sent an email, and will set up an app again when they next sign in if their account type needs one.",
 }
 
 // targetUser loads the user named in the path, or shows 404 and returns
@@ -389,6 +397,11 @@ func (s *Server) renderAdminUser(w http.ResponseWriter, r *http.Request, status 
 			data.RoleOptions = append(data.RoleOptions, userOption{Value: string(role), Label: account.RoleLabel(role), Selected: form.Role == string(role)})
 		}
 	}
+	if data.TwoStep, err = s.Accounts.TwoStep(r.Context(), u); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	data.CanResetTwoStep = authz.Decide(sub, authz.ResetTwoStep, targetObject(u)).Allowed
 	data.CanDisclose = authz.Decide(sub, authz.DiscloseUserData, targetObject(u)).Allowed
 	data.CanExempt = authz.Decide(sub, authz.ExemptFromDormancy, targetObject(u)).Allowed
 	if data.APIKeys, err = s.apiKeysMadeBy(r, sub, u); err != nil {

@@ -298,6 +298,20 @@ func matrixCases() []matrixCase {
 		{pattern: "POST /admin/users/{id}/role", path: userPath("/admin/users/%d/role"), targetRole: authz.NationalAdmin, form: url.Values{"role": {"reporter"}}, own: national, other: national},
 		{pattern: "POST /admin/users/{id}/role", path: userPath("/admin/users/%d/role"), targetRole: authz.ReadOnly, form: url.Values{"role": {"reviewer"}}, own: national, other: national},
 		{pattern: "GET /admin/users/{id}", path: userPath("/admin/users/%d"), targetRole: authz.NationalAdmin, own: admins, other: national},
+		// Two-step verification (twostep.go, T3): the second step of
+		// signing in and a person's own app and codes are theirs; an admin
+		// resets someone else's as they would suspend them.
+		{pattern: "GET /sign-in/two-step", own: everyone, other: everyone},
+		{pattern: "POST /sign-in/two-step", form: url.Values{"code": {"123456"}}, own: signedIn, other: signedIn},
+		{pattern: "GET /account/two-step", own: signedIn, other: signedIn},
+		{pattern: "GET /account/two-step/set-up", own: signedIn, other: signedIn},
+		{pattern: "POST /account/two-step/set-up/start", own: signedIn, other: signedIn},
+		{pattern: "POST /account/two-step/set-up", form: url.Values{"code": {"123456"}}, own: signedIn, other: signedIn},
+		{pattern: "POST /account/two-step/recovery-codes", own: signedIn, other: signedIn},
+		{pattern: "POST /account/two-step/turn-off", form: url.Values{"code": {"123456"}}, own: signedIn, other: signedIn},
+		{pattern: "POST /admin/users/{id}/two-step/reset", path: userPath("/admin/users/%d/two-step/reset"), form: url.Values{"two_step_reason": {"Matrix test"}}, own: admins, other: national},
+		{pattern: "POST /admin/users/{id}/two-step/reset", path: userPath("/admin/users/%d/two-step/reset"), targetRole: authz.NationalAdmin, form: url.Values{"two_step_reason": {"Matrix test"}}, own: national, other: national},
+		{pattern: "POST /admin/users/{id}/two-step/reset", path: userPath("/admin/users/%d/two-step/reset"), targetRole: authz.ReadOnly, form: url.Values{"two_step_reason": {"Matrix test"}}, own: national, other: national},
 
 		// Organisations, for the operator.
 		{pattern: "GET /admin/organisations", own: national, other: national},

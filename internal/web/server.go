@@ -257,6 +257,7 @@ func (s *Server) routes() http.Handler {
 	s.statisticsRoutes(r)
 	s.sharingRoutes(r)
 	s.apiKeyRoutes(r)
+	s.twoStepRoutes(r)
 	s.routeList = r.patterns
 	s.ungatedRoutes = r.ungated
 
@@ -264,6 +265,7 @@ func (s *Server) routes() http.Handler {
 
 	var h http.Handler = recordRoute(mux)
 	h = s.recordUsage(h)
+	h = s.requireSecondStep(h)
 	h = s.authenticate(h)
 	h = s.cleanInput(h)
 	h = s.checkCSRF(h)
@@ -374,7 +376,7 @@ func (s *Server) page(r *http.Request, title string) Page {
 	p.ReturnTo = r.URL.RequestURI()
 	if v := viewerFrom(r.Context()); v != nil {
 		p.Viewer = &Viewer{Name: v.user.Name, Email: v.user.Email, Role: string(v.user.Role), OrgName: v.orgName}
-		p.Session = s.timeoutFor(v.session.LastSeenAt, v.session.ExpiresAt)
+		p.Session = s.timeoutFor(v.session)
 		if r.URL.Path != "/review-terms" && len(v.docs.MustAccept)+len(v.docs.Updated) > 0 {
 			n := &documentNotice{Review: "/review-terms"}
 			if r.Method == http.MethodGet {

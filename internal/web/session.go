@@ -43,6 +43,9 @@ type viewer struct {
 	orgName string
 	docs    terms.Status   // the documents the user must accept, or may read again
 	subject *authz.Subject // worked out on first use by Server.subject
+	// step is what the session still needs before its person may use the
+	// service (see requireSecondStep).
+	step account.SecondStep
 }
 
 func viewerFrom(ctx context.Context) *viewer {
@@ -75,7 +78,7 @@ func (s *Server) authenticate(next http.Handler) http.Handler {
 			s.fail(w, r, err)
 			return
 		}
-		v := &viewer{user: u, session: sess, orgName: u.OrgName, docs: docs}
+		v := &viewer{user: u, session: sess, orgName: u.OrgName, docs: docs, step: s.Accounts.SecondStepFor(u, sess)}
 		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), viewerKey, v)))
 	})
 }

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"net/http"
 	"time"
+
+	"github.com/psims/psims/internal/account"
 	// The zone database is built in, so pages can give UK times on a
 	// host without one (a scratch container).
 	_ "time/tzdata"
@@ -33,10 +35,11 @@ func ukTime() *time.Location {
 	return time.UTC
 }
 
-// timeoutFor works out when a session ends if left idle: the idle timeout
-// after it was last seen, or its absolute end if sooner.
-func (s *Server) timeoutFor(last, absolute time.Time) *sessionTimeout {
-	idle := s.Accounts.Settings().SessionIdle
+// timeoutFor works out when a session ends if left idle: its idle timeout
+// (which depends on its person's role) after it was last seen, or its
+// absolute end if sooner.
+func (s *Server) timeoutFor(sess account.Session) *sessionTimeout {
+	idle, last, absolute := sess.Idle, sess.LastSeenAt, sess.ExpiresAt
 	if idle <= 0 {
 		return nil
 	}
@@ -84,7 +87,7 @@ func (s *Server) extendSession(w http.ResponseWriter, r *http.Request) {
 		json.NewEncoder(w).Encode(map[string]string{"error": "server_error"})
 		return
 	}
-	t := s.timeoutFor(sess.LastSeenAt, sess.ExpiresAt)
+	t := s.timeoutFor(sess)
 	json.NewEncoder(w).Encode(map[string]any{
 		"csrf_token": csrfToken(r),
 		"ends":       t.Ends,

@@ -40,8 +40,10 @@ D82044,UNIVERSITY MEDICAL PARTNERSHIP,gp-practice,QMM
 
 // Start runs PSIMS on the engine until the test ends. edit, when not nil,
 // changes the configuration first (the defaults are those of psims serve,
-// with quick password hashing unless edit sets otherwise and no per-IP
-// limit that a test would trip by accident).
+// with quick password hashing unless edit sets otherwise, no per-IP limit
+// that a test would trip by accident, and two-step verification required
+// of no role, so that tests of other things sign admins in with a password
+// alone; tests of two-step verification set cfg.TwoStepRoles).
 func Start(tb testing.TB, e dbtest.Engine, edit func(*config.Config)) *Site {
 	tb.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -57,6 +59,7 @@ func Start(tb testing.TB, e dbtest.Engine, edit func(*config.Config)) *Site {
 	cfg.BaseURL = "http://" + ln.Addr().String()
 	cfg.HashMemoryKiB, cfg.HashTime = 1024, 1
 	cfg.SignInRate = 100000
+	cfg.TwoStepRoles = nil
 	if edit != nil {
 		edit(&cfg)
 	}
