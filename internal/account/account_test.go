@@ -77,6 +77,7 @@ func newFixture(t testing.TB, d *db.DB) *fixture {
 	cfg := config.Defaults()
 	cfg.BaseURL = "https://psims.example"
 	settings := cfg.AccountSettings()
+	settings.SealKey = []byte("a test key of thirty-two bytes!!")
 	hasher := password.NewHasher(password.Params{MemoryKiB: 1024, Time: 1, Threads: 1}, 4)
 	svc := account.NewService(d, hasher, password.NewPolicy(), orgs, outbox, runner, settings)
 	return &fixture{d: d, svc: svc, outbox: outbox, runner: runner, clock: c, settings: settings}
