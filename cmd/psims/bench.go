@@ -32,7 +32,11 @@ argon2id parameters: on SQLite in a temporary directory (removed
 afterwards; --data-dir is not used), or with --database postgres://... on
 that database as is, which should be an empty scratch database or schema
 (for example ?search_path=bench). It creates one account per worker for
-signin; registrations go to addresses at example.invalid.
+signin; registrations go to addresses at example.invalid. With --mfa
+(signin, in this process) the accounts have an authenticator app, and
+each sign-in is the password and then a code, timed together; as a code
+works once, it creates enough accounts that none is used twice in a time
+step.
 
 With --target URL it drives a running PSIMS, which needs a high
 --signin-rate-limit. signin signs in to the --email account, with the
@@ -56,6 +60,7 @@ func cmdBench(ctx context.Context, e env, args []string) error {
 		fs.StringVar(&opts.Target, "target", "", "base URL of a running PSIMS to measure instead of one in this process")
 		fs.StringVar(&opts.Email, "email", "", "signin with --target: email of the active account to sign in to")
 		fs.BoolVar(&passwordStdin, "password-stdin", false, "signin with --target: read the account's password from the first line of standard input")
+		fs.BoolVar(&opts.MFA, "mfa", false, "signin in this process: accounts have an authenticator app, and each sign-in gives a code at the second step")
 		fs.StringVar(&opts.OrgCode, "org", "RM1", "register with --target: ODS code of an active organisation of the target")
 		fs.BoolVar(&asJSON, "json", false, "print the report as JSON")
 		fs.StringVar(&cpuProfile, "cpuprofile", "", "write a pprof CPU profile of the load phase to this file (go tool pprof FILE)")

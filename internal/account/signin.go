@@ -132,17 +132,22 @@ func (s *Service) SignIn(ctx context.Context, email, plain string, c Client) (Si
 func (s *Service) claimAttempt(ctx context.Context, userID int64) (int, error) {
 	// One statement, committed at once: it needs no audit row (failures are
 	// audited when they are known), and a sign-in saves a transaction.
-	now := s.db.Now()
-	windowStart := now.Add(-s.settings.LockoutWindow)
+	return claimAttemptOn(ctx, s.db.WriteRowContext, s.db.Now(), userID, s.settings)
+}
+
+// claimAttemptOn is claimAttempt through query, which runs it on the
+// database or in a transaction.
+func claimAttemptOn(ctx context.Context, query func(ctx context.Context, q string, args ...any) *sql.Row, now time.Time, userID int64, set Settings) (int, error) {
+	windowStart := now.Add(-set.LockoutWindow)
 	var n int
-	err := s.db.WriteRowContext(ctx, `UPDATE users SET
+	err := query(ctx, `UPDATE users SET
 			failed_attempts = CASE WHEN failed_window_start IS NULL OR failed_window_start <= $2 THEN 1 ELSE failed_attempts + 1 END,
 			failed_window_start = CASE WHEN failed_window_start IS NULL OR failed_window_start <= $2 THEN $3 ELSE failed_window_start END
 		WHERE id = $1
 			AND (locked_until IS NULL OR locked_until <= $3)
 			AND (failed_window_start IS NULL OR failed_window_start <= $2 OR failed_attempts < $4)
 		RETURNING failed_attempts`,
-		userID, windowStart, now, s.settings.LockoutThreshold).Scan(&n)
+		userID, windowStart, now, set.LockoutThreshold).Scan(&n)
 	if errors.Is(err, sql.ErrNoRows) {
 		return 0, nil
 	}
@@ -155,22 +160,25 @@ func (s *Service) claimAttempt(ctx context.Context, userID int64) (int, error) {
 // lock locks the account after the attempt that reached the threshold, and
 // tells its owner.
 func (s *Service) lock(ctx context.Context, u User, c Client) error {
-	return s.db.InTx(ctx, func(tx *db.Tx) error {
-		res, err := tx.ExecContext(ctx, `UPDATE users SET locked_until = $1 WHERE id = $2 AND (locked_until IS NULL OR locked_until <= $3)`,
-			tx.Now.Add(s.settings.LockoutDuration), u.ID, tx.Now)
-		if err != nil {
-			return fmt.Errorf("account: lock: %w", err)
-		}
-		if n, _ := res.RowsAffected(); n == 0 {
-			return nil
-		}
-		if err := audit.Record(ctx, tx, audit.Entry{ActorID: u.ID, Action: "account.lockout", SubjectType: "user",
-			SubjectID: strconv.FormatInt(u.ID, 10), IP: c.IP}); err != nil {
-			return err
-		}
-		_, err = s.mail.Enqueue(ctx, tx, mail.AccountLocked(u.Email, u.Name))
+	return s.db.InTx(ctx, func(tx *db.Tx) error { return s.lockTx(ctx, tx, u, c) })
+}
+
+// lockTx is lock inside the caller's transaction.
+func (s *Service) lockTx(ctx context.Context, tx *db.Tx, u User, c Client) error {
+	res, err := tx.ExecContext(ctx, `UPDATE users SET locked_until = $1 WHERE id = $2 AND (locked_until IS NULL OR locked_until <= $3)`,
+		tx.Now.Add(s.settings.LockoutDuration), u.ID, tx.Now)
+	if err != nil {
+		return fmt.Errorf("account: lock: %w", err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return nil
+	}
+	if err := audit.Record(ctx, tx, audit.Entry{ActorID: u.ID, Action: "account.lockout", SubjectType: "user",
+		SubjectID: strconv.FormatInt(u.ID, 10), IP: c.IP}); err != nil {
 		return err
-	})
+	}
+	_, err = s.mail.Enqueue(ctx, tx, mail.AccountLocked(u.Email, u.Name))
+	return err
 }
 
 func (s *Service) failed(ctx context.Context, userID int64, reason string, c Client) (SignInResult, error) {

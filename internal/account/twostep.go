@@ -227,14 +227,16 @@ func setupOf(email, secret string) (TOTPSetup, error) {
 // ConfirmTOTP checks the first code from the app u is setting up and, when
 // it is right, turns two-step verification on: it makes ten recovery
 // codes, returned here once and stored only as hashes, counts the session
-// as having passed the second step, and emails u. Errors: Invalid (field
+// as having passed the second step (with a new token, returned with it, as
+// at any change of privilege), and emails u. Errors: Invalid (field
 // "code") for a code that is missing, malformed or wrong; NotFound when no
 // app is being set up.
-func (s *Service) ConfirmTOTP(ctx context.Context, u User, sess Session, code string, c Client) ([]string, error) {
+func (s *Service) ConfirmTOTP(ctx context.Context, u User, sess Session, code string, c Client) ([]string, Session, error) {
 	digits, ok := totpDigitsOf(code)
 	if !ok {
-		return nil, codeProblem(code)
+		return nil, Session{}, codeProblem(code)
 	}
+	token, hash := newToken()
 	var codes []string
 	err := s.db.InTx(ctx, func(tx *db.Tx) error {
 		var sealed []byte
@@ -253,7 +255,7 @@ func (s *Service) ConfirmTOTP(ctx context.Context, u User, sess Session, code st
 		if err != nil {
 			return err
 		}
-		step, ok := matchStep(secret, digits, tx.Now, 0)
+		step, ok, _ := matchStep(secret, digits, tx.Now, 0)
 		if !ok {
 			return fieldError("code", "The code is not right. Enter the 6-digit code your app shows now; if it keeps failing, check the time on your phone is set automatically")
 		}
@@ -263,9 +265,11 @@ func (s *Service) ConfirmTOTP(ctx context.Context, u User, sess Session, code st
 		if codes, err = replaceRecoveryCodes(ctx, tx, u.ID); err != nil {
 			return err
 		}
-		if _, err := tx.ExecContext(ctx, `UPDATE sessions SET second_factor = $2 WHERE token_hash = $1`, sess.hash, factorTOTP); err != nil {
+		if _, err := tx.ExecContext(ctx, `UPDATE sessions SET token_hash = $2, second_factor = $3 WHERE token_hash = $1`,
+			sess.hash, hash, factorTOTP); err != nil {
 			return fmt.Errorf("account: mark session: %w", err)
 		}
+		sess.Token, sess.hash, sess.SecondFactor = token, hash, factorTOTP
 		if err := audit.Record(ctx, tx, audit.Entry{ActorID: u.ID, Action: "account.two_step_on", SubjectType: "user",
 			SubjectID: strconv.FormatInt(u.ID, 10), IP: c.IP}); err != nil {
 			return err
@@ -274,9 +278,9 @@ func (s *Service) ConfirmTOTP(ctx context.Context, u User, sess Session, code st
 		return err
 	})
 	if err != nil {
-		return nil, err
+		return nil, Session{}, err
 	}
-	return codes, nil
+	return codes, sess, nil
 }
 
 // NewRecoveryCodes replaces u's recovery codes with ten new ones, returned
@@ -313,10 +317,12 @@ func (s *Service) TurnOffTwoStep(ctx context.Context, u User, code string, c Cli
 	if s.RequiresTwoStep(u.Role) {
 		return apperr.New(apperr.Forbidden, "Your account type needs two-step verification, so it cannot be turned off.")
 	}
-	if err := s.checkCode(ctx, u, code, c); err != nil {
-		return err
-	}
-	return s.db.InTx(ctx, func(tx *db.Tx) error {
+	var refusal error
+	err := s.db.InTx(ctx, func(tx *db.Tx) error {
+		var err error
+		if _, refusal, err = s.spendCode(ctx, tx, u, code, c); err != nil || refusal != nil {
+			return err // a refused code's try is kept
+		}
 		if err := removeFactors(ctx, tx, u.ID); err != nil {
 			return err
 		}
@@ -324,9 +330,13 @@ func (s *Service) TurnOffTwoStep(ctx context.Context, u User, code string, c Cli
 			SubjectID: strconv.FormatInt(u.ID, 10), IP: c.IP}); err != nil {
 			return err
 		}
-		_, err := s.mail.Enqueue(ctx, tx, mail.TwoStepOff(u.Email, u.Name))
+		_, err = s.mail.Enqueue(ctx, tx, mail.TwoStepOff(u.Email, u.Name))
 		return err
 	})
+	if err != nil {
+		return err
+	}
+	return refusal
 }
 
 // ResetTwoStep removes target's authenticator app and recovery codes, for
@@ -377,15 +387,16 @@ func removeFactors(ctx context.Context, tx *db.Tx, userID int64) error {
 // password does. When the code is right the session is replaced by a new
 // one (a new token, as at any change of privilege) that has passed, and
 // returned with its token. A used recovery code is spent, and u is
-// emailed. Errors: Invalid (field "code") for a wrong or malformed code;
-// Unauthorized when the account is locked.
+// emailed. All of it is one transaction. Errors: Invalid (field "code")
+// for a wrong or malformed code; Unauthorized when the account is locked.
 func (s *Service) PassSecondStep(ctx context.Context, u User, sess Session, code string, c Client) (Session, error) {
-	factor, err := s.spendCode(ctx, u, code, c)
-	if err != nil {
-		return Session{}, err
-	}
 	token, hash := newToken()
-	err = s.db.InTx(ctx, func(tx *db.Tx) error {
+	var refusal error
+	err := s.db.InTx(ctx, func(tx *db.Tx) error {
+		factor, r, err := s.spendCode(ctx, tx, u, code, c)
+		if refusal = r; err != nil || refusal != nil {
+			return err // a refused code's try is kept
+		}
 		res, err := tx.ExecContext(ctx, `UPDATE sessions SET token_hash = $2, second_factor = $3, last_seen_at = $4 WHERE token_hash = $1`,
 			sess.hash, hash, factor, tx.Now)
 		if err != nil {
@@ -410,120 +421,138 @@ func (s *Service) PassSecondStep(ctx context.Context, u User, sess Session, code
 	if err != nil {
 		return Session{}, err
 	}
+	if refusal != nil {
+		return Session{}, refusal
+	}
 	return sess, nil
 }
 
-// checkCode is spendCode for a step that needs proof of the app but makes
-// no session.
-func (s *Service) checkCode(ctx context.Context, u User, code string, c Client) error {
-	_, err := s.spendCode(ctx, u, code, c)
-	return err
-}
-
-// spendCode counts a try against u's lockout and checks code: six digits
-// are a code from the app, accepted for one step either side of now and
-// never for a step already used; anything else is a recovery code, spent
-// when right. It returns which kind was right.
-func (s *Service) spendCode(ctx context.Context, u User, code string, c Client) (string, error) {
-	attempt, err := s.claimAttempt(ctx, u.ID)
+// spendCode checks code inside tx, for a step that needs proof of u's
+// app: six digits are a code from the app, accepted for one step either
+// side of now and never for a step already used; anything else of the
+// right shape is a recovery code, spent when right. Each try of a
+// well-formed code counts towards the lockout, and a wrong one is audited
+// and may lock the account, all in tx. It returns which kind was right,
+// or the refusal to give the person once tx has committed the try; err is
+// a failure that must roll tx back.
+func (s *Service) spendCode(ctx context.Context, tx *db.Tx, u User, code string, c Client) (factor string, refusal, err error) {
+	digits, isTOTP := totpDigitsOf(code)
+	recovery, isRecovery := recoveryCodeOf(code)
+	if !isTOTP && !isRecovery {
+		return "", codeProblem(code), nil
+	}
+	attempt, err := claimAttemptOn(ctx, tx.QueryRowContext, tx.Now, u.ID, s.settings)
 	if err != nil {
-		return "", err
+		return "", nil, err
 	}
 	if attempt == 0 {
-		s.codeFailed(ctx, u, "locked", c)
-		return "", apperr.Wrap(apperr.Unauthorized, "Your account is locked. "+s.lockoutRule()+".", ErrSignInFailed)
+		if err := s.auditCodeFailed(ctx, tx, u, "locked", c); err != nil {
+			return "", nil, err
+		}
+		return "", apperr.Wrap(apperr.Unauthorized, "Your account is locked. "+s.lockoutRule()+".", ErrSignInFailed), nil
 	}
-	factor := ""
-	if digits, ok := totpDigitsOf(code); ok {
-		if ok, err = s.useTOTP(ctx, u.ID, digits); err != nil {
-			return "", err
+	used := false
+	if isTOTP {
+		ok, u2, err := s.useTOTP(ctx, tx, u.ID, digits)
+		if err != nil {
+			return "", nil, err
 		}
 		if ok {
 			factor = factorTOTP
 		}
-	} else if rc, ok := recoveryCodeOf(code); ok {
-		res, err := s.db.ExecContext(ctx, `UPDATE recovery_codes SET used_at = $3 WHERE user_id = $1 AND code_hash = $2 AND used_at IS NULL`,
-			u.ID, hashToken(rc), s.db.Now())
+		used = u2
+	} else {
+		res, err := tx.ExecContext(ctx, `UPDATE recovery_codes SET used_at = $3 WHERE user_id = $1 AND code_hash = $2 AND used_at IS NULL`,
+			u.ID, hashToken(recovery), tx.Now)
 		if err != nil {
-			return "", fmt.Errorf("account: spend recovery code: %w", err)
+			return "", nil, fmt.Errorf("account: spend recovery code: %w", err)
 		}
 		if n, _ := res.RowsAffected(); n == 1 {
 			factor = factorRecovery
 		}
-	} else {
-		return "", codeProblem(code)
 	}
 	if factor == "" {
 		if attempt >= s.settings.LockoutThreshold {
-			if err := s.lock(ctx, u, c); err != nil {
-				return "", err
+			if err := s.lockTx(ctx, tx, u, c); err != nil {
+				return "", nil, err
 			}
 		}
-		s.codeFailed(ctx, u, "wrong_code", c)
-		return "", fieldError("code", "The code is not right. "+s.lockoutRule()+".")
+		if used {
+			if err := s.auditCodeFailed(ctx, tx, u, "code_reused", c); err != nil {
+				return "", nil, err
+			}
+			return "", fieldError("code", "That code has already been used. Wait for your app to show a new one, then enter it"), nil
+		}
+		if err := s.auditCodeFailed(ctx, tx, u, "wrong_code", c); err != nil {
+			return "", nil, err
+		}
+		return "", fieldError("code", "The code is not right. "+s.lockoutRule()+"."), nil
 	}
-	if _, err := s.db.ExecContext(ctx, `UPDATE users SET failed_attempts = 0, failed_window_start = NULL WHERE id = $1`, u.ID); err != nil {
-		return "", fmt.Errorf("account: clear attempts: %w", err)
+	if _, err := tx.ExecContext(ctx, `UPDATE users SET failed_attempts = 0, failed_window_start = NULL WHERE id = $1`, u.ID); err != nil {
+		return "", nil, fmt.Errorf("account: clear attempts: %w", err)
 	}
-	return factor, nil
+	return factor, nil, nil
 }
 
-// codeFailed audits a wrong or refused code. An audit failure here is
-// not the person's problem, and the refusal stands without it.
-func (s *Service) codeFailed(ctx context.Context, u User, reason string, c Client) {
-	_ = s.db.InTx(ctx, func(tx *db.Tx) error {
-		return audit.Record(ctx, tx, audit.Entry{ActorID: u.ID, Action: "account.second_step_failed", SubjectType: "user",
-			SubjectID: strconv.FormatInt(u.ID, 10), IP: c.IP, Details: map[string]string{"reason": reason}})
-	})
+// auditCodeFailed audits a wrong code, or one refused as the account is
+// locked.
+func (s *Service) auditCodeFailed(ctx context.Context, tx *db.Tx, u User, reason string, c Client) error {
+	return audit.Record(ctx, tx, audit.Entry{ActorID: u.ID, Action: "account.second_step_failed", SubjectType: "user",
+		SubjectID: strconv.FormatInt(u.ID, 10), IP: c.IP, Details: map[string]string{"reason": reason}})
 }
 
 // useTOTP checks digits against u's confirmed app and, when they match a
 // step later than the last one used, records that step, so the same code
 // (or an earlier one) is never accepted again, even by two requests at
-// once.
-func (s *Service) useTOTP(ctx context.Context, userID int64, digits string) (bool, error) {
+// once: the update moves the step only forward, and only one of them
+// finds it still behind.
+func (s *Service) useTOTP(ctx context.Context, tx *db.Tx, userID int64, digits string) (ok, used bool, err error) {
 	var sealed []byte
 	var last int64
-	err := s.db.QueryRowContext(ctx, `SELECT sealed, last_step FROM totp_factors WHERE user_id = $1 AND confirmed_at IS NOT NULL`, userID).Scan(&sealed, &last)
+	err = tx.QueryRowContext(ctx, `SELECT sealed, last_step FROM totp_factors WHERE user_id = $1 AND confirmed_at IS NOT NULL`, userID).Scan(&sealed, &last)
 	if errors.Is(err, sql.ErrNoRows) {
-		return false, nil
+		return false, false, nil
 	}
 	if err != nil {
-		return false, fmt.Errorf("account: read totp: %w", err)
+		return false, false, fmt.Errorf("account: read totp: %w", err)
 	}
 	secret, err := s.unseal(userID, sealed)
 	if err != nil {
-		return false, err
+		return false, false, err
 	}
-	step, ok := matchStep(secret, digits, s.db.Now(), last)
+	step, ok, used := matchStep(secret, digits, tx.Now, last)
 	if !ok {
-		return false, nil
+		return false, used, nil
 	}
-	res, err := s.db.ExecContext(ctx, `UPDATE totp_factors SET last_step = $2 WHERE user_id = $1 AND last_step < $2`, userID, step)
+	res, err := tx.ExecContext(ctx, `UPDATE totp_factors SET last_step = $2 WHERE user_id = $1 AND last_step < $2`, userID, step)
 	if err != nil {
-		return false, fmt.Errorf("account: use totp step: %w", err)
+		return false, false, fmt.Errorf("account: use totp step: %w", err)
 	}
 	n, _ := res.RowsAffected()
-	return n == 1, nil
+	return n == 1, n == 0, nil
 }
 
 // matchStep returns the time step, within totpSkew of now and after last,
-// whose code is digits.
-func matchStep(secret, digits string, now time.Time, last int64) (int64, bool) {
+// whose code is digits; used is true when digits are instead the code of
+// a step within reach that was already used.
+func matchStep(secret, digits string, now time.Time, last int64) (step int64, ok, used bool) {
 	current := now.Unix() / totpPeriod
-	for _, step := range []int64{current, current - 1, current + 1} {
-		if step <= last || step < 0 || step < current-totpSkew || step > current+totpSkew {
+	for _, st := range []int64{current, current - 1, current + 1} {
+		if st < 0 || st < current-totpSkew || st > current+totpSkew {
 			continue
 		}
-		want, err := hotp.GenerateCodeCustom(secret, uint64(step), hotp.ValidateOpts{Digits: totpDigits, Algorithm: otp.AlgorithmSHA1})
+		want, err := hotp.GenerateCodeCustom(secret, uint64(st), hotp.ValidateOpts{Digits: totpDigits, Algorithm: otp.AlgorithmSHA1})
 		if err != nil {
-			return 0, false
+			return 0, false, false
 		}
 		if subtle.ConstantTimeCompare([]byte(want), []byte(digits)) == 1 {
-			return step, true
+			if st <= last {
+				return 0, false, true
+			}
+			return st, true, false
 		}
 	}
-	return 0, false
+	return 0, false, false
 }
 
 // cleanCode folds what was typed into plain ASCII letters and digits:

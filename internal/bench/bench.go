@@ -63,6 +63,9 @@ type Options struct {
 	// Email and Password are the account signed in to by the sign-in
 	// scenario with Target. Every worker uses it.
 	Email, Password string
+	// MFA signs in to accounts with an authenticator app, giving a code
+	// at the second step (in this process only).
+	MFA bool
 	// OrgCode is the ODS code the register scenario registers with when
 	// Target is set; in-process it is always RM1, which Run imports.
 	OrgCode string
@@ -116,6 +119,9 @@ func Run(ctx context.Context, opts Options) (Report, error) {
 	if opts.Duration/time.Duration(opts.Rounds) < time.Millisecond {
 		return Report{}, errors.New("bench: each round needs at least a millisecond")
 	}
+	if opts.MFA && (opts.Target != "" || opts.Scenario != ScenarioSignIn) {
+		return Report{}, errors.New("bench: --mfa is for signin in this process, without a target")
+	}
 	if opts.Target != "" && opts.Scenario == ScenarioSignIn && (opts.Email == "" || opts.Password == "") {
 		return Report{}, errors.New("bench: signin against a target needs the email and password of an active account")
 	}
@@ -128,7 +134,7 @@ func Run(ctx context.Context, opts Options) (Report, error) {
 	hasher := password.NewHasher(opts.Params, opts.Concurrency)
 	params := hasher.Params()
 	r := Report{
-		Scenario: opts.Scenario, Target: opts.Target, Database: "remote",
+		Scenario: opts.Scenario, MFA: opts.MFA, Target: opts.Target, Database: "remote",
 		Concurrency: opts.Concurrency, CPUs: runtime.NumCPU(), Started: time.Now(),
 		Warmup: opts.Warmup, Duration: opts.Duration, Rounds: opts.Rounds,
 		HashMemoryKiB: params.MemoryKiB, HashTime: params.Time, HashThreads: params.Threads,
@@ -153,8 +159,11 @@ func measure(ctx context.Context, opts Options, hasher *password.Hasher, r Repor
 		if opts.Scenario == ScenarioSignIn {
 			n = opts.Concurrency
 		}
+		if opts.Scenario == ScenarioSignIn && opts.MFA {
+			n = opts.Concurrency * mfaAccountsPerWorker(ctx, hasher, opts)
+		}
 		fmt.Fprintf(progress, "Starting PSIMS in this process and creating %d accounts...\n", n)
-		s, err := startSite(ctx, opts.Database, hasher.Params(), n, runID)
+		s, err := startSite(ctx, opts.Database, hasher.Params(), n, opts.MFA, runID)
 		if err != nil {
 			return Report{}, err
 		}
@@ -186,7 +195,12 @@ func measure(ctx context.Context, opts Options, hasher *password.Hasher, r Repor
 			if accounts != nil {
 				creds = accounts[i]
 			}
-			workers[i] = &signInWorker{client: c, base: base, creds: creds}
+			if opts.MFA {
+				per := len(accounts) / opts.Concurrency
+				workers[i] = &twoStepWorker{client: c, base: base, accounts: accounts[i*per : (i+1)*per]}
+			} else {
+				workers[i] = &signInWorker{client: c, base: base, creds: creds}
+			}
 		case ScenarioRegister:
 			workers[i] = &registerWorker{client: c, base: base, orgCode: opts.OrgCode,
 				prefix: fmt.Sprintf("bench-%s-register-%d", runID, i)}

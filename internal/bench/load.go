@@ -2,7 +2,9 @@ package bench
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"html"
 	"io"
 	"net/http"
 	"net/http/cookiejar"
@@ -12,6 +14,10 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/pquerna/otp/totp"
+
+	"github.com/psims/psims/internal/password"
 )
 
 // Names of the cookies the forms use; see internal/web/session.go.
@@ -263,4 +269,114 @@ func (l *LoadResult) add(o LoadResult) {
 		l.FirstError = o.FirstError
 	}
 	l.Window += o.Window
+}
+
+// twoStepWorker signs in to accounts with an authenticator app: the
+// password, then a code at the second step, timed together. A code is
+// accepted once per account and 30-second step (one step ahead is
+// forgiven), so the worker goes round accounts of its own, each used
+// again only at a later step.
+type twoStepWorker struct {
+	client   *http.Client
+	base     string
+	accounts []credentials
+	next     int
+	token    string
+}
+
+// totpPeriod is the length of a time step of the codes, in seconds.
+const totpPeriod = 30
+
+func (w *twoStepWorker) prepare(ctx context.Context) error {
+	if len(w.accounts) == 0 {
+		return errors.New("bench: a two-step worker has no accounts")
+	}
+	t, err := fetchToken(ctx, w.client, w.base, "/sign-in")
+	w.token = t
+	return err
+}
+
+func (w *twoStepWorker) post(ctx context.Context) (bool, string, string) {
+	now := time.Now().Unix() / totpPeriod
+	var acct *credentials
+	step := int64(0)
+	for range w.accounts {
+		a := &w.accounts[w.next]
+		w.next = (w.next + 1) % len(w.accounts)
+		if s := max(now, a.TOTPStep+1); s <= now+1 {
+			acct, step = a, s
+			break
+		}
+	}
+	if acct == nil {
+		return false, "no account free", "every account of the worker has used its code of this time step; give the bench more accounts"
+	}
+	form := url.Values{"email": {acct.Email}, "password": {acct.Password}, "next": {"/account"}, "csrf_token": {w.token}}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, w.base+"/sign-in", strings.NewReader(form.Encode()))
+	if err != nil {
+		return false, "request", err.Error()
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	resp, err := w.client.Do(req)
+	if err != nil {
+		return false, "transport", err.Error()
+	}
+	body, err := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if err != nil {
+		return false, "transport", err.Error()
+	}
+	if resp.StatusCode != http.StatusOK {
+		return false, fmt.Sprintf("HTTP %d", resp.StatusCode), fmt.Sprintf("POST /sign-in: status %s, want the code page", resp.Status)
+	}
+	var session *http.Cookie
+	for _, c := range resp.Cookies() {
+		if c.Name == sessionCookie {
+			session = c
+		}
+	}
+	m := tokenPattern.FindSubmatch(body)
+	if session == nil || m == nil {
+		return false, "no code page", "POST /sign-in: no session cookie or form token in the code page"
+	}
+	code, err := totp.GenerateCode(acct.TOTPSecret, time.Unix(step*totpPeriod, 0))
+	if err != nil {
+		return false, "code", err.Error()
+	}
+	acct.TOTPStep = step
+	form = url.Values{"code": {code}, "next": {"/account"}, "csrf_token": {html.UnescapeString(string(m[1]))}}
+	req, err = http.NewRequestWithContext(ctx, http.MethodPost, w.base+"/sign-in/two-step", strings.NewReader(form.Encode()))
+	if err != nil {
+		return false, "request", err.Error()
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	// The jar keeps no session cookie (see visitorJar): this one is sent
+	// by hand, for this request only.
+	req.AddCookie(session)
+	resp, err = w.client.Do(req)
+	if err != nil {
+		return false, "transport", err.Error()
+	}
+	_, readErr := io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/account" {
+		return false, fmt.Sprintf("HTTP %d", resp.StatusCode), fmt.Sprintf("POST /sign-in/two-step: status %s to %q", resp.Status, resp.Header.Get("Location"))
+	}
+	if readErr != nil {
+		return false, "transport", readErr.Error()
+	}
+	return true, "", ""
+}
+
+// mfaAccountsPerWorker is how many accounts each two-step worker needs so
+// that it never waits for a new time step: as many sign-ins as it could
+// make in the whole run, at one password hash each, and a few more.
+func mfaAccountsPerWorker(ctx context.Context, hasher *password.Hasher, opts Options) int {
+	start := time.Now()
+	if _, err := hasher.Hash(ctx, benchPassword); err != nil {
+		return 64
+	}
+	one := max(time.Since(start), time.Millisecond)
+	run := min(opts.Warmup+opts.Duration, 2*totpPeriod*time.Second)
+	return min(int(run/one)+4, 5000)
 }

@@ -71,6 +71,7 @@ type Goal struct {
 // Report is the outcome of one run of psims bench.
 type Report struct {
 	Scenario    string        `json:"scenario"`
+	MFA         bool          `json:"mfa,omitempty"`    // signin with a code from an authenticator app
 	Database    string        `json:"database"`         // sqlite, postgres, or "remote" with --target
 	Target      string        `json:"target,omitempty"` // set with --target
 	Concurrency int           `json:"concurrency"`
@@ -176,7 +177,14 @@ func (r *Report) WriteText(w io.Writer) error {
 	line := func(label, format string, args ...any) {
 		fmt.Fprintf(&b, "  %-14s %s\n", label, fmt.Sprintf(format, args...))
 	}
-	fmt.Fprintf(&b, "psims bench %s (%s)\n", r.Scenario, r.Started.UTC().Format("2006-01-02 15:04:05Z"))
+	mfa := ""
+	if r.MFA {
+		mfa = " --mfa"
+	}
+	fmt.Fprintf(&b, "psims bench %s%s (%s)\n", r.Scenario, mfa, r.Started.UTC().Format("2006-01-02 15:04:05Z"))
+	if r.MFA {
+		line("sign-in", "%s", "the password, then a code from an authenticator app (two requests, timed together)")
+	}
 	if r.Target != "" {
 		line("target", "%s", r.Target)
 	}

@@ -7,8 +7,12 @@ import (
 	"log/slog"
 	"net"
 	"os"
+	"runtime"
 	"strings"
+	"sync"
 	"time"
+
+	"github.com/pquerna/otp/totp"
 
 	"github.com/psims/psims/internal/account"
 	"github.com/psims/psims/internal/app"
@@ -35,6 +39,11 @@ const unlimitedRate = 1 << 30
 type credentials struct {
 	Email    string
 	Password string
+	// TOTPSecret is the account's authenticator app secret, when the
+	// sign-in is measured with two-step verification (--mfa), and
+	// TOTPStep the last time step a code of it was used for.
+	TOTPSecret string
+	TOTPStep   int64
 }
 
 // site is PSIMS running in this process on 127.0.0.1 with its background
@@ -53,22 +62,53 @@ type site struct {
 // imports one organisation and creates accounts active reporter accounts
 // with emails made from runID. Logs are discarded. Close the site with
 // site.Close.
-func startSite(ctx context.Context, database string, params password.Params, accounts int, runID string) (*site, error) {
+func startSite(ctx context.Context, database string, params password.Params, accounts int, mfa bool, runID string) (*site, error) {
 	return startApp(ctx, database, params, func(ctx context.Context, a *app.App, s *site) error {
 		if _, err := a.Orgs.Import(ctx, strings.NewReader(siteOrganisation)); err != nil {
 			return fmt.Errorf("bench: import organisation: %w", err)
 		}
-		for i := range accounts {
-			c := credentials{Email: fmt.Sprintf("bench-%s-signin-%d@example.invalid", runID, i), Password: benchPassword}
-			_, err := a.Accounts.Create(ctx, account.NewUser{Email: c.Email, Name: "Bench Reporter", JobRole: "Nurse",
-				OrgCode: siteOrgCode, Role: account.RoleReporter, Password: c.Password})
-			if err != nil {
-				return fmt.Errorf("bench: create account %s: %w", c.Email, err)
-			}
-			s.Accounts = append(s.Accounts, c)
+		s.Accounts = make([]credentials, accounts)
+		// Each account costs a password hash: made by every CPU at once.
+		var wg sync.WaitGroup
+		errs := make([]error, runtime.NumCPU())
+		for w := range errs {
+			wg.Go(func() {
+				for i := w; i < accounts && errs[w] == nil; i += len(errs) {
+					s.Accounts[i], errs[w] = makeAccount(ctx, a, fmt.Sprintf("bench-%s-signin-%d@example.invalid", runID, i), mfa)
+				}
+			})
 		}
-		return nil
+		wg.Wait()
+		return errors.Join(errs...)
 	})
+}
+
+// makeAccount creates an active reporter's account and, with mfa, sets up
+// its authenticator app.
+func makeAccount(ctx context.Context, a *app.App, email string, mfa bool) (credentials, error) {
+	c := credentials{Email: email, Password: benchPassword}
+	u, err := a.Accounts.Create(ctx, account.NewUser{Email: c.Email, Name: "Bench Reporter", JobRole: "Nurse",
+		OrgCode: siteOrgCode, Role: account.RoleReporter, Password: c.Password})
+	if err != nil {
+		return c, fmt.Errorf("bench: create account %s: %w", c.Email, err)
+	}
+	if !mfa {
+		return c, nil
+	}
+	setup, err := a.Accounts.StartTOTP(ctx, u)
+	if err != nil {
+		return c, fmt.Errorf("bench: set up app of %s: %w", c.Email, err)
+	}
+	now := a.DB.Now()
+	code, err := totp.GenerateCode(setup.Secret, now)
+	if err != nil {
+		return c, fmt.Errorf("bench: code of %s: %w", c.Email, err)
+	}
+	if _, _, err := a.Accounts.ConfirmTOTP(ctx, u, account.Session{}, code, account.Client{}); err != nil {
+		return c, fmt.Errorf("bench: confirm app of %s: %w", c.Email, err)
+	}
+	c.TOTPSecret, c.TOTPStep = setup.Secret, now.Unix()/totpPeriod
+	return c, nil
 }
 
 // startApp runs PSIMS as startSite says, calling prepare with the open

@@ -170,7 +170,7 @@ func RunUsage(ctx context.Context, opts UsageOptions) (_ UsageBench, err error) 
 	}
 
 	fmt.Fprintln(progress, "Starting PSIMS in this process, with and without usage recording...")
-	s, err := startSite(ctx, opts.Database, opts.Params, workers, newRunID())
+	s, err := startSite(ctx, opts.Database, opts.Params, workers, false, newRunID())
 	if err != nil {
 		return UsageBench{}, err
 	}

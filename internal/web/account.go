@@ -226,6 +226,7 @@ func (s *Server) signIn(w http.ResponseWriter, r *http.Request) {
 			// The code is asked for on this response, so a held form
 			// stays in the page.
 			p := s.page(r, "Enter the code from your authenticator app")
+			p.Viewer = &Viewer{Name: res.User.Name, Email: res.User.Email, Role: string(res.User.Role), OrgName: res.User.OrgName, Pending: true}
 			p.CSRFToken = tokenFor("session:" + res.Session.Token)
 			p.Form = secondStepForm{Next: f.Next, Held: f.Held}
 			s.render.Render(w, r, http.StatusOK, "account-two-step-verify", p)

@@ -61,7 +61,12 @@ type documentNotice struct {
 }
 
 // Viewer is the signed-in user as pages see them.
-type Viewer struct{ Name, Email, Role, OrgName string }
+type Viewer struct {
+	Name, Email, Role, OrgName string
+	// Pending is true while the session waits for the second step of
+	// signing in: the header offers only signing out.
+	Pending bool
+}
 
 // FieldError is one problem with one form field; Field is the id of the input it links to.
 type FieldError struct{ Field, Message string }

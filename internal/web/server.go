@@ -375,7 +375,8 @@ func (s *Server) page(r *http.Request, title string) Page {
 	p.CookieBanner = showCookieBanner(r)
 	p.ReturnTo = r.URL.RequestURI()
 	if v := viewerFrom(r.Context()); v != nil {
-		p.Viewer = &Viewer{Name: v.user.Name, Email: v.user.Email, Role: string(v.user.Role), OrgName: v.orgName}
+		p.Viewer = &Viewer{Name: v.user.Name, Email: v.user.Email, Role: string(v.user.Role), OrgName: v.orgName,
+			Pending: v.step != account.StepDone}
 		p.Session = s.timeoutFor(v.session)
 		if r.URL.Path != "/review-terms" && len(v.docs.MustAccept)+len(v.docs.Updated) > 0 {
 			n := &documentNotice{Review: "/review-terms"}

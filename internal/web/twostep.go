@@ -152,16 +152,16 @@ func (s *Server) renderSetUp(w http.ResponseWriter, r *http.Request, status int,
 	v := viewerFrom(r.Context())
 	data := setUpData{Required: s.Accounts.RequiresTwoStep(v.user.Role)}
 	setup, err := s.Accounts.PendingTOTP(r.Context(), v.user)
-	switch apperr.CodeOf(err) {
-	case "":
+	switch {
+	case err == nil:
 		data.Setup = &setup
 		if data.QR, err = qrSVG(setup.URL); err != nil {
 			s.fail(w, r, err)
 			return
 		}
-	case apperr.NotFound:
+	case apperr.CodeOf(err) == apperr.NotFound:
 		// Not started: the page offers to start.
-	case apperr.Conflict:
+	case apperr.CodeOf(err) == apperr.Conflict:
 		http.Redirect(w, r, "/account/two-step", http.StatusSeeOther)
 		return
 	default:
@@ -198,7 +198,7 @@ type recoveryCodesData struct {
 
 func (s *Server) setUpConfirm(w http.ResponseWriter, r *http.Request) {
 	v := viewerFrom(r.Context())
-	codes, err := s.Accounts.ConfirmTOTP(r.Context(), v.user, v.session, r.PostFormValue("code"), s.client(r))
+	codes, sess, err := s.Accounts.ConfirmTOTP(r.Context(), v.user, v.session, r.PostFormValue("code"), s.client(r))
 	if errs, ok := fieldErrors(err); ok {
 		r.URL.RawQuery = url.Values{"next": {r.PostFormValue("next")}}.Encode()
 		s.renderSetUp(w, r, http.StatusUnprocessableEntity, errs)
@@ -212,13 +212,23 @@ func (s *Server) setUpConfirm(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	s.renderRecoveryCodes(w, r, recoveryCodesData{Codes: codes, Next: safeNext(r.PostFormValue("next")), First: true})
+	s.setSessionCookie(w, sess.Token)
+	s.renderRecoveryCodes(w, r, recoveryCodesData{Codes: codes, Next: safeNext(r.PostFormValue("next")), First: true},
+		tokenFor("session:"+sess.Token))
 }
 
-func (s *Server) renderRecoveryCodes(w http.ResponseWriter, r *http.Request, data recoveryCodesData) {
+// renderRecoveryCodes shows new codes; csrf, when not empty, is the form
+// token of a session that has just been given a new token.
+func (s *Server) renderRecoveryCodes(w http.ResponseWriter, r *http.Request, data recoveryCodesData, csrf string) {
 	// Shown once: no copy is kept by the browser either.
 	w.Header().Set("Cache-Control", "no-store")
 	p := s.page(r, "Save your recovery codes")
+	if csrf != "" {
+		p.CSRFToken = csrf
+		if p.Viewer != nil {
+			p.Viewer.Pending = false
+		}
+	}
 	p.Data = data
 	s.render.Render(w, r, http.StatusOK, "account-recovery-codes", p)
 }
@@ -261,7 +271,7 @@ func (s *Server) newRecoveryCodes(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	s.renderRecoveryCodes(w, r, recoveryCodesData{Codes: codes, Next: "/account/two-step"})
+	s.renderRecoveryCodes(w, r, recoveryCodesData{Codes: codes, Next: "/account/two-step"}, "")
 }
 
 func (s *Server) turnOffTwoStep(w http.ResponseWriter, r *http.Request) {
