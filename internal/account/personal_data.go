@@ -18,6 +18,16 @@ type PersonalData struct {
 	ReadGrants   []string        `json:"read_grants"`
 	AlertChoices *AlertPrefs     `json:"alert_choices,omitempty"`
 	OpenLinks    []LinkRecord    `json:"links_sent"`
+	TwoStep      TwoStepRecord   `json:"two_step_verification"`
+}
+
+// TwoStepRecord is what a person's two-step verification holds about
+// them, its secrets left out: whether an authenticator app is set up,
+// since when, and how many recovery codes they have and have used.
+type TwoStepRecord struct {
+	AppSetUpAt        *time.Time `json:"authenticator_app_set_up_at,omitempty"`
+	RecoveryCodesLeft int        `json:"recovery_codes_unused"`
+	RecoveryCodesUsed int        `json:"recovery_codes_used"`
 }
 
 // AccountDetails are the columns of the person's users row that are about
@@ -125,6 +135,15 @@ func (s *Service) PersonalData(ctx context.Context, userID int64) (PersonalData,
 	if pd.ReadGrants == nil {
 		pd.ReadGrants = []string{}
 	}
+	var setUp sql.NullTime
+	err = s.db.QueryRowContext(ctx, `SELECT (SELECT confirmed_at FROM totp_factors WHERE user_id = $1),
+			(SELECT COUNT(*) FROM recovery_codes WHERE user_id = $1 AND used_at IS NULL),
+			(SELECT COUNT(*) FROM recovery_codes WHERE user_id = $1 AND used_at IS NOT NULL)`, userID).Scan(
+		&setUp, &pd.TwoStep.RecoveryCodesLeft, &pd.TwoStep.RecoveryCodesUsed)
+	if err != nil {
+		return PersonalData{}, fmt.Errorf("account: personal data two-step: %w", err)
+	}
+	pd.TwoStep.AppSetUpAt = timePtr(setUp)
 	if GetsAlerts(User{Role: a.Role}) {
 		p, err := s.AlertPrefs(ctx, userID)
 		if err != nil {

@@ -220,6 +220,10 @@ func TestSettingUpAnAppTakesAFirstCodeAndGivesTenRecoveryCodes(t *testing.T) { /
 		if err != nil || !st.On || st.RecoveryLeft != 10 || !st.Required {
 			t.Errorf("status = %+v, %v", st, err)
 		}
+		pd, err := f.svc.PersonalData(ctx, u.ID)
+		if err != nil || pd.TwoStep.AppSetUpAt == nil || pd.TwoStep.RecoveryCodesLeft != 10 { // P15
+			t.Errorf("personal data's two-step record = %+v, %v", pd.TwoStep, err)
+		}
 		if !f.mailed(t, "setup@nhs.net", "Two-step verification is on") {
 			t.Error("no email saying two-step verification is on")
 		}

@@ -343,6 +343,8 @@ var erased = map[string]bool{
 	"notification_preferences.user_id": true, "usage_events.user_id": true, "usage_user_days.user_id": true,
 	"usage_user_periods.user_id": true, "feedback_items.user_id": true, "feedback_items.assignee_id": true,
 	"events.assignee_id": true, "data_exports.user_id": true,
+	// Their authenticator app and recovery codes go.
+	"totp_factors.user_id": true, "recovery_codes.user_id": true,
 	// An erased person extracts nothing more under any agreement.
 	"sharing_agreement_recipients.user_id": true,
 	// Dormancy exemptions they granted stay, granted by nobody in particular.
@@ -422,6 +424,8 @@ func TestErasureLeavesNoTraceOfThePerson(t *testing.T) {
 		}
 		f.exec(t, `INSERT INTO user_tokens (token_hash, user_id, purpose, created_at, expires_at) VALUES ('h1', $1, 'reset', $2, $2)`, ann, f.now)
 		f.exec(t, `INSERT INTO read_grants (user_id, org_ods, granted_by, granted_at) VALUES ($1, 'RM1', $2, $3)`, f.other.ID, ann, f.now)
+		f.exec(t, `INSERT INTO totp_factors (user_id, sealed, created_at, confirmed_at) VALUES ($1, $2, $3, $3)`, ann, []byte("sealed"), f.now)
+		f.exec(t, `INSERT INTO recovery_codes (user_id, code_hash) VALUES ($1, 'h2')`, ann)
 		f.exec(t, `INSERT INTO access_requests (user_id, kind, requested_role, org_ods, status, created_at, decided_by) VALUES ($1, 'role', 'reviewer', 'RM1', 'approved', $2, $3)`, f.other.ID, f.now, ann)
 		f.exec(t, `INSERT INTO access_requests (user_id, kind, requested_role, org_ods, status, created_at) VALUES ($1, 'role', 'reviewer', 'RM1', 'pending', $2)`, ann, f.now)
 		f.exec(t, `INSERT INTO documents (kind, version, body, html, summary, material, published_at, published_by)

@@ -30,7 +30,10 @@ func (s *Server) twoStepRoutes(r *router) {
 	// Open to a session waiting for its second step, which may also have
 	// terms to accept: those come after.
 	r.open("GET "+secondStepPath, s.secondStepForm)
-	r.open("POST "+secondStepPath, s.limited(s.secondStep))
+	// Not the per-address limit of the password: a session that reaches
+	// this step has given the right password, and its codes are counted
+	// by the account's own lockout.
+	r.open("POST "+secondStepPath, s.secondStep)
 	r.open("GET "+setUpPath, s.requireUser(s.setUpForm))
 	r.open("POST "+setUpPath+"/start", s.requireUser(s.setUpStart))
 	r.open("POST "+setUpPath, s.requireUser(s.setUpConfirm))
