@@ -32,7 +32,10 @@ Usage:
                                    give --ig-training DATE so admin pages open at once)
   psims user approve --email E     approve an account waiting for approval
   psims user set-role --email E --role R [--grant ODS,...]
+  psims user reset-two-step --email E --reason TEXT
                                    change an account's role (and a read-only user's organisations)
+  psims user reset-two-step --email E --reason TEXT
+                                   remove the authenticator app of someone who has lost it
   psims org import [flags] FILE.csv
                                    load or update organisations (flags before the file)
   psims terms publish --kind K --file F.md [--material]
@@ -93,9 +96,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return cmdMigrate(ctx, e, rest)
 	case "user":
 		return subcommand(ctx, e, "user", rest, map[string]func(context.Context, env, []string) error{
-			"create":   cmdUserCreate,
-			"approve":  cmdUserApprove,
-			"set-role": cmdUserSetRole,
+			"create":         cmdUserCreate,
+			"approve":        cmdUserApprove,
+			"set-role":       cmdUserSetRole,
+			"reset-two-step": cmdUserResetTwoStep,
 		})
 	case "org":
 		return subcommand(ctx, e, "org", rest, map[string]func(context.Context, env, []string) error{
