@@ -41,6 +41,8 @@ func (s *Service) ErasePerson(ctx context.Context, tx *db.Tx, userID int64) (map
 		{"sessions", `DELETE FROM sessions WHERE user_id = $1`},
 		{"recovery_codes", `DELETE FROM recovery_codes WHERE user_id = $1`},
 		{"authenticator_apps", `DELETE FROM totp_factors WHERE user_id = $1`},
+		{"passkeys", `DELETE FROM passkeys WHERE user_id = $1`},
+		{"passkey_ceremonies", `DELETE FROM webauthn_ceremonies WHERE user_id = $1`},
 		{"tokens", `DELETE FROM user_tokens WHERE user_id = $1`},
 		{"access_requests", `DELETE FROM access_requests WHERE user_id = $1`},
 		{"read_grants", `DELETE FROM read_grants WHERE user_id = $1`},

@@ -124,7 +124,7 @@ func (s *Service) SignIn(ctx context.Context, email, plain string, c Client) (Si
 			return SignInResult{}, fmt.Errorf("account: rehash: %w", err)
 		}
 	}
-	return s.succeed(ctx, u, newHash, c)
+	return s.succeed(ctx, u, newHash, factorNone, c)
 }
 
 // claimAttempt counts an attempt for the user and returns its number within
@@ -196,7 +196,10 @@ func (s *Service) failed(ctx context.Context, userID int64, reason string, c Cli
 	return SignInResult{Outcome: OutcomeFailed}, s.signInFailed()
 }
 
-func (s *Service) succeed(ctx context.Context, u User, newHash string, c Client) (SignInResult, error) {
+// succeed records a sign-in that proved who u is, and for an active
+// account starts a session that has passed factor (factorNone when only a
+// password was given).
+func (s *Service) succeed(ctx context.Context, u User, newHash, factor string, c Client) (SignInResult, error) {
 	res := SignInResult{User: u}
 	switch u.Status {
 	case StatusActive:
@@ -239,7 +242,7 @@ func (s *Service) succeed(ctx context.Context, u User, newHash string, c Client)
 			return err
 		}
 		_, absolute := s.sessionLimits(u.Role)
-		sess, err := createSession(ctx, tx, u.ID, c, absolute)
+		sess, err := createSession(ctx, tx, u.ID, c, absolute, factor)
 		if err != nil {
 			return err
 		}

@@ -55,3 +55,15 @@ func RecoveryCodeUsed(to, name string, left int, accountURL string) Message {
 		Link: accountURL,
 	})
 }
+
+// PasskeyAdded tells a user that a passkey was added to their account.
+func PasskeyAdded(to, name, passkey, accountURL string) Message {
+	return build(to, "A passkey was added to your PSIMS account", "", letter{
+		Name: name,
+		Before: []string{
+			"A passkey called \"" + passkey + "\" was added to your PSIMS account. It can sign you in without your password.",
+			"If this was not you, remove it, reset your password and tell your organisation's PSIMS administrator:",
+		},
+		Link: accountURL,
+	})
+}

@@ -215,6 +215,13 @@ func (s *Server) signIn(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
+	s.afterSignIn(w, r, res, f)
+}
+
+// afterSignIn answers a sign-in that proved who the person is (by password
+// or passkey): a session and where they were going, or the second step, or
+// why the account cannot be used yet.
+func (s *Server) afterSignIn(w http.ResponseWriter, r *http.Request, res account.SignInResult, f signInForm) {
 	switch res.Outcome {
 	case account.OutcomeSuccess:
 		// A new session ID at sign-in: any session a visitor had before is
@@ -228,7 +235,12 @@ func (s *Server) signIn(w http.ResponseWriter, r *http.Request) {
 			p := s.page(r, "Enter the code from your authenticator app")
 			p.Viewer = &Viewer{Name: res.User.Name, Email: res.User.Email, Role: string(res.User.Role), OrgName: res.User.OrgName, Pending: true}
 			p.CSRFToken = tokenFor("session:" + res.Session.Token)
-			p.Form = secondStepForm{Next: f.Next, Held: f.Held}
+			keys, err := s.Accounts.Passkeys(r.Context(), res.User.ID)
+			if err != nil {
+				s.fail(w, r, err)
+				return
+			}
+			p.Form = secondStepForm{Next: f.Next, Held: f.Held, HasPasskey: len(keys) > 0}
 			s.render.Render(w, r, http.StatusOK, "account-two-step-verify", p)
 			return
 		case account.StepEnrol:

@@ -310,6 +310,16 @@ func matrixCases() []matrixCase {
 		{pattern: "POST /account/two-step/recovery-codes", own: signedIn, other: signedIn},
 		{pattern: "POST /account/two-step/turn-off", form: url.Values{"code": {"123456"}}, own: signedIn, other: signedIn},
 		{pattern: "POST /admin/users/{id}/two-step/reset", path: userPath("/admin/users/%d/two-step/reset"), form: url.Values{"two_step_reason": {"Matrix test"}}, own: admins, other: national},
+		// Passkeys (passkey.go, T3): a person's own; signing in with one is
+		// open to every visitor; nobody removes a passkey that is not theirs.
+		{pattern: "GET /account/passkeys", own: signedIn, other: signedIn},
+		{pattern: "POST /account/passkeys/new", form: url.Values{"name": {"Matrix key"}}, own: signedIn, other: signedIn},
+		{pattern: "POST /account/passkeys/new/finish", form: url.Values{"name": {""}, "token": {"x"}, "credential": {"{}"}}, own: signedIn, other: signedIn},
+		{pattern: "POST /account/passkeys/{id}/remove", path: func(target) string { return "/account/passkeys/999999/remove" }},
+		{pattern: "POST /sign-in/passkey", own: everyone, other: everyone},
+		{pattern: "POST /sign-in/passkey/finish", form: url.Values{"token": {"x"}, "credential": {"{}"}}, own: everyone, other: everyone},
+		{pattern: "POST /sign-in/two-step/passkey", own: signedIn, other: signedIn},
+		{pattern: "POST /sign-in/two-step/passkey/finish", form: url.Values{"token": {"x"}, "credential": {"{}"}}, own: signedIn, other: signedIn},
 		{pattern: "POST /admin/users/{id}/two-step/reset", path: userPath("/admin/users/%d/two-step/reset"), targetRole: authz.NationalAdmin, form: url.Values{"two_step_reason": {"Matrix test"}}, own: national, other: national},
 		{pattern: "POST /admin/users/{id}/two-step/reset", path: userPath("/admin/users/%d/two-step/reset"), targetRole: authz.ReadOnly, form: url.Values{"two_step_reason": {"Matrix test"}}, own: national, other: national},
 

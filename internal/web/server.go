@@ -258,6 +258,7 @@ func (s *Server) routes() http.Handler {
 	s.sharingRoutes(r)
 	s.apiKeyRoutes(r)
 	s.twoStepRoutes(r)
+	s.passkeyRoutes(r)
 	s.routeList = r.patterns
 	s.ungatedRoutes = r.ungated
 

@@ -70,7 +70,8 @@ func (s *Server) requireSecondStep(next http.Handler) http.Handler {
 // reach path.
 func secondStepOpen(path string) bool {
 	switch path {
-	case secondStepPath, setUpPath, setUpPath + "/start", "/sign-out", "/healthz", "/readyz", "/metrics":
+	case secondStepPath, secondStepPath + "/passkey", secondStepPath + "/passkey/finish",
+		setUpPath, setUpPath + "/start", "/sign-out", "/healthz", "/readyz", "/metrics":
 		return true
 	}
 	return strings.HasPrefix(path, "/static/")
@@ -80,6 +81,8 @@ func secondStepOpen(path string) bool {
 type secondStepForm struct {
 	Next string
 	Held *heldPost
+	// HasPasskey offers a passkey instead of a code.
+	HasPasskey bool
 }
 
 func (s *Server) secondStepForm(w http.ResponseWriter, r *http.Request) {
@@ -92,6 +95,14 @@ func (s *Server) secondStepForm(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) renderSecondStep(w http.ResponseWriter, r *http.Request, status int, f secondStepForm, errs []FieldError) {
+	if v := viewerFrom(r.Context()); v != nil {
+		keys, err := s.Accounts.Passkeys(r.Context(), v.user.ID)
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		f.HasPasskey = len(keys) > 0
+	}
 	p := s.page(r, "Enter the code from your authenticator app")
 	p.Form = f
 	p.Errors = errs

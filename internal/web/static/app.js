@@ -6,10 +6,12 @@
 // here, which is the test "nhsuk-frontend-supported" stands for.
 import { initAll } from './vendor/nhsuk-frontend.min.js'
 import { initSessionTimeout } from './session-timeout.js'
+import { initPasskeys } from './passkey.js'
 
 document.body.classList.add('js-enabled', 'nhsuk-frontend-supported')
 initAll()
 initSessionTimeout()
+initPasskeys()
 
 // Conditional reveals on radios ("psims-reveal"): choosing an answer shows
 // the questions that belong to it and hides the others. NHS.UK's own radios

@@ -19,7 +19,7 @@ import (
 	"time"
 )
 
-//go:embed app.css app.js session-timeout.js vendor
+//go:embed app.css app.js session-timeout.js passkey.js vendor
 var embedded embed.FS
 
 // Prefix is the URL path under which Handler serves the files.
