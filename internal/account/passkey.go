@@ -327,7 +327,6 @@ func (s *Service) PassSecondStepWithPasskey(ctx context.Context, u User, sess Se
 	if err != nil {
 		return Session{}, apperr.Wrap(apperr.Unauthorized, errNoPasskey.Message, err)
 	}
-	newTok, hash := newToken()
 	err = s.db.InTx(ctx, func(tx *db.Tx) error {
 		data, err := takeCeremony(ctx, tx, token, u.ID, ceremonySecondStep)
 		if err != nil {
@@ -344,15 +343,9 @@ func (s *Service) PassSecondStepWithPasskey(ctx context.Context, u User, sess Se
 		if err := usePasskey(ctx, tx, u.ID, cred); err != nil {
 			return err
 		}
-		res, err := tx.ExecContext(ctx, `UPDATE sessions SET token_hash = $2, second_factor = $3, last_seen_at = $4 WHERE token_hash = $1`,
-			sess.hash, hash, factorPasskey, tx.Now)
-		if err != nil {
-			return fmt.Errorf("account: pass second step: %w", err)
+		if sess, err = passSession(ctx, tx, sess, factorPasskey); err != nil {
+			return err
 		}
-		if n, _ := res.RowsAffected(); n != 1 {
-			return errNoSession
-		}
-		sess.Token, sess.hash, sess.SecondFactor, sess.LastSeenAt = newTok, hash, factorPasskey, tx.Now
 		return audit.Record(ctx, tx, audit.Entry{ActorID: u.ID, Action: "account.second_step", SubjectType: "user",
 			SubjectID: strconv.FormatInt(u.ID, 10), IP: c.IP, Details: map[string]string{"factor": factorPasskey}})
 	})

@@ -236,7 +236,6 @@ func (s *Service) ConfirmTOTP(ctx context.Context, u User, sess Session, code st
 	if !ok {
 		return nil, Session{}, codeProblem(code)
 	}
-	token, hash := newToken()
 	var codes []string
 	err := s.db.InTx(ctx, func(tx *db.Tx) error {
 		var sealed []byte
@@ -265,11 +264,11 @@ func (s *Service) ConfirmTOTP(ctx context.Context, u User, sess Session, code st
 		if codes, err = replaceRecoveryCodes(ctx, tx, u.ID); err != nil {
 			return err
 		}
-		if _, err := tx.ExecContext(ctx, `UPDATE sessions SET token_hash = $2, second_factor = $3 WHERE token_hash = $1`,
-			sess.hash, hash, factorTOTP); err != nil {
-			return fmt.Errorf("account: mark session: %w", err)
+		if sess.hash != "" { // an app set up without a session (bench) marks none
+			if sess, err = passSession(ctx, tx, sess, factorTOTP); err != nil {
+				return err
+			}
 		}
-		sess.Token, sess.hash, sess.SecondFactor = token, hash, factorTOTP
 		if err := audit.Record(ctx, tx, audit.Entry{ActorID: u.ID, Action: "account.two_step_on", SubjectType: "user",
 			SubjectID: strconv.FormatInt(u.ID, 10), IP: c.IP}); err != nil {
 			return err
@@ -390,22 +389,15 @@ func removeFactors(ctx context.Context, tx *db.Tx, userID int64) error {
 // emailed. All of it is one transaction. Errors: Invalid (field "code")
 // for a wrong or malformed code; Unauthorized when the account is locked.
 func (s *Service) PassSecondStep(ctx context.Context, u User, sess Session, code string, c Client) (Session, error) {
-	token, hash := newToken()
 	var refusal error
 	err := s.db.InTx(ctx, func(tx *db.Tx) error {
 		factor, r, err := s.spendCode(ctx, tx, u, code, c)
 		if refusal = r; err != nil || refusal != nil {
 			return err // a refused code's try is kept
 		}
-		res, err := tx.ExecContext(ctx, `UPDATE sessions SET token_hash = $2, second_factor = $3, last_seen_at = $4 WHERE token_hash = $1`,
-			sess.hash, hash, factor, tx.Now)
-		if err != nil {
-			return fmt.Errorf("account: pass second step: %w", err)
+		if sess, err = passSession(ctx, tx, sess, factor); err != nil {
+			return err
 		}
-		if n, _ := res.RowsAffected(); n != 1 {
-			return errNoSession
-		}
-		sess.Token, sess.hash, sess.SecondFactor, sess.LastSeenAt = token, hash, factor, tx.Now
 		if factor == factorRecovery {
 			var left int
 			if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM recovery_codes WHERE user_id = $1 AND used_at IS NULL`, u.ID).Scan(&left); err != nil {
@@ -492,6 +484,23 @@ func (s *Service) spendCode(ctx context.Context, tx *db.Tx, u User, code string,
 		return "", nil, fmt.Errorf("account: clear attempts: %w", err)
 	}
 	return factor, nil, nil
+}
+
+// passSession gives a session that has just passed the second step with
+// factor a new token (as at any change of privilege) and records the
+// factor, inside tx. Errors: Unauthorized when the session has ended.
+func passSession(ctx context.Context, tx *db.Tx, sess Session, factor string) (Session, error) {
+	token, hash := newToken()
+	res, err := tx.ExecContext(ctx, `UPDATE sessions SET token_hash = $2, second_factor = $3, last_seen_at = $4 WHERE token_hash = $1`,
+		sess.hash, hash, factor, tx.Now)
+	if err != nil {
+		return Session{}, fmt.Errorf("account: pass second step: %w", err)
+	}
+	if n, _ := res.RowsAffected(); n != 1 {
+		return Session{}, errNoSession
+	}
+	sess.Token, sess.hash, sess.SecondFactor, sess.LastSeenAt = token, hash, factor, tx.Now
+	return sess, nil
 }
 
 // auditCodeFailed audits a wrong code, or one refused as the account is

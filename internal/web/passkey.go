@@ -211,11 +211,5 @@ func (s *Server) passkeySecondStepFinish(w http.ResponseWriter, r *http.Request)
 		s.fail(w, r, err)
 		return
 	}
-	s.setSessionCookie(w, sess.Token)
-	if f.Held != nil {
-		who := &Viewer{Name: v.user.Name, Email: v.user.Email, Role: string(v.user.Role), OrgName: v.orgName}
-		s.resume(w, r, *f.Held, tokenFor("session:"+sess.Token), who)
-		return
-	}
-	http.Redirect(w, r, f.Next, http.StatusSeeOther)
+	s.passedSecondStep(w, r, v, sess, f)
 }

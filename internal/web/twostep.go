@@ -139,6 +139,13 @@ func (s *Server) secondStep(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
+	s.passedSecondStep(w, r, v, sess, f)
+}
+
+// passedSecondStep sets the cookie of the session that has just passed
+// the second step (it has a new token) and goes on to where the person
+// was going, or sends on the form held through signing in.
+func (s *Server) passedSecondStep(w http.ResponseWriter, r *http.Request, v *viewer, sess account.Session, f secondStepForm) {
 	s.setSessionCookie(w, sess.Token)
 	if f.Held != nil {
 		who := &Viewer{Name: v.user.Name, Email: v.user.Email, Role: string(v.user.Role), OrgName: v.orgName}
