@@ -42,6 +42,7 @@ func (s *Service) ErasePerson(ctx context.Context, tx *db.Tx, userID int64) (map
 		{"recovery_codes", `DELETE FROM recovery_codes WHERE user_id = $1`},
 		{"authenticator_apps", `DELETE FROM totp_factors WHERE user_id = $1`},
 		{"passkeys", `DELETE FROM passkeys WHERE user_id = $1`},
+		{"remembered_devices", `DELETE FROM remembered_devices WHERE user_id = $1`},
 		{"passkey_ceremonies", `DELETE FROM webauthn_ceremonies WHERE user_id = $1`},
 		{"tokens", `DELETE FROM user_tokens WHERE user_id = $1`},
 		{"access_requests", `DELETE FROM access_requests WHERE user_id = $1`},

@@ -19,6 +19,7 @@ type PersonalData struct {
 	AlertChoices *AlertPrefs     `json:"alert_choices,omitempty"`
 	OpenLinks    []LinkRecord    `json:"links_sent"`
 	TwoStep      TwoStepRecord   `json:"two_step_verification"`
+	Devices      []Device        `json:"remembered_browsers"`
 }
 
 // TwoStepRecord is what a person's two-step verification holds about
@@ -144,6 +145,12 @@ func (s *Service) PersonalData(ctx context.Context, userID int64) (PersonalData,
 		return PersonalData{}, fmt.Errorf("account: personal data two-step: %w", err)
 	}
 	pd.TwoStep.AppSetUpAt = timePtr(setUp)
+	if pd.Devices, err = s.Devices(ctx, userID); err != nil {
+		return PersonalData{}, err
+	}
+	if pd.Devices == nil {
+		pd.Devices = []Device{}
+	}
 	if GetsAlerts(User{Role: a.Role}) {
 		p, err := s.AlertPrefs(ctx, userID)
 		if err != nil {

@@ -181,11 +181,14 @@ func (s *Service) SignOutEverywhere(ctx context.Context, userID int64, ip string
 	})
 }
 
+// endAllSessions ends every session of the user and forgets every
+// browser remembered for them, so that signing in again anywhere takes
+// the second step too.
 func endAllSessions(ctx context.Context, tx *db.Tx, userID int64) error {
 	if _, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE user_id = $1`, userID); err != nil {
 		return fmt.Errorf("account: end sessions: %w", err)
 	}
-	return nil
+	return forgetDevices(ctx, tx, userID)
 }
 
 // Sessions lists the user's current sessions, newest first.

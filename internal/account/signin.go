@@ -78,6 +78,9 @@ type SignInResult struct {
 type Client struct {
 	IP        string
 	UserAgent string
+	// DeviceToken is the token of a browser remembered after the second
+	// step of signing in (RememberDevice), or "".
+	DeviceToken string
 }
 
 // SignIn checks the email and password and, for an active account, starts a
@@ -241,14 +244,21 @@ func (s *Service) succeed(ctx context.Context, u User, newHash, factor string, c
 		if err := markActive(ctx, tx, u.ID, "sign_in", c.IP); err != nil {
 			return err
 		}
+		if err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM totp_factors WHERE user_id = $1 AND confirmed_at IS NOT NULL)`,
+			u.ID).Scan(&res.User.TwoStep); err != nil {
+			return fmt.Errorf("account: read two-step: %w", err)
+		}
+		if factor == factorNone && res.User.TwoStep {
+			// A browser remembered after an earlier second step stands
+			// in for it.
+			if factor, err = rememberedFactor(ctx, tx, u, c); err != nil {
+				return err
+			}
+		}
 		_, absolute := s.sessionLimits(u.Role)
 		sess, err := createSession(ctx, tx, u.ID, c, absolute, factor)
 		if err != nil {
 			return err
-		}
-		if err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM totp_factors WHERE user_id = $1 AND confirmed_at IS NOT NULL)`,
-			u.ID).Scan(&res.User.TwoStep); err != nil {
-			return fmt.Errorf("account: read two-step: %w", err)
 		}
 		res.Session, res.Step = sess, s.SecondStepFor(res.User, sess)
 		return nil

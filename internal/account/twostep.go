@@ -371,6 +371,9 @@ func (s *Service) ResetTwoStep(ctx context.Context, actorID int64, target User, 
 }
 
 func removeFactors(ctx context.Context, tx *db.Tx, userID int64) error {
+	if err := forgetDevices(ctx, tx, userID); err != nil {
+		return err
+	}
 	if _, err := tx.ExecContext(ctx, `DELETE FROM recovery_codes WHERE user_id = $1`, userID); err != nil {
 		return fmt.Errorf("account: remove recovery codes: %w", err)
 	}

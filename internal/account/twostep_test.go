@@ -533,3 +533,95 @@ func TestPrivilegedSessionsEndSooner(t *testing.T) { // T3
 		}
 	})
 }
+
+func TestARememberedBrowserStandsInForTheSecondStepFor30Days(t *testing.T) { // T3
+	t.Parallel()
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		f := newFixture(t, d)
+		ctx := context.Background()
+		u, res := f.admin(t, "remember@nhs.net")
+		secret, _ := f.enrol(t, res.Session.Token)
+		browser := account.Client{IP: "192.0.2.7", UserAgent: "Firefox"}
+		_, fresh := f.authenticated(t, f.signIn(t, "remember@nhs.net").Session.Token)
+		if _, err := f.svc.RememberDevice(ctx, u, fresh, browser); apperr.CodeOf(err) != apperr.Forbidden {
+			t.Fatalf("remembering a browser before the second step: %v, want Forbidden", err)
+		}
+		f.clock.Advance(30 * time.Second)
+		passed, err := f.svc.PassSecondStep(ctx, u, fresh, totpCode(t, secret, f.clock.Now()), browser)
+		if err != nil {
+			t.Fatal(err)
+		}
+		token, err := f.svc.RememberDevice(ctx, u, passed, browser)
+		if err != nil {
+			t.Fatal(err)
+		}
+		signInFrom := func(c account.Client) account.SignInResult {
+			t.Helper()
+			res, err := f.svc.SignIn(ctx, "remember@nhs.net", goodPassword, c)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return res
+		}
+		browser.DeviceToken = token
+		if res := signInFrom(browser); res.Step != account.StepDone || res.Session.SecondFactor != "remembered" {
+			t.Errorf("from the remembered browser: step %v, factor %q; want no second step", res.Step, res.Session.SecondFactor)
+		}
+		if res := signInFrom(account.Client{DeviceToken: "not-the-token"}); res.Step != account.StepVerify {
+			t.Errorf("with a made-up token: step %v, want StepVerify", res.Step)
+		}
+		other, otherRes := f.admin(t, "other@nhs.net")
+		f.enrol(t, otherRes.Session.Token)
+		if res, err := f.svc.SignIn(ctx, other.Email, goodPassword, browser); err != nil || res.Step != account.StepVerify {
+			t.Errorf("someone else from the remembered browser: step %v (%v), want StepVerify", res.Step, err)
+		}
+		devices, err := f.svc.Devices(ctx, u.ID)
+		if err != nil || len(devices) != 1 || devices[0].UserAgent != "Firefox" {
+			t.Fatalf("devices = %+v, %v", devices, err)
+		}
+
+		f.clock.Advance(account.RememberFor)
+		if res := signInFrom(browser); res.Step != account.StepVerify {
+			t.Errorf("30 days on: step %v, want StepVerify", res.Step)
+		}
+
+		// Forgetting it, or signing out everywhere, takes it back.
+		f.clock.Advance(time.Minute)
+		_, sess := f.authenticated(t, signInFrom(browser).Session.Token)
+		passed, err = f.svc.PassSecondStep(ctx, u, sess, totpCode(t, secret, f.clock.Now()), browser)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if browser.DeviceToken, err = f.svc.RememberDevice(ctx, u, passed, browser); err != nil {
+			t.Fatal(err)
+		}
+		devices, _ = f.svc.Devices(ctx, u.ID)
+		if err := f.svc.ForgetDevice(ctx, other.ID, devices[0].ID, account.Client{}); apperr.CodeOf(err) != apperr.NotFound {
+			t.Errorf("someone else forgetting it: %v, want NotFound", err)
+		}
+		if err := f.svc.ForgetDevice(ctx, u.ID, devices[0].ID, account.Client{}); err != nil {
+			t.Fatal(err)
+		}
+		if res := signInFrom(browser); res.Step != account.StepVerify {
+			t.Errorf("after forgetting it: step %v, want StepVerify", res.Step)
+		}
+		f.clock.Advance(30 * time.Second)
+		_, sess = f.authenticated(t, signInFrom(browser).Session.Token)
+		passed, err = f.svc.PassSecondStep(ctx, u, sess, totpCode(t, secret, f.clock.Now()), browser)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if browser.DeviceToken, err = f.svc.RememberDevice(ctx, u, passed, browser); err != nil {
+			t.Fatal(err)
+		}
+		if err := f.svc.SignOutEverywhere(ctx, u.ID, ""); err != nil {
+			t.Fatal(err)
+		}
+		if res := signInFrom(browser); res.Step != account.StepVerify {
+			t.Errorf("after signing out everywhere: step %v, want StepVerify", res.Step)
+		}
+		if pd, err := f.svc.PersonalData(ctx, u.ID); err != nil || pd.Devices == nil { // P15
+			t.Errorf("personal data's remembered browsers: %+v, %v", pd.Devices, err)
+		}
+	})
+}

@@ -345,6 +345,7 @@ var erased = map[string]bool{
 	"events.assignee_id": true, "data_exports.user_id": true,
 	// Their authenticator app and recovery codes go.
 	"totp_factors.user_id": true, "recovery_codes.user_id": true, "passkeys.user_id": true, "webauthn_ceremonies.user_id": true,
+	"remembered_devices.user_id": true,
 	// An erased person extracts nothing more under any agreement.
 	"sharing_agreement_recipients.user_id": true,
 	// Dormancy exemptions they granted stay, granted by nobody in particular.
@@ -427,6 +428,7 @@ func TestErasureLeavesNoTraceOfThePerson(t *testing.T) {
 		f.exec(t, `INSERT INTO totp_factors (user_id, sealed, created_at, confirmed_at) VALUES ($1, $2, $3, $3)`, ann, []byte("sealed"), f.now)
 		f.exec(t, `INSERT INTO recovery_codes (user_id, code_hash) VALUES ($1, 'h2')`, ann)
 		f.exec(t, `INSERT INTO passkeys (user_id, credential_id, credential, name, created_at) VALUES ($1, $2, '{}', 'Ann Quill phone', $3)`, ann, []byte("cred"), f.now)
+		f.exec(t, `INSERT INTO remembered_devices (user_id, token_hash, created_at, expires_at, ip, user_agent) VALUES ($1, 'h4', $2, $2, '192.0.2.7', 'Firefox')`, ann, f.now)
 		f.exec(t, `INSERT INTO webauthn_ceremonies (token_hash, user_id, purpose, data, expires_at) VALUES ('h3', $1, 'register', '{}', $2)`, ann, f.now)
 		f.exec(t, `INSERT INTO access_requests (user_id, kind, requested_role, org_ods, status, created_at, decided_by) VALUES ($1, 'role', 'reviewer', 'RM1', 'approved', $2, $3)`, f.other.ID, f.now, ann)
 		f.exec(t, `INSERT INTO access_requests (user_id, kind, requested_role, org_ods, status, created_at) VALUES ($1, 'role', 'reviewer', 'RM1', 'pending', $2)`, ann, f.now)

@@ -202,7 +202,7 @@ func (s *Server) signIn(w http.ResponseWriter, r *http.Request) {
 		s.render.Render(w, r, http.StatusUnprocessableEntity, "account-sign-in", p)
 		return
 	}
-	res, err := s.Accounts.SignIn(r.Context(), f.Email, plain, s.client(r))
+	res, err := s.Accounts.SignIn(r.Context(), f.Email, plain, s.signInClient(r))
 	if res.Outcome != "" {
 		s.Metrics.SignIn(res.Outcome)
 	}
@@ -299,6 +299,8 @@ type accountData struct {
 	OrgName   string
 	RoleLabel string
 	Sessions  []account.Session
+	// Devices are the browsers remembered after the second step.
+	Devices []account.Device
 }
 
 func (s *Server) accountPage(w http.ResponseWriter, r *http.Request) {
@@ -308,8 +310,14 @@ func (s *Server) accountPage(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
+	devices, err := s.Accounts.Devices(r.Context(), v.user.ID)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
 	p := s.page(r, "Your account")
-	p.Data = accountData{User: v.user, OrgName: v.orgName, RoleLabel: account.RoleLabel(v.user.Role), Sessions: sessions}
+	p.Notice = map[string]string{"forgotten": "That browser is forgotten: signing in there needs the second step again."}[r.URL.Query().Get("done")]
+	p.Data = accountData{User: v.user, OrgName: v.orgName, RoleLabel: account.RoleLabel(v.user.Role), Sessions: sessions, Devices: devices}
 	s.render.Render(w, r, http.StatusOK, "account", p)
 }
 

@@ -178,7 +178,7 @@ func (s *Server) adminDocumentNew(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	v := viewerFrom(r.Context())
-	doc, err := s.Terms.Publish(r.Context(), v.user.ID, terms.Client(s.client(r)),
+	doc, err := s.Terms.Publish(r.Context(), v.user.ID, s.termsClient(r),
 		terms.Draft{Kind: kind, Body: form.Body, Summary: form.Summary, Material: form.Material, Replaces: form.Base})
 	if errs, ok := fieldErrors(err); ok {
 		s.renderDocumentForm(w, r, http.StatusUnprocessableEntity, cur, form, errs, false)

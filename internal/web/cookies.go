@@ -51,7 +51,10 @@ func cookieRegistry() []cookieInfo {
 	return []cookieInfo{
 		{Name: sessionCookie, Category: strictlyNecessary,
 			Purpose:  "Keeps you signed in",
-			Lifetime: "When you close your browser or sign out. You are also signed out after 30 minutes without using PSIMS, and 12 hours after signing in"},
+			Lifetime: "When you close your browser or sign out. You are also signed out after 30 minutes without using PSIMS (15 minutes for administrators and read-only accounts), and 12 hours after signing in"},
+		{Name: deviceCookie, Category: strictlyNecessary,
+			Purpose:  "Set only if you ask PSIMS to remember this browser after entering a code from your authenticator app or using a passkey: signing in here then needs only your password. It holds a random code, kept by us only as a hash, and you can forget the browser from “Your account”",
+			Lifetime: "30 days, or until you forget the browser, sign out everywhere or change your password"},
 		{Name: csrfCookie, Category: strictlyNecessary,
 			Purpose:  "Protects forms against cross-site request forgery, where another website tries to send a form in your name",
 			Lifetime: "When you close your browser"},

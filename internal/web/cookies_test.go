@@ -131,6 +131,7 @@ func TestCookiesPageListsEveryCookieTheServiceSets(t *testing.T) { // P5
 		"psims_csrf":          "Strictly necessary cookies",
 		"psims_cookie_policy": "Strictly necessary cookies",
 		"psims_cleaned":       "Strictly necessary cookies",
+		"psims_device":        "Strictly necessary cookies",
 		"psims_analytics":     "Cookies that measure website use",
 	}
 	for name, category := range want {

@@ -316,6 +316,7 @@ func matrixCases() []matrixCase {
 		{pattern: "POST /account/passkeys/new", form: url.Values{"name": {"Matrix key"}}, own: signedIn, other: signedIn},
 		{pattern: "POST /account/passkeys/new/finish", form: url.Values{"name": {""}, "token": {"x"}, "credential": {"{}"}}, own: signedIn, other: signedIn},
 		{pattern: "POST /account/passkeys/{id}/remove", path: func(target) string { return "/account/passkeys/999999/remove" }},
+		{pattern: "POST /account/devices/{id}/forget", path: func(target) string { return "/account/devices/999999/forget" }},
 		{pattern: "POST /sign-in/passkey", own: everyone, other: everyone},
 		{pattern: "POST /sign-in/passkey/finish", form: url.Values{"token": {"x"}, "credential": {"{}"}}, own: everyone, other: everyone},
 		{pattern: "POST /sign-in/two-step/passkey", own: signedIn, other: signedIn},

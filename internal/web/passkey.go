@@ -66,6 +66,7 @@ type ceremonyData struct {
 	Name     string // of a passkey being added
 	Next     string
 	Held     *heldPost
+	Remember bool   // the second step's "remember this browser"
 	Back     string // where to go instead
 }
 
@@ -146,7 +147,7 @@ func (s *Server) passkeySignInFinish(w http.ResponseWriter, r *http.Request) {
 	if h, ok := s.heldFrom(r); ok {
 		f.Held = &h
 	}
-	res, err := s.Accounts.SignInWithPasskey(r.Context(), r.PostFormValue("token"), r.PostFormValue("credential"), s.client(r))
+	res, err := s.Accounts.SignInWithPasskey(r.Context(), r.PostFormValue("token"), r.PostFormValue("credential"), s.signInClient(r))
 	if res.Outcome != "" {
 		s.Metrics.SignIn(res.Outcome)
 	}
@@ -170,11 +171,9 @@ func (s *Server) passkeySecondStep(w http.ResponseWriter, r *http.Request) {
 		s.interruptWithSignIn(w, r)
 		return
 	}
+	f := secondStepFormFrom(s, r)
 	d := ceremonyData{Title: "Use your passkey", Action: secondStepPath + "/passkey/finish", Kind: "get",
-		Next: safeNext(r.PostFormValue("next")), Back: secondStepPath}
-	if h, ok := s.heldFrom(r); ok {
-		d.Held = &h
-	}
+		Next: f.Next, Held: f.Held, Remember: f.Remember, Back: secondStepPath}
 	if v.step != account.StepVerify {
 		http.Redirect(w, r, d.Next, http.StatusSeeOther)
 		return
@@ -190,10 +189,7 @@ func (s *Server) passkeySecondStep(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) passkeySecondStepFinish(w http.ResponseWriter, r *http.Request) {
 	v := viewerFrom(r.Context())
-	f := secondStepForm{Next: safeNext(r.PostFormValue("next"))}
-	if h, ok := s.heldFrom(r); ok {
-		f.Held = &h
-	}
+	f := secondStepFormFrom(s, r)
 	if v == nil {
 		s.interruptWithSignIn(w, r)
 		return

@@ -230,6 +230,7 @@ func (s *Server) routes() http.Handler {
 
 	r.handleFunc("GET /account", s.requireUser(s.accountPage))
 	r.handleFunc("POST /account/sign-out-everywhere", s.requireUser(s.signOutEverywhere))
+	r.handleFunc("POST /account/devices/{id}/forget", s.requireUser(s.forgetDevice))
 	r.open("POST /session/extend", s.extendSession)
 
 	s.profileRoutes(r)

@@ -23,10 +23,13 @@ import (
 	"github.com/psims/psims/internal/terms"
 )
 
-// Cookie names. Both are strictly necessary (see the cookies page).
+// Cookie names. All are strictly necessary (see the cookies page).
 const (
 	sessionCookie = "psims_session"
 	csrfCookie    = "psims_csrf"
+	// deviceCookie is set only when a person asks for their browser to be
+	// remembered after the second step of signing in (twostep.go).
+	deviceCookie = "psims_device"
 )
 
 type ctxKey int
@@ -238,6 +241,21 @@ func csrfToken(r *http.Request) string {
 // or behind a trusted proxy the address it forwarded for.
 func (s *Server) client(r *http.Request) account.Client {
 	return account.Client{IP: s.ClientIPs.From(r), UserAgent: r.UserAgent()}
+}
+
+// termsClient is client as the terms service takes it.
+func (s *Server) termsClient(r *http.Request) terms.Client {
+	return terms.Client{IP: s.ClientIPs.From(r), UserAgent: r.UserAgent()}
+}
+
+// signInClient is client with the token of the browser, when it was
+// remembered after an earlier second step of signing in.
+func (s *Server) signInClient(r *http.Request) account.Client {
+	c := s.client(r)
+	if k, err := r.Cookie(deviceCookie); err == nil {
+		c.DeviceToken = k.Value
+	}
+	return c
 }
 
 // RateLimits decides per-key limits kept in the database; *ratelimit.Store

@@ -149,7 +149,7 @@ func (s *Server) reviewDecide(w http.ResponseWriter, r *http.Request) {
 		}
 		versions[kind] = n
 	}
-	c := terms.Client(s.client(r))
+	c := s.termsClient(r)
 	switch r.PostFormValue("action") {
 	case "decline":
 		if err := s.Terms.Decline(r.Context(), v.user.ID, c, versions); err != nil {
@@ -287,7 +287,7 @@ func (s *Server) consentOfferSave(w http.ResponseWriter, r *http.Request) {
 	if r.PostFormValue("action") == "none" {
 		granted = nil
 	}
-	if err := s.Terms.SetConsents(r.Context(), v.user.ID, terms.Client(s.client(r)), granted); err != nil {
+	if err := s.Terms.SetConsents(r.Context(), v.user.ID, s.termsClient(r), granted); err != nil {
 		s.fail(w, r, err)
 		return
 	}
@@ -318,7 +318,7 @@ func (s *Server) preferencesPage(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) preferencesSave(w http.ResponseWriter, r *http.Request) {
 	v := viewerFrom(r.Context())
-	if err := s.Terms.SetConsents(r.Context(), v.user.ID, terms.Client(s.client(r)), postedConsents(r)); err != nil {
+	if err := s.Terms.SetConsents(r.Context(), v.user.ID, s.termsClient(r), postedConsents(r)); err != nil {
 		s.fail(w, r, err)
 		return
 	}

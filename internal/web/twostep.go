@@ -7,6 +7,7 @@ import (
 	"image/color"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 
 	"github.com/boombuler/barcode/qr"
@@ -83,6 +84,8 @@ type secondStepForm struct {
 	Held *heldPost
 	// HasPasskey offers a passkey instead of a code.
 	HasPasskey bool
+	// Remember asks for this browser to be remembered.
+	Remember bool
 }
 
 func (s *Server) secondStepForm(w http.ResponseWriter, r *http.Request) {
@@ -114,10 +117,7 @@ func (s *Server) renderSecondStep(w http.ResponseWriter, r *http.Request, status
 // held through sign-in.
 func (s *Server) secondStep(w http.ResponseWriter, r *http.Request) {
 	v := viewerFrom(r.Context())
-	f := secondStepForm{Next: safeNext(r.PostFormValue("next"))}
-	if h, ok := s.heldFrom(r); ok {
-		f.Held = &h
-	}
+	f := secondStepFormFrom(s, r)
 	if v == nil {
 		s.interruptWithSignIn(w, r)
 		return
@@ -147,12 +147,45 @@ func (s *Server) secondStep(w http.ResponseWriter, r *http.Request) {
 // was going, or sends on the form held through signing in.
 func (s *Server) passedSecondStep(w http.ResponseWriter, r *http.Request, v *viewer, sess account.Session, f secondStepForm) {
 	s.setSessionCookie(w, sess.Token)
+	if f.Remember {
+		token, err := s.Accounts.RememberDevice(r.Context(), v.user, sess, s.client(r))
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		http.SetCookie(w, &http.Cookie{Name: deviceCookie, Value: token, Path: "/", MaxAge: int(account.RememberFor.Seconds()),
+			HttpOnly: true, Secure: s.SecureCookies, SameSite: http.SameSiteLaxMode})
+	}
 	if f.Held != nil {
 		who := &Viewer{Name: v.user.Name, Email: v.user.Email, Role: string(v.user.Role), OrgName: v.orgName}
 		s.resume(w, r, *f.Held, tokenFor("session:"+sess.Token), who)
 		return
 	}
 	http.Redirect(w, r, f.Next, http.StatusSeeOther)
+}
+
+// forgetDevice forgets one of the viewer's remembered browsers.
+func (s *Server) forgetDevice(w http.ResponseWriter, r *http.Request) {
+	v := viewerFrom(r.Context())
+	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	if err != nil || id <= 0 {
+		s.notFound(w, r)
+		return
+	}
+	if err := s.Accounts.ForgetDevice(r.Context(), v.user.ID, id, s.client(r)); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	http.Redirect(w, r, "/account?done=forgotten", http.StatusSeeOther)
+}
+
+// secondStepFormFrom reads the second step's form as posted.
+func secondStepFormFrom(s *Server, r *http.Request) secondStepForm {
+	f := secondStepForm{Next: safeNext(r.PostFormValue("next")), Remember: r.PostFormValue("remember") == "yes"}
+	if h, ok := s.heldFrom(r); ok {
+		f.Held = &h
+	}
+	return f
 }
 
 // setUpData is what the set-up page shows.

@@ -3,10 +3,13 @@ package web_test
 import (
 	"context"
 	"fmt"
+	"html"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/pquerna/otp/totp"
 
@@ -121,5 +124,76 @@ func TestARoleThatNeedsTwoStepIsSentToSetItUpAndCanDoNothingElse(t *testing.T) {
 	}
 	if r := b.submit("/account/two-step/set-up", "/sign-out", url.Values{}); r.status != http.StatusOK || !strings.Contains(r.body, "You have signed out") {
 		t.Errorf("signing out: %d", r.status)
+	}
+}
+
+// TestRememberingABrowserSkipsTheCodeThereAndOnlyThere: ticking "Remember
+// this browser" after the code sets a strictly necessary cookie; the next
+// sign-in in that browser needs only the password, another browser still
+// needs the code, and forgetting the browser from "Your account" ends it.
+// // T3, P5
+func TestRememberingABrowserSkipsTheCodeThereAndOnlyThere(t *testing.T) {
+	t.Parallel()
+	site := apptest.Start(t, dbtest.SQLite(t), func(c *config.Config) { c.TwoStepRoles = account.PrivilegedRoles() })
+	ctx := context.Background()
+	accounts := site.App.Accounts
+	olive, err := accounts.Create(ctx, account.NewUser{Email: "olive@nhs.net", Name: "Olive Orgadmin", JobRole: "Lead",
+		OrgCode: "RM1", Role: account.RoleOrgAdmin, Password: passphrase})
+	if err != nil {
+		t.Fatal(err)
+	}
+	setup, err := accounts.StartTOTP(ctx, olive)
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := site.App.DB.Now()
+	code, _ := totp.GenerateCode(setup.Secret, now)
+	if _, _, err := accounts.ConfirmTOTP(ctx, olive, account.Session{}, code, account.Client{}); err != nil {
+		t.Fatal(err)
+	}
+	next, _ := totp.GenerateCode(setup.Secret, now.Add(30*time.Second)) // one step ahead is forgiven once
+
+	b := newBrowser(t, site)
+	rec := recordCookies(b)
+	r := signIn(t, b, "olive@nhs.net", passphrase)
+	if r.status != http.StatusOK || !strings.Contains(r.body, "Remember this browser for 30 days") {
+		t.Fatalf("after the password: %d, want the code page with the choice to remember", r.status)
+	}
+	token := csrfPattern.FindStringSubmatch(r.body)[1]
+	r = b.post("/sign-in/two-step", url.Values{"csrf_token": {html.UnescapeString(token)}, "code": {next}, "remember": {"yes"}, "next": {"/account"}})
+	if r.status != http.StatusSeeOther || r.location != "/account" {
+		t.Fatalf("the code: %d %q", r.status, r.location)
+	}
+	var device *http.Cookie
+	for _, c := range rec.set {
+		if c.Name == "psims_device" {
+			device = c
+		}
+	}
+	if device == nil || !device.HttpOnly || device.SameSite != http.SameSiteLaxMode || device.MaxAge < 29*24*3600 {
+		t.Fatalf("the remembered browser's cookie: %+v", device)
+	}
+	if r := b.get("/account"); !strings.Contains(r.body, "Browsers remembered after the second step") {
+		t.Fatal("the account page does not list the remembered browser")
+	}
+	b.submit("/account", "/sign-out", url.Values{})
+	if r := signIn(t, b, "olive@nhs.net", passphrase); r.status != http.StatusSeeOther || r.location != "/account" {
+		t.Fatalf("signing in again in the remembered browser: %d %q, want straight in", r.status, r.location)
+	}
+	if r := signIn(t, newBrowser(t, site), "olive@nhs.net", passphrase); r.status != http.StatusOK || !strings.Contains(r.body, "Enter the code from your authenticator app") {
+		t.Fatalf("another browser: %d, want the code page", r.status)
+	}
+
+	page := b.get("/account")
+	forget := regexp.MustCompile(`action="(/account/devices/\d+/forget)"`).FindStringSubmatch(page.body)
+	if forget == nil {
+		t.Fatal("no way to forget the browser on the account page")
+	}
+	if r := b.submit("/account", forget[1], url.Values{}); r.status != http.StatusSeeOther {
+		t.Fatalf("forget: %d", r.status)
+	}
+	b.submit("/account", "/sign-out", url.Values{})
+	if r := signIn(t, b, "olive@nhs.net", passphrase); r.status != http.StatusOK || !strings.Contains(r.body, "Enter the code from your authenticator app") {
+		t.Fatalf("the forgotten browser: %d %q, want the code page", r.status, r.location)
 	}
 }
