@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net"
 	"net/url"
 	"strconv"
 	"strings"
@@ -42,10 +43,10 @@ const (
 
 // Passkey is a registered passkey, as its owner sees it.
 type Passkey struct {
-	ID         int64
-	Name       string
-	CreatedAt  time.Time
-	LastUsedAt *time.Time
+	ID         int64      `json:"id"`
+	Name       string     `json:"name"`
+	CreatedAt  time.Time  `json:"added_at"`
+	LastUsedAt *time.Time `json:"last_used_at,omitempty"`
 }
 
 // Ceremony is the first half of a WebAuthn exchange: Options is the JSON
@@ -60,10 +61,28 @@ type Ceremony struct {
 // that nothing tells which passkeys or accounts exist.
 var errNoPasskey = apperr.New(apperr.Unauthorized, "That passkey did not work. Try again, or sign in with your email address and password.")
 
+// errNoPasskeySecondStep is the refusal of a passkey at the second step.
+var errNoPasskeySecondStep = apperr.New(apperr.Unauthorized, "That passkey did not work. Try again, or enter a code from your authenticator app.")
+
+// errPasskeysUnavailable refuses a ceremony when PSIMS is reached at an
+// IP address, which WebAuthn refuses as the relying party.
+var errPasskeysUnavailable = apperr.New(apperr.Conflict, "Passkeys cannot be used at this address of PSIMS. Sign in with your email address and password.")
+
+// PasskeysAvailable reports whether passkeys can work at the base URL: its
+// host must be a name, as browsers (and go-webauthn) refuse an IP address
+// as the relying party.
+func (s *Service) PasskeysAvailable() bool {
+	base, err := url.Parse(s.settings.BaseURL)
+	return err == nil && base.Hostname() != "" && net.ParseIP(base.Hostname()) == nil
+}
+
 // webAuthn is the relying party: PSIMS at the host of its base URL.
 func (s *Service) webAuthn() (*webauthn.WebAuthn, error) {
+	if !s.PasskeysAvailable() {
+		return nil, errPasskeysUnavailable
+	}
 	base, err := url.Parse(s.settings.BaseURL)
-	if err != nil || base.Hostname() == "" {
+	if err != nil {
 		return nil, fmt.Errorf("account: passkeys need the base URL's host, not %q", s.settings.BaseURL)
 	}
 	w, err := webauthn.New(&webauthn.Config{
@@ -190,10 +209,31 @@ func takeCeremony(ctx context.Context, tx *db.Tx, token string, userID int64, pu
 	return data, nil
 }
 
-// BeginPasskeyRegistration starts adding a passkey to u's account. The
-// authenticator must keep the passkey (a discoverable credential) and
-// verify its user, so the passkey alone can sign them in.
-func (s *Service) BeginPasskeyRegistration(ctx context.Context, u User) (Ceremony, error) {
+// checkPasskeyName returns the name of a new passkey without the spaces
+// around it. Errors: Invalid (field "name") for a name it cannot have.
+func checkPasskeyName(name string) (string, error) {
+	name = strings.TrimSpace(name)
+	switch {
+	case name == "":
+		return "", fieldError("name", "Enter a name for the passkey, such as the device it is on")
+	case len([]rune(name)) > maxPasskeyName:
+		return "", fieldError("name", fmt.Sprintf("Name must be %d characters or fewer", maxPasskeyName))
+	case !textcheck.Valid(name):
+		return "", fieldError("name", textcheck.Message("Name"))
+	}
+	return name, nil
+}
+
+// BeginPasskeyRegistration starts adding a passkey called name to u's
+// account. The authenticator must keep the passkey (a discoverable
+// credential) and verify its user, so the passkey alone can sign them in.
+// The name is checked first, before the browser makes a passkey that a
+// refused name would leave on the device, unknown here. Errors: Invalid
+// (field "name") for a bad name, Conflict when u has the most passkeys.
+func (s *Service) BeginPasskeyRegistration(ctx context.Context, u User, name string) (Ceremony, error) {
+	if _, err := checkPasskeyName(name); err != nil {
+		return Ceremony{}, err
+	}
 	w, err := s.webAuthn()
 	if err != nil {
 		return Ceremony{}, err
@@ -226,14 +266,9 @@ func (s *Service) BeginPasskeyRegistration(ctx context.Context, u User) (Ceremon
 // (field "name") for a bad name, Invalid for an answer that does not
 // check out or a ceremony that expired.
 func (s *Service) FinishPasskeyRegistration(ctx context.Context, u User, token, name, response string, c Client) error {
-	name = strings.TrimSpace(name)
-	switch {
-	case name == "":
-		return fieldError("name", "Enter a name for the passkey, such as the device it is on")
-	case len([]rune(name)) > maxPasskeyName:
-		return fieldError("name", fmt.Sprintf("Name must be %d characters or fewer", maxPasskeyName))
-	case !textcheck.Valid(name):
-		return fieldError("name", textcheck.Message("Name"))
+	name, err := checkPasskeyName(name)
+	if err != nil {
+		return err
 	}
 	w, err := s.webAuthn()
 	if err != nil {
@@ -288,8 +323,12 @@ func (s *Service) RemovePasskey(ctx context.Context, u User, id int64, c Client)
 		if err != nil {
 			return fmt.Errorf("account: remove passkey: %w", err)
 		}
-		return audit.Record(ctx, tx, audit.Entry{ActorID: u.ID, Action: "account.passkey_remove", SubjectType: "user",
-			SubjectID: strconv.FormatInt(u.ID, 10), IP: c.IP, Details: map[string]string{"name": name}})
+		if err := audit.Record(ctx, tx, audit.Entry{ActorID: u.ID, Action: "account.passkey_remove", SubjectType: "user",
+			SubjectID: strconv.FormatInt(u.ID, 10), IP: c.IP, Details: map[string]string{"name": name}}); err != nil {
+			return err
+		}
+		_, err = s.mail.Enqueue(ctx, tx, mail.PasskeyRemoved(u.Email, u.Name, name))
+		return err
 	})
 }
 
@@ -325,7 +364,7 @@ func (s *Service) PassSecondStepWithPasskey(ctx context.Context, u User, sess Se
 	}
 	parsed, err := protocol.ParseCredentialRequestResponseBytes([]byte(response))
 	if err != nil {
-		return Session{}, apperr.Wrap(apperr.Unauthorized, errNoPasskey.Message, err)
+		return Session{}, apperr.Wrap(apperr.Unauthorized, errNoPasskeySecondStep.Message, err)
 	}
 	err = s.db.InTx(ctx, func(tx *db.Tx) error {
 		data, err := takeCeremony(ctx, tx, token, u.ID, ceremonySecondStep)
@@ -336,9 +375,11 @@ func (s *Service) PassSecondStepWithPasskey(ctx context.Context, u User, sess Se
 		if err != nil {
 			return err
 		}
+		// A signature counter that went backwards is the sign of a copied
+		// authenticator: refused.
 		cred, err := w.ValidateLogin(pu, data, parsed)
-		if err != nil {
-			return apperr.Wrap(apperr.Unauthorized, errNoPasskey.Message, err)
+		if err != nil || cred.Authenticator.CloneWarning {
+			return apperr.Wrap(apperr.Unauthorized, errNoPasskeySecondStep.Message, err)
 		}
 		if err := usePasskey(ctx, tx, u.ID, cred); err != nil {
 			return err
@@ -417,8 +458,8 @@ func (s *Service) SignInWithPasskey(ctx context.Context, token, response string,
 			}
 			return s.passkeyUser(ctx, tx, u)
 		}
-		if cred, err = w.ValidateDiscoverableLogin(handler, data, parsed); err != nil {
-			return refused
+		if cred, err = w.ValidateDiscoverableLogin(handler, data, parsed); err != nil || cred.Authenticator.CloneWarning {
+			return refused // a counter gone backwards: a copied authenticator
 		}
 		var locked bool
 		if err := tx.QueryRowContext(ctx, `SELECT locked_until IS NOT NULL AND locked_until > $2 FROM users WHERE id = $1`, u.ID, tx.Now).Scan(&locked); err != nil {

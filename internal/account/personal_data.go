@@ -20,6 +20,7 @@ type PersonalData struct {
 	OpenLinks    []LinkRecord    `json:"links_sent"`
 	TwoStep      TwoStepRecord   `json:"two_step_verification"`
 	Devices      []Device        `json:"remembered_browsers"`
+	Passkeys     []Passkey       `json:"passkeys"`
 }
 
 // TwoStepRecord is what a person's two-step verification holds about
@@ -150,6 +151,12 @@ func (s *Service) PersonalData(ctx context.Context, userID int64) (PersonalData,
 	}
 	if pd.Devices == nil {
 		pd.Devices = []Device{}
+	}
+	if pd.Passkeys, err = s.Passkeys(ctx, userID); err != nil {
+		return PersonalData{}, err
+	}
+	if pd.Passkeys == nil {
+		pd.Passkeys = []Passkey{}
 	}
 	if GetsAlerts(User{Role: a.Role}) {
 		p, err := s.AlertPrefs(ctx, userID)

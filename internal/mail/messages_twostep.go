@@ -67,3 +67,15 @@ func PasskeyAdded(to, name, passkey, accountURL string) Message {
 		Link: accountURL,
 	})
 }
+
+// PasskeyRemoved tells a user that a passkey was removed from their
+// account.
+func PasskeyRemoved(to, name, passkey string) Message {
+	return build(to, "A passkey was removed from your PSIMS account", "", letter{
+		Name: name,
+		Before: []string{
+			"The passkey called \"" + passkey + "\" was removed from your PSIMS account and can no longer sign you in.",
+			"If this was not you, reset your password and tell your organisation's PSIMS administrator.",
+		},
+	})
+}

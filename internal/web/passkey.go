@@ -3,6 +3,7 @@ package web
 import (
 	"errors"
 	"net/http"
+	"net/url"
 	"strconv"
 
 	"github.com/psims/psims/internal/account"
@@ -32,7 +33,7 @@ type passkeysData struct {
 
 var passkeyNotices = map[string]string{
 	"added":   "Passkey added. You can use it to sign in.",
-	"removed": "Passkey removed.",
+	"removed": "Passkey removed. Delete it from your device or password manager too, or it will still be offered when you sign in.",
 }
 
 func (s *Server) passkeysPage(w http.ResponseWriter, r *http.Request) {
@@ -80,7 +81,16 @@ func (s *Server) renderCeremony(w http.ResponseWriter, r *http.Request, d ceremo
 func (s *Server) passkeyNew(w http.ResponseWriter, r *http.Request) {
 	v := viewerFrom(r.Context())
 	f := passkeyForm{Name: r.PostFormValue("name")}
-	c, err := s.Accounts.BeginPasskeyRegistration(r.Context(), v.user)
+	if !s.Accounts.PasskeysAvailable() {
+		// The page says passkeys cannot be used at this address.
+		s.renderPasskeys(w, r, http.StatusConflict, f, nil, "")
+		return
+	}
+	c, err := s.Accounts.BeginPasskeyRegistration(r.Context(), v.user, f.Name)
+	if errs, ok := fieldErrors(err); ok {
+		s.renderPasskeys(w, r, http.StatusUnprocessableEntity, f, errs, "")
+		return
+	}
 	if apperr.CodeOf(err) == apperr.Conflict {
 		s.renderPasskeys(w, r, http.StatusConflict, f, []FieldError{{Field: "name", Message: apperr.MessageOf(err)}}, "")
 		return
@@ -128,8 +138,9 @@ func (s *Server) passkeyRemove(w http.ResponseWriter, r *http.Request) {
 
 // passkeySignIn starts signing in with a passkey from the sign-in page.
 func (s *Server) passkeySignIn(w http.ResponseWriter, r *http.Request) {
+	next := safeNext(r.PostFormValue("next"))
 	d := ceremonyData{Title: "Sign in with a passkey", Action: "/sign-in/passkey/finish", Kind: "get",
-		Next: safeNext(r.PostFormValue("next")), Back: "/sign-in"}
+		Next: next, Back: "/sign-in?next=" + url.QueryEscape(next)}
 	if h, ok := s.heldFrom(r); ok {
 		d.Held = &h
 	}
@@ -173,7 +184,7 @@ func (s *Server) passkeySecondStep(w http.ResponseWriter, r *http.Request) {
 	}
 	f := secondStepFormFrom(s, r)
 	d := ceremonyData{Title: "Use your passkey", Action: secondStepPath + "/passkey/finish", Kind: "get",
-		Next: f.Next, Held: f.Held, Remember: f.Remember, Back: secondStepPath}
+		Next: f.Next, Held: f.Held, Remember: f.Remember, Back: secondStepPath + "?next=" + url.QueryEscape(f.Next)}
 	if v.step != account.StepVerify {
 		http.Redirect(w, r, d.Next, http.StatusSeeOther)
 		return

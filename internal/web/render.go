@@ -48,6 +48,9 @@ type Page struct {
 	// Session says when a signed-in viewer's session ends if left idle;
 	// nil when signed out.
 	Session *sessionTimeout
+	// Passkeys says passkeys can be used at the service's address (not
+	// at an IP address), so the pages may offer them.
+	Passkeys bool
 }
 
 // documentNotice tells a signed-in user about new versions of documents.

@@ -375,6 +375,7 @@ func (s *Server) notFound(w http.ResponseWriter, r *http.Request) {
 func (s *Server) page(r *http.Request, title string) Page {
 	p := Page{Title: title, Path: r.URL.Path, CSRFToken: csrfToken(r)}
 	p.CookieBanner = showCookieBanner(r)
+	p.Passkeys = s.Accounts != nil && s.Accounts.PasskeysAvailable()
 	p.ReturnTo = r.URL.RequestURI()
 	if v := viewerFrom(r.Context()); v != nil {
 		p.Viewer = &Viewer{Name: v.user.Name, Email: v.user.Email, Role: string(v.user.Role), OrgName: v.orgName,
