@@ -108,10 +108,12 @@ func TestShutdownFinishesRequestsInFlight(t *testing.T) {
 
 func waitUntil(t *testing.T, ok func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
+	// Long enough for a background job to get its turn when the whole
+	// test suite loads the machine (10 s was not, on 7 December 2026).
+	deadline := time.Now().Add(30 * time.Second)
 	for !ok() {
 		if time.Now().After(deadline) {
-			t.Fatal("condition not reached within 10s")
+			t.Fatal("condition not reached within 30s")
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
