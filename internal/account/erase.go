@@ -42,6 +42,8 @@ func (s *Service) ErasePerson(ctx context.Context, tx *db.Tx, userID int64) (map
 		{"recovery_codes", `DELETE FROM recovery_codes WHERE user_id = $1`},
 		{"authenticator_apps", `DELETE FROM totp_factors WHERE user_id = $1`},
 		{"passkeys", `DELETE FROM passkeys WHERE user_id = $1`},
+		{"linked_sign_ins", `DELETE FROM oidc_identities WHERE user_id = $1`},
+		{"oidc_logins", `DELETE FROM oidc_logins WHERE link_user_id = $1`},
 		{"remembered_devices", `DELETE FROM remembered_devices WHERE user_id = $1`},
 		{"passkey_ceremonies", `DELETE FROM webauthn_ceremonies WHERE user_id = $1`},
 		{"tokens", `DELETE FROM user_tokens WHERE user_id = $1`},

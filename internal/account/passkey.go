@@ -476,5 +476,5 @@ func (s *Service) SignInWithPasskey(ctx context.Context, token, response string,
 		}
 		return SignInResult{}, err
 	}
-	return s.succeed(ctx, u, "", factorPasskey, c)
+	return s.succeed(ctx, u, "", sessionStart{factor: factorPasskey}, c)
 }

@@ -21,6 +21,8 @@ type PersonalData struct {
 	TwoStep      TwoStepRecord   `json:"two_step_verification"`
 	Devices      []Device        `json:"remembered_browsers"`
 	Passkeys     []Passkey       `json:"passkeys"`
+	// Identities are the provider sign-ins linked to the account.
+	Identities []LinkedIdentity `json:"linked_sign_ins"`
 }
 
 // TwoStepRecord is what a person's two-step verification holds about
@@ -157,6 +159,12 @@ func (s *Service) PersonalData(ctx context.Context, userID int64) (PersonalData,
 	}
 	if pd.Passkeys == nil {
 		pd.Passkeys = []Passkey{}
+	}
+	if pd.Identities, err = s.Identities(ctx, userID); err != nil {
+		return PersonalData{}, err
+	}
+	if pd.Identities == nil {
+		pd.Identities = []LinkedIdentity{}
 	}
 	if GetsAlerts(User{Role: a.Role}) {
 		p, err := s.AlertPrefs(ctx, userID)

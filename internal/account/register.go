@@ -33,8 +33,10 @@ type Registration struct {
 const maxTextLen = 200
 
 // validate checks every field and returns all problems in form order, with
-// the parsed email and organisation when they are valid.
-func (s *Service) validate(ctx context.Context, r Registration) (emailaddr.Address, org.Organisation, error) {
+// the parsed email and organisation when they are valid. withPassword is
+// false for an account that signs in through an OpenID Connect provider
+// and has no password.
+func (s *Service) validate(ctx context.Context, r Registration, withPassword bool) (emailaddr.Address, org.Organisation, error) {
 	var problems apperr.Fields
 	name := checkProfileName(&problems, r.Name)
 	checkProfileJobRole(&problems, r.JobRole)
@@ -59,6 +61,7 @@ func (s *Service) validate(ctx context.Context, r Registration) (emailaddr.Addre
 		addr = a
 	}
 	switch {
+	case !withPassword:
 	case r.Password == "":
 		problems.Add("password", "Enter a password")
 	default:
@@ -88,7 +91,7 @@ func (s *Service) Register(ctx context.Context, r Registration, ip string) error
 var errAlreadyRegisteredRace = errors.New("account: address registered at the same moment")
 
 func (s *Service) register(ctx context.Context, r Registration, ip string) error {
-	addr, organisation, err := s.validate(ctx, r)
+	addr, organisation, err := s.validate(ctx, r, true)
 	if err != nil {
 		return err
 	}
@@ -251,8 +254,8 @@ func (s *Service) approve(ctx context.Context, tx *db.Tx, u User, actorID int64,
 		SubjectID: strconv.FormatInt(u.ID, 10), Details: map[string]string{"how": how}}); err != nil {
 		return err
 	}
-	if how == howTrustedDomain {
-		// The confirmation page already says the account is ready.
+	if how == howTrustedDomain || how == howTrustedProvider {
+		// The page the person is on already says the account is ready.
 		return nil
 	}
 	_, err := s.mail.Enqueue(ctx, tx, mail.Approved(u.Email, u.Name, s.link("/sign-in", "")))
@@ -261,6 +264,10 @@ func (s *Service) approve(ctx context.Context, tx *db.Tx, u User, actorID int64,
 
 // howTrustedDomain records an approval that came from the email domain.
 const howTrustedDomain = "trusted email domain"
+
+// howTrustedProvider records an approval that came from an OpenID Connect
+// provider trusted to say which organisations a person works for.
+const howTrustedProvider = "trusted identity provider"
 
 // NewUser is an account an operator creates from the command line.
 type NewUser struct {
@@ -289,7 +296,7 @@ func (s *Service) Create(ctx context.Context, n NewUser) (User, error) {
 		jobRole = "Not given"
 	}
 	addr, organisation, err := s.validate(ctx, Registration{Name: n.Name, JobRole: jobRole, OrgCode: n.OrgCode,
-		Email: n.Email, Password: n.Password, ConfirmPassword: n.Password})
+		Email: n.Email, Password: n.Password, ConfirmPassword: n.Password}, true)
 	if err != nil {
 		return User{}, err
 	}

@@ -55,16 +55,16 @@ func (s *Service) sessionLimits(r Role) (idle, absolute time.Duration) {
 	return idle, absolute
 }
 
-func createSession(ctx context.Context, tx *db.Tx, userID int64, c Client, absolute time.Duration, factor string) (Session, error) {
+func createSession(ctx context.Context, tx *db.Tx, userID int64, c Client, absolute time.Duration, start sessionStart) (Session, error) {
 	token, hash := newToken()
 	ua := c.UserAgent
 	if len(ua) > maxUserAgent {
 		ua = ua[:maxUserAgent]
 	}
 	sess := Session{Token: token, UserID: userID, CreatedAt: tx.Now, LastSeenAt: tx.Now,
-		ExpiresAt: tx.Now.Add(absolute), IP: c.IP, UserAgent: ua, SecondFactor: factor, hash: hash}
-	_, err := tx.ExecContext(ctx, `INSERT INTO sessions (token_hash, user_id, created_at, last_seen_at, expires_at, ip, user_agent, second_factor)
-		VALUES ($1, $2, $3, $3, $4, $5, $6, $7)`, hash, userID, tx.Now, sess.ExpiresAt, c.IP, ua, factor)
+		ExpiresAt: tx.Now.Add(absolute), IP: c.IP, UserAgent: ua, SecondFactor: start.factor, hash: hash}
+	_, err := tx.ExecContext(ctx, `INSERT INTO sessions (token_hash, user_id, created_at, last_seen_at, expires_at, ip, user_agent, second_factor, oidc_issuer, oidc_sid)
+		VALUES ($1, $2, $3, $3, $4, $5, $6, $7, $8, $9)`, hash, userID, tx.Now, sess.ExpiresAt, c.IP, ua, start.factor, start.oidcIssuer, start.oidcSID)
 	if err != nil {
 		return Session{}, fmt.Errorf("account: create session: %w", err)
 	}

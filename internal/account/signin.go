@@ -72,6 +72,9 @@ type SignInResult struct {
 	// Step is what the new session still needs: a code from the
 	// person's authenticator app, or setting one up (see SecondStepFor).
 	Step SecondStep
+	// Held is the token of an identity held for linking or registering,
+	// when Outcome is OutcomeUnlinked (SignInExternal).
+	Held string
 }
 
 // Client is where a request came from.
@@ -127,7 +130,7 @@ func (s *Service) SignIn(ctx context.Context, email, plain string, c Client) (Si
 			return SignInResult{}, fmt.Errorf("account: rehash: %w", err)
 		}
 	}
-	return s.succeed(ctx, u, newHash, factorNone, c)
+	return s.succeed(ctx, u, newHash, sessionStart{}, c)
 }
 
 // claimAttempt counts an attempt for the user and returns its number within
@@ -199,10 +202,19 @@ func (s *Service) failed(ctx context.Context, userID int64, reason string, c Cli
 	return SignInResult{Outcome: OutcomeFailed}, s.signInFailed()
 }
 
+// sessionStart is how a session began: the second factor it passed
+// (factorNone when only a password was given), and for a sign-in through
+// an OpenID Connect provider, which one and the provider's session.
+type sessionStart struct {
+	factor     string
+	provider   string
+	oidcIssuer string
+	oidcSID    string
+}
+
 // succeed records a sign-in that proved who u is, and for an active
-// account starts a session that has passed factor (factorNone when only a
-// password was given).
-func (s *Service) succeed(ctx context.Context, u User, newHash, factor string, c Client) (SignInResult, error) {
+// account starts a session as start says.
+func (s *Service) succeed(ctx context.Context, u User, newHash string, start sessionStart, c Client) (SignInResult, error) {
 	res := SignInResult{User: u}
 	switch u.Status {
 	case StatusActive:
@@ -232,8 +244,12 @@ func (s *Service) succeed(ctx context.Context, u User, newHash, factor string, c
 		if res.Outcome != OutcomeSuccess {
 			action = "account.sign_in_refused"
 		}
+		details := map[string]string{"status": string(u.Status)}
+		if start.provider != "" {
+			details["provider"] = start.provider
+		}
 		if err := audit.Record(ctx, tx, audit.Entry{ActorID: u.ID, Action: action, SubjectType: "user",
-			SubjectID: strconv.FormatInt(u.ID, 10), Details: map[string]string{"status": string(u.Status)}, IP: c.IP}); err != nil {
+			SubjectID: strconv.FormatInt(u.ID, 10), Details: details, IP: c.IP}); err != nil {
 			return err
 		}
 		if res.Outcome != OutcomeSuccess {
@@ -248,15 +264,15 @@ func (s *Service) succeed(ctx context.Context, u User, newHash, factor string, c
 			u.ID).Scan(&res.User.TwoStep); err != nil {
 			return fmt.Errorf("account: read two-step: %w", err)
 		}
-		if factor == factorNone && res.User.TwoStep {
+		if start.factor == factorNone && res.User.TwoStep {
 			// A browser remembered after an earlier second step stands
 			// in for it.
-			if factor, err = rememberedFactor(ctx, tx, u, c); err != nil {
+			if start.factor, err = rememberedFactor(ctx, tx, u, c); err != nil {
 				return err
 			}
 		}
 		_, absolute := s.sessionLimits(u.Role)
-		sess, err := createSession(ctx, tx, u.ID, c, absolute, factor)
+		sess, err := createSession(ctx, tx, u.ID, c, absolute, start)
 		if err != nil {
 			return err
 		}

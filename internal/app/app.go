@@ -35,6 +35,7 @@ import (
 	"github.com/psims/psims/internal/mail"
 	"github.com/psims/psims/internal/mail/mailadmin"
 	"github.com/psims/psims/internal/newsletter"
+	"github.com/psims/psims/internal/oidclogin"
 	"github.com/psims/psims/internal/org"
 	"github.com/psims/psims/internal/password"
 	"github.com/psims/psims/internal/ratelimit"
@@ -56,8 +57,10 @@ type App struct {
 	Outbox   *mail.Outbox
 	Orgs     *org.Store
 	Accounts *account.Service
-	Terms    *terms.Service
-	Hasher   *password.Hasher
+	// OIDC signs people in through OpenID Connect providers (P11).
+	OIDC   *oidclogin.Service
+	Terms  *terms.Service
+	Hasher *password.Hasher
 	// Incidents keeps events and Recorder submits them; Taxonomy is the
 	// national code lists they are recorded on, parsed once.
 	Incidents *incident.Service
@@ -227,6 +230,7 @@ func open(ctx context.Context, cfg config.Config, logger *slog.Logger, workers b
 	settings := cfg.AccountSettings()
 	settings.SealKey = totpKey
 	a.Accounts = account.NewService(d, a.Hasher, password.NewPolicy(), a.Orgs, a.Outbox, a.Jobs, settings)
+	a.OIDC = oidclogin.New(d, cfg.BaseURL, cfg.OIDCProviders, &http.Client{Timeout: 15 * time.Second})
 	// Reviewers are emailed about serious events as they arrive (issue 11).
 	a.Recorder.WithAlerts(a.Accounts)
 	a.Usage = usage.NewReports(d, a.Terms, a.Accounts, a.Incidents)
@@ -285,7 +289,7 @@ func (a *App) Close() error { return a.DB.Close() }
 func (a *App) WebDeps(metrics *web.Metrics) web.Deps {
 	cfg := a.Config
 	return web.Deps{
-		Accounts: a.Accounts, Terms: a.Terms, Orgs: a.Orgs, Incidents: a.Incidents, Recorder: a.Recorder, Taxonomy: a.Taxonomy,
+		Accounts: a.Accounts, OIDC: a.OIDC, Terms: a.Terms, Orgs: a.Orgs, Incidents: a.Incidents, Recorder: a.Recorder, Taxonomy: a.Taxonomy,
 		UsageReports:   a.Usage,
 		DraftRetention: cfg.DraftRetention, PublicReportRate: cfg.PublicReportRate, SignInRate: cfg.SignInRate,
 		RateLimits: a.RateLimits, ClientIPs: clientip.Resolver{Trusted: cfg.TrustedProxies}, FormKey: a.FormKey,

@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"net/netip"
 	"net/url"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -20,6 +21,7 @@ import (
 	"github.com/psims/psims/internal/account"
 	"github.com/psims/psims/internal/apperr"
 	"github.com/psims/psims/internal/clientip"
+	"github.com/psims/psims/internal/oidclogin"
 	"github.com/psims/psims/internal/stats/sdc"
 	"github.com/psims/psims/internal/usage"
 )
@@ -43,6 +45,9 @@ type Config struct {
 	PrivilegedAbsolute time.Duration
 	// TwoStepRoles must use two-step verification (T3).
 	TwoStepRoles []account.Role
+	// OIDCProviders are the OpenID Connect providers people may sign in
+	// through (P11).
+	OIDCProviders []oidclogin.Config
 
 	LockoutThreshold int           // wrong passwords within LockoutWindow that lock an account
 	LockoutWindow    time.Duration // how far back wrong passwords count
@@ -215,6 +220,19 @@ func (c *Config) Register(fs *flag.FlagSet, groups Flags) {
 			c.TwoStepRoles = roles
 			return err
 		})
+		fs.Func("oidc-provider", "an OpenID Connect provider to sign in through, as name=…,issuer=…,client-id=…,client-secret-file=…[,label=…][,scopes=…][,acr=…][,amr=…][,trust-org=true]; repeat the flag for several (in the environment, separate them with ;)", func(s string) error {
+			for _, one := range strings.Split(s, ";") {
+				if strings.TrimSpace(one) == "" {
+					continue
+				}
+				p, err := oidclogin.ParseConfig(one, os.ReadFile)
+				if err != nil {
+					return err
+				}
+				c.OIDCProviders = append(c.OIDCProviders, p)
+			}
+			return nil
+		})
 		fs.Func("hash-memory", "argon2id memory in KiB for new password hashes (default 19456)", func(s string) error {
 			var v uint32
 			_, err := fmt.Sscan(s, &v)
@@ -354,6 +372,13 @@ func (c *Config) check() error {
 	}
 	if c.HashMemoryKiB < 19*1024 || c.HashTime < 2 {
 		return errors.New("argon2id needs at least 19456 KiB of memory and 2 iterations")
+	}
+	names := map[string]bool{}
+	for _, p := range c.OIDCProviders {
+		if names[p.Name] {
+			return fmt.Errorf("--oidc-provider: two providers are called %q", p.Name)
+		}
+		names[p.Name] = true
 	}
 	switch c.LogLevel {
 	case "debug", "info", "warn", "error":

@@ -131,6 +131,11 @@ func (h *Hasher) Hash(ctx context.Context, plain string) (string, error) {
 // error wrapping ErrMalformedHash; ctx ending while waiting for a slot
 // returns ctx's error.
 func (h *Hasher) Verify(ctx context.Context, plain, encoded string) (ok bool, needsRehash bool, err error) {
+	if encoded == "" {
+		// An account without a password (one made through an OpenID
+		// Connect provider) matches nothing, after the same work.
+		return false, false, h.VerifyDummy(ctx, plain)
+	}
 	d, err := decode(encoded)
 	if err != nil {
 		return false, false, err

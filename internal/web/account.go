@@ -25,6 +25,26 @@ type registerForm struct {
 type registerData struct {
 	Searched bool
 	Results  []org.Organisation
+	// External is set when the person is registering through an OpenID
+	// Connect provider they signed in at: the account has no password.
+	External *externalSignUp
+}
+
+// externalSignUp is a registration through an OpenID Connect provider:
+// the token of the identity held for it, how people know the provider,
+// and the address it verified ("" when none).
+type externalSignUp struct {
+	token string
+	Label string
+	Email string
+}
+
+// Action is where the registration form posts.
+func (d registerData) Action() string {
+	if d.External != nil {
+		return "/register/oidc"
+	}
+	return "/register"
 }
 
 const orgResultsLimit = 20
@@ -40,6 +60,12 @@ func (s *Server) registerForm(w http.ResponseWriter, r *http.Request) {
 // organisations by name or code without JavaScript and shows the form again
 // with everything kept; "Create account" registers.
 func (s *Server) register(w http.ResponseWriter, r *http.Request) {
+	s.registerWith(w, r, nil)
+}
+
+// registerWith is register, through an OpenID Connect provider when ext is
+// set.
+func (s *Server) registerWith(w http.ResponseWriter, r *http.Request, ext *externalSignUp) {
 	f := registerForm{
 		Name:     r.PostFormValue("name"),
 		JobRole:  r.PostFormValue("job_role"),
@@ -49,7 +75,7 @@ func (s *Server) register(w http.ResponseWriter, r *http.Request) {
 	}
 	p := s.page(r, "Create an account")
 	p.Form = f
-	data := registerData{}
+	data := registerData{External: ext}
 
 	search := func() error {
 		data.Searched = true
@@ -73,13 +99,22 @@ func (s *Server) register(w http.ResponseWriter, r *http.Request) {
 	if code == "" {
 		code = f.OrgQuery
 	}
-	err := s.Accounts.Register(r.Context(), account.Registration{
-		Name: f.Name, JobRole: f.JobRole, OrgCode: code, Email: f.Email,
-		Password: r.PostFormValue("password"), ConfirmPassword: r.PostFormValue("confirm_password"),
-	}, s.client(r).IP)
-	if err == nil {
-		http.Redirect(w, r, "/register/check-email", http.StatusSeeOther)
-		return
+	reg := account.Registration{Name: f.Name, JobRole: f.JobRole, OrgCode: code, Email: f.Email}
+	var err error
+	if ext != nil {
+		var res account.SignInResult
+		res, err = s.Accounts.RegisterExternal(r.Context(), ext.token, reg, ext.Label, s.signInClient(r))
+		if err == nil {
+			s.clearHeldIdentity(w)
+			s.afterExternalRegistration(w, r, res)
+			return
+		}
+	} else {
+		reg.Password, reg.ConfirmPassword = r.PostFormValue("password"), r.PostFormValue("confirm_password")
+		if err = s.Accounts.Register(r.Context(), reg, s.client(r).IP); err == nil {
+			http.Redirect(w, r, "/register/check-email", http.StatusSeeOther)
+			return
+		}
 	}
 	errs, ok := fieldErrors(err)
 	if !ok {

@@ -15,6 +15,7 @@ import (
 	"strings"
 	"text/template/parse"
 
+	"github.com/psims/psims/internal/oidclogin"
 	"github.com/psims/psims/internal/web/static"
 )
 
@@ -51,6 +52,9 @@ type Page struct {
 	// Passkeys says passkeys can be used at the service's address (not
 	// at an IP address), so the pages may offer them.
 	Passkeys bool
+	// Providers are the OpenID Connect providers people may sign in
+	// through (P11).
+	Providers []oidclogin.Choice
 }
 
 // documentNotice tells a signed-in user about new versions of documents.

@@ -31,6 +31,7 @@ import (
 	"github.com/psims/psims/internal/library"
 	"github.com/psims/psims/internal/mail/mailadmin"
 	"github.com/psims/psims/internal/newsletter"
+	"github.com/psims/psims/internal/oidclogin"
 	"github.com/psims/psims/internal/org"
 	"github.com/psims/psims/internal/rights"
 	"github.com/psims/psims/internal/sharing"
@@ -42,8 +43,11 @@ import (
 // Deps are what the web layer needs from the rest of the system.
 type Deps struct {
 	Accounts *account.Service
-	Terms    *terms.Service
-	Orgs     *org.Store
+	// OIDC signs people in through OpenID Connect providers (P11); nil
+	// offers none.
+	OIDC  *oidclogin.Service
+	Terms *terms.Service
+	Orgs  *org.Store
 	// Incidents keeps and lists events, on the national Taxonomy;
 	// Recorder submits them.
 	Incidents *incident.Service
@@ -260,6 +264,7 @@ func (s *Server) routes() http.Handler {
 	s.apiKeyRoutes(r)
 	s.twoStepRoutes(r)
 	s.passkeyRoutes(r)
+	s.oidcRoutes(r)
 	s.routeList = r.patterns
 	s.ungatedRoutes = r.ungated
 
@@ -376,6 +381,7 @@ func (s *Server) page(r *http.Request, title string) Page {
 	p := Page{Title: title, Path: r.URL.Path, CSRFToken: csrfToken(r)}
 	p.CookieBanner = showCookieBanner(r)
 	p.Passkeys = s.Accounts != nil && s.Accounts.PasskeysAvailable()
+	p.Providers = s.OIDC.Choices()
 	p.ReturnTo = r.URL.RequestURI()
 	if v := viewerFrom(r.Context()); v != nil {
 		p.Viewer = &Viewer{Name: v.user.Name, Email: v.user.Email, Role: string(v.user.Role), OrgName: v.orgName,

@@ -166,15 +166,19 @@ func (s *Server) checkCSRF(next http.Handler) http.Handler {
 				return
 			}
 		}
-		if r.Method == http.MethodPost && oneClickUnsubscribe(r) {
+		if r.Method == http.MethodPost && (oneClickUnsubscribe(r) || isBackChannelLogout(r)) {
 			// The one-click unsubscribe address (RFC 8058, newsletters.go)
 			// is posted by mail providers on the recipient's behalf, with
 			// no cookie and no form token, and answers at once. The signed
 			// token in its path is the authority: it names the one person
 			// and the one consent it withdraws, and cannot be made or
 			// altered without the server's key, so a forged cross-site
-			// post can do nothing its sender could not. It is the only
-			// route without the form token, and it is rate-limited.
+			// post can do nothing its sender could not. An OpenID Connect
+			// provider's back-channel logout (oidc.go) is posted by the
+			// provider's server, and its logout token, signed by the
+			// provider, is the authority in the same way; it can only end
+			// sessions. They are the only routes without the form token,
+			// and both are rate-limited.
 			next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), csrfKey, want)))
 			return
 		}
