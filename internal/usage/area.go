@@ -78,6 +78,8 @@ func areaPrefixes() []struct{ prefix, area string } {
 		{"/session", AreaAccount}, {"/consent", AreaAccount}, {"/review-terms", AreaAccount},
 		// One-click unsubscribe from newsletters and invitations (issue 14).
 		{"/unsubscribe", AreaAccount},
+		// An OpenID Connect provider's back-channel logout (issue 17).
+		{"/oidc", AreaAccount},
 		{"/terms", AreaPolicies}, {"/privacy", AreaPolicies}, {"/documents", AreaPolicies}, {"/cookies", AreaPolicies},
 		{"/accessibility", AreaPolicies},
 		// Official statistics publications (issue 15), public pages.

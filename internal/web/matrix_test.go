@@ -19,6 +19,7 @@ import (
 	"github.com/psims/psims/internal/app/apptest"
 	"github.com/psims/psims/internal/authz"
 	concernreport "github.com/psims/psims/internal/concern"
+	"github.com/psims/psims/internal/config"
 	"github.com/psims/psims/internal/dataexport"
 	"github.com/psims/psims/internal/db"
 	"github.com/psims/psims/internal/db/dbtest"
@@ -27,6 +28,8 @@ import (
 	"github.com/psims/psims/internal/library"
 	"github.com/psims/psims/internal/mail"
 	"github.com/psims/psims/internal/newsletter"
+	"github.com/psims/psims/internal/oidclogin"
+	"github.com/psims/psims/internal/oidctest"
 	"github.com/psims/psims/internal/rights"
 	"github.com/psims/psims/internal/sharing"
 	"github.com/psims/psims/internal/stats"
@@ -321,6 +324,25 @@ func matrixCases() []matrixCase {
 		{pattern: "POST /sign-in/passkey/finish", form: url.Values{"token": {"x"}, "credential": {"{}"}}, own: everyone, other: everyone},
 		{pattern: "POST /sign-in/two-step/passkey", own: signedIn, other: signedIn},
 		{pattern: "POST /sign-in/two-step/passkey/finish", form: url.Values{"token": {"x"}, "credential": {"{}"}}, own: signedIn, other: signedIn},
+		// Sign-in through an OpenID Connect provider (oidc.go, P11): starting
+		// one, its callback, and the pages of an identity held for linking
+		// or registering are open to every visitor (with nothing held, or a
+		// callback with no sign-in behind it, they explain and change
+		// nothing); a person's linked sign-ins are their own, and nobody
+		// removes one that is not theirs; the provider's back-channel logout
+		// takes a signed token, not a session.
+		{pattern: "POST /sign-in/oidc/{name}", path: func(target) string { return "/sign-in/oidc/cis2" }, own: everyone, other: everyone},
+		{pattern: "GET /sign-in/oidc/{name}/callback", path: func(target) string { return "/sign-in/oidc/cis2/callback?state=x&code=y" }, own: everyone, other: everyone},
+		{pattern: "GET /sign-in/oidc/unlinked", own: everyone, other: everyone},
+		{pattern: "GET /register/oidc", own: everyone, other: everyone},
+		{pattern: "POST /register/oidc", form: url.Values{"name": {"Matrix"}, "job_role": {"Nurse"}, "org": {"RM1"}, "email": {"m@nhs.net"}}, own: everyone, other: everyone},
+		{pattern: "GET /account/sign-ins", own: signedIn, other: signedIn},
+		{pattern: "POST /account/sign-ins/{name}/link", path: func(target) string { return "/account/sign-ins/cis2/link" }, own: signedIn, other: signedIn},
+		{pattern: "GET /account/sign-ins/link", own: signedIn, other: signedIn},
+		{pattern: "POST /account/sign-ins/link", own: signedIn, other: signedIn},
+		{pattern: "POST /account/sign-ins/{id}/remove", path: func(target) string { return "/account/sign-ins/999999/remove" }},
+		{pattern: "POST /oidc/{name}/backchannel-logout", path: func(target) string { return "/oidc/cis2/backchannel-logout" },
+			form: url.Values{"logout_token": {"not.a.token"}}, own: everyone, other: everyone},
 		{pattern: "POST /admin/users/{id}/two-step/reset", path: userPath("/admin/users/%d/two-step/reset"), targetRole: authz.NationalAdmin, form: url.Values{"two_step_reason": {"Matrix test"}}, own: national, other: national},
 		{pattern: "POST /admin/users/{id}/two-step/reset", path: userPath("/admin/users/%d/two-step/reset"), targetRole: authz.ReadOnly, form: url.Values{"two_step_reason": {"Matrix test"}}, own: national, other: national},
 
@@ -811,7 +833,12 @@ func TestAuthorisationMatrix(t *testing.T) {
 	for part := range parts {
 		t.Run(fmt.Sprintf("part-%d-of-%d", part+1, parts), func(t *testing.T) {
 			t.Parallel()
-			site := apptest.Start(t, dbtest.SQLite(t), nil)
+			// A real provider, so the routes of signing in through one run
+			// as they do in service.
+			idp := oidctest.Start(t, oidctest.Options{})
+			site := apptest.Start(t, dbtest.SQLite(t), func(c *config.Config) {
+				c.OIDCProviders = []oidclogin.Config{{Name: "cis2", Label: "NHS CIS2", Issuer: idp.Issuer(), ClientID: "psims", ClientSecret: "matrix"}}
+			})
 			f := &matrixFixture{t: t, site: site}
 			if part == 0 {
 				srv, err := web.New(site.App.WebDeps(web.NewMetrics(prometheus.NewRegistry(), nil)))
