@@ -44,6 +44,9 @@ func (s *Service) ErasePerson(ctx context.Context, tx *db.Tx, userID int64) (map
 		{"passkeys", `DELETE FROM passkeys WHERE user_id = $1`},
 		{"linked_sign_ins", `DELETE FROM oidc_identities WHERE user_id = $1`},
 		{"oidc_logins", `DELETE FROM oidc_logins WHERE link_user_id = $1`},
+		// An identity held for linking or registering carries the address
+		// its provider verified, for half an hour.
+		{"held_sign_ins", `DELETE FROM oidc_held_identities WHERE email = (SELECT email FROM users WHERE id = $1)`},
 		{"remembered_devices", `DELETE FROM remembered_devices WHERE user_id = $1`},
 		{"passkey_ceremonies", `DELETE FROM webauthn_ceremonies WHERE user_id = $1`},
 		{"tokens", `DELETE FROM user_tokens WHERE user_id = $1`},

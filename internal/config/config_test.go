@@ -3,6 +3,8 @@ package config
 import (
 	"flag"
 	"io"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -182,5 +184,37 @@ func TestSMTPRateDefaultsToTenASecondAndZeroIsNoLimit(t *testing.T) {
 		if _, err := parse(t, []string{"--smtp-rate", bad}, nil); err == nil {
 			t.Errorf("--smtp-rate %s accepted", bad)
 		}
+	}
+}
+
+// TestOIDCProvidersComeFromRepeatedFlagsOrTheEnvironment: --oidc-provider
+// may be given several times, or PSIMS_OIDC_PROVIDER may hold several
+// separated by ";"; two providers of one name are refused. // P11
+func TestOIDCProvidersComeFromRepeatedFlagsOrTheEnvironment(t *testing.T) {
+	secret := filepath.Join(t.TempDir(), "secret")
+	if err := os.WriteFile(secret, []byte("s3cret\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	one := "name=cis2,label=NHS CIS2,issuer=https://cis2.example,client-id=a,client-secret-file=" + secret + ",trust-org=true"
+	two := "name=okta,issuer=https://okta.example,client-id=b,client-secret-file=" + secret
+	c, err := parse(t, []string{"--oidc-provider", one, "--oidc-provider", two}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(c.OIDCProviders) != 2 || c.OIDCProviders[0].Label != "NHS CIS2" || c.OIDCProviders[1].ClientSecret != "s3cret" {
+		t.Fatalf("from flags: %+v", c.OIDCProviders)
+	}
+	c, err = parse(t, nil, map[string]string{"PSIMS_OIDC_PROVIDER": one + ";" + two + ";"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(c.OIDCProviders) != 2 || c.OIDCProviders[1].Name != "okta" {
+		t.Fatalf("from the environment: %+v", c.OIDCProviders)
+	}
+	if _, err := parse(t, []string{"--oidc-provider", one, "--oidc-provider", one}, nil); err == nil || !strings.Contains(err.Error(), `two providers are called "cis2"`) {
+		t.Fatalf("the same name twice: %v", err)
+	}
+	if _, err := parse(t, []string{"--oidc-provider", "name=cis2,issuer=https://x,client-id=a,client-secret-file=/no/such/file"}, nil); err == nil {
+		t.Fatal("a missing secret file was accepted")
 	}
 }

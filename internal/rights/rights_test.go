@@ -346,6 +346,8 @@ var erased = map[string]bool{
 	// Their authenticator app and recovery codes go.
 	"totp_factors.user_id": true, "recovery_codes.user_id": true, "passkeys.user_id": true, "webauthn_ceremonies.user_id": true,
 	"remembered_devices.user_id": true,
+	// Their provider sign-ins, and any sign-in started to link one.
+	"oidc_identities.user_id": true, "oidc_logins.link_user_id": true,
 	// An erased person extracts nothing more under any agreement.
 	"sharing_agreement_recipients.user_id": true,
 	// Dormancy exemptions they granted stay, granted by nobody in particular.
@@ -430,6 +432,10 @@ func TestErasureLeavesNoTraceOfThePerson(t *testing.T) {
 		f.exec(t, `INSERT INTO passkeys (user_id, credential_id, credential, name, created_at) VALUES ($1, $2, '{}', 'Ann Quill phone', $3)`, ann, []byte("cred"), f.now)
 		f.exec(t, `INSERT INTO remembered_devices (user_id, token_hash, created_at, expires_at, ip, user_agent) VALUES ($1, 'h4', $2, $2, '192.0.2.7', 'Firefox')`, ann, f.now)
 		f.exec(t, `INSERT INTO webauthn_ceremonies (token_hash, user_id, purpose, data, expires_at) VALUES ('h3', $1, 'register', '{}', $2)`, ann, f.now)
+		f.exec(t, `INSERT INTO oidc_identities (user_id, provider, issuer, subject, created_at) VALUES ($1, 'cis2', 'https://cis2.example', 'ann-sub', $2)`, ann, f.now)
+		f.exec(t, `INSERT INTO oidc_logins (state_hash, provider, nonce, verifier, next, link_user_id, expires_at) VALUES ('h5', 'cis2', 'n', 'v', '/account', $1, $2)`, ann, f.now)
+		f.exec(t, `INSERT INTO oidc_held_identities (token_hash, provider, issuer, subject, email, name, org_codes, mfa, sid, expires_at)
+			VALUES ('h6', 'okta', 'https://okta.example', 'ann-okta', $1, 'Ann Quill', 'RM1', FALSE, 's', $2)`, f.ann.Email, f.now)
 		f.exec(t, `INSERT INTO access_requests (user_id, kind, requested_role, org_ods, status, created_at, decided_by) VALUES ($1, 'role', 'reviewer', 'RM1', 'approved', $2, $3)`, f.other.ID, f.now, ann)
 		f.exec(t, `INSERT INTO access_requests (user_id, kind, requested_role, org_ods, status, created_at) VALUES ($1, 'role', 'reviewer', 'RM1', 'pending', $2)`, ann, f.now)
 		f.exec(t, `INSERT INTO documents (kind, version, body, html, summary, material, published_at, published_by)

@@ -37,7 +37,7 @@ func newProviderSite(t *testing.T, e dbtest.Engine, edit func(*config.Config)) *
 	idp := oidctest.Start(t, oidctest.Options{})
 	site := apptest.Start(t, e, func(c *config.Config) {
 		c.OIDCProviders = []oidclogin.Config{{Name: "cis2", Label: "NHS CIS2", Issuer: idp.Issuer(), ClientID: "psims",
-			ClientSecret: cis2ClientSecret, Scopes: []string{"email", "profile"}, ACR: []string{"AAL3_ANY"}, TrustOrgs: true}}
+			ClientSecret: cis2ClientSecret, Scopes: []string{"email", "profile"}, ACR: []string{"AAL3_ANY"}, AMR: []string{"hwk"}, TrustOrgs: true}}
 		if edit != nil {
 			edit(c)
 		}
@@ -257,7 +257,15 @@ func TestSomeoneNewSignsInThroughTheirProviderAndRegistersFromWhatItSaid(t *test
 // // P11, T3
 func TestAProviderSignInIsLinkedOnlyBySomeoneSignedInToTheAccount(t *testing.T) {
 	t.Parallel()
-	p := newProviderSite(t, dbtest.SQLite(t), nil)
+	for _, e := range dbtest.Engines(t) {
+		t.Run(e.Name, func(t *testing.T) {
+			t.Parallel()
+			linkOnlyWhenSignedIn(t, newProviderSite(t, e, nil))
+		})
+	}
+}
+
+func linkOnlyWhenSignedIn(t *testing.T, p *providerSite) {
 	ctx := context.Background()
 	olive, err := p.site.App.Accounts.Create(ctx, account.NewUser{Email: "olive@nhs.net", Name: "Olive Owner", JobRole: "Matron",
 		OrgCode: "RM1", Role: account.RoleReporter, Password: passphrase})
@@ -478,13 +486,23 @@ func TestTamperedStaleAndRefusedProviderSignInsSignNobodyIn(t *testing.T) {
 
 // TestAProvidersSecondFactorStandsInForTwoStepOnlyWhenItShowsOne: for a
 // role that needs two-step verification, a provider sign-in whose acr is
-// one configured to show a second factor is let in; one without it is
-// sent to set up an app, as after a password. // P11, T3
+// one configured to show a second factor, or with such an amr, is let in;
+// one without either is sent to set up an app, as after a password.
+// // P11, T3
 func TestAProvidersSecondFactorStandsInForTwoStepOnlyWhenItShowsOne(t *testing.T) {
 	t.Parallel()
 	p := newProviderSite(t, dbtest.SQLite(t), func(c *config.Config) { c.TwoStepRoles = account.PrivilegedRoles() })
 	ctx := context.Background()
-	for i, acr := range []string{"AAL3_ANY", "AAL1_USERPASS"} {
+	for i, c := range []struct {
+		acr     string
+		amr     []string
+		twoStep bool // the provider showed a second factor
+	}{
+		{acr: "AAL3_ANY", twoStep: true},
+		{acr: "AAL1_USERPASS", amr: []string{"pwd", "hwk"}, twoStep: true},
+		{acr: "AAL1_USERPASS", amr: []string{"pwd"}},
+		{},
+	} {
 		email := fmt.Sprintf("admin%d@nhs.net", i)
 		u, err := p.site.App.Accounts.Create(ctx, account.NewUser{Email: email, Name: "Org Admin", JobRole: "Lead",
 			OrgCode: "RM1", Role: account.RoleOrgAdmin, Password: passphrase})
@@ -492,7 +510,8 @@ func TestAProvidersSecondFactorStandsInForTwoStepOnlyWhenItShowsOne(t *testing.T
 			t.Fatal(err)
 		}
 		p.site.AcceptTerms(t, email)
-		at := oidctest.User{Subject: "cis2-admin-" + acr, Username: "admin" + acr, Password: "provider password 4", Email: email, EmailVerified: true, ACR: acr}
+		at := oidctest.User{Subject: fmt.Sprintf("cis2-admin-%d", i), Username: fmt.Sprintf("admin%d", i), Password: "provider password 4",
+			Email: email, EmailVerified: true, ACR: c.acr, AMR: c.amr}
 		p.idp.AddUser(at)
 		if err := p.site.App.Accounts.LinkIdentity(ctx, u, oidclogin.Identity{Provider: "cis2", Issuer: p.idp.Issuer(), Subject: at.Subject},
 			"NHS CIS2", account.Client{}); err != nil {
@@ -500,21 +519,20 @@ func TestAProvidersSecondFactorStandsInForTwoStepOnlyWhenItShowsOne(t *testing.T
 		}
 		b := newBrowser(t, p.site)
 		r := p.signInThrough(t, b, at)
-		switch acr {
-		case "AAL3_ANY":
+		if c.twoStep {
 			if r.status != http.StatusSeeOther || r.location != "/account" {
-				t.Fatalf("acr %s: %d %q, want straight in", acr, r.status, r.location)
+				t.Fatalf("acr %q amr %q: %d %q, want straight in", c.acr, c.amr, r.status, r.location)
 			}
 			if r := b.get("/account"); r.status != http.StatusOK {
-				t.Fatalf("acr %s: /account %d", acr, r.status)
+				t.Fatalf("acr %q amr %q: /account %d", c.acr, c.amr, r.status)
 			}
-		default:
-			if r.status != http.StatusSeeOther || !strings.HasPrefix(r.location, "/account/two-step/set-up") {
-				t.Fatalf("acr %s: %d %q, want sent to set up an app", acr, r.status, r.location)
-			}
-			if r := b.get("/account"); r.status != http.StatusSeeOther {
-				t.Fatalf("acr %s: reached /account without a second factor", acr)
-			}
+			continue
+		}
+		if r.status != http.StatusSeeOther || !strings.HasPrefix(r.location, "/account/two-step/set-up") {
+			t.Fatalf("acr %q amr %q: %d %q, want sent to set up an app", c.acr, c.amr, r.status, r.location)
+		}
+		if r := b.get("/account"); r.status != http.StatusSeeOther {
+			t.Fatalf("acr %q amr %q: reached /account without a second factor", c.acr, c.amr)
 		}
 	}
 }
