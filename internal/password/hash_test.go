@@ -112,7 +112,6 @@ func TestVerifyRefusesMalformedHashes(t *testing.T) {
 	tests := []struct {
 		name, enc string
 	}{
-		{"an empty string", ""},
 		{"a bcrypt hash", "$2a$10$N9qo8uLOickgx2ZMRZoMyeIjZAgcfl7p92ldGxad68LJZdL17lhWy"},
 		{"argon2i rather than argon2id", "$argon2i$v=19$m=64,t=1,p=1$" + salt + "$" + key},
 		{"an old version", "$argon2id$v=16$m=64,t=1,p=1$" + salt + "$" + key},
@@ -275,4 +274,17 @@ func FuzzVerifyEncoded(f *testing.F) {
 			t.Fatalf("Verify of a decodable hash: %v", err)
 		}
 	})
+}
+
+// TestAnEmptyHashIsAnAccountWithNoPassword: an account made through an
+// OpenID Connect provider has no password; its empty hash matches nothing,
+// not even an empty password, and is not an error. // P11, T3
+func TestAnEmptyHashIsAnAccountWithNoPassword(t *testing.T) {
+	h := NewHasher(testParams, 1)
+	for _, plain := range []string{"", "x", "correct horse battery staple"} {
+		ok, rehash, err := h.Verify(context.Background(), plain, "")
+		if ok || rehash || err != nil {
+			t.Errorf("Verify(%q, no hash) = %v, %v, %v; want false, false, nil", plain, ok, rehash, err)
+		}
+	}
 }

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"net/http"
 	"net/url"
-	"strconv"
 
 	"github.com/psims/psims/internal/account"
 	"github.com/psims/psims/internal/apperr"
@@ -124,8 +123,8 @@ func (s *Server) passkeyNewFinish(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) passkeyRemove(w http.ResponseWriter, r *http.Request) {
 	v := viewerFrom(r.Context())
-	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
-	if err != nil || id <= 0 {
+	id, ok := pathID(r, "id")
+	if !ok {
 		s.notFound(w, r)
 		return
 	}
@@ -182,7 +181,7 @@ func (s *Server) passkeySecondStep(w http.ResponseWriter, r *http.Request) {
 		s.interruptWithSignIn(w, r)
 		return
 	}
-	f := secondStepFormFrom(s, r)
+	f := s.secondStepFormFrom(r)
 	d := ceremonyData{Title: "Use your passkey", Action: secondStepPath + "/passkey/finish", Kind: "get",
 		Next: f.Next, Held: f.Held, Remember: f.Remember, Back: secondStepPath + "?next=" + url.QueryEscape(f.Next)}
 	if v.step != account.StepVerify {
@@ -200,7 +199,7 @@ func (s *Server) passkeySecondStep(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) passkeySecondStepFinish(w http.ResponseWriter, r *http.Request) {
 	v := viewerFrom(r.Context())
-	f := secondStepFormFrom(s, r)
+	f := s.secondStepFormFrom(r)
 	if v == nil {
 		s.interruptWithSignIn(w, r)
 		return

@@ -76,12 +76,15 @@ func (s *Server) authenticate(next http.Handler) http.Handler {
 			return
 		}
 		sess.Token = c.Value
-		docs, err := s.Terms.Status(r.Context(), u.ID)
-		if err != nil {
-			s.fail(w, r, err)
-			return
+		v := &viewer{user: u, session: sess, orgName: u.OrgName, step: s.Accounts.SecondStepFor(u, sess)}
+		if v.step == account.StepDone {
+			// A session still at the second step reaches only that
+			// step's pages, which ask nothing of the terms.
+			if v.docs, err = s.Terms.Status(r.Context(), u.ID); err != nil {
+				s.fail(w, r, err)
+				return
+			}
 		}
-		v := &viewer{user: u, session: sess, orgName: u.OrgName, docs: docs, step: s.Accounts.SecondStepFor(u, sess)}
 		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), viewerKey, v)))
 	})
 }

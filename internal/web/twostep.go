@@ -7,7 +7,6 @@ import (
 	"image/color"
 	"net/http"
 	"net/url"
-	"strconv"
 	"strings"
 
 	"github.com/boombuler/barcode/qr"
@@ -117,7 +116,7 @@ func (s *Server) renderSecondStep(w http.ResponseWriter, r *http.Request, status
 // held through sign-in.
 func (s *Server) secondStep(w http.ResponseWriter, r *http.Request) {
 	v := viewerFrom(r.Context())
-	f := secondStepFormFrom(s, r)
+	f := s.secondStepFormFrom(r)
 	if v == nil {
 		s.interruptWithSignIn(w, r)
 		return
@@ -167,8 +166,8 @@ func (s *Server) passedSecondStep(w http.ResponseWriter, r *http.Request, v *vie
 // forgetDevice forgets one of the viewer's remembered browsers.
 func (s *Server) forgetDevice(w http.ResponseWriter, r *http.Request) {
 	v := viewerFrom(r.Context())
-	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
-	if err != nil || id <= 0 {
+	id, ok := pathID(r, "id")
+	if !ok {
 		s.notFound(w, r)
 		return
 	}
@@ -180,7 +179,7 @@ func (s *Server) forgetDevice(w http.ResponseWriter, r *http.Request) {
 }
 
 // secondStepFormFrom reads the second step's form as posted.
-func secondStepFormFrom(s *Server, r *http.Request) secondStepForm {
+func (s *Server) secondStepFormFrom(r *http.Request) secondStepForm {
 	f := secondStepForm{Next: safeNext(r.PostFormValue("next")), Remember: r.PostFormValue("remember") == "yes"}
 	if h, ok := s.heldFrom(r); ok {
 		f.Held = &h
