@@ -545,3 +545,50 @@ func mustURL(t *testing.T, s string) *url.URL {
 	}
 	return u
 }
+
+// TestRegisteringThroughAProviderFollowsTheApprovalRules: an organisation
+// the trusted provider did not name, on an address outside the trusted
+// domains, waits for approval; an address other than the one the provider
+// verified is confirmed by a link first. // P11, P1
+func TestRegisteringThroughAProviderFollowsTheApprovalRules(t *testing.T) {
+	t.Parallel()
+	p := newProviderSite(t, dbtest.SQLite(t), nil)
+	ctx := context.Background()
+	for _, c := range []struct {
+		user     oidctest.User
+		org      string
+		email    string
+		location string
+		status   account.Status
+	}{
+		{oidctest.User{Subject: "cis2-bob", Username: "bob", Password: "provider password 5", Email: "bob@gp.example.org", EmailVerified: true,
+			GivenName: "Bob", FamilyName: "Builder", OrgCodes: []string{"RM1"}}, "D82044", "bob@gp.example.org", "/pending-approval", account.StatusPending},
+		{oidctest.User{Subject: "cis2-cat", Username: "cat", Password: "provider password 6", Email: "cat.personal@example.com", EmailVerified: true,
+			GivenName: "Cat", FamilyName: "Other", OrgCodes: []string{"RM1"}}, "RM1", "cat.work@nhs.net", "/register/check-email", account.StatusUnverified},
+	} {
+		p.idp.AddUser(c.user)
+		b := newBrowser(t, p.site)
+		if r := p.signInThrough(t, b, c.user); r.location != "/sign-in/oidc/unlinked" {
+			t.Fatalf("%s: %d %q", c.user.Username, r.status, r.location)
+		}
+		r := b.submit("/register/oidc", "/register/oidc", url.Values{"name": {c.user.GivenName + " " + c.user.FamilyName}, "job_role": {"GP"},
+			"org_query": {c.org}, "email": {c.email}, "action": {"register"}})
+		if r.status != http.StatusSeeOther || r.location != c.location {
+			t.Fatalf("%s: registering: %d %q, want %q", c.user.Username, r.status, r.location, c.location)
+		}
+		u, err := p.site.App.Accounts.UserByEmail(ctx, c.email)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if u.Status != c.status || u.OrgCode != c.org {
+			t.Errorf("%s: status %s at %s, want %s at %s", c.user.Username, u.Status, u.OrgCode, c.status, c.org)
+		}
+		if r := b.get("/account"); r.status != http.StatusSeeOther {
+			t.Errorf("%s: signed in before approval or confirmation", c.user.Username)
+		}
+	}
+	link := p.site.LatestLink(t, "cat.work@nhs.net", "Confirm")
+	if !strings.Contains(link, "/verify-email?token=") {
+		t.Fatalf("the confirmation link: %q", link)
+	}
+}
