@@ -103,6 +103,11 @@ type User struct {
 	passwordHash string
 }
 
+// HasPassword reports whether the account has a password; one made
+// through an OpenID Connect provider has none until its person sets one
+// by resetting it.
+func (u User) HasPassword() bool { return u.passwordHash != "" }
+
 // userColumns are the columns scanUser reads, from users aliased as u.
 const userColumns = `u.id, u.email, u.name, u.job_role, u.org_ods, u.role, u.status, u.password_hash,
 	u.email_verified_at, u.approved_at, u.last_sign_in_at, u.created_at,

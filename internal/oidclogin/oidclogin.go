@@ -12,6 +12,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
 	"slices"
 	"strings"
 	"sync"
@@ -103,6 +104,35 @@ func (s *Service) Choices() []Choice {
 	out := make([]Choice, 0, len(s.configs))
 	for _, c := range s.configs {
 		out = append(out, Choice{Name: c.Name, Label: c.Label})
+	}
+	return out
+}
+
+// FormActions are the origins the browser is sent to when a form of
+// PSIMS's starts a sign-in (Begin answers the form's POST with a redirect
+// to the provider): each provider's issuer and, once discovered, its
+// authorization endpoint. A browser follows that redirect only when the
+// Content-Security-Policy form-action of the page with the form names
+// them. A nil Service has none.
+func (s *Service) FormActions() []string {
+	if s == nil {
+		return nil
+	}
+	var out []string
+	add := func(raw string) {
+		if u, err := url.Parse(raw); err == nil && u.Scheme != "" && u.Host != "" {
+			if o := u.Scheme + "://" + u.Host; !slices.Contains(out, o) {
+				out = append(out, o)
+			}
+		}
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, c := range s.configs {
+		add(c.Issuer)
+		if p, ok := s.discovered[c.Name]; ok {
+			add(p.Endpoint().AuthURL)
+		}
 	}
 	return out
 }

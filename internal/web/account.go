@@ -211,16 +211,21 @@ type signInForm struct {
 	// Interrupted is true when the page answers a form sent without a
 	// session.
 	Interrupted bool
+	// Linking is how people know the provider whose sign-in is held for
+	// this browser, when signing in is to link it (oidc.go).
+	Linking string
 }
 
 func (s *Server) signInForm(w http.ResponseWriter, r *http.Request) {
 	p := s.page(r, "Sign in")
-	p.Form = signInForm{Next: safeNext(r.URL.Query().Get("next"))}
+	next := safeNext(r.URL.Query().Get("next"))
+	p.Form = signInForm{Next: next, Linking: s.linkingLabel(r, next)}
 	s.render.Render(w, r, http.StatusOK, "account-sign-in", p)
 }
 
 func (s *Server) signIn(w http.ResponseWriter, r *http.Request) {
 	f := signInForm{Email: r.PostFormValue("email"), Next: safeNext(r.PostFormValue("next"))}
+	f.Linking = s.linkingLabel(r, f.Next)
 	if h, ok := s.heldFrom(r); ok {
 		f.Held = &h
 	}

@@ -50,7 +50,7 @@ var unheld = []string{
 	"POST /sign-in", "POST /sign-out", "POST /register", "POST /verify-email", "POST /verify-email/resend",
 	"POST /password-reset", "POST /password-reset/new", "POST /review-terms", "POST /consent",
 	"POST /account/sign-out-everywhere", "POST /cookies", "POST /report", "POST /session/extend",
-	"POST /sign-in/oidc/{name}", "POST /register/oidc", "POST /oidc/{name}/backchannel-logout",
+	"POST /register/oidc", "POST /oidc/{name}/backchannel-logout",
 }
 
 // maxHeldBytes bounds what a held post may carry, leaving room in the

@@ -331,9 +331,9 @@ func matrixCases() []matrixCase {
 		// nothing); a person's linked sign-ins are their own, and nobody
 		// removes one that is not theirs; the provider's back-channel logout
 		// takes a signed token, not a session.
-		{pattern: "POST /sign-in/oidc/{name}", path: func(target) string { return "/sign-in/oidc/cis2" }, own: everyone, other: everyone},
+		{pattern: "GET /sign-in/oidc/{name}", path: func(target) string { return "/sign-in/oidc/cis2" }, own: everyone, other: everyone},
 		{pattern: "GET /sign-in/oidc/{name}/callback", path: func(target) string { return "/sign-in/oidc/cis2/callback?state=x&code=y" }, own: everyone, other: everyone},
-		{pattern: "GET /sign-in/oidc/unlinked", own: everyone, other: everyone},
+		{pattern: "GET /sign-in/not-linked", own: everyone, other: everyone},
 		{pattern: "GET /register/oidc", own: everyone, other: everyone},
 		{pattern: "POST /register/oidc", form: url.Values{"name": {"Matrix"}, "job_role": {"Nurse"}, "org": {"RM1"}, "email": {"m@nhs.net"}}, own: everyone, other: everyone},
 		{pattern: "GET /account/sign-ins", own: signedIn, other: signedIn},

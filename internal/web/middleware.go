@@ -20,6 +20,7 @@ import (
 	"net/http"
 	"runtime/debug"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -36,12 +37,22 @@ const contentSecurityPolicy = "default-src 'self'; script-src 'self'; style-src 
 
 // securityHeaders sets the headers that restrict what a browser may do with
 // our pages. hsts adds Strict-Transport-Security; set it only when the
-// service is reached over https (the base URL is https).
-func securityHeaders(hsts bool) func(http.Handler) http.Handler {
+// service is reached over https (the base URL is https). formActions, when
+// not nil, returns the other origins forms may lead to: the OpenID Connect
+// providers that "Sign in with ..." and "Link ..." redirect to, which
+// form-action 'self' alone makes the browser refuse (it checks every
+// redirect of a form's submission).
+func securityHeaders(hsts bool, formActions func() []string) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			h := w.Header()
-			h.Set("Content-Security-Policy", contentSecurityPolicy)
+			csp := contentSecurityPolicy
+			if formActions != nil {
+				if origins := formActions(); len(origins) > 0 {
+					csp = strings.Replace(csp, "form-action 'self'", "form-action 'self' "+strings.Join(origins, " "), 1)
+				}
+			}
+			h.Set("Content-Security-Policy", csp)
 			h.Set("X-Content-Type-Options", "nosniff")
 			h.Set("Referrer-Policy", "same-origin")
 			h.Set("X-Frame-Options", "DENY")

@@ -32,7 +32,7 @@ func TestSecurityHeaders(t *testing.T) {
 		"Cross-Origin-Opener-Policy": "same-origin",
 	}
 	t.Run("are all set", func(t *testing.T) {
-		w := serve(securityHeaders(false)(okHandler()), "GET", "/")
+		w := serve(securityHeaders(false, nil)(okHandler()), "GET", "/")
 		for name, value := range want {
 			if got := w.Header().Get(name); got != value {
 				t.Errorf("%s = %q, want %q", name, got, value)
@@ -42,8 +42,16 @@ func TestSecurityHeaders(t *testing.T) {
 			t.Errorf("HSTS sent over http: %q", got)
 		}
 	})
+	t.Run("let forms lead to the sign-in providers", func(t *testing.T) {
+		providers := func() []string { return []string{"https://idp.example", "https://login.idp.example:8443"} }
+		w := serve(securityHeaders(false, providers)(okHandler()), "GET", "/")
+		csp := w.Header().Get("Content-Security-Policy")
+		if !strings.Contains(csp, "; form-action 'self' https://idp.example https://login.idp.example:8443; ") {
+			t.Errorf("Content-Security-Policy = %q, want form-action to name the providers too", csp)
+		}
+	})
 	t.Run("include HSTS when the service is on https", func(t *testing.T) {
-		w := serve(securityHeaders(true)(okHandler()), "GET", "/")
+		w := serve(securityHeaders(true, nil)(okHandler()), "GET", "/")
 		if got := w.Header().Get("Strict-Transport-Security"); !strings.HasPrefix(got, "max-age=") {
 			t.Errorf("Strict-Transport-Security = %q", got)
 		}
@@ -96,7 +104,7 @@ func stack(t *testing.T, mux *http.ServeMux, m *Metrics) (http.Handler, *bytes.B
 	h = m.Middleware(h)
 	h = recoverPanics(logger, rd)(h)
 	h = logRequests(logger)(h)
-	h = securityHeaders(false)(h)
+	h = securityHeaders(false, nil)(h)
 	h = requestID(h)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		logs.Reset()

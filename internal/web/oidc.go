@@ -26,12 +26,19 @@ const (
 	// linkHeldPath is where a signed-in person confirms linking a held
 	// identity.
 	linkHeldPath = "/account/sign-ins/link"
+	// notLinkedPath says a provider's sign-in has no account yet.
+	notLinkedPath = "/sign-in/not-linked"
 )
 
 func (s *Server) oidcRoutes(r *router) {
-	r.open("POST /sign-in/oidc/{name}", s.limited(s.oidcStart))
+	// Starting a sign-in is a link, not a form: a form's post answered
+	// with a redirect to the provider is refused by browsers unless the
+	// Content-Security-Policy's form-action names every origin the
+	// provider's login then passes through. A visitor who follows it
+	// only starts a sign-in of their own.
+	r.open("GET /sign-in/oidc/{name}", s.limited(s.oidcStart))
 	r.open("GET /sign-in/oidc/{name}/callback", s.limited(s.oidcCallback))
-	r.open("GET /sign-in/oidc/unlinked", s.oidcUnlinked)
+	r.open("GET "+notLinkedPath, s.oidcUnlinked)
 	r.open("GET /register/oidc", s.registerExternalForm)
 	r.open("POST /register/oidc", s.limited(s.registerExternal))
 	r.handleFunc("GET /account/sign-ins", s.requireUser(s.signInsPage))
@@ -65,7 +72,7 @@ func (s *Server) clearHeldIdentity(w http.ResponseWriter) {
 
 // oidcStart sends the browser to the provider to sign in.
 func (s *Server) oidcStart(w http.ResponseWriter, r *http.Request) {
-	authURL, state, err := s.OIDC.Begin(r.Context(), r.PathValue("name"), safeNext(r.PostFormValue("next")), 0)
+	authURL, state, err := s.OIDC.Begin(r.Context(), r.PathValue("name"), safeNext(r.URL.Query().Get("next")), 0)
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -117,7 +124,7 @@ func (s *Server) oidcCallback(w http.ResponseWriter, r *http.Request) {
 	}
 	if res.Outcome == account.OutcomeUnlinked {
 		s.setShortCookie(w, heldIdentityCookie, res.Held, "/", 1800)
-		http.Redirect(w, r, "/sign-in/oidc/unlinked", http.StatusSeeOther)
+		http.Redirect(w, r, notLinkedPath, http.StatusSeeOther)
 		return
 	}
 	s.afterSignIn(w, r, res, signInForm{Next: login.Next})
@@ -160,6 +167,23 @@ func (s *Server) heldIdentity(w http.ResponseWriter, r *http.Request) (oidclogin
 	return id, c.Value, true
 }
 
+// linkingLabel is how people know the provider whose sign-in is held for
+// this browser, when next is the page that links it, and "" otherwise.
+func (s *Server) linkingLabel(r *http.Request, next string) string {
+	if next != linkHeldPath {
+		return ""
+	}
+	c, err := r.Cookie(heldIdentityCookie)
+	if err != nil || c.Value == "" {
+		return ""
+	}
+	id, err := s.Accounts.HeldIdentity(r.Context(), c.Value)
+	if err != nil {
+		return "" // gone: the link page will say so
+	}
+	return s.providerLabel(id.Provider)
+}
+
 func (s *Server) heldGone(w http.ResponseWriter, r *http.Request) {
 	p := s.page(r, "Start signing in again")
 	s.render.Render(w, r, http.StatusBadRequest, "account-oidc-expired", p)
@@ -184,12 +208,24 @@ func (s *Server) registerExternalForm(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	f := registerForm{Name: id.Name, Email: id.Email}
+	d := registerData{External: &externalSignUp{token: token, Label: id.Label, Email: id.Email}}
 	if len(id.OrgCodes) == 1 {
-		f.OrgQuery = id.OrgCodes[0]
+		// The organisation the provider named, chosen and shown by name.
+		res, err := s.Orgs.Search(r.Context(), id.OrgCodes[0], orgResultsLimit)
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		for _, o := range res {
+			if o.Code.String() == id.OrgCodes[0] {
+				f.OrgQuery, f.Org = id.OrgCodes[0], id.OrgCodes[0]
+				d.Searched, d.Results = true, res
+			}
+		}
 	}
 	p := s.page(r, "Create an account")
 	p.Form = f
-	p.Data = registerData{External: &externalSignUp{token: token, Label: id.Label, Email: id.Email}}
+	p.Data = d
 	s.render.Render(w, r, http.StatusOK, "account-register", p)
 }
 
@@ -214,7 +250,11 @@ func (s *Server) afterExternalRegistration(w http.ResponseWriter, r *http.Reques
 
 // signInsData is what the linked sign-ins page shows.
 type signInsData struct {
-	Linked []linkedSignIn
+	// HasPassword says the account has a password, which a provider
+	// stands in for; CanRemove that it has another way in than any one
+	// linked provider, so a link may be removed.
+	HasPassword, CanRemove bool
+	Linked                 []linkedSignIn
 	// Offer are the providers the account may still link.
 	Offer []oidclogin.Choice
 }
@@ -240,7 +280,13 @@ func (s *Server) renderSignIns(w http.ResponseWriter, r *http.Request, status in
 		s.fail(w, r, err)
 		return
 	}
-	d := signInsData{}
+	keys, err := s.Accounts.Passkeys(r.Context(), v.user.ID)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	d := signInsData{HasPassword: v.user.HasPassword()}
+	d.CanRemove = d.HasPassword || len(ids) > 1 || len(keys) > 0
 	linked := map[string]bool{}
 	for _, id := range ids {
 		d.Linked = append(d.Linked, linkedSignIn{LinkedIdentity: id, Label: s.providerLabel(id.Provider)})

@@ -46,11 +46,17 @@ func newProviderSite(t *testing.T, e dbtest.Engine, edit func(*config.Config)) *
 	return &providerSite{site: site, idp: idp}
 }
 
-// start presses a provider's button on page (its form posts to action) and
-// returns where PSIMS sends the browser.
+// start follows a provider's "Sign in with" link (a path), or presses its
+// "Link" button on page (a form posting to action), and returns where
+// PSIMS sends the browser.
 func (p *providerSite) start(t *testing.T, b *browser, page, action string) *url.URL {
 	t.Helper()
-	r := b.submit(page, action, url.Values{"next": {"/account"}})
+	var r response
+	if page == "" {
+		r = b.get(action)
+	} else {
+		r = b.submit(page, action, url.Values{})
+	}
 	if r.status != http.StatusSeeOther {
 		t.Fatalf("%s: status %d, want a redirect to the provider:\n%s", action, r.status, r.body)
 	}
@@ -65,7 +71,7 @@ func (p *providerSite) start(t *testing.T, b *browser, page, action string) *url
 // page, and returns PSIMS's answer to the provider's callback.
 func (p *providerSite) signInThrough(t *testing.T, b *browser, u oidctest.User) response {
 	t.Helper()
-	authURL := p.start(t, b, "/sign-in", "/sign-in/oidc/cis2")
+	authURL := p.start(t, b, "", "/sign-in/oidc/cis2?next=%2Faccount")
 	cb := p.idp.SignIn(t, b.c, authURL.String(), u.Username, u.Password)
 	return b.get(cb.RequestURI())
 }
@@ -108,7 +114,7 @@ func TestSomeoneNewSignsInThroughTheirProviderAndRegistersFromWhatItSaid(t *test
 			if r := b.get("/sign-in"); !strings.Contains(r.body, "Sign in with NHS CIS2") {
 				t.Fatal("the sign-in page offers no provider")
 			}
-			authURL := p.start(t, b, "/sign-in", "/sign-in/oidc/cis2")
+			authURL := p.start(t, b, "", "/sign-in/oidc/cis2?next=%2Faccount")
 			q := authURL.Query()
 			if q.Get("code_challenge_method") != "S256" || q.Get("code_challenge") == "" || q.Get("nonce") == "" || len(q.Get("state")) < 40 ||
 				q.Get("acr_values") != "AAL3_ANY" || q.Get("redirect_uri") != p.site.URL+"/sign-in/oidc/cis2/callback" {
@@ -116,7 +122,7 @@ func TestSomeoneNewSignsInThroughTheirProviderAndRegistersFromWhatItSaid(t *test
 			}
 			cb := p.idp.SignIn(t, b.c, authURL.String(), alice.Username, alice.Password)
 			r := b.get(cb.RequestURI())
-			if r.status != http.StatusSeeOther || r.location != "/sign-in/oidc/unlinked" {
+			if r.status != http.StatusSeeOther || r.location != "/sign-in/not-linked" {
 				t.Fatalf("first sign-in: %d %q, want the not-linked page", r.status, r.location)
 			}
 			r = b.get(r.location)
@@ -128,7 +134,7 @@ func TestSomeoneNewSignsInThroughTheirProviderAndRegistersFromWhatItSaid(t *test
 			}
 
 			form := b.get("/register/oidc")
-			for _, want := range []string{`value="Alice Example"`, `value="alice.example@nhs.net"`, `value="RM1"`, "NHS CIS2 confirmed this address"} {
+			for _, want := range []string{`value="Alice Example"`, `value="alice.example@nhs.net"`, `value="RM1" checked`, "NORFOLK AND NORWICH", "NHS CIS2 confirmed this address"} {
 				if !strings.Contains(form.body, want) {
 					t.Errorf("the registration form lacks %s", want)
 				}
@@ -171,13 +177,17 @@ func TestSomeoneNewSignsInThroughTheirProviderAndRegistersFromWhatItSaid(t *test
 				}
 			}
 
-			// Its only way in cannot be removed.
+			// Its only way in cannot be removed: the page offers no
+			// button, and the server refuses a post.
 			page := b.get("/account/sign-ins")
-			remove := regexp.MustCompile(`action="(/account/sign-ins/\d+/remove)"`).FindStringSubmatch(page.body)
-			if remove == nil {
-				t.Fatalf("the linked sign-in is not listed:\n%s", page.body)
+			if !strings.Contains(page.body, "Your only way to sign in") || strings.Contains(page.body, "/remove") {
+				t.Fatalf("the only sign-in is offered for removal:\n%s", page.body)
 			}
-			r = b.submit("/account/sign-ins", remove[1], url.Values{})
+			ids, err := p.site.App.Accounts.Identities(ctx, u.ID)
+			if err != nil || len(ids) != 1 {
+				t.Fatalf("linked sign-ins: %+v %v", ids, err)
+			}
+			r = b.submit("/account/sign-ins", fmt.Sprintf("/account/sign-ins/%d/remove", ids[0].ID), url.Values{})
 			wantStatus(t, "removing the only sign-in", r, http.StatusConflict)
 			if !strings.Contains(r.body, "This is the only way you have to sign in") {
 				t.Fatalf("removing the only sign-in:\n%s", r.body)
@@ -278,7 +288,7 @@ func linkOnlyWhenSignedIn(t *testing.T, p *providerSite) {
 	p.idp.AddUser(oliveAtIdP)
 
 	b := newBrowser(t, p.site)
-	if r := p.signInThrough(t, b, oliveAtIdP); r.location != "/sign-in/oidc/unlinked" {
+	if r := p.signInThrough(t, b, oliveAtIdP); r.location != "/sign-in/not-linked" {
 		t.Fatalf("a matching address signed in: %d %q", r.status, r.location)
 	}
 	r := b.submit("/register/oidc", "/register/oidc", url.Values{"name": {"Olive Owner"}, "job_role": {"Matron"}, "org_query": {"RM1"},
@@ -295,7 +305,7 @@ func linkOnlyWhenSignedIn(t *testing.T, p *providerSite) {
 
 	// The way that links: sign in to the account, then confirm.
 	r = p.signInThrough(t, b, oliveAtIdP)
-	if r.location != "/sign-in/oidc/unlinked" {
+	if r.location != "/sign-in/not-linked" {
 		t.Fatalf("after the refused registration: %q", r.location)
 	}
 	r = b.submit("/sign-in", "/sign-in", url.Values{"email": {olive.Email}, "password": {passphrase}, "next": {"/account/sign-ins/link"}})
@@ -369,7 +379,7 @@ func linkOnlyWhenSignedIn(t *testing.T, p *providerSite) {
 		t.Errorf("removing the link was not emailed: %+v", mails)
 	}
 	b.submit("/account", "/sign-out", url.Values{})
-	if r := p.signInThrough(t, b, oliveAtIdP); r.location != "/sign-in/oidc/unlinked" {
+	if r := p.signInThrough(t, b, oliveAtIdP); r.location != "/sign-in/not-linked" {
 		t.Fatalf("after removing the link: %q", r.location)
 	}
 }
@@ -423,7 +433,7 @@ func TestTamperedStaleAndRefusedProviderSignInsSignNobodyIn(t *testing.T) {
 	const unconfirmed = "PSIMS could not confirm your sign-in at NHS CIS2"
 
 	b := newBrowser(t, site)
-	authURL := p.start(t, b, "/sign-in", "/sign-in/oidc/cis2")
+	authURL := p.start(t, b, "", "/sign-in/oidc/cis2?next=%2Faccount")
 	cb := idp.SignIn(t, b.c, authURL.String(), ruthAtIdP.Username, ruthAtIdP.Password)
 	q := cb.Query()
 	q.Set("state", q.Get("state")+"x")
@@ -431,7 +441,7 @@ func TestTamperedStaleAndRefusedProviderSignInsSignNobodyIn(t *testing.T) {
 	refused("the state cookie cleared by the refusal", b, b.get(cb.RequestURI()), http.StatusBadRequest, stale)
 
 	b = newBrowser(t, site)
-	authURL = p.start(t, b, "/sign-in", "/sign-in/oidc/cis2")
+	authURL = p.start(t, b, "", "/sign-in/oidc/cis2?next=%2Faccount")
 	cb = idp.SignIn(t, b.c, authURL.String(), ruthAtIdP.Username, ruthAtIdP.Password)
 	thief := newBrowser(t, site)
 	refused("the callback in another browser", thief, thief.get(cb.RequestURI()), http.StatusBadRequest, stale)
@@ -445,7 +455,7 @@ func TestTamperedStaleAndRefusedProviderSignInsSignNobodyIn(t *testing.T) {
 	refused("a callback used twice", replay, replay.get(cb.RequestURI()), http.StatusBadRequest, stale)
 
 	b = newBrowser(t, site)
-	authURL = p.start(t, b, "/sign-in", "/sign-in/oidc/cis2")
+	authURL = p.start(t, b, "", "/sign-in/oidc/cis2?next=%2Faccount")
 	if _, err := site.App.DB.ExecContext(ctx, `UPDATE oidc_logins SET nonce = 'not-the-nonce-sent'`); err != nil {
 		t.Fatal(err)
 	}
@@ -453,30 +463,30 @@ func TestTamperedStaleAndRefusedProviderSignInsSignNobodyIn(t *testing.T) {
 	refused("a nonce that does not match", b, b.get(cb.RequestURI()), http.StatusUnauthorized, unconfirmed)
 
 	b = newBrowser(t, site)
-	authURL = p.start(t, b, "/sign-in", "/sign-in/oidc/cis2")
+	authURL = p.start(t, b, "", "/sign-in/oidc/cis2?next=%2Faccount")
 	cb = idp.SignIn(t, b.c, authURL.String(), ruthAtIdP.Username, ruthAtIdP.Password)
 	q = cb.Query()
 	q.Set("code", "forged-code")
 	refused("a forged code", b, b.get(cb.Path+"?"+q.Encode()), http.StatusUnauthorized, unconfirmed)
 
 	b = newBrowser(t, site)
-	authURL = p.start(t, b, "/sign-in", "/sign-in/oidc/cis2")
+	authURL = p.start(t, b, "", "/sign-in/oidc/cis2?next=%2Faccount")
 	refused("the provider's refusal", b, b.get(oidclogin.CallbackPath("cis2")+"?error=access_denied&state="+url.QueryEscape(authURL.Query().Get("state"))),
 		http.StatusUnauthorized, "You did not finish signing in at NHS CIS2")
 
 	b = newBrowser(t, site)
-	authURL = p.start(t, b, "/sign-in", "/sign-in/oidc/stale")
+	authURL = p.start(t, b, "", "/sign-in/oidc/stale?next=%2Faccount")
 	cb = idp.SignIn(t, b.c, authURL.String(), ruthAtIdP.Username, ruthAtIdP.Password)
 	refused("an expired ID token", b, b.get(cb.RequestURI()), http.StatusUnauthorized, "PSIMS could not confirm your sign-in at Stale ID")
 
 	b = newBrowser(t, site)
-	r := b.submit("/sign-in", "/sign-in/oidc/elsewhere", url.Values{})
+	r := b.get("/sign-in/oidc/elsewhere")
 	refused("a provider naming another issuer", b, r, http.StatusServiceUnavailable, "PSIMS could not reach Elsewhere")
 
-	if r := b.submit("/sign-in", "/sign-in/oidc/nobody", url.Values{}); r.status != http.StatusNotFound {
+	if r := b.get("/sign-in/oidc/nobody"); r.status != http.StatusNotFound {
 		t.Errorf("an unknown provider: %d, want 404", r.status)
 	}
-	if r := b.get("/sign-in/oidc/unlinked"); r.status != http.StatusBadRequest || !strings.Contains(r.body, "Start signing in again") {
+	if r := b.get("/sign-in/not-linked"); r.status != http.StatusBadRequest || !strings.Contains(r.body, "Start signing in again") {
 		t.Errorf("the not-linked page with nothing held: %d", r.status)
 	}
 	if r := b.get("/register/oidc"); r.status != http.StatusBadRequest {
@@ -568,7 +578,7 @@ func TestRegisteringThroughAProviderFollowsTheApprovalRules(t *testing.T) {
 	} {
 		p.idp.AddUser(c.user)
 		b := newBrowser(t, p.site)
-		if r := p.signInThrough(t, b, c.user); r.location != "/sign-in/oidc/unlinked" {
+		if r := p.signInThrough(t, b, c.user); r.location != "/sign-in/not-linked" {
 			t.Fatalf("%s: %d %q", c.user.Username, r.status, r.location)
 		}
 		r := b.submit("/register/oidc", "/register/oidc", url.Values{"name": {c.user.GivenName + " " + c.user.FamilyName}, "job_role": {"GP"},

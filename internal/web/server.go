@@ -281,7 +281,7 @@ func (s *Server) routes() http.Handler {
 	h = s.Metrics.Middleware(h)
 	h = recoverPanics(s.Logger, s.render)(h)
 	h = logRequests(s.Logger)(h)
-	h = securityHeaders(s.SecureCookies)(h)
+	h = securityHeaders(s.SecureCookies, s.OIDC.FormActions)(h)
 	h = requestID(h)
 	return h
 }
