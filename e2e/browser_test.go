@@ -329,6 +329,26 @@ func (b *browser) value(id string) string {
 
 // exists reports whether the page has an element the selector finds, now,
 // without waiting.
+// shown reports whether the page's main content has a visible element of
+// the tag whose text (spaces collapsed) contains text.
+func (b *browser) shown(tag, text string) bool {
+	b.t.Helper()
+	return run(b, "look for "+text, chromedp.Evaluate[bool](fmt.Sprintf(
+		`[...document.querySelectorAll('main %s')].some(e => e.textContent.replace(/\s+/g, ' ').includes(%q) && e.checkVisibility())`, tag, text)))
+}
+
+// wantNotice checks the page's success banner says want.
+func (b *browser) wantNotice(want string) {
+	b.t.Helper()
+	if !b.exists("main .nhsuk-notification-banner--success") {
+		b.t.Errorf("on %s there is no success banner, want %q", b.path(), want)
+		return
+	}
+	if got := b.text("main .nhsuk-notification-banner--success"); !strings.Contains(got, want) {
+		b.t.Errorf("on %s the success banner says %q, want %q", b.path(), got, want)
+	}
+}
+
 func (b *browser) exists(sel string) bool {
 	b.t.Helper()
 	return run(b, "find "+sel, chromedp.Evaluate[bool](fmt.Sprintf("document.querySelector(%q) !== null", sel)))

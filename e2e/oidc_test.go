@@ -228,13 +228,13 @@ func TestProviderSignInLinksAnExistingAccountOnlyAfterItsPassword(t *testing.T) 
 			b.click("link the provider", inMain("button", "Link "+oidcProviderLabel), 200)
 			b.wantPath("/account/sign-ins?done=linked")
 			b.wantHeading(signInsHeading)
-			j.wantNotice("Linked.")
+			j.b.wantNotice("Linked.")
 			rows := j.signIns()
 			if len(rows) != 1 || rows[0].Service != oidcProviderLabel || rows[0].LastUsed != "Not yet" {
 				t.Fatalf("after linking, the sign-ins page lists %v, want %s, not used yet", rows, oidcProviderLabel)
 			}
 			wantRecent(t, "the provider's Linked date", rows[0].Linked)
-			if j.shown("button", "Link "+oidcProviderLabel) {
+			if j.b.shown("button", "Link "+oidcProviderLabel) {
 				t.Errorf("after linking %s the sign-ins page still offers to link it", oidcProviderLabel)
 			}
 			j.shot("linked")
@@ -443,26 +443,6 @@ func (j *oidcJourney) signOut() {
 	j.t.Helper()
 	j.b.click("sign out", inHeader("button", "Sign out"), 200)
 	j.b.wantHeading("You have signed out")
-}
-
-// shown reports whether the page's main content has a visible element of
-// the tag whose text (spaces collapsed) contains text.
-func (j *oidcJourney) shown(tag, text string) bool {
-	j.t.Helper()
-	return run(j.b, "look for "+text, chromedp.Evaluate[bool](fmt.Sprintf(
-		`[...document.querySelectorAll('main %s')].some(e => e.textContent.replace(/\s+/g, ' ').includes(%q) && e.checkVisibility())`, tag, text)))
-}
-
-// wantNotice checks the page's success banner says want.
-func (j *oidcJourney) wantNotice(want string) {
-	j.t.Helper()
-	if !j.b.exists("main .nhsuk-notification-banner--success") {
-		j.t.Errorf("on %s there is no success banner, want %q", j.b.path(), want)
-		return
-	}
-	if got := j.b.text("main .nhsuk-notification-banner--success"); !strings.Contains(got, want) {
-		j.t.Errorf("on %s the success banner says %q, want %q", j.b.path(), got, want)
-	}
 }
 
 // signInRow is one service as "Sign in through another service" lists it.

@@ -93,9 +93,9 @@ func TestPasskeyAddedByAReporterSignsThemInUntilItIsRemoved(t *testing.T) { // T
 			if !strings.Contains(b.text("main"), "You have no passkeys") {
 				t.Errorf("a new account's passkeys page does not say there are none: %q", b.text("main"))
 			}
-			if !j.shown("button", addPasskeyButton) || j.shown("p", needsJavaScript) {
+			if !j.b.shown("button", addPasskeyButton) || j.b.shown("p", needsJavaScript) {
 				t.Errorf("with JavaScript the passkeys page shows the %q button: %v, the sentence that it needs JavaScript: %v; want the button only",
-					addPasskeyButton, j.shown("button", addPasskeyButton), j.shown("p", needsJavaScript))
+					addPasskeyButton, j.b.shown("button", addPasskeyButton), j.b.shown("p", needsJavaScript))
 			}
 			j.shot("none")
 
@@ -138,7 +138,7 @@ func TestPasskeyAddedByAReporterSignsThemInUntilItIsRemoved(t *testing.T) { // T
 			b.step("try again", chromedp.Click(inMain("button", "Try again")))
 			j.arrive("the passkey added", "/account/passkeys?done=added", 200)
 			b.wantHeading(passkeysHeading)
-			j.wantNotice("Passkey added")
+			j.b.wantNotice("Passkey added")
 			rows := j.rows()
 			if len(rows) != 1 || rows[0].Name != laptopPasskey || rows[0].LastUsed != "Not yet" {
 				t.Fatalf("after adding a passkey the page lists %v, want %q, not used yet", rows, laptopPasskey)
@@ -166,7 +166,7 @@ func TestPasskeyAddedByAReporterSignsThemInUntilItIsRemoved(t *testing.T) { // T
 			b.click("sign out after adding", inHeader("button", "Sign out"), 200)
 			b.wantHeading("You have signed out")
 			b.open("/sign-in", 200)
-			if !j.shown("button", signInPasskey) {
+			if !j.b.shown("button", signInPasskey) {
 				t.Errorf("with JavaScript the sign-in page does not show %q", signInPasskey)
 			}
 			j.shot("sign-in")
@@ -189,7 +189,7 @@ func TestPasskeyAddedByAReporterSignsThemInUntilItIsRemoved(t *testing.T) { // T
 			t.Run("without JavaScript", func(t *testing.T) {
 				n := newPasskeyJourney(t, site, false, shots, "reporter-nojs")
 				n.b.open("/sign-in", 200)
-				if n.shown("button", signInPasskey) {
+				if n.b.shown("button", signInPasskey) {
 					t.Errorf("without JavaScript the sign-in page shows %q", signInPasskey)
 				}
 				n.shot("sign-in")
@@ -200,10 +200,10 @@ func TestPasskeyAddedByAReporterSignsThemInUntilItIsRemoved(t *testing.T) { // T
 				if got := n.rows(); len(got) != 1 || got[0].Name != laptopPasskey {
 					t.Errorf("without JavaScript the passkeys page lists %v, want %q", got, laptopPasskey)
 				}
-				if !n.shown("p", needsJavaScript) {
+				if !n.b.shown("p", needsJavaScript) {
 					t.Errorf("without JavaScript the passkeys page does not say %q: %q", needsJavaScript, n.b.text("main"))
 				}
-				if n.shown("button", addPasskeyButton) || n.shown("label", "Name of the passkey") {
+				if n.b.shown("button", addPasskeyButton) || n.b.shown("label", "Name of the passkey") {
 					t.Errorf("without JavaScript the passkeys page shows the form to add a passkey, which cannot work")
 				}
 				n.shot("passkeys")
@@ -217,7 +217,7 @@ func TestPasskeyAddedByAReporterSignsThemInUntilItIsRemoved(t *testing.T) { // T
 			b.click("remove the passkey", inMain("button", "Remove "+laptopPasskey), 200)
 			b.wantPath("/account/passkeys?done=removed")
 			b.wantHeading(passkeysHeading)
-			j.wantNotice("Passkey removed")
+			j.b.wantNotice("Passkey removed")
 			if got := j.rows(); len(got) != 0 {
 				t.Errorf("after removing the passkey the page lists %v, want none", got)
 			}
@@ -298,7 +298,7 @@ func TestPasskeyTakesTheCodesPlaceAtAnOrgAdminsSecondStep(t *testing.T) { // T3
 			b.fill("name", phonePasskey)
 			b.step("add a passkey", chromedp.Click(inMain("button", addPasskeyButton)))
 			j.arrive("the passkey added", "/account/passkeys?done=added", 200)
-			j.wantNotice("Passkey added")
+			j.b.wantNotice("Passkey added")
 			if rows := j.rows(); len(rows) != 1 || rows[0].Name != phonePasskey {
 				t.Fatalf("after adding a passkey the page lists %v, want %q", rows, phonePasskey)
 			}
@@ -315,7 +315,7 @@ func TestPasskeyTakesTheCodesPlaceAtAnOrgAdminsSecondStep(t *testing.T) { // T3
 			b.open("/account/two-step", 200)
 			b.wantPath("/sign-in/two-step?next=%2Faccount%2Ftwo-step")
 			b.wantHeading(codePageHeading)
-			if !j.shown("button", passkeyInstead) {
+			if !j.b.shown("button", passkeyInstead) {
 				t.Fatalf("the code page of an admin with a passkey does not show %q", passkeyInstead)
 			}
 			j.shot("code-page")
@@ -360,7 +360,7 @@ func TestPasskeyTakesTheCodesPlaceAtAnOrgAdminsSecondStep(t *testing.T) { // T3
 				n.b.open("/sign-in", 200)
 				signIn(n.b, passkeyAdminEmail, passkeyAdminPassword, 200)
 				n.b.wantHeading(codePageHeading)
-				if n.shown("button", passkeyInstead) {
+				if n.b.shown("button", passkeyInstead) {
 					t.Errorf("without JavaScript the code page shows %q", passkeyInstead)
 				}
 				n.shot("code-page")
@@ -502,26 +502,6 @@ func (j *passkeyJourney) arrive(what, path string, wantStatus int) {
 		j.t.Errorf("%s: %s answered %d, want %d", what, st.URL, st.Status, wantStatus)
 	}
 	b.check(what, wantStatus)
-}
-
-// shown reports whether the page's main content has a visible element of
-// the tag whose text (spaces collapsed) contains text.
-func (j *passkeyJourney) shown(tag, text string) bool {
-	j.t.Helper()
-	return run(j.b, "look for "+text, chromedp.Evaluate[bool](fmt.Sprintf(
-		`[...document.querySelectorAll('main %s')].some(e => e.textContent.replace(/\s+/g, ' ').includes(%q) && e.checkVisibility())`, tag, text)))
-}
-
-// wantNotice checks the page's success banner says want.
-func (j *passkeyJourney) wantNotice(want string) {
-	j.t.Helper()
-	if !j.b.exists("main .nhsuk-notification-banner--success") {
-		j.t.Errorf("on %s there is no success banner, want %q", j.b.path(), want)
-		return
-	}
-	if got := j.b.text("main .nhsuk-notification-banner--success"); !strings.Contains(got, want) {
-		j.t.Errorf("on %s the success banner says %q, want %q", j.b.path(), got, want)
-	}
 }
 
 // passkeyRow is one passkey as the passkeys page lists it.

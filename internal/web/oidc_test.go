@@ -110,6 +110,21 @@ func TestSomeoneNewSignsInThroughTheirProviderAndRegistersFromWhatItSaid(t *test
 				Email: "alice.example@nhs.net", EmailVerified: true, GivenName: "Alice", FamilyName: "Example", OrgCodes: []string{"RM1"}}
 			p.idp.AddUser(alice)
 			b := newBrowser(t, p.site)
+			rec := recordCookies(b)
+			rec.host = mustURL(t, p.site.URL).Host
+			defer func() {
+				listed := cookieCategories(t, p.site)
+				seen := map[string]bool{}
+				for _, c := range rec.set {
+					seen[c.Name] = true
+					if listed[c.Name] != "Strictly necessary cookies" {
+						t.Errorf("signing in through a provider set cookie %s, which the cookies page lists as %q", c.Name, listed[c.Name])
+					}
+				}
+				if !seen["psims_oidc_state"] || !seen["psims_oidc_held"] {
+					t.Errorf("the provider's cookies were not seen: %v", seen)
+				}
+			}()
 
 			if r := b.get("/sign-in"); !strings.Contains(r.body, "Sign in with NHS CIS2") {
 				t.Fatal("the sign-in page offers no provider")
