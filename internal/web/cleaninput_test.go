@@ -69,8 +69,8 @@ func TestHiddenCharactersInEveryFormAreRemovedAndSaid(t *testing.T) {
 					if r.status >= 500 {
 						t.Fatalf("status %d", r.status)
 					}
-					if c.pattern == "POST /session/extend" {
-						return // answers a script with JSON, not a page
+					if c.pattern == "POST /session/extend" || c.pattern == "POST /oidc/{name}/backchannel-logout" {
+						return // answers a script, or a provider's server, not with a page
 					}
 					if page := followed(b, r); !strings.Contains(page.body, cleanedNotice) {
 						t.Errorf("status %d then %d: the page does not say hidden characters were removed", r.status, page.status)
