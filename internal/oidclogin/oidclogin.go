@@ -254,10 +254,10 @@ type Callback struct {
 	// match, so a sign-in cannot be finished in another browser.
 	CookieState string
 	Code        string
-	// Error and ErrorDescription are the provider's error, when it sent
-	// one instead of a code.
-	Error            string
-	ErrorDescription string
+	// Error is the provider's error code, when it sent one instead of a
+	// code (its free-text description is not shown: it comes from
+	// elsewhere and says nothing a person can act on).
+	Error string
 }
 
 // errStale is what a person sees when a sign-in cannot be finished: it

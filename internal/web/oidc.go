@@ -90,7 +90,7 @@ func (s *Server) redirectToProvider(w http.ResponseWriter, r *http.Request, auth
 // linked to, or holds it while its person links or registers.
 func (s *Server) oidcCallback(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
-	cb := oidclogin.Callback{State: q.Get("state"), Code: q.Get("code"), Error: q.Get("error"), ErrorDescription: q.Get("error_description")}
+	cb := oidclogin.Callback{State: q.Get("state"), Code: q.Get("code"), Error: q.Get("error")}
 	if c, err := r.Cookie(oidcStateCookie); err == nil {
 		cb.CookieState = c.Value
 	}

@@ -407,9 +407,8 @@ func linkOnlyWhenSignedIn(t *testing.T, p *providerSite) {
 func TestTamperedStaleAndRefusedProviderSignInsSignNobodyIn(t *testing.T) {
 	t.Parallel()
 	elsewhere := oidctest.Start(t, oidctest.Options{Issuer: "http://127.0.0.1:1/not-this-one"})
-	var idpIssuer string
 	idp := oidctest.Start(t, oidctest.Options{})
-	idpIssuer = idp.Issuer()
+	idpIssuer := idp.Issuer()
 	site := apptest.Start(t, dbtest.SQLite(t), func(c *config.Config) {
 		c.OIDCProviders = []oidclogin.Config{
 			{Name: "cis2", Label: "NHS CIS2", Issuer: idpIssuer, ClientID: "psims", ClientSecret: cis2ClientSecret, Scopes: []string{"email"}},
