@@ -109,8 +109,9 @@ func (s *Service) Choices() []Choice {
 }
 
 // FormActions are the origins the browser is sent to when a form of
-// PSIMS's starts a sign-in (Begin answers the form's POST with a redirect
-// to the provider): each provider's issuer and, once discovered, its
+// PSIMS's starts a sign-in (the "Link" button, whose post Begin answers
+// with a redirect to the provider): each provider's issuer and, once
+// discovered, its
 // authorization endpoint. A browser follows that redirect only when the
 // Content-Security-Policy form-action of the page with the form names
 // them. A nil Service has none.

@@ -39,8 +39,8 @@ const contentSecurityPolicy = "default-src 'self'; script-src 'self'; style-src 
 // our pages. hsts adds Strict-Transport-Security; set it only when the
 // service is reached over https (the base URL is https). formActions, when
 // not nil, returns the other origins forms may lead to: the OpenID Connect
-// providers that "Sign in with ..." and "Link ..." redirect to, which
-// form-action 'self' alone makes the browser refuse (it checks every
+// providers that a signed-in person's "Link ..." button redirects to,
+// which form-action 'self' alone makes the browser refuse (it checks every
 // redirect of a form's submission).
 func securityHeaders(hsts bool, formActions func() []string) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
